@@ -1,0 +1,56 @@
+//! kyc-kiosk desktop shell: one window loading `ui/`, the app's commands, and
+//! kiosk-mode window options. No business logic lives here: commands turn core
+//! types into views (`dto.rs`) and call into the `kyc_kiosk` crate.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod dto;
+mod state;
+mod window;
+
+use std::path::PathBuf;
+
+fn load_config() -> anyhow::Result<kyc_kiosk::config::Config> {
+    use kyc_kiosk::config::{default_path, RawConfig};
+    let path = std::env::var_os("KYC_KIOSK_CONFIG")
+        .map(PathBuf::from)
+        .or_else(default_path);
+    let raw = match path {
+        Some(p) => RawConfig::load(&p)?,
+        None => RawConfig::default(),
+    };
+    Ok(raw.with_env(std::env::vars()).validate()?)
+}
+
+fn main() -> anyhow::Result<()> {
+    let log = std::env::var("KYC_KIOSK_LOG")
+        .ok()
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("info")));
+    let config = load_config().map_err(|e| {
+        // Shown on the terminal that started the kiosk; the message names the
+        // field and never holds a secret value.
+        tracing::error!("configuration: {e:#}");
+        e
+    })?;
+    let kiosk_mode = config.kiosk.kiosk_mode
+        || std::env::var("KYC_KIOSK_MODE").is_ok_and(|v| v == "1" || v == "true");
+    tracing::info!(
+        sandbox = config.backend.is_sandbox(),
+        kiosk_mode,
+        "starting kyc-kiosk"
+    );
+
+    tauri::Builder::default()
+        .manage(state::AppState::new(config))
+        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .setup(move |app| {
+            window::create_main(app.handle(), kiosk_mode)?;
+            Ok(())
+        })
+        .on_window_event(window::on_event)
+        .run(tauri::generate_context!())
+        .map_err(|e| anyhow::anyhow!("tauri: {e}"))
+}

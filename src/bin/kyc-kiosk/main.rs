@@ -1,0 +1,55 @@
+//! The `kyc-kiosk` command line: parses arguments, reads configuration once,
+//! calls the library and prints. Each subcommand lives in its own file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd_config;
+
+/// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
+#[derive(Debug, Parser)]
+#[command(name = "kyc-kiosk", version, about)]
+struct Cli {
+    /// Config file (default: the OS config dir's kyc-kiosk/config.toml).
+    #[arg(long, global = true, env = "KYC_KIOSK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the validated configuration (secrets masked) and where it came from.
+    Config(cmd_config::Args),
+}
+
+/// Read the config file and the environment once, here at the edge.
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<kyc_kiosk::config::Config> {
+    use kyc_kiosk::config::{default_path, RawConfig};
+    let raw = match path.or_else(default_path) {
+        Some(p) => RawConfig::load(&p)?,
+        None => RawConfig::default(),
+    };
+    Ok(raw.with_env(std::env::vars()).validate()?)
+}
+
+fn main() -> ExitCode {
+    let log = std::env::var("KYC_KIOSK_LOG")
+        .ok()
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("warn")));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Config(args) => cmd_config::run(&args, cli.config),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
