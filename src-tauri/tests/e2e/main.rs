@@ -1,0 +1,7 @@
+//! End-to-end tests: the real kiosk window under Xvfb, driven through
+//! tauri-driver and WebKitWebDriver. Run by `make test` (which installs both
+//! and starts Xvfb); each test saves screenshots under `target/e2e/`.
+
+mod harness;
+
+mod start;
