@@ -21,6 +21,7 @@ pub fn init(filter: Option<&str>) {
         .with_env_filter(env_filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init()
         .is_ok();
     if installed && bad {

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 
 /// One running app under WebDriver. Dropping it ends the session and the driver.
 pub struct App {
@@ -35,15 +36,26 @@ impl App {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         // The app inherits the driver's environment: no credentials means
         // the embedded sandbox; a temp config path keeps the test hermetic.
-        for var in ["IDENFY_API_KEY", "IDENFY_API_SECRET", "IDENFY_BASE_URL", "IDENFY_SIGNING_KEY"] {
+        for var in [
+            "IDENFY_API_KEY",
+            "IDENFY_API_SECRET",
+            "IDENFY_BASE_URL",
+            "IDENFY_SIGNING_KEY",
+        ] {
             cmd.env_remove(var);
         }
-        let cfg_dir = std::env::temp_dir().join(format!("kyc-kiosk-e2e-{}-{name}", std::process::id()));
+        let cfg_dir =
+            std::env::temp_dir().join(format!("kyc-kiosk-e2e-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&cfg_dir).unwrap();
         cmd.env("KYC_KIOSK_CONFIG", cfg_dir.join("config.toml"));
         for (k, v) in env {
@@ -53,15 +65,20 @@ impl App {
             panic!("cannot start tauri-driver ({e}); `make test` installs it (cargo install tauri-driver --locked)")
         });
 
-        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
-            "browserName": "wry",
-            "tauri:options": { "application": app },
-        }))
-        .unwrap();
+        let caps: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_value(serde_json::json!({
+                "browserName": "wry",
+                "tauri:options": { "application": app },
+            }))
+            .unwrap();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
-            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(c) => break c,
                 Err(e) if Instant::now() < deadline => {
                     let _ = e;
@@ -70,9 +87,18 @@ impl App {
                 Err(e) => panic!("WebDriver session did not start: {e}"),
             }
         };
-        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+        let shots = target.join("e2e");
         std::fs::create_dir_all(&shots).unwrap();
-        App { client, driver, shots, name: name.to_owned(), n: 0 }
+        App {
+            client,
+            driver,
+            shots,
+            name: name.to_owned(),
+            n: 0,
+        }
     }
 
     /// Wait until the element exists and return its text.
@@ -109,7 +135,9 @@ impl App {
             .await;
         let png = self.client.screenshot().await.expect("screenshot");
         self.n += 1;
-        let path = self.shots.join(format!("{}-{:02}-{label}.png", self.name, self.n));
+        let path = self
+            .shots
+            .join(format!("{}-{:02}-{label}.png", self.name, self.n));
         std::fs::write(&path, png).unwrap();
     }
 
@@ -122,7 +150,9 @@ impl App {
 
     fn stop_driver(&mut self) {
         // SIGTERM lets tauri-driver stop WebKitWebDriver; SIGKILL would leave it running.
-        let _ = Command::new("kill").args(["-TERM", &self.driver.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.driver.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.driver.try_wait() {
