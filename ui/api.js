@@ -1,6 +1,6 @@
 // The only place in the UI that talks to Rust. Every call goes through
-// `call`, which returns the command's value or throws {code, message}; the
-// UI branches on `code` (a stable ErrorCode), never on message text.
+// `call`, which returns the command's value or throws {code, message, field};
+// the UI branches on `code` (a stable ErrorCode), never on message text.
 
 function invoke(cmd, args) {
   const internals = window.__TAURI_INTERNALS__;
@@ -20,5 +20,20 @@ async function call(cmd, args = {}) {
 }
 
 export const api = {
+  /** Version, sandbox flag, form defaults, languages. */
   appInfo: () => call("app_info"),
+  /** The session view, once its version is newer than `after` (long poll). */
+  view: (after) => call("session_view", { after }),
+  /** Start a session from the staff form. */
+  start: (form) => call("session_start", { form }),
+  /** Any other input: {kind: "verifyHere", document} | {kind: "capture"} | ... */
+  input: (input) => call("session_input", { input }),
+  /** The newest preview frame after `after`: ArrayBuffer (header + JPEG). */
+  previewFrame: (after) => call("preview_frame", { after }),
+  /** The still of a side for the review screen: ArrayBuffer (JPEG). */
+  stillImage: (side) => call("still_image", { side }),
+  /** The handoff QR code as an SVG string. */
+  handoffQr: () => call("handoff_qr"),
+  /** Change the UI language (also used as the token's locale). */
+  setLanguage: (language) => call("set_language", { language }),
 };

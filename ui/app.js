@@ -1,17 +1,437 @@
-import { api } from "./api.js";
+// Renders the session view that Rust sends, and turns taps into inputs.
+// No flow logic lives here: what a screen may offer comes in `view.allowed`.
 
-async function start() {
-  const status = document.getElementById("status");
+import { api } from "./api.js";
+import { t, has, setLanguage, applyStatic } from "./i18n.js";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+let info = null;
+let view = null;
+let version = 0;
+let previewOn = false;
+let lastQrFor = null;
+let debug = false;
+
+function announce(text) {
+  const live = $("#live");
+  if (live.textContent !== text) live.textContent = text;
+}
+
+function fmtTime(secs) {
+  const m = Math.floor(secs / 60);
+  const s = secs % 60;
+  return m > 0 ? `${m}:${String(s).padStart(2, "0")}` : `${s}s`;
+}
+
+function errorText(err) {
+  if (!err) return "";
+  const key = `error.${err.code}`;
+  // API refusals carry the vendor's own sentence: show it after ours.
+  if (err.code === "API_REJECTED" || err.code === "INVALID_INPUT") {
+    return `${t(key)} ${err.message}`.trim();
+  }
+  return has(key) ? t(key) : err.message;
+}
+
+async function send(input) {
   try {
-    const info = await api.appInfo();
-    document.getElementById("sandbox-banner").hidden = !info.sandbox;
-    document.getElementById("footer").textContent = `kyc-kiosk ${info.version}`;
-    status.textContent = "Ready.";
-    document.body.dataset.ready = "1";
+    await api.input(input);
   } catch (e) {
-    status.textContent = e.message;
-    document.body.dataset.error = e.code;
+    showToast(errorText(e));
   }
 }
 
-start();
+function showToast(text) {
+  announce(text);
+  const el = $("#start-error");
+  if (view && view.screen === "start") {
+    el.textContent = text;
+    el.hidden = false;
+  }
+}
+
+// ---------- screens ----------
+
+function renderStart() {
+  const docs = $("#f-documents");
+  if (!docs.childElementCount && info) {
+    for (const d of ["ID_CARD", "PASSPORT", "DRIVER_LICENSE", "RESIDENCE_PERMIT"]) {
+      const label = document.createElement("label");
+      label.className = "chip";
+      const cb = document.createElement("input");
+      cb.type = "checkbox";
+      cb.name = "documents";
+      cb.value = d;
+      cb.checked = info.documents.includes(d);
+      const span = document.createElement("span");
+      span.dataset.i18n = `doc.${d}`;
+      span.textContent = t(`doc.${d}`);
+      label.append(cb, " ", span);
+      docs.append(label);
+    }
+    if (info.defaultCountry && !$("#f-country").value) $("#f-country").value = info.defaultCountry;
+  }
+}
+
+function renderChoice() {
+  const box = $("#choice-docs");
+  box.replaceChildren();
+  for (const d of view.documents) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "primary big";
+    b.dataset.doc = d;
+    b.textContent = t(`doc.${d}`);
+    b.addEventListener("click", () => send({ kind: "verifyHere", document: d }));
+    box.append(b);
+  }
+  $("#choice-phone-box").hidden = !view.canHandOff;
+}
+
+async function renderHandoff() {
+  const digits = view.digitString || "";
+  $("#handoff-digits").textContent = digits.replace(/(\d{4})(\d{4})/, "$1 $2");
+  $("#handoff-digits").setAttribute("aria-label", digits.split("").join(" "));
+  if (view.secondsLeft != null) $("#handoff-expiry").textContent = t("handoff.expires", { time: fmtTime(view.secondsLeft) });
+  if (digits && lastQrFor !== digits) {
+    lastQrFor = digits;
+    try {
+      const svg = await api.handoffQr();
+      $("#handoff-qr").src = `data:image/svg+xml;base64,${btoa(svg)}`;
+      $("#handoff-qr").alt = digits;
+    } catch (e) {
+      announce(errorText(e));
+    }
+  }
+}
+
+function renderCapture() {
+  const side = view.side;
+  $("#capture-title").textContent = side ? t(`capture.title.${side}`) : "";
+  const steps = $("#capture-steps");
+  steps.replaceChildren();
+  for (const s of view.sides) {
+    const li = document.createElement("li");
+    li.textContent = t(`side.${s.side}`);
+    if (s.taken) li.classList.add("done");
+    if (s.side === side) li.setAttribute("aria-current", "step");
+    steps.append(li);
+  }
+  $("#guide").className = `guide ${side === "FACE" ? "face" : "card"}`;
+  const status = $("#camera-status");
+  if (view.error) {
+    status.textContent = errorText(view.error);
+    status.hidden = false;
+  } else if (!view.cameraReady) {
+    status.textContent = t("capture.cameraWaiting");
+    status.hidden = false;
+  } else if (view.capturing) {
+    status.textContent = t("capture.capturing");
+    status.hidden = false;
+  } else {
+    status.hidden = true;
+  }
+  if (view.hint) {
+    const text = has(`hint.${view.hint.code}`) ? t(`hint.${view.hint.code}`) : view.hint.message;
+    $("#hint").textContent = text;
+    announce(text);
+  }
+  $("#capture-btn").disabled = !view.allowed.includes("capture") || view.capturing;
+  startPreview();
+}
+
+async function renderReview() {
+  const box = $("#review-stills");
+  box.replaceChildren();
+  for (const s of view.sides) {
+    const fig = document.createElement("figure");
+    const img = document.createElement("img");
+    img.alt = t(`side.${s.side}`);
+    const cap = document.createElement("figcaption");
+    cap.textContent = t(`side.${s.side}`);
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary";
+    b.dataset.retake = s.side;
+    b.textContent = t("review.retake");
+    b.addEventListener("click", () => send({ kind: "retake", side: s.side }));
+    fig.append(img, cap, b);
+    box.append(fig);
+    api.stillImage(s.side).then((buf) => {
+      const url = URL.createObjectURL(new Blob([buf], { type: "image/jpeg" }));
+      img.onload = () => URL.revokeObjectURL(url);
+      img.src = url;
+    }).catch(() => {});
+  }
+}
+
+function tagList(title, tags) {
+  const wrap = document.createElement("div");
+  if (!tags.length) return wrap;
+  const h = document.createElement("h2");
+  h.textContent = title;
+  const ul = document.createElement("ul");
+  ul.className = "tags";
+  for (const tag of tags) {
+    const li = document.createElement("li");
+    li.dataset.tag = tag.code;
+    const key = `tag.${tag.code}`;
+    li.textContent = has(key) ? t(key) : `${tag.text} (${tag.code})`;
+    ul.append(li);
+  }
+  wrap.append(h, ul);
+  return wrap;
+}
+
+function renderResult() {
+  const r = view.result;
+  if (!r) return;
+  const box = $("#result-box");
+  box.dataset.status = r.status;
+  $("#result-status").textContent = has(`result.${r.status}`) ? t(`result.${r.status}`) : r.status;
+  $("#result-headline").textContent = has(`result.headline.${r.status}`) ? t(`result.headline.${r.status}`) : r.headline;
+  $("#result-advice").textContent = has(`result.advice.${r.status}`) ? t(`result.advice.${r.status}`) : r.advice;
+  const tags = $("#result-tags");
+  tags.replaceChildren(tagList(t("result.fraudTags"), r.fraudTags), tagList(t("result.mismatchTags"), r.mismatchTags));
+  const checks = $("#result-checks");
+  checks.replaceChildren();
+  for (const [k, v] of [["result.document", r.document], ["result.face", r.face]]) {
+    if (!v) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = t(k);
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    checks.append(dt, dd);
+  }
+  announce(`${$("#result-status").textContent}. ${$("#result-headline").textContent}`);
+}
+
+function renderUnderReview() {
+  const box = $("[data-screen='underReview'] [data-role='result-summary']");
+  box.textContent = view.result ? `${t("result.provisional")} ${view.result.status}` : "";
+}
+
+function render() {
+  const screen = view.screen;
+  document.body.dataset.screen = screen;
+  for (const s of $$("[data-screen]")) s.hidden = s.dataset.screen !== screen;
+  if (screen !== "capture") stopPreview();
+  if (screen !== "handoff") lastQrFor = null;
+  if (screen !== "start") $("#start-error").hidden = true;
+
+  $("#cancel-btn").hidden = !view.allowed.includes("cancel");
+  for (const b of $$("[data-input]")) {
+    b.hidden = !view.allowed.includes(b.dataset.input);
+  }
+  for (const el of $$("[data-role='error']")) el.textContent = errorText(view.error);
+
+  const cd = $("#countdown");
+  if (view.secondsLeft != null && view.countdown) {
+    cd.textContent = t(`countdown.${view.countdown}`, { time: fmtTime(view.secondsLeft) });
+    cd.hidden = false;
+  } else {
+    cd.hidden = true;
+  }
+
+  const idle = $("#idle");
+  if (view.idleSecondsLeft != null) {
+    $("#idle-text").textContent = t("idle.text", { n: view.idleSecondsLeft });
+    idle.hidden = false;
+  } else {
+    idle.hidden = true;
+  }
+
+  switch (screen) {
+    case "start": renderStart(); break;
+    case "choice": renderChoice(); break;
+    case "handoff": renderHandoff(); break;
+    case "capture": renderCapture(); break;
+    case "review": renderReview(); break;
+    case "result": renderResult(); break;
+    case "underReview": renderUnderReview(); break;
+    case "error":
+    case "submitFailed": announce(errorText(view.error)); break;
+    default: break;
+  }
+}
+
+// ---------- preview: pull the newest frame, latest frame wins ----------
+
+let previewSeq = 0;
+let fps = 0;
+let frames = 0;
+let fpsSince = performance.now();
+
+function startPreview() {
+  if (previewOn) return;
+  previewOn = true;
+  pullFrame();
+}
+
+function stopPreview() {
+  previewOn = false;
+}
+
+async function pullFrame() {
+  while (previewOn) {
+    let buf;
+    try {
+      buf = await api.previewFrame(previewSeq);
+    } catch (e) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    const received = performance.now();
+    const dv = new DataView(buf);
+    const hlen = dv.getUint32(0, true);
+    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, hlen)));
+    previewSeq = header.seq;
+    const url = URL.createObjectURL(new Blob([new Uint8Array(buf, 4 + hlen)], { type: "image/jpeg" }));
+    const img = $("#preview");
+    await new Promise((resolve) => {
+      img.onload = img.onerror = resolve;
+      img.src = url;
+    });
+    URL.revokeObjectURL(url);
+    frames += 1;
+    const now = performance.now();
+    if (now - fpsSince >= 1000) {
+      fps = (frames * 1000) / (now - fpsSince);
+      frames = 0;
+      fpsSince = now;
+    }
+    renderLive(header, header.ageMs + (now - received));
+  }
+}
+
+function renderLive(h, latencyMs) {
+  const q = h.quality;
+  if (q && !view.hint) {
+    const key = q.ok ? "hint.ok" : `hint.${q.issues[0]}`;
+    const text = t(key);
+    $("#hint").textContent = text;
+    $("#hint").dataset.ok = q.ok ? "1" : "0";
+    announce(text);
+  }
+  const auto = $("#autocap");
+  if (h.autoCaptureIn != null) {
+    auto.textContent = String(h.autoCaptureIn);
+    auto.setAttribute("aria-label", t("capture.auto", { n: h.autoCaptureIn }));
+    auto.hidden = false;
+  } else {
+    auto.hidden = true;
+  }
+  const dbg = $("#debug-overlay");
+  dbg.hidden = !debug;
+  if (debug) dbg.textContent = `${fps.toFixed(1)} fps · ${latencyMs.toFixed(0)} ms · ${h.width}×${h.height}`;
+  document.body.dataset.previewSeq = String(h.seq);
+}
+
+// ---------- wiring ----------
+
+async function viewLoop() {
+  for (;;) {
+    try {
+      const r = await api.view(version);
+      version = r.version;
+      view = r.view;
+      render();
+    } catch (e) {
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+}
+
+function readForm() {
+  const f = $("#start-form");
+  const val = (n) => f.elements[n].value.trim();
+  return {
+    clientId: val("clientId"),
+    country: val("country").toUpperCase(),
+    firstName: val("firstName") || null,
+    lastName: val("lastName") || null,
+    dateOfBirth: val("dateOfBirth") || null,
+    documentNumber: val("documentNumber") || null,
+    documents: $$("input[name='documents']:checked", f).map((c) => c.value),
+    tokenType: f.elements.tokenType.value,
+    allowPhone: f.elements.allowPhone.checked,
+  };
+}
+
+function bind() {
+  $("#start-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    for (const el of $$("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    $("#start-error").hidden = true;
+    try {
+      await api.start(readForm());
+    } catch (e) {
+      if (e.field) {
+        const el = document.getElementById(`f-${e.field}`);
+        if (el) {
+          el.setAttribute("aria-invalid", "true");
+          el.focus();
+        }
+      }
+      showToast(errorText(e));
+    }
+  });
+  $("#choice-phone").addEventListener("click", () => send({ kind: "continueOnPhone" }));
+  $("#capture-btn").addEventListener("click", () => send({ kind: "capture" }));
+  $("#confirm-btn").addEventListener("click", () => send({ kind: "confirm" }));
+  $("#cancel-btn").addEventListener("click", () => send({ kind: "cancel" }));
+  $("#idle-stay").addEventListener("click", () => send({ kind: "touch" }));
+  for (const b of $$("[data-input]")) b.addEventListener("click", () => send({ kind: b.dataset.input }));
+
+  // Any touch or key keeps the session alive (throttled).
+  let lastTouch = 0;
+  const touch = () => {
+    const now = Date.now();
+    if (now - lastTouch > 2000 && view && view.screen !== "start") {
+      lastTouch = now;
+      api.input({ kind: "touch" }).catch(() => {});
+    }
+  };
+  document.addEventListener("pointerdown", touch, { capture: true });
+  document.addEventListener("keydown", (e) => {
+    touch();
+    // Staff toggle for the preview debug overlay.
+    if (e.key === "F9") debug = !debug;
+  }, { capture: true });
+
+  const sel = $("#lang-select");
+  sel.addEventListener("change", async () => {
+    await setLanguage(sel.value);
+    await api.setLanguage(sel.value).catch(() => {});
+    if (view) render();
+  });
+}
+
+async function main() {
+  bind();
+  try {
+    info = await api.appInfo();
+  } catch (e) {
+    $("[data-screen='loading'] p").textContent = e.message;
+    document.body.dataset.error = e.code;
+    return;
+  }
+  const sel = $("#lang-select");
+  for (const l of info.languages) {
+    const o = document.createElement("option");
+    o.value = l.code;
+    o.textContent = l.name;
+    sel.append(o);
+  }
+  sel.value = info.language;
+  await setLanguage(info.language).catch(() => setLanguage("en"));
+  applyStatic();
+  document.getElementById("sandbox-banner").hidden = !info.sandbox;
+  document.getElementById("footer").textContent = `kyc-kiosk ${info.version}`;
+  document.body.dataset.ready = "1";
+  viewLoop();
+}
+
+main();

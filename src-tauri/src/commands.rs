@@ -1,9 +1,24 @@
-//! Tauri commands: thin adapters from the webview to the core library.
+//! Tauri commands: thin adapters from the webview to the core library. No
+//! flow logic: every decision is the session machine's.
 
+use std::time::{Duration, Instant};
+
+use tauri::ipc::Response;
 use tauri::State;
 
-use crate::dto::AppInfo;
+use kyc_kiosk::session::{qr, Side};
+use kyc_kiosk::ErrorCode;
+
+use crate::dto::{
+    pack_preview, AppInfo, CommandError, InputDto, Language, LiveQualityDto, PreviewHeader,
+    StartForm, Versioned,
+};
 use crate::state::AppState;
+
+type CmdResult<T> = Result<T, CommandError>;
+
+/// Languages with a catalog in ui/i18n/, found at build time.
+const LANGUAGES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
 
 /// Facts the start screen needs (version, sandbox banner, form defaults).
 #[tauri::command]
@@ -11,9 +26,91 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     let c = &state.config;
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
-        sandbox: c.backend.is_sandbox(),
-        language: c.kiosk.language.clone(),
+        sandbox: state.kiosk.is_sandbox(),
+        language: state.language(),
+        languages: LANGUAGES.iter().map(|(code, name)| Language { code, name }).collect(),
         default_country: c.kiosk.default_country.clone(),
         documents: c.kiosk.documents.clone(),
     }
+}
+
+/// The session view, as soon as its version is newer than `after` (long
+/// poll, at most 20 s, then the current view).
+#[tauri::command]
+pub async fn session_view(state: State<'_, AppState>, after: u64) -> CmdResult<Versioned> {
+    let mut rx = state.views.clone();
+    let _ = tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|(v, _)| *v > after)).await;
+    let (version, view) = rx.borrow().clone();
+    Ok(Versioned { version, view })
+}
+
+/// Start a session from the staff form.
+#[tauri::command]
+pub async fn session_start(state: State<'_, AppState>, form: StartForm) -> CmdResult<()> {
+    let req = form.into_request(&state.language());
+    state.kiosk.handle().send(kyc_kiosk::session::Input::Start(req)).await?;
+    Ok(())
+}
+
+/// Any other input (verify here, capture, retake, confirm, cancel, ...).
+#[tauri::command]
+pub async fn session_input(state: State<'_, AppState>, input: InputDto) -> CmdResult<()> {
+    state.kiosk.handle().send(input.into()).await?;
+    Ok(())
+}
+
+/// The newest preview frame after `after` (waits up to 500 ms for one), as
+/// one binary response: header length, header JSON, JPEG.
+#[tauri::command]
+pub async fn preview_frame(state: State<'_, AppState>, after: u64) -> CmdResult<Response> {
+    let p = state
+        .kiosk
+        .wait_preview(after, Duration::from_millis(500))
+        .await
+        .ok_or_else(|| CommandError::new(ErrorCode::CameraUnavailable, "no preview frame"))?;
+    let header = PreviewHeader {
+        seq: p.seq,
+        age_ms: Instant::now().saturating_duration_since(p.captured).as_secs_f64() * 1000.0,
+        width: p.width,
+        height: p.height,
+        quality: p.quality.map(|q| LiveQualityDto { ok: q.ok, issues: q.issues }),
+        auto_capture_in: p.auto_capture_in,
+    };
+    Ok(Response::new(pack_preview(&header, &p.jpeg)))
+}
+
+/// The still of `side` for the review screen (JPEG bytes).
+#[tauri::command]
+pub async fn still_image(state: State<'_, AppState>, side: Side) -> CmdResult<Response> {
+    let still = state
+        .kiosk
+        .handle()
+        .still(side)
+        .await?
+        .ok_or_else(|| CommandError::new(ErrorCode::InvalidState, "no photo of that side yet"))?;
+    Ok(Response::new(still.jpeg.to_vec()))
+}
+
+/// The handoff QR code (SVG) of the current digit string.
+#[tauri::command]
+pub fn handoff_qr(state: State<'_, AppState>) -> CmdResult<String> {
+    let view = state.kiosk.handle().view();
+    let digits = view
+        .digit_string
+        .ok_or_else(|| CommandError::new(ErrorCode::InvalidState, "no code to show"))?;
+    let code = qr::HandoffQr::new(&digits)
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
+    Ok(code.svg(400))
+}
+
+/// Change the UI language (the next token's `locale` follows it).
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
+    if !LANGUAGES.iter().any(|(c, _)| *c == language) {
+        return Err(CommandError::new(ErrorCode::InvalidInput, format!("no catalog for `{language}`")));
+    }
+    if let Ok(mut l) = state.language.lock() {
+        *l = language;
+    }
+    Ok(())
 }

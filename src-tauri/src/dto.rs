@@ -1,8 +1,19 @@
-//! View types sent to the webview. Only what the screen needs; never a secret.
+//! View types sent to the webview and inputs received from it. Only what the
+//! screen needs; never a secret. Conversions to core types live here.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Static facts about the running app, for the banner and the footer.
+use kyc_kiosk::session::{DocumentType, Input, Side, StartRequest, TokenType, View};
+use kyc_kiosk::ErrorCode;
+
+/// One language the UI has a catalog for.
+#[derive(Debug, Serialize)]
+pub struct Language {
+    pub code: &'static str,
+    pub name: &'static str,
+}
+
+/// Static facts about the running app, for the banner and the start form.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
@@ -10,6 +21,166 @@ pub struct AppInfo {
     /// True when the embedded sandbox is in use: the UI shows a SANDBOX banner.
     pub sandbox: bool,
     pub language: String,
+    pub languages: Vec<Language>,
     pub default_country: Option<String>,
     pub documents: Vec<String>,
+}
+
+/// The session view with a version, for the UI's long poll.
+#[derive(Debug, Serialize)]
+pub struct Versioned {
+    pub version: u64,
+    pub view: View,
+}
+
+/// An error for the UI: a stable code to branch on, a sentence to show, and
+/// the form field it is about (when it is about one).
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl CommandError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None }
+    }
+}
+
+impl From<kyc_kiosk::session::Error> for CommandError {
+    fn from(e: kyc_kiosk::session::Error) -> Self {
+        let field = e.field().map(form_field);
+        Self { code: e.code(), message: e.to_string(), field }
+    }
+}
+
+/// Maps a request field name (`clientId`, `firstName`...) to the form's input id.
+fn form_field(f: &str) -> String {
+    f.trim_start_matches("token.").to_owned()
+}
+
+/// The staff form as the UI sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartForm {
+    pub client_id: String,
+    pub country: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub document_number: Option<String>,
+    #[serde(default)]
+    pub documents: Vec<DocumentType>,
+    #[serde(default)]
+    pub token_type: TokenType,
+    #[serde(default)]
+    pub allow_phone: bool,
+}
+
+impl StartForm {
+    /// The core's start request; `locale` is the UI language.
+    pub fn into_request(self, locale: &str) -> StartRequest {
+        let mut r = StartRequest::new(self.client_id, self.country);
+        r.first_name = self.first_name;
+        r.last_name = self.last_name;
+        r.date_of_birth = self.date_of_birth;
+        r.document_number = self.document_number;
+        r.documents = self.documents;
+        r.token_type = self.token_type;
+        r.generate_digit_string = self.allow_phone;
+        r.locale = Some(locale.to_owned());
+        r
+    }
+}
+
+/// Every other input, tagged by `kind` as the UI sends it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum InputDto {
+    VerifyHere { document: DocumentType },
+    ContinueOnPhone,
+    Capture,
+    Retake { side: Side },
+    Confirm,
+    Retry,
+    CheckStatus,
+    Cancel,
+    Finish,
+    Touch,
+}
+
+impl From<InputDto> for Input {
+    fn from(i: InputDto) -> Self {
+        match i {
+            InputDto::VerifyHere { document } => Input::VerifyHere(document),
+            InputDto::ContinueOnPhone => Input::ContinueOnPhone,
+            InputDto::Capture => Input::Capture,
+            InputDto::Retake { side } => Input::Retake(side),
+            InputDto::Confirm => Input::Confirm,
+            InputDto::Retry => Input::Retry,
+            InputDto::CheckStatus => Input::CheckStatus,
+            InputDto::Cancel => Input::Cancel,
+            InputDto::Finish => Input::Finish,
+            InputDto::Touch => Input::Touch,
+        }
+    }
+}
+
+/// The header that precedes each preview JPEG in the binary response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewHeader {
+    pub seq: u64,
+    /// Milliseconds from capture to the moment the frame left Rust.
+    pub age_ms: f64,
+    pub width: u32,
+    pub height: u32,
+    pub quality: Option<LiveQualityDto>,
+    /// Seconds left before the auto-capture fires, while it counts down.
+    pub auto_capture_in: Option<u32>,
+}
+
+/// The live quality result shown as a hint.
+#[derive(Debug, Serialize)]
+pub struct LiveQualityDto {
+    pub ok: bool,
+    pub issues: Vec<String>,
+}
+
+/// `[u32 LE header length][header JSON][JPEG]`: one binary IPC response, so
+/// the frame is not base64-encoded on the way to the webview.
+pub fn pack_preview(header: &PreviewHeader, jpeg: &[u8]) -> Vec<u8> {
+    let h = serde_json::to_vec(header).unwrap_or_else(|_| b"{}".to_vec());
+    let mut out = Vec::with_capacity(4 + h.len() + jpeg.len());
+    out.extend_from_slice(&u32::try_from(h.len()).unwrap_or(0).to_le_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(jpeg);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_decode_from_the_ui_shape() {
+        let i: InputDto = serde_json::from_str(r#"{"kind":"verifyHere","document":"PASSPORT"}"#).unwrap();
+        assert!(matches!(Input::from(i), Input::VerifyHere(DocumentType::Passport)));
+        let i: InputDto = serde_json::from_str(r#"{"kind":"retake","side":"BACK"}"#).unwrap();
+        assert!(matches!(Input::from(i), Input::Retake(Side::Back)));
+        assert!(serde_json::from_str::<InputDto>(r#"{"kind":"selfDestruct"}"#).is_err());
+    }
+
+    #[test]
+    fn preview_packet_layout() {
+        let h = PreviewHeader { seq: 7, age_ms: 3.5, width: 2, height: 1, quality: None, auto_capture_in: Some(2) };
+        let p = pack_preview(&h, &[0xFF, 0xD8]);
+        let n = u32::from_le_bytes(p[..4].try_into().unwrap()) as usize;
+        let v: serde_json::Value = serde_json::from_slice(&p[4..4 + n]).unwrap();
+        assert_eq!(v["seq"], 7);
+        assert_eq!(v["autoCaptureIn"], 2);
+        assert_eq!(&p[4 + n..], &[0xFF, 0xD8]);
+    }
 }

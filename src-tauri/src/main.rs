@@ -44,9 +44,29 @@ fn main() -> anyhow::Result<()> {
     );
 
     tauri::Builder::default()
-        .manage(state::AppState::new(config))
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::session_view,
+            commands::session_start,
+            commands::session_input,
+            commands::preview_frame,
+            commands::still_image,
+            commands::handoff_qr,
+            commands::set_language,
+        ])
         .setup(move |app| {
+            use tauri::Manager;
+            // The sandbox (when no credentials are set), the webhook receiver,
+            // the cameras and the session driver start here, once.
+            let kiosk = tauri::async_runtime::block_on(kyc_kiosk::session::Kiosk::start(
+                &config,
+                kyc_kiosk::session::KioskOptions::default(),
+            ))
+            .map_err(|e| {
+                tracing::error!(code = %e.code(), "cannot start the kiosk: {e}");
+                Box::new(e) as Box<dyn std::error::Error>
+            })?;
+            app.manage(state::AppState::new(config.clone(), kiosk));
             window::create_main(app.handle(), kiosk_mode)?;
             Ok(())
         })
