@@ -486,18 +486,19 @@ pub struct Context {
     pub last_activity: Millis,
 }
 
-type Step = Result<(State, Vec<Effect>), Rejected>;
+/// A transition, or the refusal (boxed: it carries the whole state back).
+pub type Step = Result<(State, Vec<Effect>), Box<Rejected>>;
 
 fn reject(state: State, event: &Event) -> Step {
     let error = Error::InvalidState {
         state: state.name().to_owned(),
         event: event.name().to_owned(),
     };
-    Err(Rejected { state, error })
+    Err(Box::new(Rejected { state, error }))
 }
 
 fn reject_with(state: State, error: Error) -> Step {
-    Err(Rejected { state, error })
+    Err(Box::new(Rejected { state, error }))
 }
 
 fn wipe_to_start() -> Step {
@@ -1212,7 +1213,8 @@ impl Machine {
                 }
                 Ok(fx)
             }
-            Err(Rejected { state, error }) => {
+            Err(rejected) => {
+                let Rejected { state, error } = *rejected;
                 self.state = state;
                 Err(error)
             }

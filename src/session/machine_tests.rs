@@ -369,7 +369,8 @@ fn activity_postpones_the_idle_reset_and_the_view_warns_first() {
 
 #[test]
 fn start_validates_the_form_and_keeps_the_start_screen_on_error() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut StartRequest)>)> = vec![
+    type Edit = Box<dyn Fn(&mut StartRequest)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("clientId", Box::new(|r| r.client_id = "  ".into())),
         ("clientId", Box::new(|r| r.client_id = "x".repeat(101))),
         ("clientId", Box::new(|r| r.client_id = "klientė".into())),
