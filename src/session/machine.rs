@@ -46,6 +46,20 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The kiosk's configured idle timeout; the warning shows for the last
+    /// 20 seconds (or the last quarter of a shorter timeout).
+    #[must_use]
+    pub fn from_kiosk(kiosk: &crate::config::KioskConfig) -> Self {
+        let idle = u64::try_from(kiosk.idle_timeout.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            idle_timeout_ms: idle,
+            idle_warning_ms: (idle / 4).min(20_000),
+            ..Self::default()
+        }
+    }
+}
+
 /// The stills taken so far (at most one per side).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stills {

@@ -1280,3 +1280,27 @@ fn the_view_is_camel_case() {
     );
     assert!(json["secondsLeft"].is_u64());
 }
+
+#[test]
+fn settings_follow_the_kiosk_config() {
+    let mut kiosk = crate::config::KioskConfig {
+        default_country: Some("LT".into()),
+        documents: vec!["PASSPORT".into(), "ID_CARD".into(), "VISA".into()],
+        language: "lt".into(),
+        idle_timeout: std::time::Duration::from_secs(120),
+        kiosk_mode: false,
+        staff_pin_hash: None,
+    };
+    let s = Settings::from_kiosk(&kiosk);
+    assert_eq!((s.idle_timeout_ms, s.idle_warning_ms), (120 * S, 20 * S));
+    kiosk.idle_timeout = std::time::Duration::from_secs(40);
+    assert_eq!(Settings::from_kiosk(&kiosk).idle_warning_ms, 10 * S);
+    let r = StartRequest::with_defaults("C-1", &kiosk);
+    assert_eq!(r.country, "LT");
+    assert_eq!(
+        r.documents,
+        [DocumentType::Passport, DocumentType::IdCard],
+        "VISA is not taken here"
+    );
+    assert_eq!(r.locale.as_deref(), Some("lt"));
+}

@@ -7,10 +7,29 @@
 //! - [`view`]: what a screen or a terminal shows, derived from the state; nothing secret.
 //! - [`qr`]: the mobile-handoff QR of the digit string (SVG, PNG, terminal).
 //! - [`types`]: plain types the ports convert the API and camera types into.
+//! - [`command`]: one typed line -> one [`Input`], for terminal loops.
+//!
+//! A terminal loop (the CLI's `demo`, `verify`, `handoff`) looks like this:
+//!
+//! ```text
+//! let (driver, handle) = Driver::new(Arc::new(ports), Settings::from_kiosk(&config.kiosk));
+//! tokio::spawn(driver.run());
+//! handle.send(Input::Start(request)).await?;
+//! let mut views = handle.subscribe();
+//! loop {
+//!     let view = views.borrow_and_update().clone();
+//!     println!("{}", view.summary());                  // plus qr::Qr::terminal() on Handoff
+//!     if view.screen == Screen::Result { break }
+//!     // read a line when command::help(&view) is not empty, then:
+//!     // handle.send(command::parse(&line)?).await?;   // refusals carry a stable code
+//!     views.changed().await?;
+//! }
+//! ```
 //!
 //! Everything about the customer lives in the machine's state and is
 //! zeroized when it is dropped: at the end, on cancel, on idle timeout.
 
+pub mod command;
 pub mod driver;
 pub mod machine;
 pub mod qr;

@@ -78,6 +78,14 @@ impl DocumentType {
         !matches!(self, Self::Passport)
     }
 
+    /// Parses the API's name (any case); `None` for a type the kiosk does not take.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
     /// The API's name for the type.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -132,6 +140,20 @@ impl StartRequest {
         let mut r = Self::default();
         r.client_id = client_id.into();
         r.country = country.into();
+        r
+    }
+
+    /// A request with the kiosk's configured defaults (country, documents).
+    /// Staff still has to supply a country when none is configured.
+    #[must_use]
+    pub fn with_defaults(client_id: impl Into<String>, kiosk: &crate::config::KioskConfig) -> Self {
+        let mut r = Self::new(client_id, kiosk.default_country.clone().unwrap_or_default());
+        r.documents = kiosk
+            .documents
+            .iter()
+            .filter_map(|d| DocumentType::parse(d))
+            .collect();
+        r.locale = Some(kiosk.language.clone());
         r
     }
 
@@ -484,6 +506,11 @@ mod tests {
                 format!("\"{}\"", d.as_str())
             );
         }
+        assert_eq!(
+            DocumentType::parse(" passport"),
+            Some(DocumentType::Passport)
+        );
+        assert_eq!(DocumentType::parse("VISA"), None);
         assert_eq!(serde_json::to_string(&Side::Face).unwrap(), "\"FACE\"");
         assert_eq!(
             serde_json::to_string(&TokenType::Document).unwrap(),
