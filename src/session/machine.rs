@@ -654,16 +654,23 @@ fn outcome(ctx: &Context, mut session: Box<Session>, outcome: Outcome, now: Mill
     }
 }
 
-fn status_known(ctx: &Context, session: Box<Session>, st: TokenStatus, now: Millis) -> Step {
+/// A status that settles the session; `Unused` and `Pending` go to `open`.
+fn status_known(
+    ctx: &Context,
+    session: Box<Session>,
+    st: TokenStatus,
+    now: Millis,
+    open: impl FnOnce(Box<Session>, TokenStatus) -> Step,
+) -> Step {
     match st {
         TokenStatus::Done(o) => outcome(ctx, session, o, now),
         TokenStatus::Expired => fail_terminal(Failure::TokenExpired),
         TokenStatus::Other(s) => fail_terminal(Failure::Rejected {
             message: format!("the verification is {s}"),
         }),
-        TokenStatus::Unused | TokenStatus::Pending => {
-            unreachable!("handled by the caller")
-        }
+        // Never used and past its lifetime: no result can come any more.
+        TokenStatus::Unused if now >= session.deadline() => fail_terminal(Failure::TokenExpired),
+        st @ (TokenStatus::Unused | TokenStatus::Pending) => open(session, st),
     }
 }
 
@@ -934,22 +941,23 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
         ),
         (S::Submitting { session }, E::SubmitFailed(f)) => submit_failed(session, f),
 
-        (S::CheckingStatus { session, failure }, E::StatusChecked(st)) => match st {
-            TokenStatus::Unused => Ok((
-                S::SubmitFailed {
+        (S::CheckingStatus { session, failure }, E::StatusChecked(st)) => {
+            status_known(ctx, session, st, now, |session, st| match st {
+                TokenStatus::Unused => Ok((
+                    S::SubmitFailed {
+                        session,
+                        failure,
+                        unspent: true,
+                    },
+                    Vec::new(),
+                )),
+                _ => wait(
                     session,
-                    failure,
-                    unspent: true,
-                },
-                Vec::new(),
-            )),
-            TokenStatus::Pending => wait(
-                session,
-                None,
-                now.saturating_add(ctx.settings.result_wait_ms),
-            ),
-            other => status_known(ctx, session, other, now),
-        },
+                    None,
+                    now.saturating_add(ctx.settings.result_wait_ms),
+                ),
+            })
+        }
         (S::CheckingStatus { session, failure }, E::StatusFailed(_)) => Ok((
             S::SubmitFailed {
                 session,
@@ -1020,17 +1028,14 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
                 ..
             },
             E::StatusChecked(st),
-        ) => match st {
-            TokenStatus::Unused | TokenStatus::Pending => {
-                let wait_ms = if auto.is_some() {
-                    ctx.settings.review_wait_ms
-                } else {
-                    ctx.settings.result_wait_ms
-                };
-                wait(session, auto, now.saturating_add(wait_ms))
-            }
-            other => status_known(ctx, session, other, now),
-        },
+        ) => status_known(ctx, session, st, now, |session, _| {
+            let wait_ms = if auto.is_some() {
+                ctx.settings.review_wait_ms
+            } else {
+                ctx.settings.result_wait_ms
+            };
+            wait(session, auto, now.saturating_add(wait_ms))
+        }),
         (
             S::Waiting {
                 session,

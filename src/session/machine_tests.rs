@@ -1304,3 +1304,31 @@ fn settings_follow_the_kiosk_config() {
     );
     assert_eq!(r.locale.as_deref(), Some("lt"));
 }
+
+/// After the code of a handoff expired, an unused token means the customer
+/// never started on the phone: no result can come, so the wait ends.
+#[test]
+fn an_unused_token_past_its_lifetime_ends_the_wait() {
+    let mut s = session(None, TokenType::Identification);
+    s.digits_dead = true;
+    let state = State::Waiting {
+        session: s,
+        auto: None,
+        deadline: 1000 * S,
+        phase: WaitPhase::Checking,
+        last_error: None,
+    };
+    let mut m = Machine::with_state(settings(), state.clone(), 590 * S);
+    m.step(Event::StatusChecked(TokenStatus::Unused), 599 * S)
+        .unwrap();
+    assert_eq!(m.state().name(), "waiting", "still within expiryTime");
+    let mut m = Machine::with_state(settings(), state, 590 * S);
+    let fx = m
+        .step(Event::StatusChecked(TokenStatus::Unused), 600 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+    assert_eq!(
+        View::of(&m, 600 * S).error.unwrap().code,
+        ErrorCode::TokenExpired
+    );
+}
