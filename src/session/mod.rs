@@ -42,7 +42,7 @@ pub use types::{
     CameraRole, DocumentType, Failure, Millis, Outcome, OverallStatus, Side, StartRequest, Still,
     Submission, TokenInfo, TokenStatus, TokenType,
 };
-pub use view::View;
+pub use view::{Screen, View};
 
 use crate::error::ErrorCode;
 
