@@ -1,0 +1,1334 @@
+//! Table tests of the transition function: every state against every event,
+//! then the transitions one by one.
+
+use super::*;
+use crate::error::ErrorCode;
+use crate::session::types::OverallStatus;
+use crate::session::view::{Screen, View};
+
+const S: u64 = 1000;
+
+fn settings() -> Settings {
+    Settings {
+        idle_timeout_ms: 120 * S,
+        idle_warning_ms: 20 * S,
+        result_wait_ms: 120 * S,
+        review_wait_ms: 600 * S,
+    }
+}
+
+fn request() -> StartRequest {
+    let mut r = StartRequest::new("CLIENT-77", "lt");
+    r.first_name = Some("Jonas".into());
+    r.last_name = Some("Jonaitis".into());
+    r.generate_digit_string = true;
+    r
+}
+
+fn token(ty: TokenType, digits: Option<&str>) -> TokenInfo {
+    TokenInfo {
+        scan_ref: "scan-1".into(),
+        auth_token: "AUTH-SECRET-1".into(),
+        digit_string: digits.map(str::to_owned),
+        token_type: ty,
+        expiry_secs: 600,
+        session_length_secs: 300,
+    }
+}
+
+fn still(side: Side) -> Still {
+    Still::new(side, vec![0xFF, 0xD8, side as u8, 0x55], 640, 480)
+}
+
+/// A session created at t=0 with the given document (None: not chosen yet).
+fn session(doc: Option<DocumentType>, ty: TokenType) -> Box<Session> {
+    let mut r = request();
+    r.country = "LT".into();
+    let mut s = Session::new(r, token(ty, Some("12345678")), 0);
+    if doc.is_some() {
+        s.document = doc;
+        s.started_at = Some(0);
+    }
+    Box::new(s)
+}
+
+fn with_stills(mut s: Box<Session>, sides: &[Side]) -> Box<Session> {
+    for side in sides {
+        s.stills.set(still(*side));
+    }
+    s
+}
+
+fn id_card() -> Box<Session> {
+    session(Some(DocumentType::IdCard), TokenType::Identification)
+}
+
+fn full_id_card() -> Box<Session> {
+    with_stills(id_card(), &[Side::Front, Side::Back, Side::Face])
+}
+
+fn capturing(side: Side, ready: bool, busy: bool) -> State {
+    let mut s = id_card();
+    s.camera = Some(side.camera());
+    s.camera_ready = ready;
+    State::Capturing {
+        session: s,
+        side,
+        retake: false,
+        busy,
+        hint: None,
+    }
+}
+
+fn outcome(status: OverallStatus, final_: bool) -> Outcome {
+    Outcome::new(status, final_)
+}
+
+fn waiting(phase: WaitPhase, auto: Option<Outcome>) -> State {
+    let mut s = id_card();
+    s.digits_dead = true;
+    State::Waiting {
+        session: s,
+        auto,
+        deadline: 200 * S,
+        phase,
+        last_error: None,
+    }
+}
+
+fn network() -> Failure {
+    Failure::Network {
+        message: "connection reset".into(),
+    }
+}
+
+/// One sample of every state (and of the sub-states that accept different inputs).
+fn states() -> Vec<(&'static str, State)> {
+    vec![
+        ("start", State::Start),
+        ("creatingToken", State::CreatingToken { request: request() }),
+        (
+            "choice",
+            State::Choice {
+                session: session(None, TokenType::Identification),
+            },
+        ),
+        (
+            "handoff",
+            State::Handoff {
+                session: session(None, TokenType::Identification),
+            },
+        ),
+        ("capturing/starting", capturing(Side::Front, false, false)),
+        ("capturing/ready", capturing(Side::Front, true, false)),
+        ("capturing/busy", capturing(Side::Front, true, true)),
+        (
+            "review",
+            State::Review {
+                session: full_id_card(),
+            },
+        ),
+        (
+            "submitting",
+            State::Submitting {
+                session: full_id_card(),
+            },
+        ),
+        (
+            "checkingStatus",
+            State::CheckingStatus {
+                session: full_id_card(),
+                failure: network(),
+            },
+        ),
+        (
+            "submitFailed/unspent",
+            State::SubmitFailed {
+                session: full_id_card(),
+                failure: network(),
+                unspent: true,
+            },
+        ),
+        (
+            "submitFailed/unknown",
+            State::SubmitFailed {
+                session: full_id_card(),
+                failure: network(),
+                unspent: false,
+            },
+        ),
+        ("waiting/listening", waiting(WaitPhase::Listening, None)),
+        ("waiting/overdue", waiting(WaitPhase::Overdue, None)),
+        ("waiting/checking", waiting(WaitPhase::Checking, None)),
+        (
+            "underReview",
+            waiting(
+                WaitPhase::Listening,
+                Some(outcome(OverallStatus::Suspected, false)),
+            ),
+        ),
+        (
+            "result",
+            State::Result {
+                scan_ref: "scan-1".into(),
+                outcome: outcome(OverallStatus::Approved, true),
+            },
+        ),
+        (
+            "failed/terminal",
+            State::Failed {
+                failure: Failure::OutOfCredits,
+                resume: None,
+            },
+        ),
+        (
+            "failed/token",
+            State::Failed {
+                failure: network(),
+                resume: Some(Resume::CreateToken(request())),
+            },
+        ),
+        (
+            "failed/camera",
+            State::Failed {
+                failure: Failure::Camera {
+                    code: ErrorCode::CameraLost,
+                    message: "unplugged".into(),
+                },
+                resume: Some(Resume::Camera {
+                    session: with_stills(id_card(), &[Side::Front]),
+                    side: Side::Back,
+                    retake: false,
+                }),
+            },
+        ),
+    ]
+}
+
+/// Every input, with a payload valid for the sample states.
+fn inputs() -> Vec<Input> {
+    vec![
+        Input::Start(request()),
+        Input::VerifyHere(DocumentType::IdCard),
+        Input::ContinueOnPhone,
+        Input::Capture,
+        Input::Retake(Side::Back),
+        Input::Confirm,
+        Input::Retry,
+        Input::CheckStatus,
+        Input::Cancel,
+        Input::Finish,
+        Input::Touch,
+    ]
+}
+
+/// Every non-input event.
+fn events() -> Vec<Event> {
+    vec![
+        Event::TokenCreated(token(TokenType::Identification, Some("12345678"))),
+        Event::TokenFailed(network()),
+        Event::CameraStarted,
+        Event::CameraFailed(Failure::Camera {
+            code: ErrorCode::CameraLost,
+            message: "gone".into(),
+        }),
+        Event::StillCaptured(still(Side::Front)),
+        Event::CaptureFailed(Failure::ImageRejected {
+            side: Side::Front,
+            reason: "blurry".into(),
+        }),
+        Event::Submitted,
+        Event::SubmitFailed(network()),
+        Event::StatusChecked(TokenStatus::Pending),
+        Event::StatusFailed(network()),
+        Event::ResultReceived {
+            scan_ref: "scan-1".into(),
+            outcome: outcome(OverallStatus::Approved, true),
+        },
+    ]
+}
+
+/// Which non-input events each sample state accepts.
+fn accepts(state: &str, event: &str) -> bool {
+    let with_session = !matches!(
+        state,
+        "start" | "creatingToken" | "result" | "failed/terminal" | "failed/token" | "failed/camera"
+    );
+    match event {
+        "tokenCreated" | "tokenFailed" => state == "creatingToken",
+        "cameraStarted" | "cameraFailed" => state.starts_with("capturing"),
+        "stillCaptured" | "captureFailed" => state == "capturing/busy",
+        "submitted" | "submitFailed" => state == "submitting",
+        "statusChecked" | "statusFailed" => matches!(state, "checkingStatus" | "waiting/checking"),
+        "resultReceived" => with_session,
+        other => panic!("no rule for {other}"),
+    }
+}
+
+#[test]
+fn every_state_accepts_exactly_its_allowed_inputs_and_refusals_change_nothing() {
+    for (name, state) in states() {
+        for input in inputs() {
+            let mut m = Machine::with_state(settings(), state.clone(), 10 * S);
+            let allowed = m.allowed_inputs().contains(&input.kind());
+            let kind = input.kind();
+            let r = m.step(Event::Input(input), 11 * S);
+            assert_eq!(r.is_ok(), allowed, "{name} × {kind:?}: {r:?}");
+            if let Err(e) = r {
+                assert_eq!(e.code(), ErrorCode::InvalidState, "{name} × {kind:?}");
+                assert_eq!(m.state(), &state, "{name} × {kind:?} changed the state");
+                assert_eq!(m.last_activity(), 10 * S, "a refused input is not activity");
+            } else if kind != InputKind::Touch {
+                assert_ne!(
+                    m.state(),
+                    &state,
+                    "{name} × {kind:?} accepted but did nothing"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_state_accepts_exactly_its_effect_outcomes_and_refusals_change_nothing() {
+    for (name, state) in states() {
+        for event in events() {
+            let ev_name = event.name();
+            let mut m = Machine::with_state(settings(), state.clone(), 10 * S);
+            let r = m.step(event, 11 * S);
+            assert_eq!(
+                r.is_ok(),
+                accepts(name, ev_name),
+                "{name} × {ev_name}: {r:?}"
+            );
+            if let Err(e) = r {
+                assert_eq!(e.code(), ErrorCode::InvalidState, "{name} × {ev_name}");
+                assert!(e.to_string().contains(ev_name), "{e}");
+                assert_eq!(m.state(), &state, "{name} × {ev_name} changed the state");
+            }
+        }
+    }
+}
+
+#[test]
+fn cancel_wipes_from_every_state_but_start() {
+    for (name, state) in states() {
+        let mut m = Machine::with_state(settings(), state, 0);
+        match m.step(Event::Input(Input::Cancel), S) {
+            Ok(fx) => {
+                assert_eq!(fx, vec![Effect::Wipe], "{name}");
+                assert_eq!(m.state(), &State::Start, "{name}");
+                assert!(!m.state().holds_customer_data());
+            }
+            Err(_) => assert_eq!(name, "start"),
+        }
+    }
+}
+
+#[test]
+fn idle_timeout_wipes_from_every_state_and_not_a_moment_before() {
+    for (name, state) in states() {
+        let mut m = Machine::with_state(settings(), state.clone(), 0);
+        // A result that is overdue turns overdue; nothing else moves before 120 s.
+        // (Token expiry is 600 s and session 300 s: later than the idle limit.)
+        let fx = m.step(Event::Tick, 120 * S - 1).unwrap();
+        assert!(!fx.contains(&Effect::Wipe), "{name} wiped early");
+        let fx = m.step(Event::Tick, 120 * S).unwrap();
+        if name == "start" {
+            assert!(fx.is_empty());
+        } else {
+            assert_eq!(fx, vec![Effect::Wipe], "{name}");
+        }
+        assert_eq!(m.state(), &State::Start, "{name}");
+    }
+}
+
+#[test]
+fn activity_postpones_the_idle_reset_and_the_view_warns_first() {
+    let mut m = Machine::with_state(
+        settings(),
+        State::Choice {
+            session: session(None, TokenType::Identification),
+        },
+        0,
+    );
+    assert_eq!(View::of(&m, 99 * S).idle_seconds_left, None);
+    assert_eq!(View::of(&m, 100 * S).idle_seconds_left, Some(20));
+    assert_eq!(View::of(&m, 119 * S + 1).idle_seconds_left, Some(1));
+    m.step(Event::Input(Input::Touch), 110 * S).unwrap();
+    assert_eq!(View::of(&m, 111 * S).idle_seconds_left, None);
+    m.step(Event::Tick, 200 * S).unwrap();
+    assert_eq!(
+        m.state().name(),
+        "choice",
+        "touched at 110 s: idle at 230 s"
+    );
+    let fx = m.step(Event::Tick, 230 * S).unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+}
+
+#[test]
+fn start_validates_the_form_and_keeps_the_start_screen_on_error() {
+    type Edit = Box<dyn Fn(&mut StartRequest)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("clientId", Box::new(|r| r.client_id = "  ".into())),
+        ("clientId", Box::new(|r| r.client_id = "x".repeat(101))),
+        ("clientId", Box::new(|r| r.client_id = "klientė".into())),
+        ("country", Box::new(|r| r.country = "XX".into())),
+        ("country", Box::new(|r| r.country = "LTU".into())),
+        ("expiryTime", Box::new(|r| r.expiry_secs = Some(0))),
+        ("expiryTime", Box::new(|r| r.expiry_secs = Some(2_592_001))),
+        (
+            "sessionLength",
+            Box::new(|r| r.session_length_secs = Some(60)),
+        ),
+        (
+            "sessionLength",
+            Box::new(|r| r.session_length_secs = Some(3600)),
+        ),
+        (
+            "firstName",
+            Box::new(|r| r.first_name = Some("J0nas".into())),
+        ),
+        ("lastName", Box::new(|r| r.last_name = Some("".into()))),
+        (
+            "lastName",
+            Box::new(|r| r.last_name = Some("Smith<".into())),
+        ),
+    ];
+    for (field, edit) in cases {
+        let mut r = request();
+        edit(&mut r);
+        let mut m = Machine::new(settings(), 0);
+        let err = m.step(Event::Input(Input::Start(r)), 1).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field: f, .. } if *f == field),
+            "{field}: {err}"
+        );
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert_eq!(m.state(), &State::Start);
+    }
+    // Valid: the country is normalised and sent as is otherwise.
+    let mut m = Machine::new(settings(), 0);
+    let fx = m.step(Event::Input(Input::Start(request())), 1).unwrap();
+    let Effect::CreateToken(sent) = &fx[0] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(sent.country, "LT");
+    assert_eq!(sent.client_id, "CLIENT-77");
+    assert_eq!(m.state().name(), "creatingToken");
+}
+
+#[test]
+fn token_created_goes_to_choice_and_watches_results() {
+    let mut m = Machine::with_state(settings(), State::CreatingToken { request: request() }, 0);
+    let fx = m
+        .step(
+            Event::TokenCreated(token(TokenType::Identification, Some("12345678"))),
+            5 * S,
+        )
+        .unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::WatchResults {
+            scan_ref: "scan-1".into()
+        }]
+    );
+    let State::Choice { session } = m.state() else {
+        panic!()
+    };
+    assert_eq!(session.token_at, 5 * S);
+    assert_eq!(
+        session.deadline(),
+        605 * S,
+        "expiryTime counts from creation"
+    );
+    assert!(session.can_hand_off());
+    let v = View::of(&m, 6 * S);
+    assert_eq!(v.screen, Screen::Choice);
+    assert_eq!(v.seconds_left, Some(599));
+    assert_eq!(v.countdown, Some(crate::session::view::Countdown::Expiry));
+}
+
+#[test]
+fn a_malformed_digit_string_disables_the_handoff() {
+    for digits in [None, Some("1234567"), Some("abcdefgh")] {
+        let mut m = Machine::with_state(settings(), State::CreatingToken { request: request() }, 0);
+        m.step(
+            Event::TokenCreated(token(TokenType::Identification, digits)),
+            0,
+        )
+        .unwrap();
+        assert!(
+            !m.allowed_inputs().contains(&InputKind::ContinueOnPhone),
+            "{digits:?}"
+        );
+        let err = m.step(Event::Input(Input::ContinueOnPhone), 1).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidState);
+    }
+}
+
+#[test]
+fn token_failures_keep_the_form_only_when_a_retry_can_work() {
+    let table = [
+        (network(), true),
+        (Failure::RateLimited, true),
+        (Failure::OutOfCredits, false),
+        (Failure::Unauthorized, false),
+        (
+            Failure::Rejected {
+                message: "bad country".into(),
+            },
+            false,
+        ),
+    ];
+    for (f, keeps) in table {
+        let code = f.code();
+        let mut m = Machine::with_state(settings(), State::CreatingToken { request: request() }, 0);
+        let fx = m.step(Event::TokenFailed(f), S).unwrap();
+        assert_eq!(View::of(&m, S).error.unwrap().code, code);
+        if keeps {
+            assert!(fx.is_empty());
+            let fx = m.step(Event::Input(Input::Retry), 2 * S).unwrap();
+            assert!(matches!(&fx[..], [Effect::CreateToken(r)] if r.client_id == "CLIENT-77"));
+            assert_eq!(m.state().name(), "creatingToken");
+        } else {
+            assert_eq!(fx, vec![Effect::Wipe], "{code}");
+            assert!(!m.state().holds_customer_data());
+            assert!(m.step(Event::Input(Input::Retry), 2 * S).is_err());
+        }
+    }
+}
+
+/// Walks the capture sequence from the choice and returns the sides visited.
+fn walk(doc: DocumentType, ty: TokenType) -> (Vec<Side>, Machine) {
+    let mut m = Machine::with_state(
+        settings(),
+        State::Choice {
+            session: session(None, ty),
+        },
+        0,
+    );
+    let fx = m
+        .step(Event::Input(Input::VerifyHere(doc)), 10 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    let mut visited = Vec::new();
+    let mut t = 11 * S;
+    while let State::Capturing { side, session, .. } = m.state() {
+        let side = *side;
+        visited.push(side);
+        if !session.camera_ready {
+            m.step(Event::CameraStarted, t).unwrap();
+        }
+        let fx = m.step(Event::Input(Input::Capture), t).unwrap();
+        assert_eq!(fx, vec![Effect::CaptureStill(side)]);
+        m.step(Event::StillCaptured(still(side)), t).unwrap();
+        t += S;
+    }
+    assert_eq!(m.state().name(), "review");
+    (visited, m)
+}
+
+#[test]
+fn capture_order_follows_the_document_and_the_token_type() {
+    use DocumentType as D;
+    use Side::{Back, Face, Front};
+    let table = [
+        (
+            D::IdCard,
+            TokenType::Identification,
+            vec![Front, Back, Face],
+        ),
+        (
+            D::DriverLicense,
+            TokenType::Identification,
+            vec![Front, Back, Face],
+        ),
+        (
+            D::ResidencePermit,
+            TokenType::Identification,
+            vec![Front, Back, Face],
+        ),
+        (D::Passport, TokenType::Identification, vec![Front, Face]),
+        (D::IdCard, TokenType::Document, vec![Front, Back]),
+        (D::Passport, TokenType::Document, vec![Front]),
+    ];
+    for (doc, ty, expected) in table {
+        let (visited, m) = walk(doc, ty);
+        assert_eq!(visited, expected, "{doc:?} {ty:?}");
+        let v = View::of(&m, 20 * S);
+        assert_eq!(v.sides.iter().map(|s| s.side).collect::<Vec<_>>(), expected);
+        assert!(v.sides.iter().all(|s| s.taken));
+    }
+}
+
+#[test]
+fn cameras_switch_for_the_selfie_and_stop_for_the_review() {
+    let mut m = Machine::with_state(settings(), capturing(Side::Back, true, true), 0);
+    let fx = m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Selfie)]);
+    assert!(
+        !m.allowed_inputs().contains(&InputKind::Capture),
+        "not before the camera is ready"
+    );
+    m.step(Event::CameraStarted, S).unwrap();
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    let fx = m.step(Event::StillCaptured(still(Side::Face)), S).unwrap();
+    assert_eq!(fx, vec![Effect::StopCamera]);
+    assert_eq!(m.state().name(), "review");
+}
+
+#[test]
+fn a_still_for_another_side_is_refused() {
+    let state = capturing(Side::Front, true, true);
+    let mut m = Machine::with_state(settings(), state.clone(), 0);
+    let err = m
+        .step(Event::StillCaptured(still(Side::Back)), S)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidState);
+    assert_eq!(m.state(), &state);
+}
+
+#[test]
+fn a_rejected_still_stays_on_the_side_with_a_hint() {
+    let mut m = Machine::with_state(settings(), capturing(Side::Front, true, true), 0);
+    let f = Failure::ImageRejected {
+        side: Side::Front,
+        reason: "too blurry".into(),
+    };
+    let fx = m.step(Event::CaptureFailed(f), S).unwrap();
+    assert!(fx.is_empty());
+    let v = View::of(&m, S);
+    assert_eq!(v.screen, Screen::Capture);
+    assert_eq!(v.side, Some(Side::Front));
+    let hint = v.hint.unwrap();
+    assert_eq!(hint.code, ErrorCode::ImageRetake);
+    assert!(hint.message.contains("too blurry"));
+    assert!(m.allowed_inputs().contains(&InputKind::Capture));
+    // The next good still clears the hint.
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    m.step(Event::StillCaptured(still(Side::Front)), S).unwrap();
+    assert_eq!(View::of(&m, S).hint, None);
+}
+
+#[test]
+fn a_camera_failure_keeps_the_stills_and_offers_retry_or_the_phone() {
+    let mut s = with_stills(id_card(), &[Side::Front]);
+    s.camera = Some(CameraRole::Document);
+    s.camera_ready = true;
+    let state = State::Capturing {
+        session: s,
+        side: Side::Back,
+        retake: false,
+        busy: true,
+        hint: None,
+    };
+    for event in [
+        Event::CameraFailed(Failure::Camera {
+            code: ErrorCode::CameraLost,
+            message: "gone".into(),
+        }),
+        Event::CaptureFailed(Failure::Camera {
+            code: ErrorCode::CameraLost,
+            message: "gone".into(),
+        }),
+    ] {
+        let mut m = Machine::with_state(settings(), state.clone(), 0);
+        let fx = m.step(event, S).unwrap();
+        assert_eq!(fx, vec![Effect::StopCamera]);
+        let v = View::of(&m, S);
+        assert_eq!(v.screen, Screen::Error);
+        assert_eq!(v.error.unwrap().code, ErrorCode::CameraLost);
+        assert!(m.still(Side::Front).is_some());
+        let mut phone = Machine::with_state(settings(), m.state().clone(), S);
+        let fx = m.step(Event::Input(Input::Retry), 2 * S).unwrap();
+        assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+        assert!(matches!(
+            m.state(),
+            State::Capturing {
+                side: Side::Back,
+                ..
+            }
+        ));
+        phone
+            .step(Event::Input(Input::ContinueOnPhone), 2 * S)
+            .unwrap();
+        assert_eq!(phone.state().name(), "handoff");
+        assert!(
+            phone.still(Side::Front).is_none(),
+            "the kiosk's stills are dropped"
+        );
+    }
+}
+
+#[test]
+fn retake_from_review_replaces_one_side_and_returns_to_review() {
+    let (_, mut m) = walk(DocumentType::IdCard, TokenType::Identification);
+    let face_before = m.still(Side::Face).cloned();
+    let fx = m
+        .step(Event::Input(Input::Retake(Side::Front)), 30 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    m.step(Event::CameraStarted, 30 * S).unwrap();
+    m.step(Event::Input(Input::Capture), 31 * S).unwrap();
+    let new_front = Still::new(Side::Front, vec![0xFF, 0xD8, 9, 9], 800, 600);
+    let fx = m
+        .step(Event::StillCaptured(new_front.clone()), 31 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StopCamera]);
+    assert_eq!(m.state().name(), "review", "straight back, not on to BACK");
+    assert_eq!(m.still(Side::Front), Some(&new_front));
+    assert_eq!(m.still(Side::Face).cloned(), face_before);
+}
+
+#[test]
+fn retake_of_a_side_the_document_lacks_is_refused() {
+    let s = with_stills(
+        session(Some(DocumentType::Passport), TokenType::Identification),
+        &[Side::Front, Side::Face],
+    );
+    let state = State::Review { session: s };
+    let mut m = Machine::with_state(settings(), state.clone(), 0);
+    assert!(m.step(Event::Input(Input::Retake(Side::Back)), S).is_err());
+    assert_eq!(m.state(), &state);
+}
+
+#[test]
+fn confirm_submits_every_required_image_in_order_and_kills_the_code() {
+    let (_, mut m) = walk(DocumentType::DriverLicense, TokenType::Identification);
+    let fx = m.step(Event::Input(Input::Confirm), 40 * S).unwrap();
+    let [Effect::Submit(sub)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(sub.scan_ref, "scan-1");
+    assert_eq!(sub.auth_token.as_str(), "AUTH-SECRET-1");
+    assert_eq!(sub.country, "LT");
+    assert_eq!(sub.document_type, DocumentType::DriverLicense);
+    let sides: Vec<_> = sub.images.iter().map(|i| i.side).collect();
+    assert_eq!(sides, [Side::Front, Side::Back, Side::Face]);
+    assert!(!format!("{sub:?}").contains("AUTH-SECRET"));
+    let v = View::of(&m, 40 * S);
+    assert_eq!(v.screen, Screen::Submitting);
+    assert!(!v.can_hand_off);
+    assert_eq!(v.seconds_left, None, "the token's clock no longer matters");
+}
+
+#[test]
+fn submitted_waits_and_drops_the_stills() {
+    let mut m = Machine::with_state(
+        settings(),
+        State::Submitting {
+            session: full_id_card(),
+        },
+        0,
+    );
+    let fx = m.step(Event::Submitted, 50 * S).unwrap();
+    assert!(fx.is_empty());
+    let State::Waiting {
+        deadline,
+        phase,
+        session,
+        ..
+    } = m.state()
+    else {
+        panic!()
+    };
+    assert_eq!((*deadline, *phase), (170 * S, WaitPhase::Listening));
+    assert!(session.stills.is_empty());
+}
+
+#[test]
+fn network_failure_at_submit_asks_status_before_any_retry() {
+    let submitting = State::Submitting {
+        session: full_id_card(),
+    };
+    let mut m = Machine::with_state(settings(), submitting, 0);
+    let fx = m.step(Event::SubmitFailed(network()), S).unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::CheckStatus {
+            scan_ref: "scan-1".into()
+        }]
+    );
+    assert_eq!(View::of(&m, S).screen, Screen::CheckingStatus);
+    assert!(m
+        .allowed_inputs()
+        .iter()
+        .all(|k| matches!(k, InputKind::Touch | InputKind::Cancel)));
+    let checking = m.state().clone();
+
+    // Unused: the images never arrived; retry submits the same stills.
+    let fx = m
+        .step(Event::StatusChecked(TokenStatus::Unused), 2 * S)
+        .unwrap();
+    assert!(fx.is_empty());
+    let v = View::of(&m, 2 * S);
+    assert_eq!(v.screen, Screen::SubmitFailed);
+    assert_eq!(v.error.unwrap().code, ErrorCode::Network);
+    let fx = m.step(Event::Input(Input::Retry), 3 * S).unwrap();
+    let [Effect::Submit(sub)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        sub.images,
+        vec![still(Side::Front), still(Side::Back), still(Side::Face)]
+    );
+
+    // Status unknown: a retry asks again, never submits blindly.
+    let mut m = Machine::with_state(settings(), checking.clone(), 0);
+    m.step(Event::StatusFailed(network()), 2 * S).unwrap();
+    let fx = m.step(Event::Input(Input::Retry), 3 * S).unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::CheckStatus {
+            scan_ref: "scan-1".into()
+        }]
+    );
+    assert!(m.still(Side::Face).is_some());
+
+    // Already spent: go and wait for the result.
+    let mut m = Machine::with_state(settings(), checking.clone(), 0);
+    m.step(Event::StatusChecked(TokenStatus::Pending), 2 * S)
+        .unwrap();
+    assert_eq!(View::of(&m, 2 * S).screen, Screen::Waiting);
+
+    // A result is already known.
+    let mut m = Machine::with_state(settings(), checking.clone(), 0);
+    m.step(
+        Event::StatusChecked(TokenStatus::Done(outcome(OverallStatus::Denied, true))),
+        2 * S,
+    )
+    .unwrap();
+    assert_eq!(View::of(&m, 2 * S).result.unwrap().status, "DENIED");
+
+    // Expired or gone: the session ends, wiped.
+    for st in [TokenStatus::Expired, TokenStatus::Other("DELETED".into())] {
+        let mut m = Machine::with_state(settings(), checking.clone(), 0);
+        let fx = m.step(Event::StatusChecked(st), 2 * S).unwrap();
+        assert_eq!(fx, vec![Effect::Wipe]);
+        assert!(!m.state().holds_customer_data());
+    }
+}
+
+#[test]
+fn submit_failures_each_take_their_own_way() {
+    let submitting = State::Submitting {
+        session: full_id_card(),
+    };
+    // 402: a plain staff message, the session ends.
+    let mut m = Machine::with_state(settings(), submitting.clone(), 0);
+    let fx = m
+        .step(Event::SubmitFailed(Failure::OutOfCredits), S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+    let v = View::of(&m, S);
+    assert_eq!(v.screen, Screen::Error);
+    let e = v.error.unwrap();
+    assert_eq!(e.code, ErrorCode::OutOfCredits);
+    assert!(e.message.contains("no verification credits"));
+    assert_eq!(
+        m.allowed_inputs(),
+        vec![InputKind::Touch, InputKind::Cancel, InputKind::Finish]
+    );
+
+    // 429: refused before processing, so retry submits directly.
+    let mut m = Machine::with_state(settings(), submitting.clone(), 0);
+    m.step(Event::SubmitFailed(Failure::RateLimited), S)
+        .unwrap();
+    let fx = m.step(Event::Input(Input::Retry), 2 * S).unwrap();
+    assert!(matches!(&fx[..], [Effect::Submit(_)]));
+
+    // A rejected image: back to that side only, the others kept, then review.
+    let mut m = Machine::with_state(settings(), submitting.clone(), 0);
+    let f = Failure::ImageRejected {
+        side: Side::Back,
+        reason: "glare".into(),
+    };
+    let fx = m.step(Event::SubmitFailed(f), S).unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    let v = View::of(&m, S);
+    assert_eq!((v.screen, v.side), (Screen::Capture, Some(Side::Back)));
+    assert!(v.hint.unwrap().message.contains("glare"));
+    assert!(m.still(Side::Front).is_some() && m.still(Side::Face).is_some());
+    m.step(Event::CameraStarted, S).unwrap();
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
+    assert_eq!(m.state().name(), "review");
+
+    // Other refusals end the session.
+    for f in [
+        Failure::TokenExpired,
+        Failure::Unauthorized,
+        Failure::Rejected {
+            message: "token used".into(),
+        },
+        Failure::ImageRejected {
+            side: Side::Back,
+            reason: "x".into(),
+        },
+    ] {
+        let passport = with_stills(
+            session(Some(DocumentType::Passport), TokenType::Identification),
+            &[Side::Front, Side::Face],
+        );
+        let state = if matches!(f, Failure::ImageRejected { .. }) {
+            // A BACK refused for a passport cannot be retaken: it was never asked for.
+            State::Submitting { session: passport }
+        } else {
+            submitting.clone()
+        };
+        let mut m = Machine::with_state(settings(), state, 0);
+        let fx = m.step(Event::SubmitFailed(f.clone()), S).unwrap();
+        assert_eq!(fx, vec![Effect::Wipe], "{f:?}");
+        assert!(!m.state().holds_customer_data());
+    }
+}
+
+#[test]
+fn automatic_then_manual_results() {
+    let mut m = Machine::with_state(settings(), waiting(WaitPhase::Listening, None), 0);
+    let mut auto = outcome(OverallStatus::Suspected, false);
+    auto.fraud_tags.push("DOC_MOBILE_PHOTO".into());
+    m.step(
+        Event::ResultReceived {
+            scan_ref: "scan-1".into(),
+            outcome: auto,
+        },
+        10 * S,
+    )
+    .unwrap();
+    let v = View::of(&m, 10 * S);
+    assert_eq!(v.screen, Screen::UnderReview);
+    let r = v.result.unwrap();
+    assert!(!r.final_);
+    assert_eq!(
+        r.fraud_tags[0].text,
+        "the document was photographed off a screen"
+    );
+    let State::Waiting { deadline, .. } = m.state() else {
+        panic!()
+    };
+    assert_eq!(*deadline, 610 * S, "the manual review gets its own wait");
+    let mut manual = outcome(OverallStatus::Suspected, true);
+    manual.mismatch_tags.push("SURNAME".into());
+    manual.manual_document = Some("DOC_VALIDATED".into());
+    m.step(
+        Event::ResultReceived {
+            scan_ref: "scan-1".into(),
+            outcome: manual,
+        },
+        20 * S,
+    )
+    .unwrap();
+    let v = View::of(&m, 20 * S);
+    assert_eq!(v.screen, Screen::Result);
+    let r = v.result.unwrap();
+    assert_eq!((r.status.as_str(), r.final_), ("SUSPECTED", true));
+    assert_eq!(r.headline, "Verified with warnings");
+    assert_eq!(r.mismatch_tags[0].code, "SURNAME");
+    assert_eq!(r.document.as_deref(), Some("DOC_VALIDATED"));
+    let fx = m.step(Event::Input(Input::Finish), 30 * S).unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+    assert_eq!(m.state(), &State::Start);
+}
+
+#[test]
+fn results_in_plain_words() {
+    for (status, headline) in [
+        (OverallStatus::Approved, "Identity verified"),
+        (OverallStatus::Denied, "Verification denied"),
+        (OverallStatus::Suspected, "Verified with warnings"),
+        (
+            OverallStatus::Other("ARCHIVED".into()),
+            "Result not recognised",
+        ),
+    ] {
+        let state = State::Result {
+            scan_ref: "s".into(),
+            outcome: outcome(status, true),
+        };
+        let v = View::of(&Machine::with_state(settings(), state, 0), 0);
+        assert_eq!(v.result.unwrap().headline, headline);
+    }
+    let mut o = outcome(OverallStatus::Suspected, true);
+    o.fraud_tags.push("SOME_NEW_TAG".into());
+    let v = View::of(
+        &Machine::with_state(
+            settings(),
+            State::Result {
+                scan_ref: "s".into(),
+                outcome: o,
+            },
+            0,
+        ),
+        0,
+    );
+    assert_eq!(
+        v.result.unwrap().fraud_tags[0].text,
+        "some new tag",
+        "unknown tags still read"
+    );
+}
+
+#[test]
+fn a_result_for_another_scan_ref_is_refused() {
+    let state = waiting(WaitPhase::Listening, None);
+    let mut m = Machine::with_state(settings(), state.clone(), 0);
+    let err = m
+        .step(
+            Event::ResultReceived {
+                scan_ref: "other".into(),
+                outcome: outcome(OverallStatus::Approved, true),
+            },
+            S,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::ForeignResult { .. }));
+    assert_eq!(err.code(), ErrorCode::InvalidState);
+    assert_eq!(m.state(), &state);
+}
+
+#[test]
+fn a_result_can_overtake_the_submit_response_or_end_a_capture() {
+    for state in [
+        State::Submitting {
+            session: full_id_card(),
+        },
+        capturing(Side::Back, true, false),
+        State::Choice {
+            session: session(None, TokenType::Identification),
+        },
+    ] {
+        let camera_on = state.session().is_some_and(|s| s.camera.is_some());
+        let mut m = Machine::with_state(settings(), state, 0);
+        let fx = m
+            .step(
+                Event::ResultReceived {
+                    scan_ref: "scan-1".into(),
+                    outcome: outcome(OverallStatus::Approved, true),
+                },
+                S,
+            )
+            .unwrap();
+        assert_eq!(
+            fx,
+            if camera_on {
+                vec![Effect::StopCamera]
+            } else {
+                vec![]
+            }
+        );
+        assert_eq!(m.state().name(), "result");
+        assert!(m.still(Side::Front).is_none());
+    }
+}
+
+#[test]
+fn no_webhook_in_time_offers_one_status_check() {
+    // Last activity at 150 s: the idle reset (at 270 s) stays out of the way.
+    let mut m = Machine::with_state(settings(), waiting(WaitPhase::Listening, None), 150 * S);
+    m.step(Event::Tick, 199 * S).unwrap();
+    assert_eq!(View::of(&m, 199 * S).screen, Screen::Waiting);
+    assert!(!m.allowed_inputs().contains(&InputKind::CheckStatus));
+    m.step(Event::Tick, 200 * S).unwrap();
+    assert_eq!(View::of(&m, 200 * S).screen, Screen::NoResultYet);
+    let fx = m.step(Event::Input(Input::CheckStatus), 201 * S).unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::CheckStatus {
+            scan_ref: "scan-1".into()
+        }]
+    );
+    assert_eq!(View::of(&m, 201 * S).screen, Screen::CheckingResult);
+    assert!(
+        m.step(Event::Input(Input::CheckStatus), 201 * S).is_err(),
+        "one at a time"
+    );
+    // Failed check: offered again, with the reason.
+    m.step(Event::StatusFailed(network()), 202 * S).unwrap();
+    let v = View::of(&m, 202 * S);
+    assert_eq!(v.screen, Screen::NoResultYet);
+    assert_eq!(v.error.unwrap().code, ErrorCode::Network);
+    // Still processing: wait again (no polling: the next check only after another wait).
+    m.step(Event::Input(Input::CheckStatus), 203 * S).unwrap();
+    m.step(Event::StatusChecked(TokenStatus::Pending), 204 * S)
+        .unwrap();
+    let State::Waiting {
+        deadline, phase, ..
+    } = m.state()
+    else {
+        panic!()
+    };
+    assert_eq!((*deadline, *phase), (324 * S, WaitPhase::Listening));
+    // Found: shown like a webhook result.
+    let mut m = Machine::with_state(settings(), waiting(WaitPhase::Checking, None), 0);
+    m.step(
+        Event::StatusChecked(TokenStatus::Done(outcome(OverallStatus::Approved, true))),
+        S,
+    )
+    .unwrap();
+    assert_eq!(m.state().name(), "result");
+}
+
+#[test]
+fn token_expiry_before_and_after_the_session_starts() {
+    // Not started: expiryTime (600 s) counts.
+    let mut m = Machine::with_state(
+        settings(),
+        State::Choice {
+            session: session(None, TokenType::Identification),
+        },
+        0,
+    );
+    for t in [100, 200, 300, 400, 500] {
+        m.step(Event::Input(Input::Touch), t * S).unwrap();
+    }
+    m.step(Event::Tick, 599 * S).unwrap();
+    assert_eq!(View::of(&m, 599 * S).seconds_left, Some(1));
+    let fx = m.step(Event::Tick, 600 * S).unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+    assert_eq!(
+        View::of(&m, 600 * S).error.unwrap().code,
+        ErrorCode::TokenExpired
+    );
+
+    // Started at 100 s: sessionLength (300 s) counts, so 400 s.
+    let mut m = Machine::with_state(
+        settings(),
+        State::Choice {
+            session: session(None, TokenType::Identification),
+        },
+        100 * S,
+    );
+    m.step(
+        Event::Input(Input::VerifyHere(DocumentType::Passport)),
+        100 * S,
+    )
+    .unwrap();
+    let v = View::of(&m, 101 * S);
+    assert_eq!(v.countdown, Some(crate::session::view::Countdown::Session));
+    assert_eq!(v.seconds_left, Some(299));
+    m.step(Event::Input(Input::Touch), 300 * S).unwrap();
+    let fx = m.step(Event::Tick, 400 * S).unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+    assert_eq!(m.state().name(), "failed");
+
+    // Started late (at 500 s): the token still dies at its expiry (600 s).
+    let mut s = session(Some(DocumentType::Passport), TokenType::Identification);
+    s.started_at = Some(500 * S);
+    assert_eq!(s.deadline(), 600 * S);
+
+    // Expiry applies on every screen before /process, and not after it.
+    for (name, state) in states() {
+        let mut m = Machine::with_state(settings(), state, 590 * S);
+        let fx = m.step(Event::Tick, 600 * S).unwrap();
+        let expires = matches!(
+            name,
+            "choice"
+                | "capturing/starting"
+                | "capturing/ready"
+                | "capturing/busy"
+                | "review"
+                | "submitFailed/unspent"
+                | "submitFailed/unknown"
+                | "failed/camera"
+        );
+        let sample_started = name != "choice";
+        if expires && sample_started {
+            // The samples with a document started at 0: sessionLength (300 s) ran out first.
+            assert_eq!(fx, vec![Effect::Wipe], "{name}");
+        } else if expires {
+            assert_eq!(fx, vec![Effect::Wipe], "{name}");
+        } else if name != "handoff" {
+            assert!(!fx.contains(&Effect::Wipe), "{name}");
+        }
+    }
+}
+
+#[test]
+fn handoff_shows_the_code_until_it_expires_then_keeps_waiting_without_it() {
+    let mut m = Machine::with_state(
+        settings(),
+        State::Choice {
+            session: session(None, TokenType::Identification),
+        },
+        0,
+    );
+    let fx = m.step(Event::Input(Input::ContinueOnPhone), S).unwrap();
+    assert!(fx.is_empty());
+    let v = View::of(&m, S);
+    assert_eq!(v.screen, Screen::Handoff);
+    assert_eq!(v.digit_string.as_deref(), Some("12345678"));
+    assert_eq!(v.seconds_left, Some(599));
+    for t in [100, 200, 300, 400, 500, 599] {
+        m.step(Event::Input(Input::Touch), t * S).unwrap();
+    }
+    m.step(Event::Tick, 600 * S).unwrap();
+    let v = View::of(&m, 600 * S);
+    assert_eq!(v.screen, Screen::Waiting);
+    assert_eq!(v.digit_string, None, "a dead code is never shown");
+    let State::Waiting { deadline, .. } = m.state() else {
+        panic!()
+    };
+    assert_eq!(*deadline, 600 * S + 300 * S + 120 * S);
+    m.step(
+        Event::ResultReceived {
+            scan_ref: "scan-1".into(),
+            outcome: outcome(OverallStatus::Approved, true),
+        },
+        700 * S,
+    )
+    .unwrap();
+    assert_eq!(m.state().name(), "result");
+}
+
+#[test]
+fn the_kiosk_may_take_over_from_the_handoff_until_process() {
+    let mut m = Machine::with_state(
+        settings(),
+        State::Handoff {
+            session: session(None, TokenType::Identification),
+        },
+        0,
+    );
+    let fx = m
+        .step(Event::Input(Input::VerifyHere(DocumentType::Passport)), S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    assert_eq!(View::of(&m, S).digit_string, None);
+    // ...and hand back to the phone from the capture, dropping the stills.
+    m.step(Event::CameraStarted, S).unwrap();
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    m.step(Event::StillCaptured(still(Side::Front)), S).unwrap();
+    let fx = m.step(Event::Input(Input::ContinueOnPhone), 2 * S).unwrap();
+    assert_eq!(fx, vec![Effect::StopCamera]);
+    assert_eq!(m.state().name(), "handoff");
+    assert!(m.still(Side::Front).is_none());
+}
+
+#[test]
+fn a_document_staff_did_not_allow_is_refused() {
+    let mut s = session(None, TokenType::Identification);
+    s.request.documents = vec![DocumentType::Passport];
+    for state in [
+        State::Choice { session: s.clone() },
+        State::Handoff { session: s },
+    ] {
+        let mut m = Machine::with_state(settings(), state.clone(), 0);
+        let err = m
+            .step(Event::Input(Input::VerifyHere(DocumentType::IdCard)), S)
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert!(err.to_string().contains("ID_CARD"));
+        assert_eq!(m.state(), &state);
+        assert_eq!(View::of(&m, S).documents, vec![DocumentType::Passport]);
+    }
+}
+
+#[test]
+fn finish_from_under_review_and_from_errors_wipes() {
+    for state in [
+        waiting(
+            WaitPhase::Listening,
+            Some(outcome(OverallStatus::Approved, false)),
+        ),
+        State::Failed {
+            failure: Failure::OutOfCredits,
+            resume: None,
+        },
+        State::Failed {
+            failure: network(),
+            resume: Some(Resume::CreateToken(request())),
+        },
+    ] {
+        let mut m = Machine::with_state(settings(), state, 0);
+        assert_eq!(
+            m.step(Event::Input(Input::Finish), S).unwrap(),
+            vec![Effect::Wipe]
+        );
+        assert_eq!(m.state(), &State::Start);
+    }
+}
+
+/// The view is what reaches the webview: no credential and nothing that
+/// names the customer, on any screen.
+#[test]
+fn the_view_never_carries_secrets_or_names() {
+    for (name, state) in states() {
+        let m = Machine::with_state(settings(), state, 0);
+        let json = serde_json::to_string(&View::of(&m, S)).unwrap();
+        for secret in ["AUTH-SECRET", "Jonas", "Jonaitis", "CLIENT-77"] {
+            assert!(!json.contains(secret), "{name}: {json}");
+        }
+        let shows_code = json.contains("12345678");
+        assert_eq!(shows_code, name == "handoff", "{name}: {json}");
+    }
+}
+
+#[test]
+fn the_view_is_camel_case() {
+    let m = Machine::with_state(settings(), capturing(Side::Front, true, false), 0);
+    let json = serde_json::to_value(View::of(&m, S)).unwrap();
+    assert_eq!(json["screen"], "capture");
+    assert_eq!(json["side"], "FRONT");
+    assert_eq!(json["documentType"], "ID_CARD");
+    assert_eq!(json["cameraReady"], true);
+    assert_eq!(
+        json["allowed"],
+        serde_json::json!(["touch", "cancel", "capture", "continueOnPhone"])
+    );
+    assert!(json["secondsLeft"].is_u64());
+}
+
+#[test]
+fn settings_follow_the_kiosk_config() {
+    let mut kiosk = crate::config::KioskConfig {
+        default_country: Some("LT".into()),
+        documents: vec!["PASSPORT".into(), "ID_CARD".into(), "VISA".into()],
+        language: "lt".into(),
+        idle_timeout: std::time::Duration::from_secs(120),
+        kiosk_mode: false,
+        staff_pin_hash: None,
+    };
+    let s = Settings::from_kiosk(&kiosk);
+    assert_eq!((s.idle_timeout_ms, s.idle_warning_ms), (120 * S, 20 * S));
+    kiosk.idle_timeout = std::time::Duration::from_secs(40);
+    assert_eq!(Settings::from_kiosk(&kiosk).idle_warning_ms, 10 * S);
+    let r = StartRequest::with_defaults("C-1", &kiosk);
+    assert_eq!(r.country, "LT");
+    assert_eq!(
+        r.documents,
+        [DocumentType::Passport, DocumentType::IdCard],
+        "VISA is not taken here"
+    );
+    assert_eq!(r.locale.as_deref(), Some("lt"));
+}
+
+/// After the code of a handoff expired, an unused token means the customer
+/// never started on the phone: no result can come, so the wait ends.
+#[test]
+fn an_unused_token_past_its_lifetime_ends_the_wait() {
+    let mut s = session(None, TokenType::Identification);
+    s.digits_dead = true;
+    let state = State::Waiting {
+        session: s,
+        auto: None,
+        deadline: 1000 * S,
+        phase: WaitPhase::Checking,
+        last_error: None,
+    };
+    let mut m = Machine::with_state(settings(), state.clone(), 590 * S);
+    m.step(Event::StatusChecked(TokenStatus::Unused), 599 * S)
+        .unwrap();
+    assert_eq!(m.state().name(), "waiting", "still within expiryTime");
+    let mut m = Machine::with_state(settings(), state, 590 * S);
+    let fx = m
+        .step(Event::StatusChecked(TokenStatus::Unused), 600 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::Wipe]);
+    assert_eq!(
+        View::of(&m, 600 * S).error.unwrap().code,
+        ErrorCode::TokenExpired
+    );
+}
