@@ -65,13 +65,22 @@ impl Builder {
     /// missing or empty; [`Error::Transport`] when the TLS stack cannot start.
     pub fn build(self) -> Result<Client, Error> {
         let Some((key, secret)) = self.credentials else {
-            return Err(Error::invalid("credentials", "API key and secret are required"));
+            return Err(Error::invalid(
+                "credentials",
+                "API key and secret are required",
+            ));
         };
         if key.is_empty() || secret.is_empty() {
-            return Err(Error::invalid("credentials", "API key and secret must not be empty"));
+            return Err(Error::invalid(
+                "credentials",
+                "API key and secret must not be empty",
+            ));
         }
         if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
-            return Err(Error::invalid("baseUrl", "must start with https:// or http://"));
+            return Err(Error::invalid(
+                "baseUrl",
+                "must start with https:// or http://",
+            ));
         }
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -195,7 +204,12 @@ impl Client {
     /// submission arrived; [`Error::Transport`] only when nothing was sent.
     pub async fn process(&self, req: &ProcessRequest) -> Result<ProcessOutcome, Error> {
         let sides: Vec<ImageSide> = req.images.iter().map(|(s, _)| s.clone()).collect();
-        validate::process_sides(&req.country, req.document_type.as_ref(), &req.token_type, &sides)?;
+        validate::process_sides(
+            &req.country,
+            req.document_type.as_ref(),
+            &req.token_type,
+            &sides,
+        )?;
         for (i, (side, bytes)) in req.images.iter().enumerate() {
             if bytes.is_empty() {
                 return Err(Error::invalid(format!("images.{side}"), "is empty"));
@@ -256,8 +270,13 @@ impl Client {
     /// # Errors
     /// The mapped HTTP, network or decode error.
     pub async fn status(&self, scan_ref: &ScanRef) -> Result<StatusResponse, Error> {
-        self.post_json("/api/v2/status", &ScanRefBody { scan_ref: scan_ref.clone() })
-            .await
+        self.post_json(
+            "/api/v2/status",
+            &ScanRefBody {
+                scan_ref: scan_ref.clone(),
+            },
+        )
+        .await
     }
 
     /// `POST /api/v2/data`: the document data of a finished verification.
@@ -265,8 +284,13 @@ impl Client {
     /// # Errors
     /// The mapped HTTP, network or decode error.
     pub async fn data(&self, scan_ref: &ScanRef) -> Result<DataResponse, Error> {
-        self.post_json("/api/v2/data", &ScanRefBody { scan_ref: scan_ref.clone() })
-            .await
+        self.post_json(
+            "/api/v2/data",
+            &ScanRefBody {
+                scan_ref: scan_ref.clone(),
+            },
+        )
+        .await
     }
 
     /// `POST /api/v2/files`: URLs of the stored photos.
@@ -274,8 +298,13 @@ impl Client {
     /// # Errors
     /// The mapped HTTP, network or decode error.
     pub async fn files(&self, scan_ref: &ScanRef) -> Result<FilesResponse, Error> {
-        self.post_json("/api/v2/files", &ScanRefBody { scan_ref: scan_ref.clone() })
-            .await
+        self.post_json(
+            "/api/v2/files",
+            &ScanRefBody {
+                scan_ref: scan_ref.clone(),
+            },
+        )
+        .await
     }
 
     /// `POST /api/v2/delete`: delete the verification's data. iDenfy accepts
@@ -286,7 +315,14 @@ impl Client {
     /// mapped HTTP or network error otherwise.
     pub async fn delete(&self, scan_ref: &ScanRef) -> Result<(), Error> {
         let endpoint = "/api/v2/delete";
-        let resp = self.send(endpoint, &ScanRefBody { scan_ref: scan_ref.clone() }).await?;
+        let resp = self
+            .send(
+                endpoint,
+                &ScanRefBody {
+                    scan_ref: scan_ref.clone(),
+                },
+            )
+            .await?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -328,7 +364,11 @@ impl Client {
         decode(endpoint, &bytes)
     }
 
-    async fn after_unknown(&self, scan_ref: &ScanRef, detail: String) -> Result<ProcessOutcome, Error> {
+    async fn after_unknown(
+        &self,
+        scan_ref: &ScanRef,
+        detail: String,
+    ) -> Result<ProcessOutcome, Error> {
         tracing::warn!(%scan_ref, %detail, "outcome of /process unknown; asking /status once");
         match self.status(scan_ref).await {
             Ok(s) if s.status != OverallStatus::Active => Ok(ProcessOutcome::ConfirmedByStatus(s)),
@@ -354,13 +394,19 @@ impl Client {
     }
 }
 
-fn serialize_process(req: &ProcessRequest, images: &[(ImageSide, Cow<'_, [u8]>)]) -> Result<Vec<u8>, Error> {
+fn serialize_process(
+    req: &ProcessRequest,
+    images: &[(ImageSide, Cow<'_, [u8]>)],
+) -> Result<Vec<u8>, Error> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let body = ProcessBody {
         token: req.token.clone(),
         country: req.country.trim().to_ascii_uppercase(),
         document_type: req.document_type.clone(),
-        images: images.iter().map(|(s, b)| (s.clone(), b64.encode(b))).collect(),
+        images: images
+            .iter()
+            .map(|(s, b)| (s.clone(), b64.encode(b)))
+            .collect(),
         skip_analysis: req.skip_analysis.then_some(true),
     };
     serde_json::to_vec(&body).map_err(|e| Error::invalid("images", e.to_string()))
@@ -384,8 +430,10 @@ fn fit_images<'a>(
         .iter()
         .map(|(s, b)| (s.clone(), Cow::Borrowed(b.as_slice())))
         .collect();
-    let empty: Vec<(ImageSide, Cow<'a, [u8]>)> =
-        images.iter().map(|(s, _)| (s.clone(), Cow::Borrowed(&[][..]))).collect();
+    let empty: Vec<(ImageSide, Cow<'a, [u8]>)> = images
+        .iter()
+        .map(|(s, _)| (s.clone(), Cow::Borrowed(&[][..])))
+        .collect();
     let overhead = measure(&empty)?;
     let size = |imgs: &[(ImageSide, Cow<'_, [u8]>)]| {
         overhead + imgs.iter().map(|(_, b)| b64_len(b.len())).sum::<usize>()
@@ -403,7 +451,15 @@ fn fit_images<'a>(
             }
         })
         .collect();
-    for (side, quality) in [(2400u32, 85u8), (2000, 80), (1600, 75), (1280, 70), (1024, 65), (800, 60), (640, 50)] {
+    for (side, quality) in [
+        (2400u32, 85u8),
+        (2000, 80),
+        (1600, 75),
+        (1280, 70),
+        (1024, 65),
+        (800, 60),
+        (640, 50),
+    ] {
         let mut candidate = Vec::with_capacity(images.len());
         for ((s, bytes), img) in images.iter().zip(&decoded) {
             let smaller = img.as_ref().and_then(|img| {
@@ -424,7 +480,11 @@ fn fit_images<'a>(
             ));
         }
         if size(&candidate) <= max {
-            tracing::info!(side, quality, "images re-encoded to fit the request size limit");
+            tracing::info!(
+                side,
+                quality,
+                "images re-encoded to fit the request size limit"
+            );
             return Ok(candidate);
         }
     }
@@ -463,7 +523,9 @@ async fn error_from(resp: reqwest::Response) -> Error {
         truncate(&body.message)
     };
     match status.as_u16() {
-        401 | 403 => Error::Unauthorized { status: status.as_u16() },
+        401 | 403 => Error::Unauthorized {
+            status: status.as_u16(),
+        },
         402 => Error::OutOfCredits { message },
         429 => Error::RateLimited { retry_after_secs },
         s => Error::Api {
@@ -476,7 +538,10 @@ async fn error_from(resp: reqwest::Response) -> Error {
 
 /// Decode with the failing JSON path named. The message keeps the kind of
 /// error and its position but never the offending value (it may be personal).
-pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    endpoint: &'static str,
+    bytes: &[u8],
+) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -506,7 +571,10 @@ mod tests {
 
     #[test]
     fn builder_refuses_missing_or_empty_credentials_and_bad_urls() {
-        assert!(matches!(Client::builder().build(), Err(Error::Invalid { .. })));
+        assert!(matches!(
+            Client::builder().build(),
+            Err(Error::Invalid { .. })
+        ));
         let e = Client::builder()
             .credentials(Secret::new(" "), Secret::new("s"))
             .build()
@@ -524,17 +592,26 @@ mod tests {
             .unwrap();
         assert_eq!(c.base_url(), "https://ivs.idenfy.com");
         let dbg = format!("{c:?}");
-        assert!(!dbg.contains("key-123") && !dbg.contains("secret-456"), "{dbg}");
+        assert!(
+            !dbg.contains("key-123") && !dbg.contains("secret-456"),
+            "{dbg}"
+        );
     }
 
     #[test]
     fn decode_names_the_path_and_not_the_value() {
-        let e = decode::<StatusResponse>("/api/v2/status", br#"{"status":"APPROVED","fraudTags":[1]}"#)
-            .unwrap_err();
+        let e = decode::<StatusResponse>(
+            "/api/v2/status",
+            br#"{"status":"APPROVED","fraudTags":[1]}"#,
+        )
+        .unwrap_err();
         match e {
             Error::Decode { path, message, .. } => {
                 assert_eq!(path, "fraudTags[0]");
-                assert!(!message.contains('1') || message.contains("line"), "{message}");
+                assert!(
+                    !message.contains('1') || message.contains("line"),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }

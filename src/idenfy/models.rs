@@ -705,7 +705,10 @@ mod tests {
         for d in DocumentType::KNOWN {
             assert_eq!(&DocumentType::parse(d.as_str()), d);
         }
-        assert_eq!(OverallStatus::parse("EXPIRED-DELETED"), OverallStatus::ExpiredDeleted);
+        assert_eq!(
+            OverallStatus::parse("EXPIRED-DELETED"),
+            OverallStatus::ExpiredDeleted
+        );
         let req = TokenRequest {
             dummy_status: Some(DummyStatus::Denied),
             token_type: Some(TokenType::Document),

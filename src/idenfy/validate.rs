@@ -140,10 +140,17 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
         }
     }
     if r.additional_data.as_ref().is_some_and(|v| !v.is_null()) {
-        if !r.additional_data.as_ref().is_some_and(serde_json::Value::is_object) {
+        if !r
+            .additional_data
+            .as_ref()
+            .is_some_and(serde_json::Value::is_object)
+        {
             return Err(Error::invalid("additionalData", "must be a JSON object"));
         }
-        if r.additional_steps.as_ref().is_none_or(serde_json::Value::is_null) {
+        if r.additional_steps
+            .as_ref()
+            .is_none_or(serde_json::Value::is_null)
+        {
             return Err(Error::invalid(
                 "additionalData",
                 "must be used with additionalSteps",
@@ -181,7 +188,10 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
     if let Some(d) = &r.detection_types {
         for s in d {
             if s != "FACE" && s != "EYES" {
-                return Err(Error::invalid("detectionTypes", format!("`{s}` is not FACE or EYES")));
+                return Err(Error::invalid(
+                    "detectionTypes",
+                    format!("`{s}` is not FACE or EYES"),
+                ));
             }
         }
     }
@@ -271,7 +281,12 @@ fn name(field: &str, v: &str) -> Result<(), Error> {
 
 /// `YYYY-MM-DD` with a real calendar date.
 fn date(field: &str, v: &str) -> Result<(), Error> {
-    let bad = || Error::invalid(field, format!("`{v}` is not a date in the format YYYY-MM-DD"));
+    let bad = || {
+        Error::invalid(
+            field,
+            format!("`{v}` is not a date in the format YYYY-MM-DD"),
+        )
+    };
     let b = v.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());
@@ -337,28 +352,160 @@ mod tests {
             (TokenRequest::new(""), "clientId"),
             (TokenRequest::new("c".repeat(101)), "clientId"),
             (TokenRequest::new("klientas-ą"), "clientId"),
-            (TokenRequest { first_name: Some("J0hn".into()), ..base() }, "firstName"),
-            (TokenRequest { first_name: Some(String::new()), ..base() }, "firstName"),
-            (TokenRequest { last_name: Some("Smith;".into()), ..base() }, "lastName"),
-            (TokenRequest { last_name: Some("x".repeat(101)), ..base() }, "lastName"),
-            (TokenRequest { success_url: Some("a".into()), ..base() }, "successUrl"),
-            (TokenRequest { callback_url: Some("http://x.example/h".into()), ..base() }, "callbackUrl"),
-            (TokenRequest { locale: Some("xx".into()), ..base() }, "locale"),
-            (TokenRequest { expiry_time: Some(0), ..base() }, "expiryTime"),
-            (TokenRequest { expiry_time: Some(2_592_001), ..base() }, "expiryTime"),
-            (TokenRequest { session_length: Some(60), ..base() }, "sessionLength"),
-            (TokenRequest { session_length: Some(3600), ..base() }, "sessionLength"),
-            (TokenRequest { country: Some("XX".into()), ..base() }, "country"),
-            (TokenRequest { nationality: Some("LTU".into()), ..base() }, "nationality"),
-            (TokenRequest { documents: Some(vec![DocumentType::parse("SELFIE")]), ..base() }, "documents"),
-            (TokenRequest { date_of_birth: Some("1990-02-30".into()), ..base() }, "dateOfBirth"),
-            (TokenRequest { date_of_expiry: Some("31/12/2030".into()), ..base() }, "dateOfExpiry"),
-            (TokenRequest { date_of_issue: Some("2021-13-01".into()), ..base() }, "dateOfIssue"),
-            (TokenRequest { personal_number: Some(String::new()), ..base() }, "personalNumber"),
-            (TokenRequest { document_number: Some("x".repeat(51)), ..base() }, "documentNumber"),
-            (TokenRequest { sex: Some("X".into()), ..base() }, "sex"),
-            (TokenRequest { token_type: Some(TokenType::parse("SELFIE")), ..base() }, "tokenType"),
-            (TokenRequest { external_ref: Some("x".repeat(41)), ..base() }, "externalRef"),
+            (
+                TokenRequest {
+                    first_name: Some("J0hn".into()),
+                    ..base()
+                },
+                "firstName",
+            ),
+            (
+                TokenRequest {
+                    first_name: Some(String::new()),
+                    ..base()
+                },
+                "firstName",
+            ),
+            (
+                TokenRequest {
+                    last_name: Some("Smith;".into()),
+                    ..base()
+                },
+                "lastName",
+            ),
+            (
+                TokenRequest {
+                    last_name: Some("x".repeat(101)),
+                    ..base()
+                },
+                "lastName",
+            ),
+            (
+                TokenRequest {
+                    success_url: Some("a".into()),
+                    ..base()
+                },
+                "successUrl",
+            ),
+            (
+                TokenRequest {
+                    callback_url: Some("http://x.example/h".into()),
+                    ..base()
+                },
+                "callbackUrl",
+            ),
+            (
+                TokenRequest {
+                    locale: Some("xx".into()),
+                    ..base()
+                },
+                "locale",
+            ),
+            (
+                TokenRequest {
+                    expiry_time: Some(0),
+                    ..base()
+                },
+                "expiryTime",
+            ),
+            (
+                TokenRequest {
+                    expiry_time: Some(2_592_001),
+                    ..base()
+                },
+                "expiryTime",
+            ),
+            (
+                TokenRequest {
+                    session_length: Some(60),
+                    ..base()
+                },
+                "sessionLength",
+            ),
+            (
+                TokenRequest {
+                    session_length: Some(3600),
+                    ..base()
+                },
+                "sessionLength",
+            ),
+            (
+                TokenRequest {
+                    country: Some("XX".into()),
+                    ..base()
+                },
+                "country",
+            ),
+            (
+                TokenRequest {
+                    nationality: Some("LTU".into()),
+                    ..base()
+                },
+                "nationality",
+            ),
+            (
+                TokenRequest {
+                    documents: Some(vec![DocumentType::parse("SELFIE")]),
+                    ..base()
+                },
+                "documents",
+            ),
+            (
+                TokenRequest {
+                    date_of_birth: Some("1990-02-30".into()),
+                    ..base()
+                },
+                "dateOfBirth",
+            ),
+            (
+                TokenRequest {
+                    date_of_expiry: Some("31/12/2030".into()),
+                    ..base()
+                },
+                "dateOfExpiry",
+            ),
+            (
+                TokenRequest {
+                    date_of_issue: Some("2021-13-01".into()),
+                    ..base()
+                },
+                "dateOfIssue",
+            ),
+            (
+                TokenRequest {
+                    personal_number: Some(String::new()),
+                    ..base()
+                },
+                "personalNumber",
+            ),
+            (
+                TokenRequest {
+                    document_number: Some("x".repeat(51)),
+                    ..base()
+                },
+                "documentNumber",
+            ),
+            (
+                TokenRequest {
+                    sex: Some("X".into()),
+                    ..base()
+                },
+                "sex",
+            ),
+            (
+                TokenRequest {
+                    token_type: Some(TokenType::parse("SELFIE")),
+                    ..base()
+                },
+                "tokenType",
+            ),
+            (
+                TokenRequest {
+                    external_ref: Some("x".repeat(41)),
+                    ..base()
+                },
+                "externalRef",
+            ),
             (
                 TokenRequest {
                     utility_bill: Some(true),
@@ -367,8 +514,20 @@ mod tests {
                 },
                 "utilityBill",
             ),
-            (TokenRequest { additional_data: Some(serde_json::json!({"a": 1})), ..base() }, "additionalData"),
-            (TokenRequest { levenshtein_text_match_ratio: Some(1.5), ..base() }, "levenshteinTextMatchRatio"),
+            (
+                TokenRequest {
+                    additional_data: Some(serde_json::json!({"a": 1})),
+                    ..base()
+                },
+                "additionalData",
+            ),
+            (
+                TokenRequest {
+                    levenshtein_text_match_ratio: Some(1.5),
+                    ..base()
+                },
+                "levenshteinTextMatchRatio",
+            ),
         ];
         for (req, want) in cases {
             assert_eq!(field(req.clone()), want, "{req:?}");
@@ -384,14 +543,57 @@ mod tests {
             other => panic!("{other:?}"),
         };
         process_sides("LT", id, &TokenType::Identification, &[Front, Back, Face]).unwrap();
-        process_sides("lt", Some(&DocumentType::Passport), &TokenType::Identification, &[Front, Face]).unwrap();
+        process_sides(
+            "lt",
+            Some(&DocumentType::Passport),
+            &TokenType::Identification,
+            &[Front, Face],
+        )
+        .unwrap();
         process_sides("LT", None, &TokenType::Document, &[Front]).unwrap();
-        assert_eq!(err(process_sides("LT", id, &TokenType::Identification, &[Back, Face])), "images.FRONT");
-        assert_eq!(err(process_sides("LT", id, &TokenType::Identification, &[Front, Face])), "images.BACK");
-        assert_eq!(err(process_sides("LT", id, &TokenType::Identification, &[Front, Back])), "images.FACE");
-        assert_eq!(err(process_sides("ZZ", id, &TokenType::Document, &[Front, Back])), "country");
         assert_eq!(
-            err(process_sides("LT", Some(&DocumentType::Visa), &TokenType::Document, &[Front])),
+            err(process_sides(
+                "LT",
+                id,
+                &TokenType::Identification,
+                &[Back, Face]
+            )),
+            "images.FRONT"
+        );
+        assert_eq!(
+            err(process_sides(
+                "LT",
+                id,
+                &TokenType::Identification,
+                &[Front, Face]
+            )),
+            "images.BACK"
+        );
+        assert_eq!(
+            err(process_sides(
+                "LT",
+                id,
+                &TokenType::Identification,
+                &[Front, Back]
+            )),
+            "images.FACE"
+        );
+        assert_eq!(
+            err(process_sides(
+                "ZZ",
+                id,
+                &TokenType::Document,
+                &[Front, Back]
+            )),
+            "country"
+        );
+        assert_eq!(
+            err(process_sides(
+                "LT",
+                Some(&DocumentType::Visa),
+                &TokenType::Document,
+                &[Front]
+            )),
             "documentType"
         );
     }

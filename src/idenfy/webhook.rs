@@ -111,7 +111,11 @@ impl ResultStore {
 
     /// Record a result unless it is a duplicate, and notify subscribers.
     pub fn record(&self, payload: WebhookPayload, event_type: &str) -> Recorded {
-        let key = (payload.scan_ref.clone(), event_type.to_owned(), payload.is_final);
+        let key = (
+            payload.scan_ref.clone(),
+            event_type.to_owned(),
+            payload.is_final,
+        );
         {
             let mut inner = self.lock();
             if !inner.seen.insert(key) {
@@ -131,7 +135,11 @@ impl ResultStore {
     /// Every result recorded for `scan_ref`, in arrival order.
     #[must_use]
     pub fn results(&self, scan_ref: &ScanRef) -> Vec<WebhookPayload> {
-        self.lock().results.get(scan_ref).cloned().unwrap_or_default()
+        self.lock()
+            .results
+            .get(scan_ref)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The latest result for `scan_ref`, preferring a final one.
@@ -150,7 +158,11 @@ impl ResultStore {
 
     /// Wait until a result with `final: true` is recorded for `scan_ref`, or
     /// `timeout` passes (then `None`). A result recorded before the call counts.
-    pub async fn wait_final(&self, scan_ref: &ScanRef, timeout: Duration) -> Option<WebhookPayload> {
+    pub async fn wait_final(
+        &self,
+        scan_ref: &ScanRef,
+        timeout: Duration,
+    ) -> Option<WebhookPayload> {
         let mut rx = self.subscribe();
         let already = self
             .lock()
@@ -333,7 +345,9 @@ mod tests {
         let body = br#"{"final":true}"#;
         let sig = sign(&k, body);
         assert_eq!(sig.len(), 64);
-        assert!(sig.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(sig
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert!(verify(&k, body, &sig));
         assert!(verify(&k, body, &sig.to_uppercase()));
         assert!(!verify(&k, br#"{"final":false}"#, &sig));

@@ -222,11 +222,23 @@ mod tests {
 
     #[test]
     fn known_defects_are_found() {
-        assert_eq!(inspect(&png(&blurry(1200, 760))).unwrap().issues, vec![Issue::Blurry]);
-        assert!(inspect(&png(&dark(1200, 760))).unwrap().issues.contains(&Issue::TooDark));
-        assert_eq!(inspect(&png(&sharp(200, 120))).unwrap().issues, vec![Issue::TooSmall]);
+        assert_eq!(
+            inspect(&png(&blurry(1200, 760))).unwrap().issues,
+            vec![Issue::Blurry]
+        );
+        assert!(inspect(&png(&dark(1200, 760)))
+            .unwrap()
+            .issues
+            .contains(&Issue::TooDark));
+        assert_eq!(
+            inspect(&png(&sharp(200, 120))).unwrap().issues,
+            vec![Issue::TooSmall]
+        );
         let white = image::RgbImage::from_pixel(800, 600, image::Rgb([255, 255, 255]));
-        assert!(inspect(&png(&white)).unwrap().issues.contains(&Issue::TooBright));
+        assert!(inspect(&png(&white))
+            .unwrap()
+            .issues
+            .contains(&Issue::TooBright));
         let mut glare = sharp(800, 600);
         for y in 0..600 {
             for x in 0..300 {
@@ -248,6 +260,9 @@ mod tests {
         huge[16..20].copy_from_slice(&20_000u32.to_be_bytes());
         huge[20..24].copy_from_slice(&20_000u32.to_be_bytes());
         let err = inspect(&huge).unwrap_err();
-        assert!(err.contains("larger than") || err.contains("decode"), "{err}");
+        assert!(
+            err.contains("larger than") || err.contains("decode"),
+            "{err}"
+        );
     }
 }

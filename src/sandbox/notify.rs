@@ -58,8 +58,12 @@ pub async fn deliver(
                 tracing::info!(scan_ref = %payload.scan_ref, event, attempt, "webhook delivered");
                 return true;
             }
-            Ok(r) => tracing::warn!(scan_ref = %payload.scan_ref, status = r.status().as_u16(), attempt, "webhook refused"),
-            Err(e) => tracing::warn!(scan_ref = %payload.scan_ref, error = %e, attempt, "webhook failed"),
+            Ok(r) => {
+                tracing::warn!(scan_ref = %payload.scan_ref, status = r.status().as_u16(), attempt, "webhook refused")
+            }
+            Err(e) => {
+                tracing::warn!(scan_ref = %payload.scan_ref, error = %e, attempt, "webhook failed")
+            }
         }
         if attempt < d.attempts {
             tokio::select! {

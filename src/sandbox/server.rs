@@ -116,7 +116,10 @@ pub fn router(
     )
 }
 
-pub(super) fn router_with(s: Settings, stop: watch::Receiver<bool>) -> Result<Router, reqwest::Error> {
+pub(super) fn router_with(
+    s: Settings,
+    stop: watch::Receiver<bool>,
+) -> Result<Router, reqwest::Error> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
@@ -152,7 +155,11 @@ fn api_error(status: StatusCode, identifier: Option<&str>, message: impl Into<St
 }
 
 fn invalid(e: &IdenfyError) -> Response {
-    api_error(StatusCode::BAD_REQUEST, Some("INVALID_VALUE"), e.to_string())
+    api_error(
+        StatusCode::BAD_REQUEST,
+        Some("INVALID_VALUE"),
+        e.to_string(),
+    )
 }
 
 fn check_auth(app: &Shared, headers: &HeaderMap) -> Result<(), Response> {
@@ -182,7 +189,10 @@ fn check_auth(app: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(body: Body, limit: usize) -> Result<T, Response> {
+async fn read_json<T: serde::de::DeserializeOwned>(
+    body: Body,
+    limit: usize,
+) -> Result<T, Response> {
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -309,7 +319,11 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
     let (token_req, scan_ref) = {
         let store = app.lock();
         let Some(scan_ref) = store.by_token.get(&req.token).cloned() else {
-            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_NOT_FOUND"), "Token not found");
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_NOT_FOUND"),
+                "Token not found",
+            );
         };
         let scan = &store.scans[&scan_ref];
         if scan.used {
@@ -320,7 +334,11 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
             );
         }
         if Instant::now() >= scan.expires_at || scan.deleted {
-            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_EXPIRED"), "Token has expired");
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_EXPIRED"),
+                "Token has expired",
+            );
         }
         if scan.request.nfc_required == Some(true) {
             return api_error(
@@ -408,7 +426,11 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
     {
         let mut store = app.lock();
         let Some(scan) = store.scans.get_mut(&scan_ref) else {
-            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_NOT_FOUND"), "Token not found");
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_NOT_FOUND"),
+                "Token not found",
+            );
         };
         // Two concurrent calls with one token: only the first wins.
         if scan.used {
@@ -561,7 +583,10 @@ async fn status(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
     let manual_review = app.s.cfg.manual_review;
     let r = with_scan(&app, &scan_ref, |scan| {
         let status = scan.status(manual_review);
-        let v = scan.verdict.as_ref().filter(|_| scan.auto_done && !scan.deleted);
+        let v = scan
+            .verdict
+            .as_ref()
+            .filter(|_| scan.auto_done && !scan.deleted);
         StatusResponse {
             status,
             scan_ref: Some(scan_ref.clone()),
@@ -570,7 +595,9 @@ async fn status(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
             mismatch_tags: v.map(|v| v.mismatch_tags.clone()).unwrap_or_default(),
             auto_document: v.and_then(|v| v.document.clone()),
             auto_face: v.and_then(|v| v.face.clone()),
-            manual_document: v.filter(|_| scan.manual_done).and_then(|v| v.document.clone()),
+            manual_document: v
+                .filter(|_| scan.manual_done)
+                .and_then(|v| v.document.clone()),
             manual_face: v.filter(|_| scan.manual_done).and_then(|v| v.face.clone()),
         }
     });

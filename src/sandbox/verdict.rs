@@ -117,7 +117,11 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
     if let Some(d) = &token.dummy_status {
         match d {
             DummyStatus::Approved => {
-                return Verdict::new(OverallStatus::Approved, DocumentStatus::DocValidated, ok_face)
+                return Verdict::new(
+                    OverallStatus::Approved,
+                    DocumentStatus::DocValidated,
+                    ok_face,
+                )
             }
             DummyStatus::Denied => {
                 return Verdict::new(
@@ -127,8 +131,11 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
                 )
             }
             DummyStatus::Suspected => {
-                let mut v =
-                    Verdict::new(OverallStatus::Suspected, DocumentStatus::DocValidated, ok_face);
+                let mut v = Verdict::new(
+                    OverallStatus::Suspected,
+                    DocumentStatus::DocValidated,
+                    ok_face,
+                );
                 v.fraud_tags.push(FraudTag::FaceSuspected);
                 return v;
             }
@@ -144,7 +151,8 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
             DummyStatus::Unknown(_) => {}
         }
     }
-    let denied = |doc: DocumentStatus, face: FaceStatus| Verdict::new(OverallStatus::Denied, doc, face);
+    let denied =
+        |doc: DocumentStatus, face: FaceStatus| Verdict::new(OverallStatus::Denied, doc, face);
     if !sub.skip_analysis {
         for report in &sub.document_images {
             if let Some(issue) = report.issues.first() {
@@ -180,7 +188,9 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
             None => Some(FaceStatus::NoFaceFound),
             Some(_) if sub.face_is_front => Some(FaceStatus::FaceMismatch),
             Some(r) => r.issues.iter().find_map(|i| match i {
-                Issue::TooSmall | Issue::TooDark | Issue::TooBright => Some(FaceStatus::NoFaceFound),
+                Issue::TooSmall | Issue::TooDark | Issue::TooBright => {
+                    Some(FaceStatus::NoFaceFound)
+                }
                 Issue::Blurry => Some(FaceStatus::FaceUncertain),
                 Issue::Glare => None,
             }),
@@ -191,9 +201,17 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
     }
     let tags = mismatches(token);
     if tags.is_empty() {
-        Verdict::new(OverallStatus::Approved, DocumentStatus::DocValidated, ok_face)
+        Verdict::new(
+            OverallStatus::Approved,
+            DocumentStatus::DocValidated,
+            ok_face,
+        )
     } else {
-        let mut v = Verdict::new(OverallStatus::Suspected, DocumentStatus::DocValidated, ok_face);
+        let mut v = Verdict::new(
+            OverallStatus::Suspected,
+            DocumentStatus::DocValidated,
+            ok_face,
+        );
         v.mismatch_tags = tags;
         v
     }
@@ -213,8 +231,16 @@ pub fn mismatches(t: &TokenRequest) -> Vec<MismatchTag> {
         (&t.first_name, s.first_name, MismatchTag::Name),
         (&t.last_name, s.last_name, MismatchTag::Surname),
         (&t.date_of_birth, s.date_of_birth, MismatchTag::DateOfBirth),
-        (&t.document_number, s.document_number, MismatchTag::DocumentNumber),
-        (&t.personal_number, s.personal_number, MismatchTag::PersonalCode),
+        (
+            &t.document_number,
+            s.document_number,
+            MismatchTag::DocumentNumber,
+        ),
+        (
+            &t.personal_number,
+            s.personal_number,
+            MismatchTag::PersonalCode,
+        ),
         (&t.date_of_expiry, s.date_of_expiry, MismatchTag::ExpiryDate),
         (&t.date_of_issue, s.date_of_issue, MismatchTag::DateOfIssue),
         (&t.sex, s.sex, MismatchTag::Sex),
@@ -301,25 +327,164 @@ mod tests {
             ..sub()
         };
         let cases: Vec<(&str, TokenRequest, Submission, O, Option<D>, Option<F>)> = vec![
-            ("clean", token(), sub(), O::Approved, Some(D::DocValidated), Some(F::FaceMatch)),
-            ("dummy wins over bad images", dummy(DummyStatus::Approved), blurry_front.clone(), O::Approved, Some(D::DocValidated), Some(F::FaceMatch)),
-            ("dummy denied", dummy(DummyStatus::Denied), sub(), O::Denied, Some(D::DocValidated), Some(F::FaceMismatch)),
-            ("dummy suspected", dummy(DummyStatus::Suspected), sub(), O::Suspected, Some(D::DocValidated), Some(F::FaceMatch)),
-            ("dummy expired", dummy(DummyStatus::Expired), sub(), O::Expired, None, None),
-            ("blurry front", token(), blurry_front.clone(), O::Denied, Some(D::DocTooBlurry), Some(F::FaceMatch)),
-            ("skip analysis", token(), Submission { skip_analysis: true, ..blurry_front }, O::Approved, Some(D::DocValidated), Some(F::FaceMatch)),
-            ("glare back", token(), Submission { document_images: vec![good(), with(Issue::Glare)], ..sub() }, O::Denied, Some(D::DocGlared), Some(F::FaceMatch)),
-            ("dark front", token(), Submission { document_images: vec![with(Issue::TooDark)], ..sub() }, O::Denied, Some(D::DocNotFullyVisible), Some(F::FaceMatch)),
-            ("tiny front", token(), Submission { document_images: vec![with(Issue::TooSmall)], ..sub() }, O::Denied, Some(D::DocNotFound), Some(F::FaceMatch)),
-            ("country", token(), Submission { country: "LV".into(), ..sub() }, O::Denied, Some(D::CountryMismatch), Some(F::FaceMatch)),
-            ("passport", token(), Submission { document_type: Some(DocumentType::Passport), ..sub() }, O::Denied, Some(D::DocTypeMismatch), Some(F::FaceMatch)),
-            ("dark face", token(), Submission { face: Some(with(Issue::TooDark)), ..sub() }, O::Denied, Some(D::DocValidated), Some(F::NoFaceFound)),
-            ("face is the card", token(), Submission { face_is_front: true, ..sub() }, O::Denied, Some(D::DocValidated), Some(F::FaceMismatch)),
-            ("document token", TokenRequest { token_type: Some(TokenType::Document), ..token() }, Submission { face: None, ..sub() }, O::Approved, Some(D::DocValidated), Some(F::FaceNotChecked)),
+            (
+                "clean",
+                token(),
+                sub(),
+                O::Approved,
+                Some(D::DocValidated),
+                Some(F::FaceMatch),
+            ),
+            (
+                "dummy wins over bad images",
+                dummy(DummyStatus::Approved),
+                blurry_front.clone(),
+                O::Approved,
+                Some(D::DocValidated),
+                Some(F::FaceMatch),
+            ),
+            (
+                "dummy denied",
+                dummy(DummyStatus::Denied),
+                sub(),
+                O::Denied,
+                Some(D::DocValidated),
+                Some(F::FaceMismatch),
+            ),
+            (
+                "dummy suspected",
+                dummy(DummyStatus::Suspected),
+                sub(),
+                O::Suspected,
+                Some(D::DocValidated),
+                Some(F::FaceMatch),
+            ),
+            (
+                "dummy expired",
+                dummy(DummyStatus::Expired),
+                sub(),
+                O::Expired,
+                None,
+                None,
+            ),
+            (
+                "blurry front",
+                token(),
+                blurry_front.clone(),
+                O::Denied,
+                Some(D::DocTooBlurry),
+                Some(F::FaceMatch),
+            ),
+            (
+                "skip analysis",
+                token(),
+                Submission {
+                    skip_analysis: true,
+                    ..blurry_front
+                },
+                O::Approved,
+                Some(D::DocValidated),
+                Some(F::FaceMatch),
+            ),
+            (
+                "glare back",
+                token(),
+                Submission {
+                    document_images: vec![good(), with(Issue::Glare)],
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocGlared),
+                Some(F::FaceMatch),
+            ),
+            (
+                "dark front",
+                token(),
+                Submission {
+                    document_images: vec![with(Issue::TooDark)],
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocNotFullyVisible),
+                Some(F::FaceMatch),
+            ),
+            (
+                "tiny front",
+                token(),
+                Submission {
+                    document_images: vec![with(Issue::TooSmall)],
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocNotFound),
+                Some(F::FaceMatch),
+            ),
+            (
+                "country",
+                token(),
+                Submission {
+                    country: "LV".into(),
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::CountryMismatch),
+                Some(F::FaceMatch),
+            ),
+            (
+                "passport",
+                token(),
+                Submission {
+                    document_type: Some(DocumentType::Passport),
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocTypeMismatch),
+                Some(F::FaceMatch),
+            ),
+            (
+                "dark face",
+                token(),
+                Submission {
+                    face: Some(with(Issue::TooDark)),
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocValidated),
+                Some(F::NoFaceFound),
+            ),
+            (
+                "face is the card",
+                token(),
+                Submission {
+                    face_is_front: true,
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocValidated),
+                Some(F::FaceMismatch),
+            ),
+            (
+                "document token",
+                TokenRequest {
+                    token_type: Some(TokenType::Document),
+                    ..token()
+                },
+                Submission {
+                    face: None,
+                    ..sub()
+                },
+                O::Approved,
+                Some(D::DocValidated),
+                Some(F::FaceNotChecked),
+            ),
         ];
         for (name, t, s, overall, doc, face) in cases {
             let v = decide(&t, &s);
-            assert_eq!((v.overall, v.document, v.face), (overall, doc, face), "{name}");
+            assert_eq!(
+                (v.overall, v.document, v.face),
+                (overall, doc, face),
+                "{name}"
+            );
         }
     }
 
@@ -337,7 +502,11 @@ mod tests {
         assert_eq!(v.overall, OverallStatus::Suspected);
         assert_eq!(
             v.mismatch_tags,
-            vec![MismatchTag::Surname, MismatchTag::DateOfBirth, MismatchTag::PersonalCode]
+            vec![
+                MismatchTag::Surname,
+                MismatchTag::DateOfBirth,
+                MismatchTag::PersonalCode
+            ]
         );
         let exact = TokenRequest {
             first_name: Some("Jonas".into()),
