@@ -538,30 +538,39 @@ async fn error_from(resp: reqwest::Response) -> Error {
 
 /// Decode with the failing JSON path named. The message keeps the kind of
 /// error and its position but never the offending value (it may be personal).
-pub(crate) fn decode<T: DeserializeOwned>(
-    endpoint: &'static str,
-    bytes: &[u8],
-) -> Result<T, Error> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.inner();
-        Error::Decode {
-            endpoint,
-            path,
-            message: format!(
-                "{} at line {} column {}",
-                match inner.classify() {
-                    serde_json::error::Category::Io => "I/O error",
-                    serde_json::error::Category::Syntax => "invalid JSON",
-                    serde_json::error::Category::Data => "unexpected type or missing field",
-                    serde_json::error::Category::Eof => "truncated JSON",
-                },
-                inner.line(),
-                inner.column()
-            ),
-        }
+///
+/// The text is parsed as a JSON value first: a key given twice (the
+/// reference's own token answer repeats `callbackUrl`) keeps its last value
+/// instead of failing the whole answer.
+///
+/// # Errors
+/// [`Error::Decode`] naming the JSON path that failed (`.` for a syntax error).
+pub fn decode<T: DeserializeOwned>(endpoint: &'static str, bytes: &[u8]) -> Result<T, Error> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::Decode {
+        endpoint,
+        path: ".".to_owned(),
+        message: describe(&e),
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
+        endpoint,
+        path: e.path().to_string(),
+        message: describe(e.inner()),
     })
+}
+
+/// The kind of a JSON error and where, never the value.
+fn describe(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected type or missing field",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    if e.line() == 0 {
+        kind.to_owned()
+    } else {
+        format!("{kind} at line {} column {}", e.line(), e.column())
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod models;
 pub mod validate;
 pub mod webhook;
 
+pub use client::decode as decode_json;
 pub use client::{
     Builder, Client, ProcessOutcome, ProcessRequest, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
 };

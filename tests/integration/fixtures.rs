@@ -30,7 +30,15 @@ fn token_requests_decode_and_validate() {
 
 #[test]
 fn token_responses_decode() {
-    let full: TokenResponse = serde_json::from_str(&fixture("token-response-full.json")).unwrap();
+    // Regression: the reference's full token answer repeats `callbackUrl`;
+    // a plain serde decode refuses that ("duplicate field"), the client must not.
+    let text = fixture("token-response-full.json");
+    assert!(serde_json::from_str::<TokenResponse>(&text).is_err());
+    let full: TokenResponse = decode_json("/api/v2/token", text.as_bytes()).unwrap();
+    assert_eq!(
+        full.callback_url.as_deref(),
+        Some("https://mywebsite.com/idenfy/webhookendpoint")
+    );
     assert_eq!(
         full.scan_ref.as_str(),
         "ec6a7108-8c26-11e9-9758-309c231b1bac"

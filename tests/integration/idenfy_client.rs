@@ -273,7 +273,7 @@ async fn undetected_document_is_200_with_error_body_and_token_survives() {
 
 #[tokio::test]
 async fn oversized_images_are_reencoded_to_fit_the_body_limit() {
-    let limit = 400_000;
+    let limit = 3_000_000;
     let (sb, _) = support::sandbox(SandboxConfig {
         max_body_bytes: limit,
         ..SandboxConfig::default()

@@ -1,7 +1,7 @@
 //! `kyc-kiosk verify` and `kyc-kiosk sandbox` as a user runs them.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use kyc_kiosk::sandbox::images::synth;
@@ -162,7 +162,13 @@ async fn against(cfg: SandboxConfig, key: Option<&str>, extra: &[&str]) -> Outpu
     let (sb, _) = support::sandbox(cfg).await;
     let f = Files::new();
     let mut cmd = kiosk(&f);
-    cmd.args(verify_args(&f, "front.jpg"))
+    let mut args = verify_args(&f, "front.jpg");
+    if extra.contains(&"--wait") {
+        if let Some(i) = args.iter().position(|a| a == "--wait") {
+            args.drain(i..i + 2);
+        }
+    }
+    cmd.args(args)
         .args(extra)
         .env("IDENFY_BASE_URL", sb.base_url())
         .env("IDENFY_API_KEY", key.unwrap_or(sb.api_key().expose()))
@@ -302,5 +308,4 @@ fn verify_against_standalone_sandbox_with_manual_review() {
     assert_eq!(j["manualDocument"], "DOC_VALIDATED");
     assert_eq!(j["manualFace"], "FACE_MATCH");
     drop(child);
-    let _ = Path::new("");
 }

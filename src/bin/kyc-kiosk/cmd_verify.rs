@@ -182,7 +182,7 @@ async fn verify(
     };
     let server = webhook::serve(listener, Some(key), store.clone())?;
 
-    let (token, outcome) = match flow::create_and_submit(&client, &req, args.force).await {
+    let (token, outcome) = match flow::create_and_submit(&client, &req, false).await {
         Ok(v) => v,
         Err(e) => return Ok(fail(args.json, exit_for(&e), "verification", &e)),
     };
