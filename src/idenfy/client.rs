@@ -162,7 +162,7 @@ pub enum ProcessOutcome {
     Accepted,
     /// The call's outcome was unknown, and the one `/status` check showed the
     /// submission was received (the verification is past ACTIVE).
-    ConfirmedByStatus(StatusResponse),
+    ConfirmedByStatus(Box<StatusResponse>),
 }
 
 impl Client {
@@ -371,7 +371,9 @@ impl Client {
     ) -> Result<ProcessOutcome, Error> {
         tracing::warn!(%scan_ref, %detail, "outcome of /process unknown; asking /status once");
         match self.status(scan_ref).await {
-            Ok(s) if s.status != OverallStatus::Active => Ok(ProcessOutcome::ConfirmedByStatus(s)),
+            Ok(s) if s.status != OverallStatus::Active => {
+                Ok(ProcessOutcome::ConfirmedByStatus(Box::new(s)))
+            }
             Ok(s) => Err(Error::OutcomeUnknown {
                 scan_ref: scan_ref.clone(),
                 status: Some(s.status),
@@ -421,11 +423,14 @@ fn b64_len(n: usize) -> usize {
 /// JPEG/PNG ones as JPEG at decreasing size and quality until it does.
 /// `measure` gives the exact body length for a candidate set (used once at
 /// the end); the loop estimates with base64 arithmetic.
+/// Images ready to encode: borrowed when kept, owned when re-encoded.
+type Fitted<'a> = Vec<(ImageSide, Cow<'a, [u8]>)>;
+
 fn fit_images<'a>(
     images: &'a [(ImageSide, Vec<u8>)],
     max: usize,
     measure: impl Fn(&[(ImageSide, Cow<'a, [u8]>)]) -> Result<usize, Error>,
-) -> Result<Vec<(ImageSide, Cow<'a, [u8]>)>, Error> {
+) -> Result<Fitted<'a>, Error> {
     let original: Vec<(ImageSide, Cow<'a, [u8]>)> = images
         .iter()
         .map(|(s, b)| (s.clone(), Cow::Borrowed(b.as_slice())))

@@ -210,7 +210,6 @@ struct ReceiverState {
 
 /// The axum router for `POST /webhooks/idenfy`. With `signing_key` `None`
 /// every call is refused with 401: an unsigned result is never trusted.
-#[must_use]
 pub fn router(signing_key: Option<Secret>, store: ResultStore) -> Router {
     Router::new()
         .route(PATH, post(receive))

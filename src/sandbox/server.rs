@@ -2,6 +2,10 @@
 //! (`message`, `identifier`, `documentation`, `severity`); the identifiers
 //! are the sandbox's own where the reference names none.
 
+// Handlers return an axum `Response` as their error: that is the idiom, and
+// these are built once per refused request.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -408,7 +412,7 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
         }),
         None => None,
     };
-    let face_is_front = decoded.get(&ImageSide::Face).is_some()
+    let face_is_front = decoded.contains_key(&ImageSide::Face)
         && decoded.get(&ImageSide::Face) == decoded.get(&ImageSide::Front);
     drop(decoded);
     let country = req.country.trim().to_ascii_uppercase();

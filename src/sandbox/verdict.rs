@@ -326,7 +326,15 @@ mod tests {
             document_images: vec![with(Issue::Blurry), good()],
             ..sub()
         };
-        let cases: Vec<(&str, TokenRequest, Submission, O, Option<D>, Option<F>)> = vec![
+        type Case = (
+            &'static str,
+            TokenRequest,
+            Submission,
+            O,
+            Option<D>,
+            Option<F>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "clean",
                 token(),
