@@ -558,3 +558,21 @@ async fn token_created_answer_may_be_201_or_200() {
     let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
     c.create_token(&TokenRequest::new("c")).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_over_the_real_20_mb_limit_are_reencoded_and_accepted() {
+    // Default limits on both sides: the API's 20 MB, counted after base64.
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let big = |seed| synth::png(&synth::noise(2200, 1500, seed));
+    let imgs = vec![
+        (ImageSide::Front, big(1)),
+        (ImageSide::Back, big(2)),
+        (ImageSide::Face, big(3)),
+    ];
+    let b64: usize = imgs.iter().map(|(_, b)| b.len().div_ceil(3) * 4).sum();
+    assert!(b64 > DEFAULT_MAX_BODY_BYTES, "{b64} must exceed the limit");
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    let mut req = process_req(&t, imgs);
+    req.skip_analysis = true;
+    assert_eq!(c.process(&req).await.unwrap(), ProcessOutcome::Accepted);
+}

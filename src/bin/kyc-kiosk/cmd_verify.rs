@@ -146,7 +146,7 @@ async fn verify(
     args: &Args,
     backend: Backend,
     signing_key: Option<kyc_kiosk::config::Secret>,
-    req: flow::Request,
+    mut req: flow::Request,
 ) -> anyhow::Result<ExitCode> {
     // Listen first, so a fast result cannot arrive before we do.
     let listener = tokio::net::TcpListener::bind(args.webhook_listen)
@@ -155,6 +155,8 @@ async fn verify(
     let store = ResultStore::new();
     let (client, key, _sandbox) = match backend {
         Backend::Sandbox => {
+            // The embedded sandbox posts to our listener, never to a public callback.
+            req.callback_url = None;
             let url = format!("http://{}{}", listener.local_addr()?, webhook::PATH);
             let sb = Sandbox::start(SandboxConfig {
                 webhook_url: Some(url),
