@@ -86,6 +86,9 @@ impl Builder {
             .timeout(self.timeout)
             .connect_timeout(CONNECT_TIMEOUT.min(self.timeout))
             .user_agent(concat!("kyc-kiosk/", env!("CARGO_PKG_VERSION")))
+            // A redirect would turn POST into GET or carry credentials elsewhere:
+            // an answer in 3xx is reported as it is.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|source| Error::Transport {
                 endpoint: "client setup",

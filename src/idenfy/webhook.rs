@@ -356,6 +356,46 @@ mod tests {
         assert!(!verify(&k, body, &sig[..62]));
     }
 
+    fn result(scan: &str, is_final: bool) -> WebhookPayload {
+        serde_json::from_value(serde_json::json!({
+            "final": is_final, "status": {"overall": "APPROVED"}, "scanRef": scan
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn wait_final_sees_earlier_and_later_results_and_times_out() {
+        let store = ResultStore::new();
+        let s = ScanRef::from("s-1");
+        store.record(result("s-1", false), "AUTO_FINISHED");
+        // Only a non-final result so far: time out.
+        assert!(store
+            .wait_final(&s, Duration::from_millis(50))
+            .await
+            .is_none());
+        let waiter = {
+            let store = store.clone();
+            let s = s.clone();
+            tokio::spawn(async move { store.wait_final(&s, Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        store.record(result("other", true), "MANUAL_FINISHED");
+        store.record(result("s-1", true), "MANUAL_FINISHED");
+        let got = waiter.await.unwrap().unwrap();
+        assert!(got.is_final && got.scan_ref == s);
+        // Recorded before the call also counts.
+        assert!(store
+            .wait_final(&s, Duration::from_millis(1))
+            .await
+            .is_some());
+        assert_eq!(
+            store.record(result("s-1", true), "MANUAL_FINISHED"),
+            Recorded::Duplicate
+        );
+        assert_eq!(store.results(&s).len(), 2);
+        assert!(store.latest(&s).unwrap().is_final);
+    }
+
     #[test]
     fn known_vector() {
         // RFC 4231 test case 2.

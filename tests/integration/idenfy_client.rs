@@ -576,3 +576,21 @@ async fn images_over_the_real_20_mb_limit_are_reencoded_and_accepted() {
     req.skip_analysis = true;
     assert_eq!(c.process(&req).await.unwrap(), ProcessOutcome::Accepted);
 }
+
+#[tokio::test]
+async fn dummy_status_wins_over_bad_photos_over_http() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c
+        .create_token(&TokenRequest {
+            dummy_status: Some(DummyStatus::Denied),
+            ..TokenRequest::new("c")
+        })
+        .await
+        .unwrap();
+    let mut imgs = support::id_card_images();
+    imgs[0].1 = synth::png(&synth::blurry(1000, 630));
+    c.process(&process_req(&t, imgs)).await.unwrap();
+    let st = wait_status(&c, &t.scan_ref, OverallStatus::Denied).await;
+    assert_eq!(st.auto_face, Some(FaceStatus::FaceMismatch));
+    assert_eq!(st.auto_document, Some(DocumentStatus::DocValidated));
+}

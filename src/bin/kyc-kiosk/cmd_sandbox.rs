@@ -75,11 +75,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ..SandboxConfig::default()
         })
         .await?;
-        println!("sandbox listening on {}", sb.base_url());
-        println!("api key:     {key_shown}");
-        println!("api secret:  {secret_shown}");
-        println!("signing key: {signing_shown}");
-        println!(
+        // Whoever started us may stop reading stdout: a closed pipe must not
+        // end the sandbox, so write errors are ignored (println! would panic).
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "sandbox listening on {}", sb.base_url());
+        let _ = writeln!(out, "api key:     {key_shown}");
+        let _ = writeln!(out, "api secret:  {secret_shown}");
+        let _ = writeln!(out, "signing key: {signing_shown}");
+        let _ = writeln!(
+            out,
             "webhooks:    {}{}",
             args.webhook_url
                 .as_deref()
@@ -90,8 +95,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 ""
             }
         );
-        use std::io::Write as _;
-        std::io::stdout().flush()?;
+        let _ = out.flush();
+        drop(out);
         tokio::signal::ctrl_c().await?;
         sb.shutdown().await;
         Ok(ExitCode::SUCCESS)
