@@ -594,3 +594,19 @@ async fn dummy_status_wins_over_bad_photos_over_http() {
     assert_eq!(st.auto_face, Some(FaceStatus::FaceMismatch));
     assert_eq!(st.auto_document, Some(DocumentStatus::DocValidated));
 }
+
+#[tokio::test]
+async fn sandbox_stops_on_shutdown_and_on_drop() {
+    let (sb, c) = support::sandbox(SandboxConfig::default()).await;
+    c.create_token(&TokenRequest::new("c")).await.unwrap();
+    sb.shutdown().await;
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+
+    let (sb, c) = support::sandbox(SandboxConfig::default()).await;
+    c.create_token(&TokenRequest::new("c")).await.unwrap();
+    drop(sb);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+}
