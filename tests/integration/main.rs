@@ -1,4 +1,9 @@
 //! Integration tests: one binary, one module per area.
 
 mod cli;
+mod fixtures;
+mod idenfy_client;
 mod session;
+mod support;
+mod verify_cli;
+mod webhook;

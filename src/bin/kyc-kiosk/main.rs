@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_config;
+mod cmd_sandbox;
+mod cmd_verify;
 
 /// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
 #[derive(Debug, Parser)]
@@ -24,6 +26,10 @@ struct Cli {
 enum Command {
     /// Show the validated configuration (secrets masked) and where it came from.
     Config(cmd_config::Args),
+    /// Verify one customer from image files (token, submit, wait for the signed result).
+    Verify(cmd_verify::Args),
+    /// Run the local iDenfy emulator until Ctrl-C.
+    Sandbox(cmd_sandbox::Args),
 }
 
 /// Read the config file and the environment once, here at the edge.
@@ -44,6 +50,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Config(args) => cmd_config::run(&args, cli.config),
+        Command::Verify(args) => cmd_verify::run(&args, cli.config),
+        Command::Sandbox(args) => cmd_sandbox::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,666 @@
+//! The HTTP client: Basic auth, timeouts, status-code mapping, lenient decoding
+//! with the failing JSON path, and the one-shot `/status` check after a
+//! `/process` call whose outcome is unknown.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::models::{
+    ApiErrorBody, AuthToken, DataResponse, DocumentType, FilesResponse, ImageSide, OverallStatus,
+    ProcessBody, ScanRef, ScanRefBody, StatusResponse, TokenRequest, TokenResponse, TokenType,
+};
+use super::{validate, Error};
+use crate::config::{Secret, PRODUCTION_BASE_URL};
+
+/// Direct processing refuses bodies above 20 MB, counted after base64.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 20_000_000;
+/// Whole-request timeout unless the builder says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest error body we read and quote.
+const MAX_ERROR_MESSAGE: usize = 300;
+
+/// Builds a [`Client`]: `Client::builder().base_url(..).credentials(k, s).build()?`.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    base_url: String,
+    credentials: Option<(Secret, Secret)>,
+    timeout: Duration,
+    max_body_bytes: usize,
+}
+
+impl Builder {
+    /// The API root (default `https://ivs.idenfy.com`); the sandbox is just
+    /// another base URL.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// API key and secret, sent as HTTP Basic auth.
+    pub fn credentials(mut self, api_key: Secret, api_secret: Secret) -> Self {
+        self.credentials = Some((api_key, api_secret));
+        self
+    }
+
+    /// Whole-request timeout (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `/process` body limit (default 20 MB). Lowered only in tests.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// # Errors
+    /// [`Error::Invalid`] when the base URL is not http(s) or credentials are
+    /// missing or empty; [`Error::Transport`] when the TLS stack cannot start.
+    pub fn build(self) -> Result<Client, Error> {
+        let Some((key, secret)) = self.credentials else {
+            return Err(Error::invalid(
+                "credentials",
+                "API key and secret are required",
+            ));
+        };
+        if key.is_empty() || secret.is_empty() {
+            return Err(Error::invalid(
+                "credentials",
+                "API key and secret must not be empty",
+            ));
+        }
+        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
+            return Err(Error::invalid(
+                "baseUrl",
+                "must start with https:// or http://",
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(CONNECT_TIMEOUT.min(self.timeout))
+            .user_agent(concat!("kyc-kiosk/", env!("CARGO_PKG_VERSION")))
+            // A redirect would turn POST into GET or carry credentials elsewhere:
+            // an answer in 3xx is reported as it is.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|source| Error::Transport {
+                endpoint: "client setup",
+                source,
+            })?;
+        Ok(Client {
+            http,
+            base_url: self.base_url,
+            key,
+            secret,
+            max_body_bytes: self.max_body_bytes,
+        })
+    }
+}
+
+/// A typed iDenfy API client. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    key: Secret,
+    secret: Secret,
+    max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One direct-processing submission. Images are raw encoded bytes (JPEG, PNG
+/// or PDF); the client base64-encodes them, and re-encodes JPEG/PNG smaller
+/// when the body would exceed the limit.
+#[derive(Clone)]
+pub struct ProcessRequest {
+    /// The verification the token belongs to: asked about on an unknown outcome.
+    pub scan_ref: ScanRef,
+    pub token: AuthToken,
+    /// The token's type: decides whether `FACE` is required.
+    pub token_type: TokenType,
+    pub country: String,
+    pub document_type: Option<DocumentType>,
+    pub images: Vec<(ImageSide, Vec<u8>)>,
+    pub skip_analysis: bool,
+}
+
+impl std::fmt::Debug for ProcessRequest {
+    // Image bytes are personal data: only their sizes are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizes: Vec<String> = self
+            .images
+            .iter()
+            .map(|(s, b)| format!("{s}: {} bytes", b.len()))
+            .collect();
+        f.debug_struct("ProcessRequest")
+            .field("scan_ref", &self.scan_ref)
+            .field("token_type", &self.token_type)
+            .field("country", &self.country)
+            .field("document_type", &self.document_type)
+            .field("images", &sizes)
+            .field("skip_analysis", &self.skip_analysis)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a `/process` call ended when it did not fail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessOutcome {
+    /// HTTP 200 with no error body: processing runs; the result comes by webhook.
+    Accepted,
+    /// The call's outcome was unknown, and the one `/status` check showed the
+    /// submission was received (the verification is past ACTIVE).
+    ConfirmedByStatus(Box<StatusResponse>),
+}
+
+impl Client {
+    /// Start configuring a client.
+    pub fn builder() -> Builder {
+        Builder {
+            base_url: PRODUCTION_BASE_URL.to_owned(),
+            credentials: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// The API root this client talks to.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `POST /api/v2/token`: create a verification session (HTTP 200 or 201).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] before sending when a field breaks a documented rule;
+    /// otherwise the mapped HTTP or network error.
+    pub async fn create_token(&self, req: &TokenRequest) -> Result<TokenResponse, Error> {
+        validate::token_request(req)?;
+        self.post_json("/api/v2/token", req).await
+    }
+
+    /// `POST /api/v2/process`: submit the images. Never retried: the API
+    /// deactivates a token after one call, so when the outcome is unknown
+    /// (timeout, connection dropped after sending, gateway error) this asks
+    /// `/status` once for `req.scan_ref` and returns what it learned.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a missing image or a bad field (nothing sent);
+    /// [`Error::NotProcessed`] when the API answered 200 with an error body;
+    /// [`Error::OutcomeUnknown`] when even `/status` could not show the
+    /// submission arrived; [`Error::Transport`] only when nothing was sent.
+    pub async fn process(&self, req: &ProcessRequest) -> Result<ProcessOutcome, Error> {
+        let sides: Vec<ImageSide> = req.images.iter().map(|(s, _)| s.clone()).collect();
+        validate::process_sides(
+            &req.country,
+            req.document_type.as_ref(),
+            &req.token_type,
+            &sides,
+        )?;
+        for (i, (side, bytes)) in req.images.iter().enumerate() {
+            if bytes.is_empty() {
+                return Err(Error::invalid(format!("images.{side}"), "is empty"));
+            }
+            if sides[..i].contains(side) {
+                return Err(Error::invalid(format!("images.{side}"), "is given twice"));
+            }
+        }
+        let body = self.process_body(req)?;
+        tracing::info!(scan_ref = %req.scan_ref, bytes = body.len(), "submitting images");
+        let sent = self
+            .http
+            .post(self.url("/api/v2/process"))
+            .basic_auth(self.key.expose(), Some(self.secret.expose()))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await;
+        let resp = match sent {
+            // Nothing reached the server: the token is not spent.
+            Err(e) if e.is_connect() => {
+                return Err(Error::Transport {
+                    endpoint: "/api/v2/process",
+                    source: e,
+                })
+            }
+            Err(e) => return self.after_unknown(&req.scan_ref, e.to_string()).await,
+            Ok(r) => r,
+        };
+        let status = resp.status().as_u16();
+        if matches!(status, 502..=504) {
+            return self
+                .after_unknown(&req.scan_ref, format!("gateway answered HTTP {status}"))
+                .await;
+        }
+        if !resp.status().is_success() {
+            return Err(error_from(resp).await);
+        }
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return self.after_unknown(&req.scan_ref, e.to_string()).await,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ProcessOutcome::Accepted);
+        }
+        match serde_json::from_slice::<ApiErrorBody>(&bytes) {
+            Ok(b) if !b.message.is_empty() || b.identifier.is_some() => Err(Error::NotProcessed {
+                identifier: b.identifier,
+                message: truncate(&b.message),
+            }),
+            _ => Ok(ProcessOutcome::Accepted),
+        }
+    }
+
+    /// `POST /api/v2/status`: a one-off check for a verification whose webhook
+    /// never came. Not for polling: iDenfy restricts accounts that poll.
+    ///
+    /// # Errors
+    /// The mapped HTTP, network or decode error.
+    pub async fn status(&self, scan_ref: &ScanRef) -> Result<StatusResponse, Error> {
+        self.post_json(
+            "/api/v2/status",
+            &ScanRefBody {
+                scan_ref: scan_ref.clone(),
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/v2/data`: the document data of a finished verification.
+    ///
+    /// # Errors
+    /// The mapped HTTP, network or decode error.
+    pub async fn data(&self, scan_ref: &ScanRef) -> Result<DataResponse, Error> {
+        self.post_json(
+            "/api/v2/data",
+            &ScanRefBody {
+                scan_ref: scan_ref.clone(),
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/v2/files`: URLs of the stored photos.
+    ///
+    /// # Errors
+    /// The mapped HTTP, network or decode error.
+    pub async fn files(&self, scan_ref: &ScanRef) -> Result<FilesResponse, Error> {
+        self.post_json(
+            "/api/v2/files",
+            &ScanRefBody {
+                scan_ref: scan_ref.clone(),
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/v2/delete`: delete the verification's data. iDenfy accepts
+    /// it only after the token has expired.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when refused (e.g. the token has not expired yet); the
+    /// mapped HTTP or network error otherwise.
+    pub async fn delete(&self, scan_ref: &ScanRef) -> Result<(), Error> {
+        let endpoint = "/api/v2/delete";
+        let resp = self
+            .send(
+                endpoint,
+                &ScanRefBody {
+                    scan_ref: scan_ref.clone(),
+                },
+            )
+            .await?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(error_from(resp).await)
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        endpoint: &'static str,
+        body: &B,
+    ) -> Result<reqwest::Response, Error> {
+        self.http
+            .post(self.url(endpoint))
+            .basic_auth(self.key.expose(), Some(self.secret.expose()))
+            .json(body)
+            .send()
+            .await
+            .map_err(|source| Error::Transport { endpoint, source })
+    }
+
+    async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let resp = self.send(endpoint, body).await?;
+        if !resp.status().is_success() {
+            return Err(error_from(resp).await);
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|source| Error::Transport { endpoint, source })?;
+        decode(endpoint, &bytes)
+    }
+
+    async fn after_unknown(
+        &self,
+        scan_ref: &ScanRef,
+        detail: String,
+    ) -> Result<ProcessOutcome, Error> {
+        tracing::warn!(%scan_ref, %detail, "outcome of /process unknown; asking /status once");
+        match self.status(scan_ref).await {
+            Ok(s) if s.status != OverallStatus::Active => {
+                Ok(ProcessOutcome::ConfirmedByStatus(Box::new(s)))
+            }
+            Ok(s) => Err(Error::OutcomeUnknown {
+                scan_ref: scan_ref.clone(),
+                status: Some(s.status),
+                detail,
+            }),
+            Err(e) => Err(Error::OutcomeUnknown {
+                scan_ref: scan_ref.clone(),
+                status: None,
+                detail: format!("{detail}; /status failed too: {e}"),
+            }),
+        }
+    }
+
+    /// Serialize the body, re-encoding images smaller until it fits.
+    fn process_body(&self, req: &ProcessRequest) -> Result<Vec<u8>, Error> {
+        let images = fit_images(&req.images, self.max_body_bytes, |imgs| {
+            serialize_process(req, imgs).map(|b| b.len())
+        })?;
+        serialize_process(req, &images)
+    }
+}
+
+fn serialize_process(
+    req: &ProcessRequest,
+    images: &[(ImageSide, Cow<'_, [u8]>)],
+) -> Result<Vec<u8>, Error> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let body = ProcessBody {
+        token: req.token.clone(),
+        country: req.country.trim().to_ascii_uppercase(),
+        document_type: req.document_type.clone(),
+        images: images
+            .iter()
+            .map(|(s, b)| (s.clone(), b64.encode(b)))
+            .collect(),
+        skip_analysis: req.skip_analysis.then_some(true),
+    };
+    serde_json::to_vec(&body).map_err(|e| Error::invalid("images", e.to_string()))
+}
+
+/// Length of standard padded base64 for `n` bytes.
+fn b64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// Keep the images when the body fits in `max`; otherwise re-encode the
+/// JPEG/PNG ones as JPEG at decreasing size and quality until it does.
+/// `measure` gives the exact body length for a candidate set (used once at
+/// the end); the loop estimates with base64 arithmetic.
+/// Images ready to encode: borrowed when kept, owned when re-encoded.
+type Fitted<'a> = Vec<(ImageSide, Cow<'a, [u8]>)>;
+
+fn fit_images<'a>(
+    images: &'a [(ImageSide, Vec<u8>)],
+    max: usize,
+    measure: impl Fn(&[(ImageSide, Cow<'a, [u8]>)]) -> Result<usize, Error>,
+) -> Result<Fitted<'a>, Error> {
+    let original: Vec<(ImageSide, Cow<'a, [u8]>)> = images
+        .iter()
+        .map(|(s, b)| (s.clone(), Cow::Borrowed(b.as_slice())))
+        .collect();
+    let empty: Vec<(ImageSide, Cow<'a, [u8]>)> = images
+        .iter()
+        .map(|(s, _)| (s.clone(), Cow::Borrowed(&[][..])))
+        .collect();
+    let overhead = measure(&empty)?;
+    let size = |imgs: &[(ImageSide, Cow<'_, [u8]>)]| {
+        overhead + imgs.iter().map(|(_, b)| b64_len(b.len())).sum::<usize>()
+    };
+    if size(&original) <= max {
+        return Ok(original);
+    }
+    let decoded: Vec<Option<image::DynamicImage>> = images
+        .iter()
+        .map(|(_, b)| {
+            if b.starts_with(b"%PDF") {
+                None
+            } else {
+                crate::sandbox::images::decode(b).ok()
+            }
+        })
+        .collect();
+    for (side, quality) in [
+        (2400u32, 85u8),
+        (2000, 80),
+        (1600, 75),
+        (1280, 70),
+        (1024, 65),
+        (800, 60),
+        (640, 50),
+    ] {
+        let mut candidate = Vec::with_capacity(images.len());
+        for ((s, bytes), img) in images.iter().zip(&decoded) {
+            let smaller = img.as_ref().and_then(|img| {
+                let img = if img.width().max(img.height()) > side {
+                    img.resize(side, side, image::imageops::FilterType::Triangle)
+                } else {
+                    img.clone()
+                };
+                let mut out = Vec::new();
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+                    .encode_image(&img.to_rgb8())
+                    .ok()?;
+                (out.len() < bytes.len()).then_some(out)
+            });
+            candidate.push((
+                s.clone(),
+                smaller.map_or(Cow::Borrowed(bytes.as_slice()), Cow::Owned),
+            ));
+        }
+        if size(&candidate) <= max {
+            tracing::info!(
+                side,
+                quality,
+                "images re-encoded to fit the request size limit"
+            );
+            return Ok(candidate);
+        }
+    }
+    Err(Error::invalid(
+        "images",
+        format!("the images do not fit in {max} bytes even re-encoded smaller"),
+    ))
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() <= MAX_ERROR_MESSAGE {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(MAX_ERROR_MESSAGE).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Map a non-success response to an [`Error`].
+async fn error_from(resp: reqwest::Response) -> Error {
+    let status = resp.status();
+    let retry_after_secs = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let bytes = resp.bytes().await.unwrap_or_default();
+    let body: ApiErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiErrorBody {
+        message: String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_MESSAGE)]).into_owned(),
+        ..ApiErrorBody::default()
+    });
+    let message = if body.message.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        truncate(&body.message)
+    };
+    match status.as_u16() {
+        401 | 403 => Error::Unauthorized {
+            status: status.as_u16(),
+        },
+        402 => Error::OutOfCredits { message },
+        429 => Error::RateLimited { retry_after_secs },
+        s => Error::Api {
+            status: s,
+            identifier: body.identifier,
+            message,
+        },
+    }
+}
+
+/// Decode with the failing JSON path named. The message keeps the kind of
+/// error and its position but never the offending value (it may be personal).
+///
+/// The text is parsed as a JSON value first: a key given twice (the
+/// reference's own token answer repeats `callbackUrl`) keeps its last value
+/// instead of failing the whole answer.
+///
+/// # Errors
+/// [`Error::Decode`] naming the JSON path that failed (`.` for a syntax error).
+pub fn decode<T: DeserializeOwned>(endpoint: &'static str, bytes: &[u8]) -> Result<T, Error> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::Decode {
+        endpoint,
+        path: ".".to_owned(),
+        message: describe(&e),
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
+        endpoint,
+        path: e.path().to_string(),
+        message: describe(e.inner()),
+    })
+}
+
+/// The kind of a JSON error and where, never the value.
+fn describe(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected type or missing field",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    if e.line() == 0 {
+        kind.to_owned()
+    } else {
+        format!("{kind} at line {} column {}", e.line(), e.column())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::images::synth;
+
+    #[test]
+    fn builder_refuses_missing_or_empty_credentials_and_bad_urls() {
+        assert!(matches!(
+            Client::builder().build(),
+            Err(Error::Invalid { .. })
+        ));
+        let e = Client::builder()
+            .credentials(Secret::new(" "), Secret::new("s"))
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::Invalid { ref field, .. } if field == "credentials"));
+        let e = Client::builder()
+            .base_url("ftp://x")
+            .credentials(Secret::new("k"), Secret::new("s"))
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::Invalid { ref field, .. } if field == "baseUrl"));
+        let c = Client::builder()
+            .credentials(Secret::new("key-123"), Secret::new("secret-456"))
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url(), "https://ivs.idenfy.com");
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("key-123") && !dbg.contains("secret-456"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn decode_names_the_path_and_not_the_value() {
+        let e = decode::<StatusResponse>(
+            "/api/v2/status",
+            br#"{"status":"APPROVED","fraudTags":[1]}"#,
+        )
+        .unwrap_err();
+        match e {
+            Error::Decode { path, message, .. } => {
+                assert_eq!(path, "fraudTags[0]");
+                assert!(
+                    !message.contains('1') || message.contains("line"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = decode::<TokenResponse>("/api/v2/token", br#"{"authToken":"a","scanRef":"JONAS"}"#)
+            .unwrap_err();
+        assert!(!e.to_string().contains("JONAS"), "{e}");
+    }
+
+    #[test]
+    fn images_that_fit_are_sent_untouched() {
+        let imgs = vec![(ImageSide::Front, synth::jpeg(&synth::sharp(400, 300)))];
+        let fitted = fit_images(&imgs, 1_000_000, |_| Ok(100)).unwrap();
+        assert!(matches!(fitted[0].1, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn oversized_images_are_reencoded_to_fit() {
+        let big = synth::png(&synth::noise(1500, 1000, 7));
+        let imgs = vec![
+            (ImageSide::Front, big.clone()),
+            (ImageSide::Back, big.clone()),
+        ];
+        let limit = 2 * b64_len(big.len()) / 3;
+        let fitted = fit_images(&imgs, limit, |_| Ok(200)).unwrap();
+        let total: usize = 200 + fitted.iter().map(|(_, b)| b64_len(b.len())).sum::<usize>();
+        assert!(total <= limit, "{total} > {limit}");
+        for (_, b) in &fitted {
+            let r = crate::sandbox::images::inspect(b).unwrap();
+            assert!(r.width >= 640, "still a usable image: {r:?}");
+        }
+        // A limit nothing can meet is an error naming the images, not a panic.
+        let e = fit_images(&imgs, 300, |_| Ok(200)).unwrap_err();
+        assert!(matches!(e, Error::Invalid { ref field, .. } if field == "images"));
+    }
+}

@@ -1,0 +1,612 @@
+//! The client against the sandbox over real HTTP, and against tiny fake
+//! servers for the failures the sandbox does not produce.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kyc_kiosk::config::Secret;
+use kyc_kiosk::idenfy::*;
+use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::sandbox::SandboxConfig;
+use kyc_kiosk::ErrorCode;
+
+use crate::support::{self, json_answer, raw_server};
+
+fn process_req(t: &TokenResponse, images: Vec<(ImageSide, Vec<u8>)>) -> ProcessRequest {
+    ProcessRequest {
+        scan_ref: t.scan_ref.clone(),
+        token: t.auth_token.clone(),
+        token_type: TokenType::Identification,
+        country: "lt".into(),
+        document_type: Some(DocumentType::IdCard),
+        images,
+        skip_analysis: false,
+    }
+}
+
+async fn wait_status(c: &Client, s: &ScanRef, want: OverallStatus) -> StatusResponse {
+    for _ in 0..100 {
+        let st = c.status(s).await.unwrap();
+        if st.status == want {
+            return st;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("status never became {want}");
+}
+
+#[tokio::test]
+async fn full_cycle_token_process_status_data_files_delete() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c
+        .create_token(&TokenRequest {
+            expiry_time: Some(1),
+            ..TokenRequest::new("client-1")
+        })
+        .await
+        .unwrap();
+    assert_eq!(t.client_id.as_str(), "client-1");
+    assert_eq!(
+        c.status(&t.scan_ref).await.unwrap().status,
+        OverallStatus::Active
+    );
+    let out = c
+        .process(&process_req(&t, support::id_card_images()))
+        .await
+        .unwrap();
+    assert_eq!(out, ProcessOutcome::Accepted);
+    let st = wait_status(&c, &t.scan_ref, OverallStatus::Approved).await;
+    assert_eq!(st.auto_document, Some(DocumentStatus::DocValidated));
+    assert_eq!(st.auto_face, Some(FaceStatus::FaceMatch));
+    let data = c.data(&t.scan_ref).await.unwrap();
+    assert_eq!(data.data.doc_first_name.as_deref(), Some("JONAS"));
+    assert_eq!(data.data.doc_number.as_deref(), Some("SPEC0001234"));
+    assert!(c.files(&t.scan_ref).await.unwrap().file_urls.is_empty());
+
+    // Deletion works only after the token expired (1 s here).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.delete(&t.scan_ref).await.unwrap();
+    assert_eq!(
+        c.status(&t.scan_ref).await.unwrap().status,
+        OverallStatus::Deleted
+    );
+    assert_eq!(c.data(&t.scan_ref).await.unwrap().data.doc_first_name, None);
+}
+
+#[tokio::test]
+async fn delete_before_expiry_is_refused_with_the_api_message() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    match c.delete(&t.scan_ref).await.unwrap_err() {
+        Error::Api {
+            status,
+            identifier,
+            message,
+        } => {
+            assert_eq!(status, 400);
+            assert_eq!(identifier.as_deref(), Some("TOKEN_NOT_EXPIRED"));
+            assert!(message.contains("expired"), "{message}");
+        }
+        e => panic!("{e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_token_is_spent_by_one_process_call() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    c.process(&process_req(&t, support::id_card_images()))
+        .await
+        .unwrap();
+    let e = c
+        .process(&process_req(&t, support::id_card_images()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Api { status: 400, ref identifier, .. } if identifier.as_deref() == Some("TOKEN_ALREADY_USED")),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::ApiRejected);
+}
+
+#[tokio::test]
+async fn expired_token_is_refused() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c
+        .create_token(&TokenRequest {
+            expiry_time: Some(1),
+            ..TokenRequest::new("c")
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        c.status(&t.scan_ref).await.unwrap().status,
+        OverallStatus::Expired
+    );
+    let e = c
+        .process(&process_req(&t, support::id_card_images()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Api { ref identifier, .. } if identifier.as_deref() == Some("TOKEN_EXPIRED")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized_and_never_echo_the_secret() {
+    let (sb, _) = support::sandbox(SandboxConfig::default()).await;
+    let c = Client::builder()
+        .base_url(sb.base_url())
+        .credentials(sb.api_key().clone(), Secret::new("wrong-secret-value"))
+        .build()
+        .unwrap();
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized { status: 401 }), "{e:?}");
+    assert_eq!(e.code(), ErrorCode::Unauthorized);
+    assert!(!format!("{e} {e:?}").contains("wrong-secret-value"));
+}
+
+#[tokio::test]
+async fn out_of_credits_is_402() {
+    let (_sb, c) = support::sandbox(SandboxConfig {
+        credits: Some(1),
+        ..SandboxConfig::default()
+    })
+    .await;
+    c.create_token(&TokenRequest::new("c")).await.unwrap();
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(matches!(e, Error::OutOfCredits { .. }), "{e:?}");
+    assert_eq!(e.code(), ErrorCode::OutOfCredits);
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_sending() {
+    // With no credits, anything that reached the sandbox would answer 402.
+    let (_sb, c) = support::sandbox(SandboxConfig {
+        credits: Some(0),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let e = c
+        .create_token(&TokenRequest {
+            first_name: Some("J0nas".into()),
+            ..TokenRequest::new("c")
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid { ref field, .. } if field == "firstName"),
+        "{e:?}"
+    );
+    let t = TokenResponse {
+        message: None,
+        auth_token: AuthToken::from("t"),
+        scan_ref: ScanRef::from("s"),
+        client_id: ClientId::from("c"),
+        first_name: None,
+        last_name: None,
+        locale: None,
+        country: None,
+        expiry_time: None,
+        session_length: None,
+        documents: None,
+        token_type: None,
+        digit_string: None,
+        callback_url: None,
+        external_ref: None,
+        utility_bill: None,
+        additional_steps: None,
+    };
+    let no_back = vec![
+        (ImageSide::Front, support::front()),
+        (ImageSide::Face, support::face()),
+    ];
+    let e = c.process(&process_req(&t, no_back)).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid { ref field, .. } if field == "images.BACK"),
+        "{e:?}"
+    );
+    let mut empty = support::id_card_images();
+    empty[2].1.clear();
+    let e = c.process(&process_req(&t, empty)).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid { ref field, .. } if field == "images.FACE"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn sandbox_validates_raw_requests_like_the_api() {
+    let (sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    let http = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{}/api/v2/process", sb.base_url()))
+            .basic_auth(sb.api_key().expose(), Some(sb.api_secret().expose()))
+            .json(&body)
+            .send()
+    };
+    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b);
+    let r = post(
+        serde_json::json!({"token": t.auth_token, "country": "LT", "documentType": "ID_CARD",
+        "images": {"FRONT": b64(&support::front()), "FACE": b64(&support::face())}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: ApiErrorBody = r.json().await.unwrap();
+    assert_eq!(body.identifier.as_deref(), Some("MISSING_VALUE"));
+    assert_eq!(body.message, "No image provided for step 'BACK'");
+    let r = post(serde_json::json!({"token": t.auth_token, "country": "LT",
+        "images": {"FRONT": format!("data:image/jpeg;base64,{}", b64(&support::front())), "FACE": b64(&support::face())}})).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: ApiErrorBody = r.json().await.unwrap();
+    assert_eq!(body.identifier.as_deref(), Some("INVALID_IMAGE"));
+    let r = post(serde_json::json!({"token": 12})).await.unwrap();
+    assert_eq!(r.status(), 400);
+    // Validation failures did not spend the token.
+    c.process(&process_req(&t, support::id_card_images()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn undetected_document_is_200_with_error_body_and_token_survives() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    let mut imgs = support::id_card_images();
+    imgs[0].1 = b"this is no photo of a document".to_vec();
+    let e = c.process(&process_req(&t, imgs.clone())).await.unwrap_err();
+    assert!(
+        matches!(e, Error::NotProcessed { ref identifier, .. } if identifier.as_deref() == Some("DOC_NOT_DETECTED")),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::ApiRejected);
+    // The documented remedy: resend with skipAnalysis.
+    let mut again = process_req(&t, imgs);
+    again.skip_analysis = true;
+    assert_eq!(c.process(&again).await.unwrap(), ProcessOutcome::Accepted);
+}
+
+#[tokio::test]
+async fn oversized_images_are_reencoded_to_fit_the_body_limit() {
+    let limit = 3_000_000;
+    let (sb, _) = support::sandbox(SandboxConfig {
+        max_body_bytes: limit,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let big = || synth::png(&synth::noise(900, 600, 3));
+    let imgs = vec![
+        (ImageSide::Front, big()),
+        (ImageSide::Back, big()),
+        (ImageSide::Face, big()),
+    ];
+    let raw: usize = imgs.iter().map(|(_, b)| b.len()).sum();
+    assert!(raw * 4 / 3 > limit, "test images must exceed the limit");
+    let fitting = Client::builder()
+        .base_url(sb.base_url())
+        .credentials(sb.api_key().clone(), sb.api_secret().clone())
+        .max_body_bytes(limit)
+        .build()
+        .unwrap();
+    let t = fitting.create_token(&TokenRequest::new("c")).await.unwrap();
+    let mut req = process_req(&t, imgs.clone());
+    req.skip_analysis = true; // noise is not a document; the size is what is tested
+    assert_eq!(
+        fitting.process(&req).await.unwrap(),
+        ProcessOutcome::Accepted
+    );
+    // The same images without fitting are refused by the sandbox's limit.
+    let naive = Client::builder()
+        .base_url(sb.base_url())
+        .credentials(sb.api_key().clone(), sb.api_secret().clone())
+        .build()
+        .unwrap();
+    let t = naive.create_token(&TokenRequest::new("c")).await.unwrap();
+    let mut req = process_req(&t, imgs);
+    req.skip_analysis = true;
+    let e = naive.process(&req).await.unwrap_err();
+    assert!(matches!(e, Error::Api { status: 413, .. }), "{e:?}");
+}
+
+const STATUS_REVIEWING: &str = r#"{"status":"REVIEWING","scanRef":"s-1","clientId":"c"}"#;
+const STATUS_ACTIVE: &str = r#"{"status":"ACTIVE","scanRef":"s-1","clientId":"c"}"#;
+
+async fn dropping_server(
+    status_body: Option<&'static str>,
+) -> (Client, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let processes = Arc::new(AtomicUsize::new(0));
+    let statuses = Arc::new(AtomicUsize::new(0));
+    let (p, s) = (processes.clone(), statuses.clone());
+    let (base, _task) = raw_server(true, move |path| match path {
+        "/api/v2/process" => {
+            p.fetch_add(1, Ordering::SeqCst);
+            None // read the whole request, then drop the connection
+        }
+        "/api/v2/status" => {
+            s.fetch_add(1, Ordering::SeqCst);
+            Some(match status_body {
+                Some(b) => json_answer("200 OK", b, ""),
+                None => json_answer("500 Internal Server Error", r#"{"message":"boom"}"#, ""),
+            })
+        }
+        _ => Some(json_answer("404 Not Found", "{}", "")),
+    })
+    .await;
+    let c = Client::builder()
+        .base_url(base)
+        .credentials(Secret::new("k"), Secret::new("s"))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    (c, processes, statuses)
+}
+
+fn fake_token() -> TokenResponse {
+    serde_json::from_str(r#"{"authToken":"t-1","scanRef":"s-1","clientId":"c"}"#).unwrap()
+}
+
+#[tokio::test]
+async fn dropped_connection_asks_status_once_and_never_resends() {
+    let (c, processes, statuses) = dropping_server(Some(STATUS_REVIEWING)).await;
+    let out = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await
+        .unwrap();
+    match out {
+        ProcessOutcome::ConfirmedByStatus(s) => assert_eq!(s.status, OverallStatus::Reviewing),
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(
+        processes.load(Ordering::SeqCst),
+        1,
+        "process must not be retried"
+    );
+    assert_eq!(
+        statuses.load(Ordering::SeqCst),
+        1,
+        "status asked exactly once"
+    );
+}
+
+#[tokio::test]
+async fn dropped_connection_with_status_still_active_is_outcome_unknown() {
+    let (c, processes, statuses) = dropping_server(Some(STATUS_ACTIVE)).await;
+    let e = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::OutcomeUnknown {
+            scan_ref, status, ..
+        } => {
+            assert_eq!(scan_ref.as_str(), "s-1");
+            assert_eq!(status, &Some(OverallStatus::Active));
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(e.code(), ErrorCode::Network);
+    assert_eq!(
+        (
+            processes.load(Ordering::SeqCst),
+            statuses.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
+}
+
+#[tokio::test]
+async fn dropped_connection_and_failing_status_is_outcome_unknown_without_status() {
+    let (c, processes, statuses) = dropping_server(None).await;
+    let e = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::OutcomeUnknown { status: None, .. }),
+        "{e:?}"
+    );
+    assert_eq!(
+        (
+            processes.load(Ordering::SeqCst),
+            statuses.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
+}
+
+#[tokio::test]
+async fn timeout_on_process_is_an_unknown_outcome_resolved_by_status() {
+    let (base, _task) = raw_server(true, |path| match path {
+        "/api/v2/status" => Some(json_answer("200 OK", STATUS_REVIEWING, "")),
+        _ => Some((Duration::from_millis(1500), json_answer("200 OK", "", "").1)),
+    })
+    .await;
+    let c = Client::builder()
+        .base_url(base)
+        .credentials(Secret::new("k"), Secret::new("s"))
+        .timeout(Duration::from_millis(700))
+        .build()
+        .unwrap();
+    let out = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(out, ProcessOutcome::ConfirmedByStatus(_)),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_is_transport_and_nothing_was_sent() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    let c = Client::builder()
+        .base_url(format!("http://{addr}"))
+        .credentials(Secret::new("k"), Secret::new("s"))
+        .build()
+        .unwrap();
+    let e = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert_eq!(e.code(), ErrorCode::Network);
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Transport {
+                endpoint: "/api/v2/token",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_decode_and_bare_api_errors_are_told_apart() {
+    let (base, _task) = raw_server(true, |path| {
+        Some(match path {
+            "/api/v2/token" => json_answer("429 Too Many Requests", "{}", "retry-after: 7\r\n"),
+            "/api/v2/status" => {
+                json_answer("200 OK", r#"{"status":"APPROVED","fraudTags":{"a":1}}"#, "")
+            }
+            "/api/v2/data" => json_answer(
+                "500 Internal Server Error",
+                r#"{"message":"Internal error"}"#,
+                "",
+            ),
+            "/api/v2/files" => json_answer("200 OK", "{not json", ""),
+            "/api/v2/process" => json_answer(
+                "200 OK",
+                r#"{"message":"Document not detected","identifier":"DOC_NOT_DETECTED"}"#,
+                "",
+            ),
+            _ => json_answer("404 Not Found", "", ""),
+        })
+    })
+    .await;
+    let c = Client::builder()
+        .base_url(base)
+        .credentials(Secret::new("k"), Secret::new("s"))
+        .build()
+        .unwrap();
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::RateLimited {
+                retry_after_secs: Some(7)
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::RateLimited);
+    let s = ScanRef::from("s-1");
+    let e = c.status(&s).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Decode { ref path, .. } if path == "fraudTags"),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::Decode);
+    let e = c.data(&s).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Api { status: 500, identifier: None, ref message } if message == "Internal error"),
+        "{e:?}"
+    );
+    let e = c.files(&s).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    let e = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotProcessed { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn token_created_answer_may_be_201_or_200() {
+    let (base, _task) = raw_server(true, |_| {
+        Some(json_answer(
+            "200 OK",
+            r#"{"authToken":"a","scanRef":"s","clientId":"c","unknownField":[1]}"#,
+            "",
+        ))
+    })
+    .await;
+    let c = Client::builder()
+        .base_url(base)
+        .credentials(Secret::new("k"), Secret::new("s"))
+        .build()
+        .unwrap();
+    assert_eq!(
+        c.create_token(&TokenRequest::new("c"))
+            .await
+            .unwrap()
+            .scan_ref
+            .as_str(),
+        "s"
+    );
+    // The sandbox answers 201.
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    c.create_token(&TokenRequest::new("c")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_over_the_real_20_mb_limit_are_reencoded_and_accepted() {
+    // Default limits on both sides: the API's 20 MB, counted after base64.
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let big = |seed| synth::png(&synth::noise(2200, 1500, seed));
+    let imgs = vec![
+        (ImageSide::Front, big(1)),
+        (ImageSide::Back, big(2)),
+        (ImageSide::Face, big(3)),
+    ];
+    let b64: usize = imgs.iter().map(|(_, b)| b.len().div_ceil(3) * 4).sum();
+    assert!(b64 > DEFAULT_MAX_BODY_BYTES, "{b64} must exceed the limit");
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    let mut req = process_req(&t, imgs);
+    req.skip_analysis = true;
+    assert_eq!(c.process(&req).await.unwrap(), ProcessOutcome::Accepted);
+}
+
+#[tokio::test]
+async fn dummy_status_wins_over_bad_photos_over_http() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c
+        .create_token(&TokenRequest {
+            dummy_status: Some(DummyStatus::Denied),
+            ..TokenRequest::new("c")
+        })
+        .await
+        .unwrap();
+    let mut imgs = support::id_card_images();
+    imgs[0].1 = synth::png(&synth::blurry(1000, 630));
+    c.process(&process_req(&t, imgs)).await.unwrap();
+    let st = wait_status(&c, &t.scan_ref, OverallStatus::Denied).await;
+    assert_eq!(st.auto_face, Some(FaceStatus::FaceMismatch));
+    assert_eq!(st.auto_document, Some(DocumentStatus::DocValidated));
+}
+
+#[tokio::test]
+async fn sandbox_stops_on_shutdown_and_on_drop() {
+    let (sb, c) = support::sandbox(SandboxConfig::default()).await;
+    c.create_token(&TokenRequest::new("c")).await.unwrap();
+    sb.shutdown().await;
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+
+    let (sb, c) = support::sandbox(SandboxConfig::default()).await;
+    c.create_token(&TokenRequest::new("c")).await.unwrap();
+    drop(sb);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+}

@@ -1,0 +1,314 @@
+//! `kyc-kiosk verify` and `kyc-kiosk sandbox` as a user runs them.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::sandbox::SandboxConfig;
+
+use crate::support;
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("front.jpg", support::front()),
+            ("back.jpg", support::back()),
+            ("face.jpg", support::face()),
+            ("blurry.png", synth::png(&synth::blurry(1000, 630))),
+            ("garbage.jpg", b"not an image".to_vec()),
+        ] {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn kiosk(files: &Files) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kyc-kiosk"));
+    c.env_remove("IDENFY_API_KEY")
+        .env_remove("IDENFY_API_SECRET")
+        .env_remove("IDENFY_BASE_URL")
+        .env_remove("IDENFY_SIGNING_KEY")
+        .env("KYC_KIOSK_CONFIG", files.path("absent.toml"));
+    c
+}
+
+fn verify_args(files: &Files, front: &str) -> Vec<String> {
+    let p = |n: &str| files.path(n).display().to_string();
+    vec![
+        "verify".into(),
+        "--client-id".into(),
+        "cli-test".into(),
+        "--country".into(),
+        "LT".into(),
+        "--front".into(),
+        p(front),
+        "--back".into(),
+        p("back.jpg"),
+        "--face".into(),
+        p("face.jpg"),
+        "--document".into(),
+        "ID_CARD".into(),
+        "--webhook-listen".into(),
+        "127.0.0.1:0".into(),
+        "--wait".into(),
+        "20".into(),
+        "--json".into(),
+    ]
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+#[test]
+fn embedded_sandbox_approves_the_specimen() {
+    let f = Files::new();
+    let out = run(kiosk(&f).args(verify_args(&f, "front.jpg")));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out);
+    assert_eq!(j["status"], "APPROVED");
+    assert_eq!(j["clientId"], "cli-test");
+    assert_eq!(j["autoDocument"], "DOC_VALIDATED");
+    assert_eq!(j["autoFace"], "FACE_MATCH");
+    assert!(j["scanRef"].as_str().is_some_and(|s| !s.is_empty()));
+    for k in ["manualDocument", "manualFace", "fraudTags", "mismatchTags"] {
+        assert!(j.get(k).is_some(), "missing {k}");
+    }
+}
+
+#[test]
+fn wrong_name_is_suspected_and_wrong_country_denied() {
+    let f = Files::new();
+    let out = run(kiosk(&f)
+        .args(verify_args(&f, "front.jpg"))
+        .args(["--first-name", "Petras"]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out);
+    assert_eq!(j["status"], "SUSPECTED");
+    assert_eq!(j["mismatchTags"], serde_json::json!(["NAME"]));
+
+    let mut args = verify_args(&f, "front.jpg");
+    args[4] = "LV".into();
+    let out = run(kiosk(&f).args(args));
+    assert_eq!(out.status.code(), Some(0));
+    let j = json_of(&out);
+    assert_eq!(j["status"], "DENIED");
+    assert_eq!(j["autoDocument"], "COUNTRY_MISMATCH");
+}
+
+#[test]
+fn precheck_refuses_a_blurry_front_unless_forced() {
+    let f = Files::new();
+    let out = run(kiosk(&f).args(verify_args(&f, "blurry.png")));
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("FRONT") && err.contains("blurry"), "{err}");
+
+    let out = run(kiosk(&f).args(verify_args(&f, "blurry.png")).arg("--force"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out);
+    assert_eq!(j["status"], "DENIED");
+    assert_eq!(j["autoDocument"], "DOC_TOO_BLURRY");
+}
+
+#[test]
+fn unreadable_image_is_refused_even_forced() {
+    let f = Files::new();
+    let out = run(kiosk(&f)
+        .args(verify_args(&f, "garbage.jpg"))
+        .arg("--force"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FRONT"));
+}
+
+/// Run the CLI against an in-process sandbox given as a live backend.
+async fn against(cfg: SandboxConfig, key: Option<&str>, extra: &[&str]) -> Output {
+    let (sb, _) = support::sandbox(cfg).await;
+    let f = Files::new();
+    let mut cmd = kiosk(&f);
+    let mut args = verify_args(&f, "front.jpg");
+    if extra.contains(&"--wait") {
+        if let Some(i) = args.iter().position(|a| a == "--wait") {
+            args.drain(i..i + 2);
+        }
+    }
+    cmd.args(args)
+        .args(extra)
+        .env("IDENFY_BASE_URL", sb.base_url())
+        .env("IDENFY_API_KEY", key.unwrap_or(sb.api_key().expose()))
+        .env("IDENFY_API_SECRET", sb.api_secret().expose())
+        .env("IDENFY_SIGNING_KEY", sb.signing_key().expose());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    drop(f);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_result_in_time_exits_4() {
+    // The sandbox has no webhook URL, so no result ever arrives.
+    let out = against(SandboxConfig::default(), None, &["--wait", "1"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("status now"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_refusal_exits_5_and_shows_the_message() {
+    let out = against(SandboxConfig::default(), Some("wrong-key-value"), &[]).await;
+    assert_eq!(out.status.code(), Some(5));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("refused") && all.contains("UNAUTHORIZED"),
+        "{all}"
+    );
+    assert!(!all.contains("wrong-key-value"));
+    let out = against(
+        SandboxConfig {
+            credits: Some(0),
+            ..SandboxConfig::default()
+        },
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OUT_OF_CREDITS"));
+}
+
+#[test]
+fn network_failure_exits_6() {
+    let f = Files::new();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    let out = run(kiosk(&f)
+        .args(verify_args(&f, "front.jpg"))
+        .env("IDENFY_BASE_URL", format!("http://{addr}"))
+        .env("IDENFY_API_KEY", "k")
+        .env("IDENFY_API_SECRET", "s")
+        .env("IDENFY_SIGNING_KEY", "signing-key-1"));
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["error"]["code"], "NETWORK");
+}
+
+/// Kills the standalone sandbox this test started.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn verify_against_standalone_sandbox_with_manual_review() {
+    let f = Files::new();
+    let hook_port = free_port();
+    let mut child = Child(
+        kiosk(&f)
+            .args([
+                "sandbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--manual-review",
+                "--manual-delay-ms",
+                "100",
+            ])
+            .args([
+                "--webhook-url",
+                &format!("http://127.0.0.1:{hook_port}/webhooks/idenfy"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("sandbox listening on ")
+        .expect(&first)
+        .to_owned();
+    // Regression: the standalone sandbox died when its reader closed stdout
+    // before the last banner line (println! panics on a broken pipe). Reading
+    // only four of the five lines and dropping the pipe keeps that covered.
+    let printed: Vec<String> = lines.take(3).map(Result::unwrap).collect();
+    assert!(printed[0].contains("sandbox-key"), "{printed:?}");
+    let mut args = verify_args(&f, "front.jpg");
+    let n = args.len();
+    args[n - 4] = format!("127.0.0.1:{hook_port}");
+    let out = run(kiosk(&f)
+        .args(args)
+        .env("IDENFY_BASE_URL", &base)
+        .env("IDENFY_API_KEY", "sandbox-key")
+        .env("IDENFY_API_SECRET", "sandbox-secret")
+        .env("IDENFY_SIGNING_KEY", "sandbox-signing-key"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out);
+    assert_eq!(j["status"], "APPROVED");
+    assert_eq!(j["manualDocument"], "DOC_VALIDATED");
+    assert_eq!(j["manualFace"], "FACE_MATCH");
+    drop(child);
+}
