@@ -26,7 +26,7 @@ use super::verdict::{self, Submission, Verdict};
 use super::SandboxConfig;
 use crate::config::Secret;
 use crate::idenfy::models::{
-    ApiErrorBody, AuthToken, ClientId, DataResponse, FilesResponse, ImageSide, OverallStatus,
+    ApiErrorBody, AuthToken, ClientId, DataResponse, DocumentType, FilesResponse, ImageSide, OverallStatus,
     ProcessBody, ScanRef, ScanRefBody, StatusResponse, TokenRequest, TokenResponse,
     VerificationData, WebhookPayload, WebhookStatus,
 };
@@ -75,6 +75,8 @@ impl Scan {
 
 #[derive(Default)]
 struct Store {
+    /// 8-digit mobile codes (generateDigitString) -> scanRef.
+    by_digits: HashMap<String, ScanRef>,
     scans: HashMap<ScanRef, Scan>,
     by_token: HashMap<AuthToken, ScanRef>,
     credits_used: u32,
@@ -140,6 +142,7 @@ pub(super) fn router_with(
         .route("/api/v2/data", post(data))
         .route("/api/v2/files", post(files))
         .route("/api/v2/delete", post(delete))
+        .route("/sandbox/mobile/complete", post(mobile_complete))
         // Bodies are read with our own limit so the refusal has iDenfy's shape.
         .layer(DefaultBodyLimit::disable())
         .with_state(app))
@@ -254,6 +257,19 @@ async fn token(State(app): State<App>, headers: HeaderMap, body: Body) -> Respon
     let scan_ref = ScanRef(uuid::Uuid::new_v4().to_string());
     let auth_token = AuthToken(random_token());
     let expiry = req.expiry_time.unwrap_or(DEFAULT_EXPIRY_SECS);
+    let digit_string = (req.generate_digit_string == Some(true)).then(|| {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        loop {
+            let d = format!("{:08}", rng.gen_range(0..100_000_000u32));
+            if !store.by_digits.contains_key(&d) {
+                break d;
+            }
+        }
+    });
+    if let Some(d) = &digit_string {
+        store.by_digits.insert(d.clone(), scan_ref.clone());
+    }
     let resp = TokenResponse {
         message: Some("Token created successfully".to_owned()),
         auth_token: auth_token.clone(),
@@ -267,7 +283,7 @@ async fn token(State(app): State<App>, headers: HeaderMap, body: Body) -> Respon
         session_length: Some(req.session_length.unwrap_or(DEFAULT_SESSION_SECS)),
         documents: req.documents.clone(),
         token_type: Some(req.effective_token_type()),
-        digit_string: None,
+        digit_string,
         callback_url: req.callback_url.clone(),
         external_ref: req.external_ref.clone(),
         utility_bill: Some(req.utility_bill.unwrap_or(false)),
@@ -669,4 +685,66 @@ async fn delete(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
         ),
         Err(r) => r,
     }
+}
+
+/// Body of `POST /sandbox/mobile/complete`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MobileBody {
+    digit_string: String,
+    /// The document country the customer picked in the app (default: the token's, else LT).
+    country: Option<String>,
+}
+
+/// Sandbox only: acts as iDenfy's mobile app finishing a verification with
+/// the 8-digit code (good photos of the specimen), so the mobile handoff can
+/// be exercised end to end. The token is spent exactly as by `/process`.
+async fn mobile_complete(State(app): State<App>, Json(body): Json<MobileBody>) -> Response {
+    let verdict_input = {
+        let store = app.lock();
+        let Some(scan_ref) = store.by_digits.get(body.digit_string.trim()).cloned() else {
+            return api_error(StatusCode::NOT_FOUND, Some("TOKEN_NOT_FOUND"), "No verification has this code");
+        };
+        let scan = &store.scans[&scan_ref];
+        if scan.used {
+            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_ALREADY_USED"), "Token has already been used");
+        }
+        if Instant::now() >= scan.expires_at || scan.deleted {
+            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_EXPIRED"), "Token has expired");
+        }
+        (scan.request.clone(), scan_ref)
+    };
+    let (token_req, scan_ref) = verdict_input;
+    let country = body
+        .country
+        .or_else(|| token_req.country.clone())
+        .unwrap_or_else(|| "LT".to_owned())
+        .to_ascii_uppercase();
+    let good = images::ImageReport { width: 1920, height: 1080, issues: Vec::new() };
+    let v = verdict::decide(
+        &token_req,
+        &Submission {
+            country: country.clone(),
+            document_type: Some(DocumentType::IdCard),
+            skip_analysis: false,
+            document_images: vec![good.clone(), good.clone()],
+            face: Some(good),
+            face_is_front: false,
+        },
+    );
+    {
+        let mut store = app.lock();
+        let Some(scan) = store.scans.get_mut(&scan_ref) else {
+            return api_error(StatusCode::NOT_FOUND, Some("TOKEN_NOT_FOUND"), "No verification has this code");
+        };
+        if scan.used {
+            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_ALREADY_USED"), "Token has already been used");
+        }
+        scan.used = true;
+        scan.verdict = Some(v);
+        scan.country = country;
+    }
+    tracing::info!(%scan_ref, "sandbox: mobile verification finished");
+    tokio::spawn(run_analysis(app.clone(), scan_ref));
+    StatusCode::OK.into_response()
 }

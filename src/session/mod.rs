@@ -29,14 +29,18 @@
 //! Everything about the customer lives in the machine's state and is
 //! zeroized when it is dropped: at the end, on cancel, on idle timeout.
 
+pub mod autocapture;
 pub mod command;
 pub mod driver;
+pub mod kiosk;
+pub mod live;
 pub mod machine;
 pub mod qr;
 pub mod types;
 pub mod view;
 
 pub use driver::{Driver, Handle, Ports};
+pub use kiosk::{CameraChoice, Kiosk, KioskOptions, PreviewPacket};
 pub use machine::{Effect, Event, Input, InputKind, Machine, Settings, State};
 pub use types::{
     CameraRole, DocumentType, Failure, Millis, Outcome, OverallStatus, Side, StartRequest, Still,

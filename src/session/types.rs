@@ -127,6 +127,13 @@ pub struct StartRequest {
     pub last_name: Option<String>,
     /// Ask for an 8-digit code so the customer may continue on a phone.
     pub generate_digit_string: bool,
+    /// Expected date of birth (YYYY-MM-DD), cross-checked against the document.
+    pub date_of_birth: Option<String>,
+    /// Expected document number, cross-checked against the document.
+    pub document_number: Option<String>,
+    /// Test result the API should return (`APPROVED`, `DENIED`, `SUSPECTED`,
+    /// `EXPIRED`): for the sandbox and test accounts only.
+    pub dummy_status: Option<String>,
     /// Token lifetime before the session starts (API default 86400).
     pub expiry_secs: Option<u32>,
     /// Time allowed once the session has started (API default 1800).
@@ -186,6 +193,8 @@ impl Zeroize for StartRequest {
         self.locale.zeroize();
         self.first_name.zeroize();
         self.last_name.zeroize();
+        self.date_of_birth.zeroize();
+        self.document_number.zeroize();
     }
 }
 

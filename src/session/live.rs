@@ -1,0 +1,548 @@
+//! The real [`Ports`]: the iDenfy client (or the embedded sandbox), the
+//! webhook results, the cameras and the quality prechecks. This is where the
+//! module types are converted into the flow's plain types; no flow decision
+//! is taken here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use super::driver::Ports;
+use super::types::{
+    CameraRole, DocumentType, Failure, Outcome, OverallStatus, Side, StartRequest, Still,
+    Submission, TokenInfo, TokenStatus, TokenType,
+};
+use crate::camera::{self, demo, pipeline::Pipeline, Frame};
+use crate::error::ErrorCode;
+use crate::idenfy::models::{self as m, ImageSide};
+use crate::idenfy::webhook::ResultStore;
+use crate::idenfy::{self, Client};
+use crate::quality;
+
+/// What the live analyser attaches to each preview frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveQuality {
+    /// True when the frame would pass (no issue).
+    pub ok: bool,
+    /// Issue codes as `quality::Issue::as_str` spells them, worst first.
+    pub issues: Vec<&'static str>,
+}
+
+/// Where frames come from.
+#[derive(Clone)]
+pub enum CameraMode {
+    /// The demo camera: built-in pictures of a specimen card and a face. The
+    /// scene follows the side being asked for.
+    Demo {
+        frames: Arc<demo::DemoFrames>,
+        control: demo::DemoControl,
+    },
+    /// Real cameras, per role, as configured.
+    Native { roles: crate::config::CameraRoles },
+}
+
+/// Converts the staff form into the API's token request.
+#[must_use]
+pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> m::TokenRequest {
+    let mut t = m::TokenRequest::new(req.client_id.clone());
+    t.first_name = req.first_name.clone();
+    t.last_name = req.last_name.clone();
+    t.date_of_birth = req.date_of_birth.clone();
+    t.document_number = req.document_number.clone();
+    t.locale = req.locale.clone();
+    t.country = Some(req.country.to_ascii_lowercase());
+    t.documents = Some(req.allowed_documents().iter().map(|d| document_type(*d)).collect());
+    t.token_type = Some(match req.token_type {
+        TokenType::Identification => m::TokenType::Identification,
+        TokenType::Document => m::TokenType::Document,
+    });
+    if req.generate_digit_string {
+        t.generate_digit_string = Some(true);
+    }
+    t.expiry_time = req.expiry_secs.map(u64::from);
+    t.session_length = req.session_length_secs.map(u64::from);
+    t.callback_url = callback_url.map(str::to_owned);
+    t.dummy_status = req.dummy_status.as_deref().map(m::DummyStatus::from);
+    t
+}
+
+/// The token request's documented constraints, checked before anything is
+/// sent, as a session error that names the field (for the staff form).
+///
+/// # Errors
+/// [`super::Error::InvalidInput`] naming the first field that is wrong.
+pub fn validate_start(req: &StartRequest) -> Result<(), super::Error> {
+    match idenfy::validate::token_request(&token_request(req, None)) {
+        Ok(()) => Ok(()),
+        Err(idenfy::Error::Invalid { field, reason }) => Err(super::Error::InvalidInput {
+            field: static_field(&field),
+            reason,
+        }),
+        Err(e) => Err(super::Error::InvalidInput {
+            field: "request",
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// The form fields a token request error can name, as `'static` strings.
+fn static_field(field: &str) -> &'static str {
+    const FIELDS: [&str; 12] = [
+        "clientId",
+        "firstName",
+        "lastName",
+        "country",
+        "documents",
+        "dateOfBirth",
+        "documentNumber",
+        "locale",
+        "expiryTime",
+        "sessionLength",
+        "tokenType",
+        "dummyStatus",
+    ];
+    FIELDS.iter().find(|f| **f == field).copied().unwrap_or("request")
+}
+
+fn document_type(d: DocumentType) -> m::DocumentType {
+    match d {
+        DocumentType::IdCard => m::DocumentType::IdCard,
+        DocumentType::Passport => m::DocumentType::Passport,
+        DocumentType::DriverLicense => m::DocumentType::DriverLicense,
+        DocumentType::ResidencePermit => m::DocumentType::ResidencePermit,
+    }
+}
+
+fn image_side(s: Side) -> ImageSide {
+    match s {
+        Side::Front => ImageSide::Front,
+        Side::Back => ImageSide::Back,
+        Side::Face => ImageSide::Face,
+    }
+}
+
+/// Maps a client error into what the flow needs to know.
+#[must_use]
+pub fn failure(e: &idenfy::Error) -> Failure {
+    use idenfy::Error as E;
+    match e {
+        E::Unauthorized { .. } => Failure::Unauthorized,
+        E::OutOfCredits { .. } => Failure::OutOfCredits,
+        E::RateLimited { .. } => Failure::RateLimited,
+        E::Transport { .. } | E::OutcomeUnknown { .. } => Failure::Network {
+            message: e.to_string(),
+        },
+        E::NotProcessed { message, .. } => Failure::ImageRejected {
+            side: Side::Front,
+            reason: message.clone(),
+        },
+        E::Api { message, .. } => {
+            // "No image provided for step 'BACK'": retake that side only.
+            let side = ["FRONT", "BACK", "FACE"]
+                .into_iter()
+                .find(|s| message.contains(&format!("'{s}'")));
+            match side {
+                Some("FRONT") => Failure::ImageRejected { side: Side::Front, reason: message.clone() },
+                Some("BACK") => Failure::ImageRejected { side: Side::Back, reason: message.clone() },
+                Some("FACE") => Failure::ImageRejected { side: Side::Face, reason: message.clone() },
+                _ if message.to_ascii_lowercase().contains("expired") => Failure::TokenExpired,
+                _ => Failure::Rejected { message: message.clone() },
+            }
+        }
+        E::Invalid { .. } => Failure::Rejected { message: e.to_string() },
+        _ => Failure::Internal { message: e.to_string() },
+    }
+}
+
+fn outcome(
+    overall: &m::OverallStatus,
+    is_final: bool,
+    fraud: &[m::FraudTag],
+    mismatch: &[m::MismatchTag],
+    docs: (Option<&m::DocumentStatus>, Option<&m::DocumentStatus>),
+    faces: (Option<&m::FaceStatus>, Option<&m::FaceStatus>),
+) -> Outcome {
+    let mut o = Outcome::new(OverallStatus::parse(overall.as_str()), is_final);
+    o.fraud_tags = fraud.iter().map(|t| t.as_str().to_owned()).collect();
+    o.mismatch_tags = mismatch.iter().map(|t| t.as_str().to_owned()).collect();
+    o.auto_document = docs.0.map(|d| d.as_str().to_owned());
+    o.manual_document = docs.1.map(|d| d.as_str().to_owned());
+    o.auto_face = faces.0.map(|f| f.as_str().to_owned());
+    o.manual_face = faces.1.map(|f| f.as_str().to_owned());
+    o
+}
+
+/// A webhook result as the flow sees it.
+#[must_use]
+pub fn outcome_of_webhook(p: &m::WebhookPayload) -> Outcome {
+    let s = &p.status;
+    outcome(
+        &s.overall,
+        p.is_final,
+        &s.fraud_tags,
+        &s.mismatch_tags,
+        (s.auto_document.as_ref(), s.manual_document.as_ref()),
+        (s.auto_face.as_ref(), s.manual_face.as_ref()),
+    )
+}
+
+fn token_status(s: &m::StatusResponse) -> TokenStatus {
+    match s.status.as_str() {
+        "ACTIVE" => TokenStatus::Unused,
+        "REVIEWING" => TokenStatus::Pending,
+        "EXPIRED" | "EXPIRED-DELETED" => TokenStatus::Expired,
+        "APPROVED" | "DENIED" | "SUSPECTED" => TokenStatus::Done(outcome(
+            &s.status,
+            true,
+            &s.fraud_tags,
+            &s.mismatch_tags,
+            (s.auto_document.as_ref(), s.manual_document.as_ref()),
+            (s.auto_face.as_ref(), s.manual_face.as_ref()),
+        )),
+        other => TokenStatus::Other(other.to_owned()),
+    }
+}
+
+struct Open {
+    role: CameraRole,
+    /// Shared so blocking waits run off the async threads without holding the lock.
+    pipeline: Arc<Pipeline<LiveQuality>>,
+}
+
+/// The real ports. Cheap to share behind an `Arc`.
+pub struct LivePorts {
+    client: Client,
+    results: ResultStore,
+    callback_url: Option<String>,
+    mode: CameraMode,
+    camera: Mutex<Option<Open>>,
+    /// How many webhook results of each scanRef the flow has been given.
+    delivered: Mutex<HashMap<String, usize>>,
+    /// JPEG quality of stills (high: the budget check re-encodes if needed).
+    still_quality: u8,
+}
+
+impl LivePorts {
+    /// Ports over `client`, receiving results in `results`.
+    #[must_use]
+    pub fn new(
+        client: Client,
+        results: ResultStore,
+        callback_url: Option<String>,
+        mode: CameraMode,
+    ) -> Self {
+        Self {
+            client,
+            results,
+            callback_url,
+            mode,
+            camera: Mutex::new(None),
+            delivered: Mutex::new(HashMap::new()),
+            still_quality: 92,
+        }
+    }
+
+    /// The camera mode (the kiosk uses it to steer the demo scene).
+    #[must_use]
+    pub fn mode(&self) -> &CameraMode {
+        &self.mode
+    }
+
+    /// The newest preview after `after` (blocks up to `timeout`), or `None`
+    /// when no camera is open or none came in time.
+    #[must_use]
+    pub fn wait_preview(
+        &self,
+        after: u64,
+        timeout: Duration,
+    ) -> Option<Arc<camera::pipeline::Preview<LiveQuality>>> {
+        let pipeline = self.pipeline()?;
+        pipeline.wait_preview(after, timeout).ok()
+    }
+
+    fn pipeline(&self) -> Option<Arc<Pipeline<LiveQuality>>> {
+        let guard = self.camera.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.as_ref().map(|o| o.pipeline.clone())
+    }
+
+    fn open_pipeline(&self, role: CameraRole) -> Result<Pipeline<LiveQuality>, camera::Error> {
+        let opener = match &self.mode {
+            CameraMode::Demo { frames, control } => {
+                if role == CameraRole::Selfie {
+                    control.set_scene(demo::DemoScene::Face);
+                }
+                demo::opener(frames.clone(), control.clone(), 30)
+            }
+            CameraMode::Native { roles } => camera::native_opener(roles, native_role(role))?,
+        };
+        let mut scratch = quality::Scratch::default();
+        let analyse: camera::pipeline::Analyser<LiveQuality> = Box::new(move |f: &Frame| {
+            let view = quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
+            let roi = guide_roi(f.width(), f.height());
+            let a = quality::assess_live(&view, Some(roi), &mut scratch);
+            LiveQuality {
+                ok: a.verdict == quality::Verdict::Ok,
+                issues: a.issues.iter().map(|i| i.as_str()).collect(),
+            }
+        });
+        Pipeline::start(opener, analyse, camera::pipeline::PipelineConfig::default())
+    }
+}
+
+fn native_role(role: CameraRole) -> camera::devices::Role {
+    match role {
+        CameraRole::Document => camera::devices::Role::Document,
+        CameraRole::Selfie => camera::devices::Role::Selfie,
+    }
+}
+
+/// The guide frame of the preview (the UI draws the same rectangle): the
+/// middle 70 % of the frame.
+#[must_use]
+pub fn guide_roi(width: u32, height: u32) -> quality::Roi {
+    let w = width * 7 / 10;
+    let h = height * 7 / 10;
+    quality::Roi {
+        x: (width - w) / 2,
+        y: (height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+
+/// Take a full-resolution still, check it as a still (not a preview), and
+/// encode it. Blocking: runs on a blocking thread.
+fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Result<Still, Failure> {
+    let frame = pipeline
+        .capture_still(Duration::from_secs(3))
+        .map_err(|e| camera_failure(&e))?;
+        let role = if side == Side::Face { quality::Role::Selfie } else { quality::Role::Document };
+        let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
+            .with_stride(frame.stride());
+        let opts = quality::Options {
+            role,
+            roi: Some(guide_roi(frame.width(), frame.height())),
+        };
+        let a = quality::assess(&view, &opts);
+        if a.verdict == quality::Verdict::Retake {
+            let reason = a.issues.first().map_or("retake", |i| i.as_str());
+            return Err(Failure::ImageRejected {
+                side,
+                reason: reason.to_owned(),
+            });
+        }
+        let jpeg = camera::encode::encode_jpeg(&frame, jpeg_quality)
+            .map_err(|e| camera_failure(&e))?;
+        Ok(Still::new(side, jpeg, frame.width(), frame.height()))
+    }
+
+fn camera_failure(e: &camera::Error) -> Failure {
+    Failure::Camera {
+        code: e.code(),
+        message: e.to_string(),
+    }
+}
+
+impl Ports for LivePorts {
+    async fn create_token(&self, request: StartRequest) -> Result<TokenInfo, Failure> {
+        let req = token_request(&request, self.callback_url.as_deref());
+        let resp = self.client.create_token(&req).await.map_err(|e| {
+            tracing::warn!(code = %e.code(), "token creation failed");
+            failure(&e)
+        })?;
+        Ok(TokenInfo {
+            scan_ref: resp.scan_ref.as_str().to_owned(),
+            auth_token: resp.auth_token.as_str().to_owned(),
+            digit_string: resp.digit_string.clone(),
+            token_type: match resp.token_type.as_ref().map(m::TokenType::as_str) {
+                Some("DOCUMENT") => TokenType::Document,
+                Some(_) => TokenType::Identification,
+                None => request.token_type,
+            },
+            expiry_secs: resp
+                .expiry_time
+                .and_then(|v| u32::try_from(v).ok())
+                .or(request.expiry_secs)
+                .unwrap_or(86_400),
+            session_length_secs: resp
+                .session_length
+                .and_then(|v| u32::try_from(v).ok())
+                .or(request.session_length_secs)
+                .unwrap_or(1_800),
+        })
+    }
+
+    async fn start_camera(&self, role: CameraRole) -> Result<(), Failure> {
+        {
+            let guard = self.camera.lock().unwrap_or_else(PoisonError::into_inner);
+            if guard.as_ref().is_some_and(|o| o.role == role) {
+                return Ok(());
+            }
+        }
+        self.stop_camera().await;
+        let pipeline = Arc::new(self.open_pipeline(role).map_err(|e| camera_failure(&e))?);
+        // The pipeline opens the device on its own thread: wait for the first
+        // frame so "no camera" is reported here, not as a silent preview.
+        let p = pipeline.clone();
+        let first = tokio::task::spawn_blocking(move || p.wait_preview(0, Duration::from_secs(5)).map(|_| ()))
+            .await
+            .unwrap_or_else(|e| Err(camera::Error::Lost { device: "camera".into(), reason: e.to_string() }));
+        if let Err(e) = first {
+            let status = pipeline.status();
+            tracing::warn!(?status, "camera did not start");
+            let _ = tokio::task::spawn_blocking(move || drop(pipeline)).await;
+            return Err(camera_failure(&e));
+        }
+        *self.camera.lock().unwrap_or_else(PoisonError::into_inner) = Some(Open { role, pipeline });
+        Ok(())
+    }
+
+    async fn stop_camera(&self) {
+        let open = self.camera.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(o) = open {
+            // Dropping the last reference stops the threads (it joins them).
+            let _ = tokio::task::spawn_blocking(move || drop(o)).await;
+        }
+    }
+
+    async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
+        let pipeline = self.pipeline().ok_or(Failure::Camera {
+            code: ErrorCode::CameraUnavailable,
+            message: "no camera is open".into(),
+        })?;
+        let jpeg_quality = self.still_quality;
+        tokio::task::spawn_blocking(move || still(&pipeline, side, jpeg_quality))
+            .await
+            .map_err(|e| Failure::Internal { message: e.to_string() })?
+    }
+
+
+    async fn process(&self, submission: Submission) -> Result<(), Failure> {
+        let req = idenfy::ProcessRequest {
+            scan_ref: m::ScanRef::from(submission.scan_ref.clone()),
+            token: m::AuthToken::from(submission.auth_token.to_string()),
+            token_type: m::TokenType::Identification,
+            country: submission.country.clone(),
+            document_type: Some(document_type(submission.document_type)),
+            images: submission
+                .images
+                .iter()
+                .map(|s| (image_side(s.side), Zeroizing::new(s.jpeg.to_vec())))
+                .map(|(side, z)| (side, z.to_vec()))
+                .collect(),
+            skip_analysis: false,
+        };
+        let mut req = req;
+        if !submission.images.iter().any(|s| s.side == Side::Face) {
+            req.token_type = m::TokenType::Document;
+        }
+        let result = self.client.process(&req).await;
+        // The request held copies of the images: overwrite them now.
+        for (_, bytes) in &mut req.images {
+            zeroize::Zeroize::zeroize(bytes);
+        }
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "submission failed");
+                Err(failure(&e))
+            }
+        }
+    }
+
+    async fn status(&self, scan_ref: String) -> Result<TokenStatus, Failure> {
+        let s = self
+            .client
+            .status(&m::ScanRef::from(scan_ref))
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(token_status(&s))
+    }
+
+    async fn next_result(&self, scan_ref: String) -> Result<Outcome, Failure> {
+        let key = m::ScanRef::from(scan_ref.clone());
+        // Subscribe first so a result recorded between the check and the
+        // wait is not missed.
+        let mut rx = self.results.subscribe();
+        loop {
+            let all = self.results.results(&key);
+            {
+                let mut d = self.delivered.lock().unwrap_or_else(PoisonError::into_inner);
+                let n = d.entry(scan_ref.clone()).or_insert(0);
+                if all.len() > *n {
+                    let p = &all[*n];
+                    *n += 1;
+                    return Ok(outcome_of_webhook(p));
+                }
+            }
+            match rx.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return Err(Failure::Internal {
+                        message: "the webhook receiver stopped".into(),
+                    })
+                }
+            }
+        }
+    }
+
+    async fn wipe(&self) {
+        self.stop_camera().await;
+        let refs: Vec<String> = self
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(k, _)| k)
+            .collect();
+        for r in refs {
+            self.results.forget(&m::ScanRef::from(r));
+        }
+        if let CameraMode::Demo { control, .. } = &self.mode {
+            control.set_scene(demo::DemoScene::Front);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_errors_map_to_what_the_flow_needs() {
+        let api = |msg: &str| idenfy::Error::Api {
+            status: 400,
+            identifier: Some("MISSING_VALUE".into()),
+            message: msg.into(),
+        };
+        assert_eq!(
+            failure(&api("No image provided for step 'BACK'")),
+            Failure::ImageRejected { side: Side::Back, reason: "No image provided for step 'BACK'".into() }
+        );
+        assert!(matches!(failure(&api("Something else")), Failure::Rejected { .. }));
+        assert_eq!(failure(&idenfy::Error::OutOfCredits { message: String::new() }), Failure::OutOfCredits);
+    }
+
+    #[test]
+    fn start_request_validation_names_the_field() {
+        let mut r = StartRequest::new("client-1", "LT");
+        r.first_name = Some("J0hn".into());
+        match validate_start(&r) {
+            Err(super::super::Error::InvalidInput { field, .. }) => assert_eq!(field, "firstName"),
+            other => panic!("{other:?}"),
+        }
+        let ok = StartRequest::new("client-1", "LT");
+        validate_start(&ok).unwrap();
+    }
+
+    #[test]
+    fn guide_roi_is_centred_and_inside() {
+        let r = guide_roi(1920, 1080);
+        assert_eq!((r.x, r.y, r.width, r.height), (288, 162, 1344, 756));
+        let r = guide_roi(1, 1);
+        assert!(r.x + r.width <= 1 && r.y + r.height <= 1);
+    }
+}
