@@ -1,0 +1,162 @@
+//! The working grid: one fused pass over the frame that box-averages it by an
+//! integer factor into scaled luma plus per-cell flags (washed out, skin).
+//!
+//! Every later check reads only this grid (at most ~640 x 640 cells), so the
+//! cost of a 4K frame is one sequential read of its bytes with integer adds.
+
+use super::thresholds as t;
+use super::{ImageView, PixelFormat, Roi};
+
+/// Cell flag: near-white and low-chroma (a glare candidate).
+pub(crate) const WASHED: u8 = 1;
+/// Cell flag: skin-coloured (role detection).
+pub(crate) const SKIN: u8 = 2;
+/// Cell flag: visited by the blob search.
+pub(crate) const SEEN: u8 = 4;
+
+/// The working grid and the buffers the checks reuse frame after frame.
+#[derive(Debug, Default)]
+pub(crate) struct Grid {
+    pub w: usize,
+    pub h: usize,
+    /// Mean luma x [`t::LUMA_SCALE`], row-major `w * h`.
+    pub luma: Vec<u16>,
+    pub flags: Vec<u8>,
+    /// Per-column channel sums for the row of cells being built.
+    pub acc: Vec<u32>,
+    /// Blob search stack.
+    pub stack: Vec<u32>,
+}
+
+impl Grid {
+    /// Build the grid for `roi` (already clamped to the view). `row_step` > 1
+    /// samples every n-th pixel row inside each cell (live preview).
+    pub fn build(&mut self, view: &ImageView<'_>, roi: Roi, row_step: u32) {
+        let long = roi.width.max(roi.height);
+        let f = long.div_ceil(t::WORK_LONG_SIDE).max(1);
+        let (w, h) = ((roi.width / f) as usize, (roi.height / f) as usize);
+        self.w = w;
+        self.h = h;
+        let n = w * h;
+        self.luma.clear();
+        self.luma.resize(n, 0);
+        self.flags.clear();
+        self.flags.resize(n, 0);
+        self.acc.clear();
+        self.acc.resize(w * 3, 0);
+        if n == 0 {
+            return;
+        }
+        let f = f as usize;
+        let step = (row_step.max(1) as usize).min(f);
+        let rows_used = f.div_ceil(step);
+        let count = (rows_used * f) as u32;
+        let bpp = view.format.bytes_per_pixel();
+        let x0 = roi.x as usize * bpp;
+        for cy in 0..h {
+            self.acc.iter_mut().for_each(|a| *a = 0);
+            let mut r = 0;
+            while r < f {
+                let y = roi.y as usize + cy * f + r;
+                let start = y * view.stride + x0;
+                let row = &view.pixels[start..start + w * f * bpp];
+                match view.format {
+                    PixelFormat::Rgb8 => accumulate_rgb(row, f, &mut self.acc),
+                    PixelFormat::Luma8 => accumulate_luma(row, f, &mut self.acc),
+                }
+                r += step;
+            }
+            let base = cy * w;
+            for (cx, s) in self.acc.chunks_exact(3).enumerate() {
+                let (sr, sg, sb) = (s[0], s[1], s[2]);
+                // Luma (BT.601 weights /256) of the cell mean, scaled.
+                let wsum = 77 * u64::from(sr) + 150 * u64::from(sg) + 29 * u64::from(sb);
+                let y8 = (wsum * u64::from(t::LUMA_SCALE) / 256 + u64::from(count / 2))
+                    / u64::from(count);
+                let y8 = y8.min(255 * u64::from(t::LUMA_SCALE)) as u32;
+                self.luma[base + cx] = y8 as u16;
+                let mx = sr.max(sg).max(sb);
+                let mn = sr.min(sg).min(sb);
+                let chroma = (mx - mn) / count;
+                let mut fl = 0;
+                if y8 >= t::GLARE_MIN_LUMA * t::LUMA_SCALE && chroma <= t::GLARE_MAX_CHROMA {
+                    fl |= WASHED;
+                }
+                if is_skin(sr / count, sg / count, sb / count) {
+                    fl |= SKIN;
+                }
+                self.flags[base + cx] = fl;
+            }
+        }
+    }
+}
+
+/// Sum `f` consecutive RGB pixels into each column's three accumulators.
+#[inline]
+fn accumulate_rgb(row: &[u8], f: usize, acc: &mut [u32]) {
+    for (px, a) in row.chunks_exact(3 * f).zip(acc.chunks_exact_mut(3)) {
+        let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+        for p in px.chunks_exact(3) {
+            r += u32::from(p[0]);
+            g += u32::from(p[1]);
+            b += u32::from(p[2]);
+        }
+        a[0] += r;
+        a[1] += g;
+        a[2] += b;
+    }
+}
+
+/// Grey pixels count as equal R, G and B.
+#[inline]
+fn accumulate_luma(row: &[u8], f: usize, acc: &mut [u32]) {
+    for (px, a) in row.chunks_exact(f).zip(acc.chunks_exact_mut(3)) {
+        let s: u32 = px.iter().map(|&v| u32::from(v)).sum();
+        a[0] += s;
+        a[1] += s;
+        a[2] += s;
+    }
+}
+
+/// Skin tone in YCbCr (the classic Chai & Ngan box), integer arithmetic.
+#[inline]
+fn is_skin(r: u32, g: u32, b: u32) -> bool {
+    let (r, g, b) = (r as i32, g as i32, b as i32);
+    let y = (77 * r + 150 * g + 29 * b) >> 8;
+    let cb = 128 + ((-43 * r - 85 * g + 128 * b) >> 8);
+    let cr = 128 + ((128 * r - 107 * g - 21 * b) >> 8);
+    y > 40 && (77..=127).contains(&cb) && (133..=173).contains(&cr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_averages_cells_and_flags_white() {
+        // 1280 x 2 grey frame, left half white: factor 2 -> 640 x 1 cells.
+        let (w, h) = (1280u32, 2u32);
+        let mut px = vec![100u8; (w * h * 3) as usize];
+        for y in 0..h as usize {
+            for x in 0..640 {
+                let i = (y * w as usize + x) * 3;
+                px[i..i + 3].copy_from_slice(&[255, 255, 255]);
+            }
+        }
+        let view = ImageView::rgb(&px, w, h);
+        let mut g = Grid::default();
+        g.build(&view, Roi::full(w, h), 1);
+        assert_eq!((g.w, g.h), (640, 1));
+        assert_eq!(g.luma[0], 255 * 8);
+        assert_eq!(g.luma[639], 100 * 8);
+        assert_eq!(g.flags[0] & WASHED, WASHED);
+        assert_eq!(g.flags[639] & WASHED, 0);
+    }
+
+    #[test]
+    fn skin_box_accepts_skin_and_rejects_grey_and_blue() {
+        assert!(is_skin(220, 170, 140));
+        assert!(!is_skin(128, 128, 128));
+        assert!(!is_skin(40, 60, 200));
+    }
+}

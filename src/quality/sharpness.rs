@@ -1,0 +1,167 @@
+//! Sharpness: how steep the strongest edges are, independent of contrast,
+//! exposure and resolution.
+//!
+//! The variance of the Laplacian grows with contrast and with sensor
+//! resolution and shrinks in the dark, so a dim but sharp card reads "blurry"
+//! and a blurred 4K frame reads "sharp". Here instead, on the working grid, we
+//! compare for each direction the energy of 1-cell differences with the energy
+//! of 4-cell differences over the edge cells only: a step edge gives 1/4, an
+//! edge smeared over k cells about 1/(k+3)... down to 1/16. The ratio does not
+//! depend on how bright or contrasted the edge is. Cells whose gradient is
+//! below a fraction of the frame's strongest edges (or the noise floor) are
+//! left out, so flat areas, sensor noise and JPEG ringing do not count. The
+//! worse of the horizontal and vertical figures is kept: motion blur smears one
+//! direction only.
+
+use super::grid::Grid;
+use super::thresholds as t;
+
+/// Histogram bins of span-4 gradients (scaled luma goes up to 2040).
+const BINS: usize = 2048;
+
+/// Reusable histogram, so the live path does not allocate.
+#[derive(Debug)]
+pub(crate) struct SharpScratch {
+    hist: Box<[u32; BINS]>,
+}
+
+impl Default for SharpScratch {
+    fn default() -> Self {
+        Self {
+            hist: Box::new([0; BINS]),
+        }
+    }
+}
+
+/// Sharpness score in 0..=1 (1 = sharp), and whether any edge was found.
+#[must_use]
+pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
+    let (w, h) = (g.w, g.h);
+    if w < 5 || h < 5 {
+        return 1.0;
+    }
+    let l = &g.luma;
+    let hist = &mut s.hist;
+    hist.iter_mut().for_each(|v| *v = 0);
+    // Pass 1: distribution of span-4 gradients in both directions.
+    for y in 2..h - 2 {
+        let row = &l[y * w..(y + 1) * w];
+        let up = &l[(y - 2) * w..(y - 1) * w];
+        let down = &l[(y + 2) * w..(y + 3) * w];
+        for x in 2..w - 2 {
+            let gx = (i32::from(row[x + 2]) - i32::from(row[x - 2])).unsigned_abs() as usize;
+            let gy = (i32::from(down[x]) - i32::from(up[x])).unsigned_abs() as usize;
+            hist[gx.min(BINS - 1)] += 1;
+            hist[gy.min(BINS - 1)] += 1;
+        }
+    }
+    let total: u64 = hist.iter().map(|&v| u64::from(v)).sum();
+    let p98 = percentile(hist.as_slice(), total, 0.98);
+    let thr = ((p98 as f32 * t::EDGE_RELATIVE) as u32).max(t::EDGE_NOISE_FLOOR) as i32;
+
+    // Pass 2: 1-cell vs 4-cell energy over the edge cells, per direction.
+    let (mut fx, mut cx, mut nx) = (0u64, 0u64, 0u64);
+    let (mut fy, mut cy, mut ny) = (0u64, 0u64, 0u64);
+    for y in 2..h - 2 {
+        let row = &l[y * w..(y + 1) * w];
+        let up2 = &l[(y - 2) * w..(y - 1) * w];
+        let down1 = &l[(y + 1) * w..(y + 2) * w];
+        let down2 = &l[(y + 2) * w..(y + 3) * w];
+        for x in 2..w - 2 {
+            let c = i32::from(row[x]);
+            let gx = (i32::from(row[x + 2]) - i32::from(row[x - 2])).abs();
+            if gx >= thr {
+                let d = i64::from(i32::from(row[x + 1]) - c);
+                fx += (d * d) as u64;
+                cx += (i64::from(gx) * i64::from(gx)) as u64;
+                nx += 1;
+            }
+            let gy = (i32::from(down2[x]) - i32::from(up2[x])).abs();
+            if gy >= thr {
+                let d = i64::from(i32::from(down1[x]) - c);
+                fy += (d * d) as u64;
+                cy += (i64::from(gy) * i64::from(gy)) as u64;
+                ny += 1;
+            }
+        }
+    }
+    let score = |f: u64, c: u64, n: u64| {
+        if n < t::MIN_EDGE_CELLS || c == 0 {
+            1.0
+        } else {
+            (4.0 * f as f64 / c as f64).min(1.0) as f32
+        }
+    };
+    score(fx, cx, nx).min(score(fy, cy, ny))
+}
+
+/// Smallest value v such that at least `q` of the mass is <= v.
+pub(crate) fn percentile(hist: &[u32], total: u64, q: f64) -> usize {
+    if total == 0 {
+        return 0;
+    }
+    let target = (total as f64 * q).ceil() as u64;
+    let mut acc = 0u64;
+    for (i, &v) in hist.iter().enumerate() {
+        acc += u64::from(v);
+        if acc >= target {
+            return i;
+        }
+    }
+    hist.len() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid_from(w: usize, h: usize, f: impl Fn(usize, usize) -> u16) -> Grid {
+        let mut g = Grid {
+            w,
+            h,
+            ..Grid::default()
+        };
+        g.luma = (0..w * h).map(|i| f(i % w, i / w)).collect();
+        g.flags = vec![0; w * h];
+        g
+    }
+
+    #[test]
+    fn step_edges_are_sharp_and_ramps_are_not() {
+        let mut s = SharpScratch::default();
+        // Checkerboard of 16-cell squares: ideal step edges.
+        let sharp = grid_from(128, 128, |x, y| {
+            if (x / 16 + y / 16) % 2 == 0 {
+                400
+            } else {
+                1600
+            }
+        });
+        // The same pattern as triangle waves: every edge is an 8-cell ramp.
+        let tri = |v: usize| {
+            let p = v % 32;
+            (if p < 16 { p } else { 32 - p }) as u16
+        };
+        let soft = grid_from(128, 128, |x, y| 400 + 75 * tri(x).min(tri(y)));
+        let a = sharpness(&sharp, &mut s);
+        let b = sharpness(&soft, &mut s);
+        assert!(a > 0.9, "{a}");
+        assert!(b < 0.3, "{b}");
+    }
+
+    #[test]
+    fn contrast_does_not_change_the_score() {
+        let mut s = SharpScratch::default();
+        let hi = grid_from(128, 128, |x, _| if (x / 8) % 2 == 0 { 200 } else { 1800 });
+        let lo = grid_from(128, 128, |x, _| if (x / 8) % 2 == 0 { 100 } else { 260 });
+        let (a, b) = (sharpness(&hi, &mut s), sharpness(&lo, &mut s));
+        assert!((a - b).abs() < 0.01, "{a} vs {b}");
+    }
+
+    #[test]
+    fn flat_frame_has_nothing_to_judge() {
+        let mut s = SharpScratch::default();
+        let flat = grid_from(64, 64, |_, _| 1000);
+        assert_eq!(sharpness(&flat, &mut s), 1.0);
+    }
+}
