@@ -7,15 +7,69 @@
 //! at the edge of a selfie is not glare (it is off the face). What is left is
 //! a blob inside the document or on the face: that hides content.
 
-use super::grid::{Grid, SEEN, WASHED};
+use super::grid::{Grid, BACKGROUND, SEEN, WASHED};
 use super::thresholds as t;
 use super::Role;
 
-/// Area (fraction of the judged cells) of the largest blob that counts as glare.
+/// Area and shape of one blob.
+struct Blob {
+    area: usize,
+    cx: f32,
+    cy: f32,
+    touches: bool,
+}
+
+/// Flood fill (4-connected, explicit stack kept in the grid) from `start`
+/// over washed cells without `bit`, setting `bit` on each.
+fn fill(g: &mut Grid, start: usize, bit: u8) -> Blob {
+    let (w, h) = (g.w, g.h);
+    let want = |f: u8| f & (WASHED | bit) == WASHED;
+    g.flags[start] |= bit;
+    g.stack.clear();
+    g.stack.push(start as u32);
+    let (mut area, mut sx, mut sy) = (0usize, 0u64, 0u64);
+    let mut touches = false;
+    while let Some(i) = g.stack.pop() {
+        let i = i as usize;
+        let (x, y) = (i % w, i / w);
+        area += 1;
+        sx += x as u64;
+        sy += y as u64;
+        if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
+            touches = true;
+        }
+        let mut visit = |j: usize| {
+            if want(g.flags[j]) {
+                g.flags[j] |= bit;
+                g.stack.push(j as u32);
+            }
+        };
+        if x > 0 {
+            visit(i - 1);
+        }
+        if x + 1 < w {
+            visit(i + 1);
+        }
+        if y > 0 {
+            visit(i - w);
+        }
+        if y + 1 < h {
+            visit(i + w);
+        }
+    }
+    Blob {
+        area,
+        cx: (sx as f32 / area as f32 + 0.5) / w as f32,
+        cy: (sy as f32 / area as f32 + 0.5) / h as f32,
+        touches,
+    }
+}
+
+/// Area (fraction of the judged cells) of the largest blob that counts as
+/// glare. Background blobs get the `BACKGROUND` flag, for the exposure check.
 #[must_use]
 pub(crate) fn glare(g: &mut Grid, role: Role) -> f32 {
-    let (w, h) = (g.w, g.h);
-    let n = w * h;
+    let n = g.w * g.h;
     if n == 0 {
         return 0.0;
     }
@@ -24,71 +78,34 @@ pub(crate) fn glare(g: &mut Grid, role: Role) -> f32 {
         if g.flags[start] & (WASHED | SEEN) != WASHED {
             continue;
         }
-        // Flood fill (4-connected) with an explicit stack kept in the grid.
-        g.flags[start] |= SEEN;
-        g.stack.clear();
-        g.stack.push(start as u32);
-        let (mut area, mut sx, mut sy) = (0usize, 0u64, 0u64);
-        let mut touches = false;
-        while let Some(i) = g.stack.pop() {
-            let i = i as usize;
-            let (x, y) = (i % w, i / w);
-            area += 1;
-            sx += x as u64;
-            sy += y as u64;
-            if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
-                touches = true;
-            }
-            let visit = |j: usize, flags: &mut [u8], stack: &mut Vec<u32>| {
-                if flags[j] & (WASHED | SEEN) == WASHED {
-                    flags[j] |= SEEN;
-                    stack.push(j as u32);
-                }
-            };
-            if x > 0 {
-                visit(i - 1, &mut g.flags, &mut g.stack);
-            }
-            if x + 1 < w {
-                visit(i + 1, &mut g.flags, &mut g.stack);
-            }
-            if y > 0 {
-                visit(i - w, &mut g.flags, &mut g.stack);
-            }
-            if y + 1 < h {
-                visit(i + w, &mut g.flags, &mut g.stack);
-            }
-        }
-        let frac = area as f32 / n as f32;
-        if frac < t::GLARE_MIN_AREA / 4.0 || area <= worst {
+        let b = fill(g, start, SEEN);
+        let frac = b.area as f32 / n as f32;
+        if frac < t::GLARE_MIN_AREA / 4.0 {
             continue;
         }
-        let cx = (sx as f32 / area as f32 + 0.5) / w as f32;
-        let cy = (sy as f32 / area as f32 + 0.5) / h as f32;
-        if counts(frac, cx, cy, touches, role) {
-            worst = area;
+        if is_background(frac, &b) {
+            let _ = fill(g, start, BACKGROUND);
+        } else if b.area > worst && on_subject(&b, role) {
+            worst = b.area;
         }
     }
-    // Leave the flags as built (SEEN cleared) for any later reader.
     g.flags.iter_mut().for_each(|f| *f &= !SEEN);
     worst as f32 / n as f32
 }
 
-/// Whether a blob of area `frac` centred at (`cx`, `cy`) (fractions of the
-/// judged area) hides content, or is background.
-fn counts(frac: f32, cx: f32, cy: f32, touches: bool, role: Role) -> bool {
-    if touches {
-        let edge = cx.min(1.0 - cx).min(cy).min(1.0 - cy);
-        if frac > t::BACKGROUND_MIN_AREA || edge < t::BORDER_BAND {
-            return false;
-        }
-    }
-    if role == Role::Selfie
-        && ((cx - 0.5).abs() > t::SELFIE_FACE_HALF_WIDTH
-            || (cy - 0.5).abs() > t::SELFIE_FACE_HALF_HEIGHT)
-    {
-        return false;
-    }
-    true
+/// A blob that touches the edge and is either large or lies in the border
+/// band: a white wall, a window, the desk, a lamp at the edge.
+fn is_background(frac: f32, b: &Blob) -> bool {
+    let edge = b.cx.min(1.0 - b.cx).min(b.cy).min(1.0 - b.cy);
+    b.touches && (frac > t::BACKGROUND_MIN_AREA || edge < t::BORDER_BAND)
+}
+
+/// Whether the blob falls where content matters: anywhere on a document, on
+/// the face of a selfie.
+fn on_subject(b: &Blob, role: Role) -> bool {
+    role != Role::Selfie
+        || ((b.cx - 0.5).abs() <= t::SELFIE_FACE_HALF_WIDTH
+            && (b.cy - 0.5).abs() <= t::SELFIE_FACE_HALF_HEIGHT)
 }
 
 #[cfg(test)]
@@ -122,6 +139,9 @@ mod tests {
         // The left third of the frame is a clipped white wall.
         let mut g = grid_with(100, 100, |x, _| x < 33);
         assert_eq!(glare(&mut g, Role::Document), 0.0);
+        // ...and it is marked as background for the exposure check.
+        assert_ne!(g.flags[0] & BACKGROUND, 0);
+        assert_eq!(g.flags[50] & BACKGROUND, 0);
     }
 
     #[test]

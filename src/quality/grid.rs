@@ -13,6 +13,8 @@ pub(crate) const WASHED: u8 = 1;
 pub(crate) const SKIN: u8 = 2;
 /// Cell flag: visited by the blob search.
 pub(crate) const SEEN: u8 = 4;
+/// Cell flag: part of a washed-out background blob (set by `glare`).
+pub(crate) const BACKGROUND: u8 = 8;
 
 /// The working grid and the buffers the checks reuse frame after frame.
 #[derive(Debug, Default)]
@@ -22,8 +24,10 @@ pub(crate) struct Grid {
     /// Mean luma x [`t::LUMA_SCALE`], row-major `w * h`.
     pub luma: Vec<u16>,
     pub flags: Vec<u8>,
-    /// Per-column channel sums for the row of cells being built.
+    /// Per-cell channel sums for the row of cells being built.
     pub acc: Vec<u32>,
+    /// Per-byte sums of the pixel rows of that row of cells.
+    pub rows: Vec<u16>,
     /// Blob search stack.
     pub stack: Vec<u32>,
 }
@@ -48,73 +52,78 @@ impl Grid {
             return;
         }
         let f = f as usize;
-        let step = (row_step.max(1) as usize).min(f);
+        // Row sums are u16: at most 256 sampled rows of 255 per cell.
+        let step = (row_step.max(1) as usize).max(f.div_ceil(256)).min(f);
         let rows_used = f.div_ceil(step);
         let count = (rows_used * f) as u32;
+        // Divisions per cell cost more than the whole pixel pass: multiply
+        // by a 32.32 fixed-point reciprocal instead (exact to well under 1/8
+        // grey level for these sums).
+        let recip = (1u64 << 32) / u64::from(count) + 1;
+        let mean = |s: u32| ((u64::from(s) * recip) >> 32) as u32;
         let bpp = view.format.bytes_per_pixel();
         let x0 = roi.x as usize * bpp;
+        let span = w * f * bpp;
+        self.rows.clear();
+        self.rows.resize(span, 0);
         for cy in 0..h {
-            self.acc.iter_mut().for_each(|a| *a = 0);
+            // Vertical pass: add whole rows byte-wise (vectorises well)...
+            self.rows.iter_mut().for_each(|a| *a = 0);
             let mut r = 0;
             while r < f {
                 let y = roi.y as usize + cy * f + r;
                 let start = y * view.stride + x0;
-                let row = &view.pixels[start..start + w * f * bpp];
-                match view.format {
-                    PixelFormat::Rgb8 => accumulate_rgb(row, f, &mut self.acc),
-                    PixelFormat::Luma8 => accumulate_luma(row, f, &mut self.acc),
+                let row = &view.pixels[start..start + span];
+                for (a, &p) in self.rows.iter_mut().zip(row) {
+                    *a += u16::from(p);
                 }
                 r += step;
+            }
+            // ...then the horizontal pass, once per row of cells.
+            match view.format {
+                PixelFormat::Rgb8 => {
+                    for (px, a) in self
+                        .rows
+                        .chunks_exact(3 * f)
+                        .zip(self.acc.chunks_exact_mut(3))
+                    {
+                        let (mut sr, mut sg, mut sb) = (0u32, 0u32, 0u32);
+                        for p in px.chunks_exact(3) {
+                            sr += u32::from(p[0]);
+                            sg += u32::from(p[1]);
+                            sb += u32::from(p[2]);
+                        }
+                        a.copy_from_slice(&[sr, sg, sb]);
+                    }
+                }
+                PixelFormat::Luma8 => {
+                    for (px, a) in self.rows.chunks_exact(f).zip(self.acc.chunks_exact_mut(3)) {
+                        let s: u32 = px.iter().map(|&v| u32::from(v)).sum();
+                        a.copy_from_slice(&[s, s, s]);
+                    }
+                }
             }
             let base = cy * w;
             for (cx, s) in self.acc.chunks_exact(3).enumerate() {
                 let (sr, sg, sb) = (s[0], s[1], s[2]);
                 // Luma (BT.601 weights /256) of the cell mean, scaled.
                 let wsum = 77 * u64::from(sr) + 150 * u64::from(sg) + 29 * u64::from(sb);
-                let y8 = (wsum * u64::from(t::LUMA_SCALE) / 256 + u64::from(count / 2))
-                    / u64::from(count);
+                let y8 = ((wsum * u64::from(t::LUMA_SCALE)) >> 8).saturating_mul(recip) >> 32;
                 let y8 = y8.min(255 * u64::from(t::LUMA_SCALE)) as u32;
                 self.luma[base + cx] = y8 as u16;
                 let mx = sr.max(sg).max(sb);
                 let mn = sr.min(sg).min(sb);
-                let chroma = (mx - mn) / count;
+                let chroma = mean(mx - mn);
                 let mut fl = 0;
                 if y8 >= t::GLARE_MIN_LUMA * t::LUMA_SCALE && chroma <= t::GLARE_MAX_CHROMA {
                     fl |= WASHED;
                 }
-                if is_skin(sr / count, sg / count, sb / count) {
+                if is_skin(mean(sr), mean(sg), mean(sb)) {
                     fl |= SKIN;
                 }
                 self.flags[base + cx] = fl;
             }
         }
-    }
-}
-
-/// Sum `f` consecutive RGB pixels into each column's three accumulators.
-#[inline]
-fn accumulate_rgb(row: &[u8], f: usize, acc: &mut [u32]) {
-    for (px, a) in row.chunks_exact(3 * f).zip(acc.chunks_exact_mut(3)) {
-        let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
-        for p in px.chunks_exact(3) {
-            r += u32::from(p[0]);
-            g += u32::from(p[1]);
-            b += u32::from(p[2]);
-        }
-        a[0] += r;
-        a[1] += g;
-        a[2] += b;
-    }
-}
-
-/// Grey pixels count as equal R, G and B.
-#[inline]
-fn accumulate_luma(row: &[u8], f: usize, acc: &mut [u32]) {
-    for (px, a) in row.chunks_exact(f).zip(acc.chunks_exact_mut(3)) {
-        let s: u32 = px.iter().map(|&v| u32::from(v)).sum();
-        a[0] += s;
-        a[1] += s;
-        a[2] += s;
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::grid::{Grid, SKIN};
+use super::grid::{Grid, SKIN, WASHED};
 use super::sharpness::{sharpness, SharpScratch};
 use super::thresholds as t;
 use super::{exposure, glare, ImageView, Issue, Roi, Role, Scores, Verdict};
@@ -121,17 +121,24 @@ pub(crate) fn run(
     };
     let sharp = sharpness(g, &mut scratch.sharp);
     let glare_area = glare::glare(g, role);
-    let (brightness, clipped) = exposure::exposure(g);
+    let (brightness, clipped, background, centre_clipped) = exposure::exposure(g);
 
     let mut issues = IssueSet::default();
     let too_dark = brightness < t::TOO_DARK_BELOW;
-    let too_bright = brightness > t::TOO_BRIGHT_ABOVE || clipped > t::TOO_BRIGHT_CLIPPED;
+    let too_bright = brightness > t::TOO_BRIGHT_ABOVE
+        || clipped > t::TOO_BRIGHT_CLIPPED
+        || background > t::TOO_BRIGHT_BACKGROUND
+        || centre_clipped > t::TOO_BRIGHT_CENTRE_CLIPPED;
+    let blurry_below = match role {
+        Role::Selfie => t::BLURRY_BELOW_SELFIE,
+        _ => t::BLURRY_BELOW_DOCUMENT,
+    };
     // A frame too dark to show its edges says nothing about focus: report the
     // light, not the blur.
-    if sharp < t::BLURRY_BELOW && !too_dark {
+    if sharp < blurry_below && !too_dark {
         issues.insert(Issue::Blurry);
     }
-    if glare_area >= t::GLARE_MIN_AREA && !too_bright {
+    if glare_area >= t::GLARE_MIN_AREA {
         issues.insert(Issue::Glare);
     }
     if too_dark {
@@ -166,8 +173,10 @@ fn detect_role(g: &Grid) -> Role {
     let (mut skin, mut n) = (0u32, 0u32);
     for y in y0..y1 {
         for &f in &g.flags[y * g.w + x0..y * g.w + x1] {
-            skin += u32::from(f & SKIN != 0);
-            n += 1;
+            // A glare blob on the face hides skin; judge the rest.
+            let seen = u32::from(f & WASHED == 0);
+            skin += u32::from(f & SKIN != 0) * seen;
+            n += seen;
         }
     }
     if n > 0 && skin as f32 >= t::SELFIE_SKIN_FRACTION * n as f32 {

@@ -59,9 +59,10 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
     let p98 = percentile(hist.as_slice(), total, 0.98);
     let thr = ((p98 as f32 * t::EDGE_RELATIVE) as u32).max(t::EDGE_NOISE_FLOOR) as i32;
 
-    // Pass 2: 1-cell vs 4-cell energy over the edge cells, per direction.
-    let (mut fx, mut cx, mut nx) = (0u64, 0u64, 0u64);
-    let (mut fy, mut cy, mut ny) = (0u64, 0u64, 0u64);
+    // Pass 2: 1-cell vs 4-cell energy over the edge cells, per direction:
+    // horizontal, vertical and both diagonals (diagonal motion blur smears
+    // both axes only partly, but its own diagonal fully).
+    let mut acc = [[0u64; 3]; 4];
     for y in 2..h - 2 {
         let row = &l[y * w..(y + 1) * w];
         let up2 = &l[(y - 2) * w..(y - 1) * w];
@@ -69,30 +70,43 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
         let down2 = &l[(y + 2) * w..(y + 3) * w];
         for x in 2..w - 2 {
             let c = i32::from(row[x]);
-            let gx = (i32::from(row[x + 2]) - i32::from(row[x - 2])).abs();
-            if gx >= thr {
-                let d = i64::from(i32::from(row[x + 1]) - c);
-                fx += (d * d) as u64;
-                cx += (i64::from(gx) * i64::from(gx)) as u64;
-                nx += 1;
-            }
-            let gy = (i32::from(down2[x]) - i32::from(up2[x])).abs();
-            if gy >= thr {
-                let d = i64::from(i32::from(down1[x]) - c);
-                fy += (d * d) as u64;
-                cy += (i64::from(gy) * i64::from(gy)) as u64;
-                ny += 1;
+            // (4-cell difference, 1-cell difference) per direction.
+            let dirs = [
+                (
+                    i32::from(row[x + 2]) - i32::from(row[x - 2]),
+                    i32::from(row[x + 1]) - c,
+                ),
+                (
+                    i32::from(down2[x]) - i32::from(up2[x]),
+                    i32::from(down1[x]) - c,
+                ),
+                (
+                    i32::from(down2[x + 2]) - i32::from(up2[x - 2]),
+                    i32::from(down1[x + 1]) - c,
+                ),
+                (
+                    i32::from(down2[x - 2]) - i32::from(up2[x + 2]),
+                    i32::from(down1[x - 1]) - c,
+                ),
+            ];
+            for (a, (g4, g1)) in acc.iter_mut().zip(dirs) {
+                if g4.abs() >= thr {
+                    a[0] += (g1 * g1) as u64;
+                    a[1] += (g4 * g4) as u64;
+                    a[2] += 1;
+                }
             }
         }
     }
-    let score = |f: u64, c: u64, n: u64| {
-        if n < t::MIN_EDGE_CELLS || c == 0 {
-            1.0
-        } else {
-            (4.0 * f as f64 / c as f64).min(1.0) as f32
-        }
-    };
-    score(fx, cx, nx).min(score(fy, cy, ny))
+    acc.iter()
+        .map(|&[f, c, n]| {
+            if n < t::MIN_EDGE_CELLS || c == 0 {
+                1.0
+            } else {
+                (4.0 * f as f64 / c as f64).min(1.0) as f32
+            }
+        })
+        .fold(1.0, f32::min)
 }
 
 /// Smallest value v such that at least `q` of the mass is <= v.

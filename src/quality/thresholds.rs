@@ -35,11 +35,19 @@ pub const EDGE_RELATIVE: f32 = 0.30;
 /// the frame counts as sharp (a blank frame is caught by exposure or glare).
 pub const MIN_EDGE_CELLS: u64 = 64;
 
-/// Sharpness score (0 = smeared, 1 = a perfect step edge) below which the
-/// frame is blurry. The score is 4 x the ratio of 1-cell to 4-cell gradient
-/// energy over edge cells, taken in the worse of the two directions so that
-/// motion blur along one axis counts as much as defocus.
-pub const BLURRY_BELOW: f32 = 0.40;
+/// Sharpness score (0 = smeared, 1 = a perfect step edge) below which a
+/// document photo is blurry. The score is 4 x the ratio of 1-cell to 4-cell
+/// gradient energy over edge cells, taken in the worst of four directions
+/// (two axes, two diagonals) so that motion blur counts as much as defocus.
+/// Print has step edges: a sharp document scores 0.5 and more.
+pub const BLURRY_BELOW_DOCUMENT: f32 = 0.415;
+/// The same for a selfie. A face has no step edges (skin, hair, the soft
+/// outline of cheeks), so a sharp selfie scores lower than a sharp document.
+pub const BLURRY_BELOW_SELFIE: f32 = 0.35;
+
+/// A frame where background blobs (see [`BORDER_BAND`]) cover more than this
+/// share is too bright: there is nothing else left to see.
+pub const TOO_BRIGHT_BACKGROUND: f32 = 0.85;
 
 // ---- glare ---------------------------------------------------------------
 
@@ -76,6 +84,9 @@ pub const TOO_DARK_BELOW: f32 = 0.22;
 pub const TOO_BRIGHT_ABOVE: f32 = 0.93;
 /// ...or fraction of clipped cells (luma >= [`CLIPPED_LUMA`]) above which it is.
 pub const TOO_BRIGHT_CLIPPED: f32 = 0.45;
+/// Share of clipped cells in the central box (middle 60% of each side) above
+/// which the frame is too bright, whatever the background.
+pub const TOO_BRIGHT_CENTRE_CLIPPED: f32 = 0.40;
 /// Luma (0..=255) at which a cell counts as clipped for exposure.
 pub const CLIPPED_LUMA: u32 = 250;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_config;
+mod cmd_precheck;
 
 /// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
 #[derive(Debug, Parser)]
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Show the validated configuration (secrets masked) and where it came from.
     Config(cmd_config::Args),
+    /// Check image files for blur, glare, exposure and size (exit 0 ok, 1 retake, 2 unreadable).
+    Precheck(cmd_precheck::Args),
 }
 
 /// Read the config file and the environment once, here at the edge.
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Config(args) => cmd_config::run(&args, cli.config),
+        Command::Precheck(args) => cmd_precheck::run(&args),
     };
     match result {
         Ok(code) => code,
