@@ -33,6 +33,11 @@ fn fill(g: &mut Grid, start: usize, bit: u8) -> Blob {
         let i = i as usize;
         let (x, y) = (i % w, i / w);
         area += 1;
+        if bit == BACKGROUND {
+            let v = u32::from(g.luma[i]);
+            g.stats.bg_luma_sum += u64::from(v);
+            g.stats.bg_clipped += u64::from(v >= t::CLIPPED_LUMA * t::LUMA_SCALE);
+        }
         sx += x as u64;
         sy += y as u64;
         if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
@@ -70,7 +75,7 @@ fn fill(g: &mut Grid, start: usize, bit: u8) -> Blob {
 #[must_use]
 pub(crate) fn glare(g: &mut Grid, role: Role) -> f32 {
     let n = g.w * g.h;
-    if n == 0 {
+    if n == 0 || g.stats.washed == 0 {
         return 0.0;
     }
     let mut worst = 0usize;
@@ -84,7 +89,7 @@ pub(crate) fn glare(g: &mut Grid, role: Role) -> f32 {
             continue;
         }
         if is_background(frac, &b) {
-            let _ = fill(g, start, BACKGROUND);
+            g.stats.bg_cells += fill(g, start, BACKGROUND).area as u64;
         } else if b.area > worst && on_subject(&b, role) {
             worst = b.area;
         }
@@ -122,6 +127,7 @@ mod tests {
         g.flags = (0..w * h)
             .map(|i| if washed(i % w, i / w) { WASHED } else { 0 })
             .collect();
+        g.stats.washed = g.flags.iter().map(|&f| u64::from(f & WASHED)).sum();
         g
     }
 

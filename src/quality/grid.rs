@@ -30,6 +30,22 @@ pub(crate) struct Grid {
     pub rows: Vec<u16>,
     /// Blob search stack.
     pub stack: Vec<u32>,
+    /// Exposure sums, gathered in the same pass.
+    pub stats: Stats,
+}
+
+/// Sums over the cells, fused into the grid pass (and the background fill),
+/// so that the exposure check costs nothing more.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Stats {
+    pub luma_sum: u64,
+    pub clipped: u64,
+    pub centre_clipped: u64,
+    pub centre_cells: u64,
+    pub washed: u64,
+    pub bg_cells: u64,
+    pub bg_luma_sum: u64,
+    pub bg_clipped: u64,
 }
 
 impl Grid {
@@ -40,6 +56,7 @@ impl Grid {
         let f = long.div_ceil(t::WORK_LONG_SIDE).max(1);
         let (w, h) = ((roi.width / f) as usize, (roi.height / f) as usize);
         self.w = w;
+        self.stats = Stats::default();
         self.h = h;
         let n = w * h;
         self.luma.clear();
@@ -80,8 +97,14 @@ impl Grid {
                 r += step;
             }
             // ...then the horizontal pass, once per row of cells.
-            match view.format {
-                PixelFormat::Rgb8 => {
+            match (view.format, f) {
+                // Fixed cell widths unroll into straight-line adds.
+                (PixelFormat::Rgb8, 2) => horizontal_rgb::<2>(&self.rows, &mut self.acc),
+                (PixelFormat::Rgb8, 3) => horizontal_rgb::<3>(&self.rows, &mut self.acc),
+                (PixelFormat::Rgb8, 4) => horizontal_rgb::<4>(&self.rows, &mut self.acc),
+                (PixelFormat::Rgb8, 5) => horizontal_rgb::<5>(&self.rows, &mut self.acc),
+                (PixelFormat::Rgb8, 6) => horizontal_rgb::<6>(&self.rows, &mut self.acc),
+                (PixelFormat::Rgb8, _) => {
                     for (px, a) in self
                         .rows
                         .chunks_exact(3 * f)
@@ -96,7 +119,7 @@ impl Grid {
                         a.copy_from_slice(&[sr, sg, sb]);
                     }
                 }
-                PixelFormat::Luma8 => {
+                (PixelFormat::Luma8, _) => {
                     for (px, a) in self.rows.chunks_exact(f).zip(self.acc.chunks_exact_mut(3)) {
                         let s: u32 = px.iter().map(|&v| u32::from(v)).sum();
                         a.copy_from_slice(&[s, s, s]);
@@ -104,6 +127,11 @@ impl Grid {
                 }
             }
             let base = cy * w;
+            // Role detection only looks at the centre: skip skin elsewhere.
+            let skin_row = (h * 15 / 100..h * 75 / 100).contains(&cy);
+            let centre_row = (h / 5..h - h / 5).contains(&cy);
+            let clip = t::CLIPPED_LUMA * t::LUMA_SCALE;
+            let mut st = self.stats;
             for (cx, s) in self.acc.chunks_exact(3).enumerate() {
                 let (sr, sg, sb) = (s[0], s[1], s[2]);
                 // Luma (BT.601 weights /256) of the cell mean, scaled.
@@ -111,6 +139,13 @@ impl Grid {
                 let y8 = ((wsum * u64::from(t::LUMA_SCALE)) >> 8).saturating_mul(recip) >> 32;
                 let y8 = y8.min(255 * u64::from(t::LUMA_SCALE)) as u32;
                 self.luma[base + cx] = y8 as u16;
+                let clipped = u64::from(y8 >= clip);
+                st.luma_sum += u64::from(y8);
+                st.clipped += clipped;
+                if centre_row && (w / 5..w - w / 5).contains(&cx) {
+                    st.centre_clipped += clipped;
+                    st.centre_cells += 1;
+                }
                 let mx = sr.max(sg).max(sb);
                 let mn = sr.min(sg).min(sb);
                 let chroma = mean(mx - mn);
@@ -118,12 +153,33 @@ impl Grid {
                 if y8 >= t::GLARE_MIN_LUMA * t::LUMA_SCALE && chroma <= t::GLARE_MAX_CHROMA {
                     fl |= WASHED;
                 }
-                if is_skin(mean(sr), mean(sg), mean(sb)) {
+                if skin_row
+                    && (w / 4..w * 3 / 4).contains(&cx)
+                    && is_skin(mean(sr), mean(sg), mean(sb))
+                {
                     fl |= SKIN;
                 }
+                st.washed += u64::from(fl & WASHED);
                 self.flags[base + cx] = fl;
             }
+            self.stats = st;
         }
+    }
+}
+
+/// Sum each run of `F` RGB row sums into one cell's three channel sums.
+#[inline]
+fn horizontal_rgb<const F: usize>(rows: &[u16], acc: &mut [u32]) {
+    for (px, a) in rows.chunks_exact(3 * F).zip(acc.chunks_exact_mut(3)) {
+        let (mut sr, mut sg, mut sb) = (0u32, 0u32, 0u32);
+        for k in 0..F {
+            sr += u32::from(px[3 * k]);
+            sg += u32::from(px[3 * k + 1]);
+            sb += u32::from(px[3 * k + 2]);
+        }
+        a[0] = sr;
+        a[1] = sg;
+        a[2] = sb;
     }
 }
 

@@ -121,7 +121,7 @@ pub(crate) fn run(
     };
     let sharp = sharpness(g, &mut scratch.sharp);
     let glare_area = glare::glare(g, role);
-    let (brightness, clipped, background, centre_clipped) = exposure::exposure(g);
+    let (brightness, clipped, background, centre_clipped) = exposure::exposure(&g.stats, g.w * g.h);
 
     let mut issues = IssueSet::default();
     let too_dark = brightness < t::TOO_DARK_BELOW;
