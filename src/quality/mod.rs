@@ -1,9 +1,425 @@
 //! Image-quality prechecks. Pure functions over pixel buffers; no camera, no
 //! async, no file I/O (decoding of untrusted bytes is bounded here too).
+//!
+//! Every check runs on a small working grid built in one fused pass over the
+//! frame (see `grid`), so that scores do not depend on the camera resolution
+//! and a 4K frame costs one read of its bytes. Thresholds live in
+//! [`thresholds`].
+//!
+//! - [`assess_encoded`]: untrusted JPEG/PNG bytes -> [`Assessment`] (stills).
+//! - [`assess`]: a frame already in memory ([`ImageView`]) -> [`Assessment`].
+//! - [`assess_live`]: the same checks for every preview frame, without
+//!   allocating once its [`Scratch`] is warm, and without the size check (a
+//!   preview stream is smaller than the still it precedes).
+
+mod decode;
+mod exposure;
+mod glare;
+mod grid;
+mod live;
+mod sharpness;
+pub mod thresholds;
+
+use serde::Serialize;
+
+pub use decode::{decode_bounded, Decoded};
+pub use live::{assess_live, IssueSet, LiveAssessment, Scratch};
+
+use crate::ErrorCode;
 
 /// An image could not be decoded, or was refused before decoding.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("not a supported image: {0}")]
-    Unsupported(String),
+    /// No bytes at all.
+    #[error("the file is empty")]
+    Empty,
+    /// The bytes are neither JPEG nor PNG.
+    #[error("not a JPEG or PNG image")]
+    UnknownFormat,
+    /// A recognised format that the kiosk does not accept.
+    #[error("unsupported image format {format} (JPEG or PNG only)")]
+    Unsupported { format: String },
+    /// The encoded file itself is too big.
+    #[error("file of {bytes} bytes is over the limit of {limit} bytes")]
+    FileTooLarge { bytes: usize, limit: usize },
+    /// The header announces more pixels than may safely be decoded
+    /// (a decompression bomb, or a camera far beyond what the kiosk uses).
+    #[error(
+        "image of {width}x{height} is too large to decode safely \
+         (limit {max_side} px a side, {max_pixels} pixels)"
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_side: u32,
+        max_pixels: u64,
+    },
+    /// The decoder needed more memory than allowed.
+    #[error("decoding would exceed the memory limit: {detail}")]
+    LimitExceeded { detail: String },
+    /// Truncated or corrupt data.
+    #[error("corrupt or truncated image: {detail}")]
+    Malformed { detail: String },
+}
+
+impl DecodeError {
+    /// The stable code a UI or script branches on.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::ImageUnreadable
+    }
+}
+
+/// How the pixels of an [`ImageView`] are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelFormat {
+    /// 3 bytes per pixel, R G B.
+    Rgb8,
+    /// 1 byte per pixel, grey.
+    Luma8,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    #[must_use]
+    pub fn bytes_per_pixel(self) -> usize {
+        match self {
+            Self::Rgb8 => 3,
+            Self::Luma8 => 1,
+        }
+    }
+}
+
+/// A borrowed frame: `height` rows of `stride` bytes, each starting with
+/// `width` pixels of `format`. The last row may be shorter than `stride`.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageView<'a> {
+    pub pixels: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+    pub format: PixelFormat,
+}
+
+impl<'a> ImageView<'a> {
+    /// A tightly packed RGB8 frame.
+    #[must_use]
+    pub fn rgb(pixels: &'a [u8], width: u32, height: u32) -> Self {
+        Self {
+            pixels,
+            width,
+            height,
+            stride: width as usize * 3,
+            format: PixelFormat::Rgb8,
+        }
+    }
+
+    /// A tightly packed grey frame.
+    #[must_use]
+    pub fn luma(pixels: &'a [u8], width: u32, height: u32) -> Self {
+        Self {
+            pixels,
+            width,
+            height,
+            stride: width as usize,
+            format: PixelFormat::Luma8,
+        }
+    }
+
+    /// The same view with another row stride, in bytes.
+    #[must_use]
+    pub fn with_stride(self, stride: usize) -> Self {
+        Self { stride, ..self }
+    }
+
+    /// Whether the buffer really holds what the view claims. Views that do not
+    /// are never read: they get a `Retake` verdict.
+    #[must_use]
+    pub fn is_consistent(&self) -> bool {
+        let row = (self.width as usize).checked_mul(self.format.bytes_per_pixel());
+        let Some(row) = row else { return false };
+        if self.width == 0 || self.height == 0 || self.stride < row {
+            return false;
+        }
+        (self.height as usize - 1)
+            .checked_mul(self.stride)
+            .and_then(|v| v.checked_add(row))
+            .is_some_and(|need| need <= self.pixels.len())
+    }
+}
+
+/// A rectangle of the frame, in pixels (the guide frame of the preview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Roi {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Roi {
+    /// The whole of a `width` x `height` frame.
+    #[must_use]
+    pub fn full(width: u32, height: u32) -> Self {
+        Self {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
+    }
+
+    /// This rectangle clipped to a `width` x `height` frame (maybe empty).
+    #[must_use]
+    pub fn clamp(self, width: u32, height: u32) -> Self {
+        let x = self.x.min(width);
+        let y = self.y.min(height);
+        Self {
+            x,
+            y,
+            width: self.width.min(width - x),
+            height: self.height.min(height - y),
+        }
+    }
+}
+
+/// What the photo is of; decides the size limits and where glare matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Detect from the picture: a skin-coloured centre means a selfie.
+    #[default]
+    Auto,
+    Document,
+    Selfie,
+}
+
+/// Options of [`assess`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub role: Role,
+    /// Judge only this part of the frame (clipped to it).
+    pub roi: Option<Roi>,
+}
+
+/// Take the photo or take it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    Retake,
+}
+
+/// Why a photo should be retaken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Issue {
+    Blurry,
+    Glare,
+    TooDark,
+    TooBright,
+    TooSmall,
+}
+
+impl Issue {
+    /// All issues, in the order they are reported.
+    pub const ALL: [Issue; 5] = [
+        Issue::Blurry,
+        Issue::Glare,
+        Issue::TooDark,
+        Issue::TooBright,
+        Issue::TooSmall,
+    ];
+
+    /// A short instruction for the customer.
+    #[must_use]
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::Blurry => "Hold still",
+            Self::Glare => "Tilt the card away from the light",
+            Self::TooDark => "Find more light",
+            Self::TooBright => "Move out of direct light",
+            Self::TooSmall => "Come closer",
+        }
+    }
+
+    /// The snake_case name used in JSON.
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Blurry => "blurry",
+            Self::Glare => "glare",
+            Self::TooDark => "too_dark",
+            Self::TooBright => "too_bright",
+            Self::TooSmall => "too_small",
+        }
+    }
+}
+
+/// The score of each check. Sharpness: 0 (smeared) ..= 1 (crisp). Glare: the
+/// share of the judged area under the largest glare blob. Brightness: mean
+/// luma, 0 ..= 1.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Scores {
+    pub sharpness: f32,
+    pub glare: f32,
+    pub brightness: f32,
+}
+
+/// The result of the still check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    pub width: u32,
+    pub height: u32,
+    pub verdict: Verdict,
+    /// Every failed check, in [`Issue::ALL`] order; empty when `Ok`.
+    pub issues: Vec<Issue>,
+    pub scores: Scores,
+    /// The role the photo was judged as (detected when asked for `Auto`).
+    pub role: Role,
+    /// Share of clipped cells in the judged area.
+    pub clipped: f32,
+}
+
+/// Decode untrusted bytes within limits and run the full still check, the
+/// role (document or selfie) detected from the picture.
+///
+/// # Errors
+/// Any [`DecodeError`]: empty, not JPEG/PNG, corrupt, or too large to decode
+/// safely (decompression bombs are refused from their header).
+pub fn assess_encoded(bytes: &[u8]) -> Result<Assessment, DecodeError> {
+    let d = decode_bounded(bytes)?;
+    Ok(assess(
+        &ImageView::rgb(&d.rgb, d.width, d.height),
+        &Options::default(),
+    ))
+}
+
+/// The full check of a still. Never panics: an inconsistent view (empty,
+/// stride too small, buffer too short) or a region of interest outside the
+/// frame gets `Retake` with [`Issue::TooSmall`] and zero scores.
+#[must_use]
+pub fn assess(view: &ImageView<'_>, opts: &Options) -> Assessment {
+    let mut scratch = Scratch::default();
+    let live = live::run(view, opts.roi, opts.role, 1, &mut scratch);
+    let mut issues = live.issues;
+    if live.analyzed {
+        let (w, h) = (live.judged.width, live.judged.height);
+        let (short, long) = (w.min(h), w.max(h));
+        let small = match live.role {
+            Role::Selfie => short < thresholds::SELFIE_MIN_SHORT_SIDE,
+            _ => {
+                short < thresholds::DOCUMENT_MIN_SHORT_SIDE
+                    || long < thresholds::DOCUMENT_MIN_LONG_SIDE
+            }
+        };
+        if small {
+            issues.insert(Issue::TooSmall);
+        }
+    }
+    let issues: Vec<Issue> = issues.iter().collect();
+    Assessment {
+        width: view.width,
+        height: view.height,
+        verdict: if issues.is_empty() {
+            Verdict::Ok
+        } else {
+            Verdict::Retake
+        },
+        issues,
+        scores: live.scores,
+        role: live.role,
+        clipped: live.clipped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_names_are_the_contract() {
+        let names: Vec<String> = Issue::ALL
+            .iter()
+            .map(|i| serde_json::to_string(i).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "\"blurry\"",
+                "\"glare\"",
+                "\"too_dark\"",
+                "\"too_bright\"",
+                "\"too_small\""
+            ]
+        );
+        for i in Issue::ALL {
+            assert_eq!(
+                format!("\"{}\"", i.as_str()),
+                serde_json::to_string(&i).unwrap()
+            );
+            assert!(!i.hint().is_empty());
+        }
+        assert_eq!(
+            serde_json::to_string(&Verdict::Retake).unwrap(),
+            "\"retake\""
+        );
+    }
+
+    #[test]
+    fn inconsistent_views_get_retake_not_panic() {
+        let px = vec![128u8; 300];
+        let bad = [
+            ImageView::rgb(&[], 0, 0),
+            ImageView::rgb(&px, 10, 11),
+            ImageView::rgb(&px, 1, 1).with_stride(0),
+            ImageView::rgb(&px, u32::MAX, u32::MAX),
+            ImageView::luma(&px, 301, 1),
+        ];
+        for v in bad {
+            let a = assess(&v, &Options::default());
+            assert_eq!(a.verdict, Verdict::Retake, "{v:?}");
+            assert_eq!(a.issues, vec![Issue::TooSmall]);
+        }
+    }
+
+    #[test]
+    fn tiny_frames_get_retake() {
+        let px = vec![128u8; 3];
+        let a = assess(&ImageView::rgb(&px, 1, 1), &Options::default());
+        assert_eq!(a.verdict, Verdict::Retake);
+        assert!(a.issues.contains(&Issue::TooSmall));
+    }
+
+    #[test]
+    fn roi_outside_the_frame_gets_retake() {
+        let px = vec![128u8; 64 * 64 * 3];
+        let opts = Options {
+            roi: Some(Roi {
+                x: 100,
+                y: 100,
+                width: 10,
+                height: 10,
+            }),
+            ..Options::default()
+        };
+        let a = assess(&ImageView::rgb(&px, 64, 64), &opts);
+        assert_eq!(a.issues, vec![Issue::TooSmall]);
+    }
+
+    #[test]
+    fn padded_stride_is_honoured() {
+        // 800 x 600 mid-grey with 16 bytes of 255 padding after every row:
+        // the padding must never be read as pixels.
+        let (w, h, pad) = (800u32, 600u32, 16usize);
+        let stride = w as usize * 3 + pad;
+        let mut px = vec![255u8; stride * h as usize];
+        for row in px.chunks_mut(stride) {
+            row[..w as usize * 3].fill(120);
+        }
+        let v = ImageView::rgb(&px, w, h).with_stride(stride);
+        let a = assess(&v, &Options::default());
+        assert!((a.scores.brightness - 120.0 / 255.0).abs() < 0.01, "{a:?}");
+        assert_eq!(a.scores.glare, 0.0);
+    }
 }

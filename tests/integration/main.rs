@@ -7,3 +7,4 @@ mod session;
 mod support;
 mod verify_cli;
 mod webhook;
+mod precheck;

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod cmd_config;
 mod cmd_sandbox;
 mod cmd_verify;
+mod cmd_precheck;
 
 /// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
 #[derive(Debug, Parser)]
@@ -30,6 +31,8 @@ enum Command {
     Verify(cmd_verify::Args),
     /// Run the local iDenfy emulator until Ctrl-C.
     Sandbox(cmd_sandbox::Args),
+    /// Check image files for blur, glare, exposure and size (exit 0 ok, 1 retake, 2 unreadable).
+    Precheck(cmd_precheck::Args),
 }
 
 /// Read the config file and the environment once, here at the edge.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd_config::run(&args, cli.config),
         Command::Verify(args) => cmd_verify::run(&args, cli.config),
         Command::Sandbox(args) => cmd_sandbox::run(&args),
+        Command::Precheck(args) => cmd_precheck::run(&args),
     };
     match result {
         Ok(code) => code,
