@@ -1,0 +1,404 @@
+//! JPEG encoding with libjpeg-turbo (SIMD): previews, and stills for the
+//! direct-processing request. Output is a baseline JFIF with no EXIF or
+//! comment: no camera model, no time, no GPS, and no orientation tag — the
+//! pixels themselves are upright ([`rotate`] them first if a camera is
+//! mounted turned), so every viewer shows them the same way.
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use super::frame::{downscale_to_fit, Frame};
+use super::Error;
+
+/// A reusable JPEG encoder (keeps libjpeg-turbo's state between frames).
+pub struct JpegEncoder {
+    inner: Option<turbojpeg::Compressor>,
+}
+
+impl std::fmt::Debug for JpegEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JpegEncoder").finish_non_exhaustive()
+    }
+}
+
+impl Default for JpegEncoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JpegEncoder {
+    /// An encoder; libjpeg-turbo is initialised on first use.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { inner: None }
+    }
+
+    /// Encode `frame` at `quality` (clamped to 1..=100), 4:2:0 chroma.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] if libjpeg-turbo fails (out of memory).
+    pub fn encode(&mut self, frame: &Frame, quality: u8) -> Result<Vec<u8>, Error> {
+        let enc_err = |e: turbojpeg::Error| Error::Encode {
+            detail: e.to_string(),
+        };
+        if self.inner.is_none() {
+            self.inner = Some(turbojpeg::Compressor::new().map_err(enc_err)?);
+        }
+        let Some(c) = self.inner.as_mut() else {
+            unreachable!("set above")
+        };
+        c.set_quality(i32::from(quality.clamp(1, 100)));
+        c.set_subsamp(turbojpeg::Subsamp::Sub2x2);
+        let image = turbojpeg::Image {
+            pixels: frame.pixels(),
+            width: frame.width() as usize,
+            pitch: frame.stride(),
+            height: frame.height() as usize,
+            format: turbojpeg::PixelFormat::RGB,
+        };
+        c.compress_to_vec(image).map_err(enc_err)
+    }
+}
+
+/// Encode one frame (convenience over [`JpegEncoder`]).
+///
+/// # Errors
+/// [`Error::Encode`] if libjpeg-turbo fails.
+pub fn encode_jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, Error> {
+    JpegEncoder::new().encode(frame, quality)
+}
+
+/// Clockwise rotation to make a turned camera's pictures upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Rotation {
+    #[default]
+    None,
+    Cw90,
+    Cw180,
+    Cw270,
+}
+
+/// `frame` rotated clockwise by `rotation`.
+///
+/// # Errors
+/// None in practice (sizes come from a valid frame); typed for safety.
+pub fn rotate(frame: &Frame, rotation: Rotation) -> Result<Frame, Error> {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let src = frame.pixels();
+    let mut out = vec![0u8; src.len()];
+    let (ow, oh) = match rotation {
+        Rotation::None => {
+            out.copy_from_slice(src);
+            (w, h)
+        }
+        Rotation::Cw180 => {
+            for (i, px) in src.chunks_exact(3).enumerate() {
+                let j = w * h - 1 - i;
+                out[j * 3..j * 3 + 3].copy_from_slice(px);
+            }
+            (w, h)
+        }
+        Rotation::Cw90 | Rotation::Cw270 => {
+            for y in 0..h {
+                for x in 0..w {
+                    // Output is h wide, w tall.
+                    let (nx, ny) = if rotation == Rotation::Cw90 {
+                        (h - 1 - y, x)
+                    } else {
+                        (y, w - 1 - x)
+                    };
+                    let s = (y * w + x) * 3;
+                    let d = (ny * h + nx) * 3;
+                    out[d..d + 3].copy_from_slice(&src[s..s + 3]);
+                }
+            }
+            (h, w)
+        }
+    };
+    Frame::new(out, ow as u32, oh as u32, frame.seq(), frame.captured())
+}
+
+/// Size limits of one direct-processing request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubmissionLimits {
+    /// The API's limit for the whole request (20 MB, counted in decimal
+    /// megabytes to be safe).
+    pub max_request_bytes: usize,
+    /// Room kept for the JSON around the images (token, country, keys).
+    pub json_headroom: usize,
+    /// Quality tried first; lower ones follow only if the images do not fit.
+    pub start_quality: u8,
+}
+
+impl Default for SubmissionLimits {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 20_000_000,
+            json_headroom: 256 * 1024,
+            start_quality: 92,
+        }
+    }
+}
+
+/// The qualities tried in turn, best first.
+const LADDER: [u8; 9] = [95, 92, 90, 87, 84, 80, 75, 70, 60];
+
+/// One image ready for the request body.
+#[derive(Debug, Clone)]
+pub struct SubmissionImage {
+    /// Base64 (standard alphabet, padded) of the JPEG.
+    pub base64: String,
+    /// JPEG size before base64.
+    pub jpeg_len: usize,
+    /// Quality used.
+    pub quality: u8,
+    /// Encoded width.
+    pub width: u32,
+    /// Encoded height.
+    pub height: u32,
+}
+
+/// Base64 length of `n` bytes (padded): 4 characters per 3 bytes.
+#[must_use]
+pub fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// Encode the stills of one request (FRONT, BACK, FACE, maybe a utility
+/// bill) so that together, after base64, they fit the request with room for
+/// the JSON. All images share one quality: the best that fits, starting at
+/// `limits.start_quality`; if even the lowest does not fit, the images are
+/// scaled down by 3/4 steps (never below 1280 pixels wide). Images are
+/// encoded in parallel.
+///
+/// # Errors
+/// [`Error::TooLarge`] when nothing fits, [`Error::Encode`] if encoding fails.
+pub fn encode_for_submission(
+    frames: &[&Frame],
+    limits: SubmissionLimits,
+) -> Result<Vec<SubmissionImage>, Error> {
+    let budget = limits
+        .max_request_bytes
+        .saturating_sub(limits.json_headroom);
+    let ladder: Vec<u8> = LADDER
+        .iter()
+        .copied()
+        .filter(|q| *q <= limits.start_quality.max(LADDER[LADDER.len() - 1]))
+        .collect();
+    let mut scaled: Vec<Frame> = Vec::new();
+    let mut needed = 0;
+    for scale_step in 0..4 {
+        let current: Vec<&Frame> = if scale_step == 0 {
+            frames.to_vec()
+        } else {
+            scaled = shrink(if scaled.is_empty() {
+                frames.to_vec()
+            } else {
+                scaled.iter().collect()
+            })?;
+            scaled.iter().collect()
+        };
+        for &q in &ladder {
+            let jpegs = encode_all(&current, q)?;
+            needed = jpegs.iter().map(|j| base64_len(j.len())).sum();
+            if needed <= budget {
+                return Ok(finish(jpegs, &current, q));
+            }
+            tracing::debug!(
+                quality = q,
+                needed,
+                budget,
+                "images too large; lowering quality"
+            );
+        }
+        if current.iter().all(|f| f.width() <= 1280) {
+            break;
+        }
+    }
+    Err(Error::TooLarge {
+        needed,
+        limit: budget,
+    })
+}
+
+fn shrink(frames: Vec<&Frame>) -> Result<Vec<Frame>, Error> {
+    frames
+        .into_iter()
+        .map(|f| {
+            let w = (f.width() * 3 / 4).max(1280.min(f.width()));
+            let h = (u64::from(f.height()) * u64::from(w) / u64::from(f.width())).max(1) as u32;
+            downscale_to_fit(f, w, h, Vec::new())
+        })
+        .collect()
+}
+
+/// Encode every frame at `quality`, on up to as many threads as cores.
+fn encode_all(frames: &[&Frame], quality: u8) -> Result<Vec<Vec<u8>>, Error> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(frames.len())
+        .max(1);
+    let mut out: Vec<Option<Result<Vec<u8>, Error>>> = frames.iter().map(|_| None).collect();
+    std::thread::scope(|s| {
+        let chunk = frames.len().div_ceil(threads).max(1);
+        for (fs, slots) in frames.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            s.spawn(move || {
+                let mut enc = JpegEncoder::new();
+                for (f, slot) in fs.iter().zip(slots.iter_mut()) {
+                    *slot = Some(enc.encode(f, quality));
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(Error::Encode {
+                    detail: "an encoder thread stopped".to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
+fn finish(jpegs: Vec<Vec<u8>>, frames: &[&Frame], quality: u8) -> Vec<SubmissionImage> {
+    jpegs
+        .into_iter()
+        .zip(frames)
+        .map(|(j, f)| SubmissionImage {
+            base64: base64::engine::general_purpose::STANDARD.encode(&j),
+            jpeg_len: j.len(),
+            quality,
+            width: f.width(),
+            height: f.height(),
+        })
+        .collect()
+}
+
+/// The marker segments of a JPEG before its first scan, as `(marker, len)`.
+/// Used to check that no metadata is written.
+#[must_use]
+pub fn header_segments(jpeg: &[u8]) -> Vec<(u8, usize)> {
+    let mut out = Vec::new();
+    if jpeg.len() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8 {
+        return out;
+    }
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
+        let m = jpeg[i + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        out.push((m, len));
+        if m == 0xDA {
+            break;
+        }
+        i += 2 + len;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn pattern(w: u32, h: u32) -> Frame {
+        let mut v = Vec::with_capacity((w * h * 3) as usize);
+        let mut s: u32 = 12345;
+        for y in 0..h {
+            for x in 0..w {
+                // Texture plus noise: hard to compress, like a photo.
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let n = (s >> 24) as u8 / 3;
+                v.extend_from_slice(&[
+                    (x % 256) as u8 ^ n,
+                    (y % 256) as u8,
+                    ((x / 7 + y / 5) % 256) as u8 ^ n,
+                ]);
+            }
+        }
+        Frame::new(v, w, h, 1, Instant::now()).unwrap()
+    }
+
+    #[test]
+    fn jpeg_has_no_metadata_and_decodes_to_the_same_size() {
+        let f = pattern(320, 240);
+        let j = encode_jpeg(&f, 90).unwrap();
+        let segs = header_segments(&j);
+        assert!(segs.iter().any(|(m, _)| *m == 0xDA), "{segs:?}");
+        for (m, _) in &segs {
+            // APP1..APP15 (EXIF, XMP, ICC...) and COM must be absent.
+            assert!(
+                !(0xE1..=0xEF).contains(m) && *m != 0xFE,
+                "marker {m:#x} in {segs:?}"
+            );
+        }
+        let h = turbojpeg::read_header(&j).unwrap();
+        assert_eq!((h.width, h.height), (320, 240));
+    }
+
+    #[test]
+    fn rotation_moves_known_pixels() {
+        // 2x1: red, green.
+        let f = Frame::new(vec![255, 0, 0, 0, 255, 0], 2, 1, 1, Instant::now()).unwrap();
+        let r = rotate(&f, Rotation::Cw90).unwrap();
+        assert_eq!((r.width(), r.height()), (1, 2));
+        assert_eq!(r.pixel(0, 0), Some([255, 0, 0]));
+        assert_eq!(r.pixel(0, 1), Some([0, 255, 0]));
+        let r = rotate(&f, Rotation::Cw270).unwrap();
+        assert_eq!(r.pixel(0, 0), Some([0, 255, 0]));
+        let r = rotate(&f, Rotation::Cw180).unwrap();
+        assert_eq!(r.pixel(0, 0), Some([0, 255, 0]));
+        assert_eq!(rotate(&f, Rotation::None).unwrap().pixels(), f.pixels());
+    }
+
+    #[test]
+    fn submission_fits_the_budget_lowering_quality_when_needed() {
+        let frames = [pattern(640, 480), pattern(640, 480), pattern(640, 480)];
+        let refs: Vec<&Frame> = frames.iter().collect();
+        let roomy = encode_for_submission(&refs, SubmissionLimits::default()).unwrap();
+        assert_eq!(roomy.len(), 3);
+        assert!(roomy.iter().all(|i| i.quality == 92 && i.width == 640));
+        let at_92: usize = roomy.iter().map(|i| i.base64.len()).sum();
+        // A tight budget forces a lower quality, and the result fits it.
+        let tight = SubmissionLimits {
+            max_request_bytes: at_92 * 3 / 4 + 1000,
+            json_headroom: 1000,
+            start_quality: 92,
+        };
+        let small = encode_for_submission(&refs, tight).unwrap();
+        let total: usize = small.iter().map(|i| i.base64.len()).sum();
+        assert!(total <= at_92 * 3 / 4, "{total} > {}", at_92 * 3 / 4);
+        assert!(small[0].quality < 92);
+        for i in &small {
+            assert_eq!(i.base64.len(), base64_len(i.jpeg_len));
+        }
+        // An impossible budget is a typed error.
+        let none = SubmissionLimits {
+            max_request_bytes: 2000,
+            json_headroom: 1000,
+            start_quality: 92,
+        };
+        let err = encode_for_submission(&refs, none).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn oversized_images_are_scaled_down_rather_than_refused() {
+        let frames = [pattern(2048, 1536)];
+        let refs: Vec<&Frame> = frames.iter().collect();
+        let at_60 = base64_len(encode_jpeg(&frames[0], 60).unwrap().len());
+        let limits = SubmissionLimits {
+            max_request_bytes: at_60 * 7 / 10,
+            json_headroom: 0,
+            start_quality: 92,
+        };
+        let out = encode_for_submission(&refs, limits).unwrap();
+        assert!(
+            out[0].width < 2048 && out[0].width >= 1280,
+            "{}",
+            out[0].width
+        );
+        assert!(out[0].base64.len() <= at_60 * 7 / 10);
+    }
+}

@@ -1,0 +1,541 @@
+//! The capture pipeline: per open camera, a capture thread writes each new
+//! frame into a latest-frame slot (never a queue: a slow reader skips frames,
+//! it never makes them pile up), and a preview thread turns the latest frame
+//! into a screen-sized JPEG with the analyser's verdict attached. Stills are
+//! the full-resolution frames behind the previews.
+//!
+//! When the source fails (unplugged, busy, ...) the capture thread reports it
+//! in [`CameraStatus`] and keeps reopening it; when it returns, frames resume.
+
+use std::mem::take;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::encode::JpegEncoder;
+use super::frame::downscale_to_fit;
+use super::{Error, Frame, FrameSource};
+use crate::error::ErrorCode;
+
+/// Opens (and, after a failure, reopens) a source on the capture thread.
+pub type Opener = Box<dyn FnMut() -> Result<Box<dyn FrameSource>, Error> + Send>;
+
+/// Judges a preview-sized frame (live quality feedback); runs on the preview
+/// thread for every preview.
+pub type Analyser<T> = Box<dyn FnMut(&Frame) -> T + Send>;
+
+/// Pipeline settings.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Previews fit in this size (aspect kept).
+    pub preview_max: (u32, u32),
+    /// JPEG quality of previews (1..=100).
+    pub preview_quality: u8,
+    /// Wait between attempts to (re)open a failed source.
+    pub retry_every: Duration,
+    /// A live source with no frame for this long is reported as lost.
+    pub stall_after: Duration,
+    /// Consecutive corrupt frames after which the source is reopened.
+    pub bad_frames_before_reopen: u32,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            preview_max: (1280, 720),
+            preview_quality: 70,
+            retry_every: Duration::from_millis(500),
+            stall_after: Duration::from_secs(2),
+            bad_frames_before_reopen: 30,
+        }
+    }
+}
+
+/// What the camera is doing, for the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CameraStatus {
+    /// Opening for the first time.
+    Starting,
+    /// Delivering frames.
+    Live {
+        name: String,
+        width: u32,
+        height: u32,
+        fps: u32,
+    },
+    /// Not delivering; the pipeline keeps retrying. `code` says why
+    /// (`CAMERA_LOST` once it had worked, then went away).
+    Unavailable {
+        code: ErrorCode,
+        message: String,
+        attempts: u32,
+    },
+    /// The pipeline was stopped.
+    Stopped,
+}
+
+/// Counters since start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PipelineStats {
+    /// Frames delivered by the source.
+    pub captured: u64,
+    /// Previews produced.
+    pub previews: u64,
+    /// Frames never previewed because a newer one was there first.
+    pub skipped: u64,
+    /// Corrupt frames dropped.
+    pub bad_frames: u64,
+    /// Successful (re)opens.
+    pub opens: u64,
+}
+
+/// A preview: a screen-sized JPEG of one frame, with the analysis of that
+/// same frame and a handle on its full-resolution original.
+#[derive(Debug)]
+pub struct Preview<T> {
+    /// Baseline JPEG, no metadata.
+    pub jpeg: Vec<u8>,
+    /// Preview width.
+    pub width: u32,
+    /// Preview height.
+    pub height: u32,
+    /// Sequence number of the frame.
+    pub seq: u64,
+    /// When the frame was captured.
+    pub captured: Instant,
+    /// When this preview was ready.
+    pub ready: Instant,
+    /// The analyser's result for this frame.
+    pub analysis: T,
+    full: Arc<Frame>,
+}
+
+impl<T> Preview<T> {
+    /// The full-resolution frame this preview shows: the still to submit
+    /// when the analysis approves it.
+    #[must_use]
+    pub fn full_frame(&self) -> &Arc<Frame> {
+        &self.full
+    }
+}
+
+struct State<T> {
+    frame: Option<Arc<Frame>>,
+    last_frame_at: Option<Instant>,
+    status: CameraStatus,
+    preview: Option<Arc<Preview<T>>>,
+    stats: PipelineStats,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    frame_cv: Condvar,
+    preview_cv: Condvar,
+    stop: AtomicBool,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+}
+
+/// A running camera: capture and preview threads around one source.
+pub struct Pipeline<T> {
+    shared: Arc<Shared<T>>,
+    config: PipelineConfig,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl<T> std::fmt::Debug for Pipeline<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + Sync + 'static> Pipeline<T> {
+    /// Start capturing from the source `open` returns, analysing previews
+    /// with `analyse`. Returns at once; watch [`Pipeline::status`].
+    ///
+    /// # Errors
+    /// [`Error::Lost`] only if the OS refuses to start a thread.
+    pub fn start(
+        open: Opener,
+        analyse: Analyser<T>,
+        config: PipelineConfig,
+    ) -> Result<Self, Error> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                frame: None,
+                last_frame_at: None,
+                status: CameraStatus::Starting,
+                preview: None,
+                stats: PipelineStats::default(),
+            }),
+            frame_cv: Condvar::new(),
+            preview_cv: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let spawn_err = |e: std::io::Error| Error::Lost {
+            device: "pipeline".to_owned(),
+            reason: format!("cannot start a thread: {e}"),
+        };
+        let s = shared.clone();
+        let c = config.clone();
+        let capture = std::thread::Builder::new()
+            .name("camera-capture".into())
+            .spawn(move || capture_loop(&s, open, &c))
+            .map_err(spawn_err)?;
+        let s = shared.clone();
+        let c = config.clone();
+        let preview = std::thread::Builder::new()
+            .name("camera-preview".into())
+            .spawn(move || preview_loop(&s, analyse, &c));
+        let preview = match preview {
+            Ok(p) => p,
+            Err(e) => {
+                shared.stop.store(true, Ordering::Release);
+                return Err(spawn_err(e));
+            }
+        };
+        Ok(Self {
+            shared,
+            config,
+            threads: vec![capture, preview],
+        })
+    }
+}
+
+impl<T> Pipeline<T> {
+    /// The camera's state; a live source silent for longer than
+    /// `stall_after` is reported as lost.
+    #[must_use]
+    pub fn status(&self) -> CameraStatus {
+        let st = self.shared.lock();
+        match (&st.status, st.last_frame_at) {
+            (CameraStatus::Live { name, .. }, Some(t)) if t.elapsed() > self.config.stall_after => {
+                CameraStatus::Unavailable {
+                    code: ErrorCode::CameraLost,
+                    message: format!(
+                        "camera {name} delivered no frame for {} ms",
+                        t.elapsed().as_millis()
+                    ),
+                    attempts: 0,
+                }
+            }
+            (s, _) => s.clone(),
+        }
+    }
+
+    /// Counters since start.
+    #[must_use]
+    pub fn stats(&self) -> PipelineStats {
+        self.shared.lock().stats
+    }
+
+    /// The newest full-resolution frame, if any.
+    #[must_use]
+    pub fn latest_frame(&self) -> Option<Arc<Frame>> {
+        self.shared.lock().frame.clone()
+    }
+
+    /// The newest preview, if any (never blocks).
+    #[must_use]
+    pub fn latest_preview(&self) -> Option<Arc<Preview<T>>> {
+        self.shared.lock().preview.clone()
+    }
+
+    /// Wait for a preview newer than `after_seq` (pass the last one shown;
+    /// 0 for the first). Latest wins: previews made while nobody asked are
+    /// simply replaced.
+    ///
+    /// # Errors
+    /// [`Error::NoFrame`] after `timeout` (see [`Pipeline::status`] for
+    /// why), [`Error::Stopped`] if the pipeline stopped.
+    pub fn wait_preview(
+        &self,
+        after_seq: u64,
+        timeout: Duration,
+    ) -> Result<Arc<Preview<T>>, Error> {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        loop {
+            if let Some(p) = st.preview.as_ref().filter(|p| p.seq > after_seq) {
+                return Ok(p.clone());
+            }
+            if self.shared.stopped() {
+                return Err(Error::Stopped);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.no_frame(timeout));
+            }
+            st = self
+                .shared
+                .preview_cv
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// A full-resolution still: the first frame captured after this call.
+    ///
+    /// # Errors
+    /// As [`Pipeline::wait_preview`].
+    pub fn capture_still(&self, timeout: Duration) -> Result<Arc<Frame>, Error> {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        let after = st.frame.as_ref().map_or(0, |f| f.seq());
+        loop {
+            if let Some(f) = st.frame.as_ref().filter(|f| f.seq() > after) {
+                return Ok(f.clone());
+            }
+            if self.shared.stopped() {
+                return Err(Error::Stopped);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.no_frame(timeout));
+            }
+            st = self
+                .shared
+                .frame_cv
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn no_frame(&self, waited: Duration) -> Error {
+        let device = match &self.shared.lock().status {
+            CameraStatus::Live { name, .. } => name.clone(),
+            _ => "camera".to_owned(),
+        };
+        Error::NoFrame {
+            device,
+            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Stop both threads and wait for them (the capture thread finishes its
+    /// current read first, at most one frame time on a working camera).
+    pub fn stop(mut self) {
+        self.signal_stop();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+
+    fn signal_stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.lock().status = CameraStatus::Stopped;
+        self.shared.frame_cv.notify_all();
+        self.shared.preview_cv.notify_all();
+    }
+}
+
+impl<T> Drop for Pipeline<T> {
+    /// Signals the threads and lets them end on their own: a source stuck in
+    /// a driver call must not hang the caller.
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.signal_stop();
+        }
+    }
+}
+
+fn set_status<T>(shared: &Shared<T>, status: CameraStatus) {
+    let mut st = shared.lock();
+    if !shared.stopped() {
+        st.status = status;
+    }
+}
+
+fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig) {
+    let mut source: Option<Box<dyn FrameSource>> = None;
+    let mut attempts = 0u32;
+    let mut was_live = false;
+    let mut seq = 0u64;
+    let mut spare = Vec::new();
+    let mut bad_run = 0u32;
+    while !shared.stopped() {
+        let Some(src) = source.as_mut() else {
+            match open() {
+                Ok(s) => {
+                    let i = s.info().clone();
+                    tracing::info!(camera = %i.name, width = i.width, height = i.height, "camera open");
+                    attempts = 0;
+                    bad_run = 0;
+                    shared.lock().stats.opens += 1;
+                    source = Some(s);
+                }
+                Err(e) => {
+                    attempts = attempts.saturating_add(1);
+                    let mut code = e.code();
+                    if was_live && code == ErrorCode::CameraUnavailable {
+                        // It worked and is gone: unplugged, not absent.
+                        code = ErrorCode::CameraLost;
+                    }
+                    if attempts == 1 {
+                        tracing::warn!(error = %e, "camera unavailable; retrying");
+                    }
+                    set_status(
+                        shared,
+                        CameraStatus::Unavailable {
+                            code,
+                            message: e.to_string(),
+                            attempts,
+                        },
+                    );
+                    let st = shared.lock();
+                    if !shared.stopped() {
+                        let _ = shared.frame_cv.wait_timeout(st, config.retry_every);
+                    }
+                }
+            }
+            continue;
+        };
+        match src.next_frame(take(&mut spare)) {
+            Ok(mut f) => {
+                seq += 1;
+                f.set_seq(seq);
+                bad_run = 0;
+                was_live = true;
+                let i = src.info();
+                let live = CameraStatus::Live {
+                    name: i.name.clone(),
+                    width: f.width(),
+                    height: f.height(),
+                    fps: i.fps,
+                };
+                let old = {
+                    let mut st = shared.lock();
+                    if !shared.stopped() && st.status != live {
+                        st.status = live;
+                    }
+                    st.stats.captured += 1;
+                    st.last_frame_at = Some(Instant::now());
+                    st.frame.replace(Arc::new(f))
+                };
+                shared.frame_cv.notify_all();
+                // Recycle the previous buffer when nobody holds it any more.
+                if let Some(fr) = old.and_then(|o| Arc::try_unwrap(o).ok()) {
+                    spare = fr.into_pixels();
+                }
+            }
+            Err(e @ Error::BadFrame { .. }) => {
+                bad_run += 1;
+                shared.lock().stats.bad_frames += 1;
+                tracing::debug!(error = %e, "corrupt frame skipped");
+                if bad_run >= config.bad_frames_before_reopen {
+                    tracing::warn!(error = %e, "too many corrupt frames; reopening camera");
+                    source = None;
+                    set_status(
+                        shared,
+                        CameraStatus::Unavailable {
+                            code: e.code(),
+                            message: e.to_string(),
+                            attempts: 0,
+                        },
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "camera lost; reopening");
+                // Dropping the source releases the device before reopening.
+                source = None;
+                let code = if e.code() == ErrorCode::CameraUnavailable {
+                    ErrorCode::CameraLost
+                } else {
+                    e.code()
+                };
+                set_status(
+                    shared,
+                    CameraStatus::Unavailable {
+                        code,
+                        message: e.to_string(),
+                        attempts: 0,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn preview_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &PipelineConfig) {
+    let mut encoder = JpegEncoder::new();
+    let mut last = 0u64;
+    let mut scratch = Vec::new();
+    loop {
+        let frame = {
+            let mut st = shared.lock();
+            loop {
+                if shared.stopped() {
+                    return;
+                }
+                match st.frame.as_ref() {
+                    Some(f) if f.seq() > last => break f.clone(),
+                    _ => {
+                        st = shared
+                            .frame_cv
+                            .wait_timeout(st, Duration::from_millis(200))
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                    }
+                }
+            }
+        };
+        // After a reopen sequence numbers keep growing, so `last` stays valid.
+        let skipped = frame.seq().saturating_sub(last + 1);
+        last = frame.seq();
+        let small = match downscale_to_fit(
+            &frame,
+            config.preview_max.0,
+            config.preview_max.1,
+            take(&mut scratch),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "preview downscale failed");
+                continue;
+            }
+        };
+        let analysis = analyse(&small);
+        let jpeg = match encoder.encode(&small, config.preview_quality) {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::warn!(error = %e, "preview encoding failed");
+                scratch = small.into_pixels();
+                continue;
+            }
+        };
+        let preview = Arc::new(Preview {
+            jpeg,
+            width: small.width(),
+            height: small.height(),
+            seq: frame.seq(),
+            captured: frame.captured(),
+            ready: Instant::now(),
+            analysis,
+            full: frame,
+        });
+        scratch = small.into_pixels();
+        {
+            let mut st = shared.lock();
+            st.preview = Some(preview);
+            st.stats.previews += 1;
+            st.stats.skipped += skipped;
+        }
+        shared.preview_cv.notify_all();
+    }
+}
