@@ -1,11 +1,8 @@
 //! The one place where the sandbox verdict and `kyc-kiosk verify`'s precheck
 //! judge an image.
 //!
-//! MERGE NOTE: [`inspect`] is a bounded, cheap stand-in. When `crate::quality`
-//! lands, replace the body of `inspect` with a call to
-//! `crate::quality::assess_encoded(bytes)` and map its `Assessment`
-//! (width, height, issues Blurry/Glare/TooDark/TooBright/TooSmall) onto
-//! [`ImageReport`]; nothing else in `idenfy` or `sandbox` needs to change.
+//! [`inspect`] is `quality::assess_encoded` (bounded decode, then the full
+//! still check) in the shape the sandbox verdict and the CLI use.
 
 use std::io::Cursor;
 
@@ -67,46 +64,21 @@ impl ImageReport {
 /// A sentence when the bytes are not a supported image, or when the image is
 /// larger than [`MAX_SIDE`] per side or would need more than [`MAX_ALLOC`].
 pub fn inspect(bytes: &[u8]) -> Result<ImageReport, String> {
-    let img = decode(bytes)?;
-    let (width, height) = (img.width(), img.height());
-    let mut issues = Vec::new();
-    if width.max(height) < MIN_WIDTH || width.min(height) < MIN_HEIGHT {
-        issues.push(Issue::TooSmall);
-    }
-    // Judge on a small luma copy: cheap, and blur is measured at a fixed scale.
-    let small = img.thumbnail(512, 512).to_luma8();
-    let (w, h) = small.dimensions();
-    let px = small.as_raw();
-    let n = px.len().max(1) as f64;
-    let mean = px.iter().map(|&p| f64::from(p)).sum::<f64>() / n;
-    let saturated = px.iter().filter(|&&p| p >= 250).count() as f64 / n;
-    if mean < 45.0 {
-        issues.push(Issue::TooDark);
-    } else if mean > 215.0 {
-        issues.push(Issue::TooBright);
-    } else if saturated > 0.2 {
-        issues.push(Issue::Glare);
-    }
-    // Variance of the 4-neighbour Laplacian: low means no sharp edges.
-    if w >= 3 && h >= 3 {
-        let at = |x: u32, y: u32| f64::from(px[(y * w + x) as usize]);
-        let (mut sum, mut sum2, mut count) = (0.0, 0.0, 0.0);
-        for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let l = at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y);
-                sum += l;
-                sum2 += l * l;
-                count += 1.0;
-            }
-        }
-        let var = sum2 / count - (sum / count).powi(2);
-        if var < 20.0 {
-            issues.push(Issue::Blurry);
-        }
-    }
+    let a = crate::quality::assess_encoded(bytes).map_err(|e| e.to_string())?;
+    let issues = a
+        .issues
+        .iter()
+        .map(|i| match i {
+            crate::quality::Issue::Blurry => Issue::Blurry,
+            crate::quality::Issue::Glare => Issue::Glare,
+            crate::quality::Issue::TooDark => Issue::TooDark,
+            crate::quality::Issue::TooBright => Issue::TooBright,
+            crate::quality::Issue::TooSmall => Issue::TooSmall,
+        })
+        .collect();
     Ok(ImageReport {
-        width,
-        height,
+        width: a.width,
+        height: a.height,
         issues,
     })
 }

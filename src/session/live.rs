@@ -64,7 +64,7 @@ pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> m::Token
     t.expiry_time = req.expiry_secs.map(u64::from);
     t.session_length = req.session_length_secs.map(u64::from);
     t.callback_url = callback_url.map(str::to_owned);
-    t.dummy_status = req.dummy_status.as_deref().map(m::DummyStatus::from);
+    t.dummy_status = req.dummy_status.as_deref().map(m::DummyStatus::parse);
     t
 }
 
@@ -275,7 +275,7 @@ impl LivePorts {
                 }
                 demo::opener(frames.clone(), control.clone(), 30)
             }
-            CameraMode::Native { roles } => camera::native_opener(roles, native_role(role))?,
+            CameraMode::Native { roles } => native_opener(roles, native_role(role))?,
         };
         let mut scratch = quality::Scratch::default();
         let analyse: camera::pipeline::Analyser<LiveQuality> = Box::new(move |f: &Frame| {
@@ -288,6 +288,28 @@ impl LivePorts {
             }
         });
         Pipeline::start(opener, analyse, camera::pipeline::PipelineConfig::default())
+    }
+}
+
+/// Opens the configured device for `role` through nokhwa.
+fn native_opener(
+    roles: &crate::config::CameraRoles,
+    role: camera::Role,
+) -> Result<camera::Opener, camera::Error> {
+    let list = camera::list_devices()?;
+    let assigned = camera::devices::assign_roles(roles, &list.devices)?;
+    let device = match role {
+        camera::Role::Document => assigned.document,
+        camera::Role::Selfie => assigned.selfie,
+    };
+    #[cfg(feature = "native-camera")]
+    {
+        Ok(camera::native::opener(device.index, camera::OpenRequest::for_role(role)))
+    }
+    #[cfg(not(feature = "native-camera"))]
+    {
+        let _ = device;
+        Err(camera::Error::NoCamera)
     }
 }
 
