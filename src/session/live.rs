@@ -282,6 +282,7 @@ impl LivePorts {
             let view = quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
             let roi = guide_roi(f.width(), f.height());
             let a = quality::assess_live(&view, Some(roi), &mut scratch);
+            tracing::trace!(seq = f.seq(), verdict = ?a.verdict, scores = ?a.scores, "live check");
             LiveQuality {
                 ok: a.verdict == quality::Verdict::Ok,
                 issues: a.issues.iter().map(|i| i.as_str()).collect(),

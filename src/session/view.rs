@@ -98,6 +98,11 @@ pub struct ResultView {
     /// The document check (manual when there was a review, else automatic).
     pub document: Option<String>,
     pub face: Option<String>,
+    /// The four statuses as iDenfy sent them (for `--json` and audit).
+    pub auto_document: Option<String>,
+    pub auto_face: Option<String>,
+    pub manual_document: Option<String>,
+    pub manual_face: Option<String>,
 }
 
 /// Everything a screen needs.
@@ -351,6 +356,10 @@ fn result_view(o: &Outcome) -> ResultView {
             .clone()
             .or_else(|| o.auto_document.clone()),
         face: o.manual_face.clone().or_else(|| o.auto_face.clone()),
+        auto_document: o.auto_document.clone(),
+        auto_face: o.auto_face.clone(),
+        manual_document: o.manual_document.clone(),
+        manual_face: o.manual_face.clone(),
     }
 }
 

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_config;
+mod cmd_demo;
+mod cmd_handoff;
+mod flow_cli;
 mod cmd_sandbox;
 mod cmd_verify;
 mod cmd_precheck;
@@ -27,6 +30,10 @@ struct Cli {
 enum Command {
     /// Show the validated configuration (secrets masked) and where it came from.
     Config(cmd_config::Args),
+    /// Run the whole kiosk flow headless against the embedded sandbox and the demo camera.
+    Demo(cmd_demo::Args),
+    /// Create a token for iDenfy's mobile app, show its code and QR, wait for the result.
+    Handoff(cmd_handoff::Args),
     /// Verify one customer from image files (token, submit, wait for the signed result).
     Verify(cmd_verify::Args),
     /// Run the local iDenfy emulator until Ctrl-C.
@@ -53,6 +60,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Config(args) => cmd_config::run(&args, cli.config),
+        Command::Demo(args) => cmd_demo::run(&args),
+        Command::Handoff(args) => cmd_handoff::run(&args, cli.config),
         Command::Verify(args) => cmd_verify::run(&args, cli.config),
         Command::Sandbox(args) => cmd_sandbox::run(&args),
         Command::Precheck(args) => cmd_precheck::run(&args),

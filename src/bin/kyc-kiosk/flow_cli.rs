@@ -1,0 +1,121 @@
+//! What `demo` and `handoff` share: start a kiosk, print each screen once,
+//! and turn the final view into an exit code and JSON.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use kyc_kiosk::session::{Handle, Screen, View};
+use kyc_kiosk::ErrorCode;
+
+/// Prints each new screen summary (not every countdown tick) and returns
+/// when `done` holds or `wait` runs out (`None`).
+pub async fn follow(
+    handle: &Handle,
+    wait: Duration,
+    quiet: bool,
+    mut on_view: impl FnMut(&View),
+    done: impl Fn(&View) -> bool,
+) -> Option<View> {
+    let mut rx = handle.subscribe();
+    let mut last = String::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let view = rx.borrow_and_update().clone();
+        let mut line = view.summary();
+        // Countdowns change every second: print a screen once, not each tick.
+        if let Some(i) = line.find(" (") {
+            if line.ends_with(" left)") || line[i..].contains(" left)") {
+                line.truncate(i);
+            }
+        }
+        if line != last {
+            if !quiet {
+                eprintln!("· {line}");
+            }
+            last = line;
+            on_view(&view);
+        }
+        if done(&view) {
+            return Some(view);
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return None,
+        }
+    }
+}
+
+/// Exit code of a finished flow: 0 result, 4 no result in time, 5 the API
+/// refused, 6 network failure (the `verify` contract).
+pub fn exit_code(view: Option<&View>) -> ExitCode {
+    let Some(v) = view else { return ExitCode::from(4) };
+    if v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_) {
+        return ExitCode::SUCCESS;
+    }
+    match v.error.as_ref().map(|e| e.code) {
+        Some(ErrorCode::Network) => ExitCode::from(6),
+        Some(ErrorCode::Timeout) | None => ExitCode::from(4),
+        Some(_) => ExitCode::from(5),
+    }
+}
+
+/// The final result as one JSON object (the `verify --json` fields).
+pub fn result_json(v: &View, client_id: &str) -> serde_json::Value {
+    let r = v.result.as_ref();
+    let tags = |t: Option<&Vec<kyc_kiosk::session::view::TagView>>| -> Vec<String> {
+        t.map(|t| t.iter().map(|x| x.code.clone()).collect()).unwrap_or_default()
+    };
+    serde_json::json!({
+        "scanRef": v.scan_ref,
+        "clientId": client_id,
+        "status": r.map(|r| r.status.clone()),
+        "final": r.is_some_and(|r| r.final_),
+        "autoDocument": r.and_then(|r| r.auto_document.clone()),
+        "autoFace": r.and_then(|r| r.auto_face.clone()),
+        "manualDocument": r.and_then(|r| r.manual_document.clone()),
+        "manualFace": r.and_then(|r| r.manual_face.clone()),
+        "fraudTags": tags(r.map(|r| &r.fraud_tags)),
+        "mismatchTags": tags(r.map(|r| &r.mismatch_tags)),
+        "error": v.error.as_ref().map(|e| serde_json::json!({"code": e.code, "message": e.message})),
+    })
+}
+
+/// A human summary of a result, for the terminal.
+pub fn print_result(v: &View) {
+    let Some(r) = &v.result else {
+        if let Some(e) = &v.error {
+            eprintln!("[{}] {}", e.code, e.message);
+        }
+        return;
+    };
+    println!();
+    println!("  RESULT: {}", r.status);
+    println!("  {}", r.headline);
+    println!("  {}", r.advice);
+    for (title, tags) in [("Fraud flags", &r.fraud_tags), ("Data that does not match", &r.mismatch_tags)] {
+        if !tags.is_empty() {
+            println!("  {title}:");
+            for t in tags {
+                println!("    - {} ({})", t.text, t.code);
+            }
+        }
+    }
+    if let Some(d) = &r.document {
+        println!("  Document check: {d}");
+    }
+    if let Some(f) = &r.face {
+        println!("  Face check: {f}");
+    }
+    if let Some(s) = &v.scan_ref {
+        println!("  scanRef: {s}");
+    }
+}
+
+/// A multi-threaded runtime for a command (the kiosk runs camera and
+/// network work side by side).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
