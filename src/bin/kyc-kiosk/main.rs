@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_cameras;
 mod cmd_config;
 
 /// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
@@ -22,6 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// List camera devices (formats, sizes, frame rates) and their roles.
+    Cameras(cmd_cameras::Args),
     /// Show the validated configuration (secrets masked) and where it came from.
     Config(cmd_config::Args),
 }
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
     kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("warn")));
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Cameras(args) => cmd_cameras::run(&args, cli.config),
         Command::Config(args) => cmd_config::run(&args, cli.config),
     };
     match result {
