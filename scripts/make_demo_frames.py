@@ -114,7 +114,7 @@ def guilloche(w: int, h: int, tint: tuple[int, int, int]) -> Image.Image:
     return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
 
 
-def specimen_mark(card: Image.Image) -> Image.Image:
+def specimen_mark(card: Image.Image, label_top: bool = False) -> Image.Image:
     """Large diagonal SPECIMEN marks across the card."""
     w, h = card.size
     layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
@@ -125,7 +125,8 @@ def specimen_mark(card: Image.Image) -> Image.Image:
     out = card.convert("RGBA")
     out.alpha_composite(layer)
     d = ImageDraw.Draw(out)
-    d.text((w - 24, h - 18), "SPECIMEN", font=font(34, bold=True), fill=(200, 20, 30, 255), anchor="rd")
+    at, anchor = ((w - 24, 18), "ra") if label_top else ((w - 24, h - 18), "rd")
+    d.text(at, "SPECIMEN", font=font(34, bold=True), fill=(200, 20, 30, 255), anchor=anchor)
     return out.convert("RGB")
 
 
@@ -196,7 +197,7 @@ def card_back() -> Image.Image:
     mf = mono(45)
     for i, line in enumerate(mrz_td1()):
         d.text((32, h - 196 + i * 62), line, font=mf, fill=(10, 10, 10))
-    return specimen_mark(card)
+    return specimen_mark(card, label_top=True)
 
 
 def desk(size: tuple[int, int]) -> Image.Image:

@@ -277,7 +277,7 @@ impl<T> Pipeline<T> {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(self.no_frame(timeout));
+                return Err(no_frame(&st.status, timeout));
             }
             st = self
                 .shared
@@ -305,7 +305,7 @@ impl<T> Pipeline<T> {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(self.no_frame(timeout));
+                return Err(no_frame(&st.status, timeout));
             }
             st = self
                 .shared
@@ -313,17 +313,6 @@ impl<T> Pipeline<T> {
                 .wait_timeout(st, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
-        }
-    }
-
-    fn no_frame(&self, waited: Duration) -> Error {
-        let device = match &self.shared.lock().status {
-            CameraStatus::Live { name, .. } => name.clone(),
-            _ => "camera".to_owned(),
-        };
-        Error::NoFrame {
-            device,
-            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
         }
     }
 
@@ -351,6 +340,17 @@ impl<T> Drop for Pipeline<T> {
         if !self.threads.is_empty() {
             self.signal_stop();
         }
+    }
+}
+
+fn no_frame(status: &CameraStatus, waited: Duration) -> Error {
+    let device = match status {
+        CameraStatus::Live { name, .. } => name.clone(),
+        _ => "camera".to_owned(),
+    };
+    Error::NoFrame {
+        device,
+        waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
     }
 }
 

@@ -61,3 +61,43 @@ fn no_credentials_reports_sandbox() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("SANDBOX"));
 }
+
+#[test]
+fn cameras_lists_devices_or_says_there_are_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("none.toml");
+    let out = kiosk()
+        .args(["cameras", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Either a device line (`#0 name`) or the plain "no camera" sentence.
+    assert!(
+        text.contains("No camera found.") || text.lines().any(|l| l.starts_with('#')),
+        "{text}"
+    );
+    assert!(text.contains("demo camera is available"), "{text}");
+
+    let out = kiosk()
+        .args(["cameras", "--json", "--config"])
+        .arg(&cfg)
+        .arg("--demo-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["devices"].is_array(), "{v}");
+    // An empty directory is not a demo camera, and the reason names the file.
+    assert_eq!(v["demo"]["available"], false);
+    assert!(
+        v["demo"]["error"].as_str().unwrap().contains("front.jpg"),
+        "{v}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod camera;
 mod cli;
 mod fixtures;
 mod idenfy_client;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_cameras;
 mod cmd_config;
 mod cmd_demo;
 mod cmd_handoff;
@@ -28,6 +29,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// List camera devices (formats, sizes, frame rates) and their roles.
+    Cameras(cmd_cameras::Args),
     /// Show the validated configuration (secrets masked) and where it came from.
     Config(cmd_config::Args),
     /// Run the whole kiosk flow headless against the embedded sandbox and the demo camera.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("warn")));
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Cameras(args) => cmd_cameras::run(&args, cli.config),
         Command::Config(args) => cmd_config::run(&args, cli.config),
         Command::Demo(args) => cmd_demo::run(&args),
         Command::Handoff(args) => cmd_handoff::run(&args, cli.config),

@@ -1,0 +1,245 @@
+//! The capture pipeline on the demo camera and on a camera that fails on
+//! purpose: previews, stills, every error status, and recovery.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use kyc_kiosk::camera::demo::{self, DemoFrames, SETTLE_FRAMES};
+use kyc_kiosk::camera::faulty::{Fault, FaultyCamera};
+use kyc_kiosk::camera::{
+    encode_for_submission, CameraStatus, DemoControl, DemoScene, Frame, Pipeline, PipelineConfig,
+    SubmissionLimits,
+};
+use kyc_kiosk::ErrorCode;
+
+/// Mean absolute horizontal gradient of the green channel: a stand-in for the
+/// live quality check, high when sharp.
+fn sharpness(f: &Frame) -> f64 {
+    let p = f.pixels();
+    let mut sum = 0u64;
+    for row in p.chunks_exact(f.stride()) {
+        for w in row.chunks_exact(3).collect::<Vec<_>>().windows(2) {
+            sum += u64::from(w[0][1].abs_diff(w[1][1]));
+        }
+    }
+    sum as f64 / f64::from(f.width() * f.height())
+}
+
+fn fast_config() -> PipelineConfig {
+    PipelineConfig {
+        retry_every: Duration::from_millis(20),
+        ..PipelineConfig::default()
+    }
+}
+
+fn wait_for<T>(p: &Pipeline<T>, what: &str, ok: impl Fn(&CameraStatus) -> bool) -> CameraStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = p.status();
+        if ok(&s) {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last status {s:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn demo_frames() -> Arc<DemoFrames> {
+    DemoFrames::load(&demo::default_dir()).expect("assets/demo is committed")
+}
+
+#[test]
+fn demo_pipeline_previews_steady_down_with_the_analysis_attached() {
+    let control = DemoControl::new(DemoScene::Front);
+    let p = Pipeline::start(
+        demo::opener(demo_frames(), control.clone(), 60),
+        Box::new(|f: &Frame| sharpness(f)),
+        fast_config(),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut last = 0;
+    while seen.len() < SETTLE_FRAMES as usize + 6 {
+        let pv = p.wait_preview(last, Duration::from_secs(5)).unwrap();
+        assert!(pv.seq > last, "previews only move forward");
+        last = pv.seq;
+        // Screen-sized JPEG of the right size, decodable.
+        assert_eq!((pv.width, pv.height), (1280, 720));
+        let h = turbojpeg_header(&pv.jpeg);
+        assert_eq!(h, (1280, 720));
+        assert!(pv.ready >= pv.captured);
+        // The full-resolution frame behind it is the still.
+        assert_eq!(pv.full_frame().width(), 1920);
+        assert_eq!(pv.full_frame().seq(), pv.seq);
+        seen.push((pv.seq, pv.analysis));
+    }
+    assert!(matches!(
+        p.status(),
+        CameraStatus::Live {
+            width: 1920,
+            height: 1080,
+            ..
+        }
+    ));
+    // Moving, blurred frames first; then the picture steadies and is sharp.
+    let first = seen.iter().find(|(s, _)| *s <= 2).map(|x| x.1);
+    let steady = seen.last().unwrap().1;
+    if let Some(first) = first {
+        assert!(
+            first < steady * 0.8,
+            "first {first} vs steady {steady}: {seen:?}"
+        );
+    }
+    let tail: Vec<f64> = seen.iter().rev().take(3).map(|x| x.1).collect();
+    assert!(
+        tail.windows(2).all(|w| (w[0] - w[1]).abs() < 1e-9),
+        "steady frames are identical: {tail:?}"
+    );
+
+    // A still is a fresh full-resolution frame.
+    let before = p.latest_frame().unwrap().seq();
+    let still = p.capture_still(Duration::from_secs(2)).unwrap();
+    assert!(still.seq() > before);
+    assert_eq!((still.width(), still.height()), (1920, 1080));
+
+    // Switching to the selfie shows the 4:3 face picture, unsteady at first.
+    control.set_scene(DemoScene::Face);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let pv = p.wait_preview(last, Duration::from_secs(5)).unwrap();
+        last = pv.seq;
+        if pv.width == 960 {
+            assert_eq!(pv.height, 720);
+            break;
+        }
+        assert!(Instant::now() < deadline, "face scene never shown");
+    }
+    let stats = p.stats();
+    assert!(
+        stats.captured >= stats.previews && stats.previews > 0,
+        "{stats:?}"
+    );
+    p.stop();
+}
+
+fn turbojpeg_header(jpeg: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).unwrap();
+    (img.width(), img.height())
+}
+
+#[test]
+fn unplugged_camera_is_reported_lost_and_resumes_when_it_returns() {
+    let cam = FaultyCamera::new(64, 48, 200).unplug_after(5, 4);
+    let p = Pipeline::start(cam.opener(), Box::new(|_: &Frame| ()), fast_config()).unwrap();
+    wait_for(&p, "live", |s| matches!(s, CameraStatus::Live { .. }));
+    let lost = wait_for(&p, "lost", |s| {
+        matches!(s, CameraStatus::Unavailable { .. })
+    });
+    match lost {
+        CameraStatus::Unavailable { code, message, .. } => {
+            assert_eq!(code, ErrorCode::CameraLost, "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let before = p.latest_frame().unwrap().seq();
+    assert_eq!(before, 5);
+    wait_for(&p, "live again", |s| matches!(s, CameraStatus::Live { .. }));
+    let pv = p.wait_preview(before, Duration::from_secs(5)).unwrap();
+    assert!(
+        pv.seq > before,
+        "frames resume with growing sequence numbers"
+    );
+    assert_eq!(cam.opens(), 2);
+    p.stop();
+}
+
+#[test]
+fn every_open_failure_is_shown_with_its_code_then_recovers() {
+    for (fault, code) in [
+        (Fault::NoCamera, ErrorCode::CameraUnavailable),
+        (Fault::Busy, ErrorCode::CameraBusy),
+        (Fault::PermissionDenied, ErrorCode::CameraPermissionDenied),
+        (Fault::FormatUnsupported, ErrorCode::CameraFormatUnsupported),
+    ] {
+        let cam = FaultyCamera::new(32, 32, 200).fail_opens(&[fault; 5]);
+        let p = Pipeline::start(cam.opener(), Box::new(|_: &Frame| ()), fast_config()).unwrap();
+        let s = wait_for(&p, "unavailable", |s| {
+            matches!(s, CameraStatus::Unavailable { .. })
+        });
+        match s {
+            CameraStatus::Unavailable {
+                code: c,
+                message,
+                attempts,
+            } => {
+                assert_eq!(c, code, "{fault:?}: {message}");
+                assert!(attempts >= 1);
+                assert!(!message.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        wait_for(&p, "live after retries", |s| {
+            matches!(s, CameraStatus::Live { .. })
+        });
+        assert!(
+            p.wait_preview(0, Duration::from_secs(5)).is_ok(),
+            "{fault:?}"
+        );
+        p.stop();
+    }
+}
+
+#[test]
+fn a_corrupt_frame_is_skipped_without_losing_the_camera() {
+    let cam = FaultyCamera::new(32, 32, 200).fail_frame(3, Fault::BadFrame);
+    let p = Pipeline::start(cam.opener(), Box::new(|_: &Frame| ()), fast_config()).unwrap();
+    let pv = p.wait_preview(5, Duration::from_secs(5)).unwrap();
+    assert!(pv.seq > 5);
+    assert_eq!(p.stats().bad_frames, 1);
+    assert_eq!(p.stats().opens, 1);
+    assert!(matches!(p.status(), CameraStatus::Live { .. }));
+    p.stop();
+}
+
+// Regression: a timed-out wait_preview re-locked the state mutex it held and
+// deadlocked; the timeouts below must return.
+#[test]
+fn a_stopped_pipeline_says_so_and_a_silent_one_times_out() {
+    // Never opens: waiting for a preview times out with a typed error.
+    let cam = FaultyCamera::new(32, 32, 200).fail_opens(&[Fault::Busy; 1000]);
+    let p = Pipeline::start(cam.opener(), Box::new(|_: &Frame| ()), fast_config()).unwrap();
+    let err = p.wait_preview(0, Duration::from_millis(100)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CameraLost, "{err}");
+    let err = p.capture_still(Duration::from_millis(50)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CameraLost, "{err}");
+    p.stop();
+
+    let cam = FaultyCamera::new(32, 32, 200);
+    let p = Pipeline::start(cam.opener(), Box::new(|_: &Frame| ()), fast_config()).unwrap();
+    p.wait_preview(0, Duration::from_secs(5)).unwrap();
+    drop(p); // must not hang
+}
+
+#[test]
+fn demo_stills_fit_one_request_and_decode() {
+    let frames = demo_frames();
+    let stills: Vec<&Frame> = [DemoScene::Front, DemoScene::Back, DemoScene::Face]
+        .iter()
+        .map(|s| frames.scene(*s))
+        .collect();
+    let images = encode_for_submission(&stills, SubmissionLimits::default()).unwrap();
+    assert_eq!(images.len(), 3);
+    let total: usize = images.iter().map(|i| i.base64.len()).sum();
+    assert!(total < 20_000_000 - 256 * 1024);
+    for (img, f) in images.iter().zip(&stills) {
+        let jpeg = base64::engine::general_purpose::STANDARD
+            .decode(&img.base64)
+            .unwrap();
+        assert_eq!(jpeg.len(), img.jpeg_len);
+        assert_eq!(turbojpeg_header(&jpeg), (f.width(), f.height()));
+    }
+}
