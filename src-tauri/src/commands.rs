@@ -48,7 +48,7 @@ pub async fn session_view(state: State<'_, AppState>, after: u64) -> CmdResult<V
 #[tauri::command]
 pub async fn session_start(state: State<'_, AppState>, form: StartForm) -> CmdResult<()> {
     let req = form.into_request(&state.language());
-    state.kiosk.handle().send(kyc_kiosk::session::Input::Start(req)).await?;
+    state.kiosk.start_session(req).await?;
     Ok(())
 }
 
@@ -73,7 +73,7 @@ pub async fn preview_frame(state: State<'_, AppState>, after: u64) -> CmdResult<
         age_ms: Instant::now().saturating_duration_since(p.captured).as_secs_f64() * 1000.0,
         width: p.width,
         height: p.height,
-        quality: p.quality.map(|q| LiveQualityDto { ok: q.ok, issues: q.issues }),
+        quality: p.quality.map(|q| LiveQualityDto { ok: q.ok, issues: q.issues.iter().map(|i| (*i).to_owned()).collect() }),
         auto_capture_in: p.auto_capture_in,
     };
     Ok(Response::new(pack_preview(&header, &p.jpeg)))
@@ -98,7 +98,7 @@ pub fn handoff_qr(state: State<'_, AppState>) -> CmdResult<String> {
     let digits = view
         .digit_string
         .ok_or_else(|| CommandError::new(ErrorCode::InvalidState, "no code to show"))?;
-    let code = qr::HandoffQr::new(&digits)
+    let code = qr::Qr::new(&digits)
         .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
     Ok(code.svg(400))
 }

@@ -24,6 +24,25 @@ fn load_config() -> anyhow::Result<kyc_kiosk::config::Config> {
     Ok(raw.with_env(std::env::vars()).validate()?)
 }
 
+/// Options from the environment, read here at the edge:
+/// `KYC_KIOSK_SANDBOX_LISTEN` (address of the embedded sandbox, so a test or
+/// a phone emulator can reach it), `KYC_KIOSK_SANDBOX_MANUAL_REVIEW=1`,
+/// `KYC_KIOSK_CAMERA` (`demo` or `native`).
+fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
+    use kyc_kiosk::session::{CameraChoice, KioskOptions};
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    KioskOptions {
+        sandbox_listen: var("KYC_KIOSK_SANDBOX_LISTEN").and_then(|v| v.parse().ok()),
+        sandbox_manual_review: var("KYC_KIOSK_SANDBOX_MANUAL_REVIEW").is_some_and(|v| v == "1"),
+        camera: match var("KYC_KIOSK_CAMERA").as_deref() {
+            Some("demo") => CameraChoice::Demo,
+            Some("native") => CameraChoice::Native,
+            _ => CameraChoice::Auto,
+        },
+        ..KioskOptions::default()
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let log = std::env::var("KYC_KIOSK_LOG")
         .ok()
@@ -60,7 +79,7 @@ fn main() -> anyhow::Result<()> {
             // the cameras and the session driver start here, once.
             let kiosk = tauri::async_runtime::block_on(kyc_kiosk::session::Kiosk::start(
                 &config,
-                kyc_kiosk::session::KioskOptions::default(),
+                kiosk_options(),
             ))
             .map_err(|e| {
                 tracing::error!(code = %e.code(), "cannot start the kiosk: {e}");

@@ -49,6 +49,8 @@ pub struct KioskOptions {
     pub webhook_listen: Option<SocketAddr>,
     /// The embedded sandbox's manual review (an automatic, then a manual result).
     pub sandbox_manual_review: bool,
+    /// Where the embedded sandbox listens (default: a free loopback port).
+    pub sandbox_listen: Option<SocketAddr>,
     /// Take photos by themselves when the preview is good and steady.
     pub auto_capture: Option<AutoConfig>,
 }
@@ -61,6 +63,7 @@ impl Default for KioskOptions {
             settings: None,
             webhook_listen: None,
             sandbox_manual_review: false,
+            sandbox_listen: None,
             auto_capture: Some(AutoConfig::default()),
         }
     }
@@ -148,7 +151,7 @@ impl Kiosk {
         let (client, signing_key, sandbox, callback_url) = match &config.backend {
             Backend::Sandbox => {
                 let sb = Sandbox::start(SandboxConfig {
-                    listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                    listen: opts.sandbox_listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
                     webhook_url: Some(format!("http://{hook_addr}/webhooks/idenfy")),
                     manual_review: opts.sandbox_manual_review,
                     ..SandboxConfig::default()

@@ -73,6 +73,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The input field the error is about (as the API names it), if any.
+    #[must_use]
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// The stable code a UI or script branches on.
     #[must_use]
     pub fn code(&self) -> ErrorCode {
