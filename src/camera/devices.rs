@@ -213,6 +213,45 @@ pub fn assign_roles(roles: &CameraRoles, devices: &[DeviceInfo]) -> Result<RoleA
     })
 }
 
+/// The [`super::Opener`] for `role`: the configured camera (or the first
+/// one); when no camera is connected at all, the demo camera if one is given.
+/// A configured camera that is missing is an error, not a silent switch to
+/// the demo.
+///
+/// # Errors
+/// [`Error::NoCamera`] with no camera and no demo, [`Error::NotFound`] for a
+/// configured camera that is not connected, or a listing failure.
+pub fn opener_for_role(
+    role: Role,
+    roles: &CameraRoles,
+    demo: Option<(std::sync::Arc<super::demo::DemoFrames>, super::DemoControl)>,
+) -> Result<super::Opener, Error> {
+    opener_from(role, roles, &list_devices()?.devices, demo)
+}
+
+fn opener_from(
+    role: Role,
+    roles: &CameraRoles,
+    devices: &[DeviceInfo],
+    demo: Option<(std::sync::Arc<super::demo::DemoFrames>, super::DemoControl)>,
+) -> Result<super::Opener, Error> {
+    let wanted = match role {
+        Role::Document => roles.document.as_deref(),
+        Role::Selfie => roles.selfie.as_deref(),
+    };
+    match (select_device(wanted, devices), demo) {
+        (Err(Error::NoCamera), Some((frames, control))) => {
+            tracing::info!(?role, "no camera connected; using the demo camera");
+            Ok(super::demo::opener(frames, control, 30))
+        }
+        (Err(e), _) => Err(e),
+        #[cfg(feature = "native-camera")]
+        (Ok(d), _) => Ok(super::native::opener(d.index, OpenRequest::for_role(role))),
+        #[cfg(not(feature = "native-camera"))]
+        (Ok(_), _) => Err(Error::NoCamera),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +342,34 @@ mod tests {
             Err(Error::NotFound { .. })
         ));
         assert!(matches!(select_device(None, &[]), Err(Error::NoCamera)));
+    }
+
+    #[test]
+    fn demo_camera_stands_in_only_when_no_camera_is_connected() {
+        let frames =
+            super::super::demo::DemoFrames::load(&super::super::demo::default_dir()).unwrap();
+        let demo = || Some((frames.clone(), super::super::DemoControl::default()));
+        let mut open = opener_from(Role::Selfie, &CameraRoles::default(), &[], demo()).unwrap();
+        let src = open().unwrap();
+        assert_eq!(src.info().name, "Demo camera");
+        assert!(matches!(
+            opener_from(Role::Selfie, &CameraRoles::default(), &[], None),
+            Err(Error::NoCamera)
+        ));
+        // A configured camera that is missing is reported, not replaced.
+        let roles = CameraRoles {
+            document: Some("BRIO".into()),
+            selfie: None,
+        };
+        assert!(matches!(
+            opener_from(
+                Role::Document,
+                &roles,
+                &[dev(0, "Integrated Camera")],
+                demo()
+            ),
+            Err(Error::NotFound { .. })
+        ));
     }
 
     #[test]

@@ -139,22 +139,30 @@ pub fn downscale_to_fit(
         .map(|x| span(x, w as usize, src.width as usize))
         .collect();
     let sstride = src.stride();
+    // Separable: sum the covered source rows into `acc` (a contiguous,
+    // vectorisable pass), then sum the covered columns of `acc`.
+    let mut acc = vec![0u32; sstride];
     for y in 0..h as usize {
         let (y0, y1) = span(y, h as usize, src.height as usize);
-        let row = &mut out[y * w as usize * 3..(y + 1) * w as usize * 3];
-        for (x, &(x0, x1)) in xs.iter().enumerate() {
-            let mut acc = [0u32; 3];
-            for sy in y0..y1 {
-                let line = &src.pixels[sy * sstride + x0 * 3..sy * sstride + x1 * 3];
-                for px in line.chunks_exact(3) {
-                    acc[0] += u32::from(px[0]);
-                    acc[1] += u32::from(px[1]);
-                    acc[2] += u32::from(px[2]);
-                }
+        acc.fill(0);
+        for sy in y0..y1 {
+            let line = &src.pixels[sy * sstride..(sy + 1) * sstride];
+            for (a, &p) in acc.iter_mut().zip(line) {
+                *a += u32::from(p);
             }
-            let count = ((y1 - y0) * (x1 - x0)) as u32;
-            for c in 0..3 {
-                row[x * 3 + c] = ((acc[c] + count / 2) / count) as u8;
+        }
+        let rows = (y1 - y0) as u32;
+        let row = &mut out[y * w as usize * 3..(y + 1) * w as usize * 3];
+        for (px, &(x0, x1)) in row.chunks_exact_mut(3).zip(&xs) {
+            let mut sum = [0u32; 3];
+            for c in acc[x0 * 3..x1 * 3].chunks_exact(3) {
+                sum[0] += c[0];
+                sum[1] += c[1];
+                sum[2] += c[2];
+            }
+            let count = rows * (x1 - x0) as u32;
+            for (o, s) in px.iter_mut().zip(sum) {
+                *o = ((s + count / 2) / count) as u8;
             }
         }
     }

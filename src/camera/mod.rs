@@ -18,7 +18,9 @@ pub mod source;
 
 pub use convert::{Converter, RawFormat};
 pub use demo::{DemoControl, DemoScene, DemoSource};
-pub use devices::{list_devices, DeviceInfo, DeviceList, FormatInfo, OpenRequest, Role};
+pub use devices::{
+    list_devices, opener_for_role, DeviceInfo, DeviceList, FormatInfo, OpenRequest, Role,
+};
 pub use encode::{encode_for_submission, encode_jpeg, Rotation, SubmissionImage, SubmissionLimits};
 pub use frame::Frame;
 pub use pipeline::{CameraStatus, Opener, Pipeline, PipelineConfig, PipelineStats, Preview};
