@@ -134,9 +134,14 @@ function renderCapture() {
     status.hidden = true;
   }
   if (view.hint) {
-    const text = has(`hint.${view.hint.code}`) ? t(`hint.${view.hint.code}`) : view.hint.message;
+    const key = view.hint.detail ? `hint.${view.hint.detail}` : null;
+    const text = key && has(key) ? t(key) : view.hint.message;
     $("#hint").textContent = text;
+    $("#hint").dataset.ok = "0";
+    $("#hint").dataset.retake = view.hint.detail || "api";
     announce(text);
+  } else {
+    delete $("#hint").dataset.retake;
   }
   $("#capture-btn").disabled = !view.allowed.includes("capture") || view.capturing;
   startPreview();
@@ -213,8 +218,21 @@ function renderUnderReview() {
   box.textContent = view.result ? `${t("result.provisional")} ${view.result.status}` : "";
 }
 
+let prevScreen = null;
+
 function render() {
   const screen = view.screen;
+  if (screen === "start" && prevScreen && prevScreen !== "start") {
+    // The session was wiped: nothing of the last customer stays on screen.
+    $("#start-form").reset();
+    for (const el of $$("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    $("#review-stills").replaceChildren();
+    $("#preview").removeAttribute("src");
+    $("#handoff-qr").removeAttribute("src");
+    $("#handoff-digits").textContent = "";
+    if (info && info.defaultCountry) $("#f-country").value = info.defaultCountry;
+  }
+  prevScreen = screen;
   document.body.dataset.screen = screen;
   for (const s of $$("[data-screen]")) s.hidden = s.dataset.screen !== screen;
   if (screen !== "capture") stopPreview();

@@ -27,7 +27,8 @@ fn load_config() -> anyhow::Result<kyc_kiosk::config::Config> {
 /// Options from the environment, read here at the edge:
 /// `KYC_KIOSK_SANDBOX_LISTEN` (address of the embedded sandbox, so a test or
 /// a phone emulator can reach it), `KYC_KIOSK_SANDBOX_MANUAL_REVIEW=1`,
-/// `KYC_KIOSK_CAMERA` (`demo` or `native`).
+/// `KYC_KIOSK_CAMERA` (`demo` or `native`), `KYC_KIOSK_DEMO_SETTLE_FRAMES`
+/// (blurred frames after each demo scene change).
 fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
     use kyc_kiosk::session::{CameraChoice, KioskOptions};
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -39,6 +40,7 @@ fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
             Some("native") => CameraChoice::Native,
             _ => CameraChoice::Auto,
         },
+        demo_settle_frames: var("KYC_KIOSK_DEMO_SETTLE_FRAMES").and_then(|v| v.parse().ok()),
         ..KioskOptions::default()
     }
 }

@@ -5,7 +5,7 @@
 //! exercises auto-capture and live feedback.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,6 +124,7 @@ impl DemoFrames {
 pub struct DemoControl {
     scene: Arc<AtomicU8>,
     changes: Arc<AtomicU64>,
+    settle: Arc<AtomicU32>,
 }
 
 impl Default for DemoControl {
@@ -139,7 +140,18 @@ impl DemoControl {
         Self {
             scene: Arc::new(AtomicU8::new(scene as u8)),
             changes: Arc::new(AtomicU64::new(0)),
+            settle: Arc::new(AtomicU32::new(SETTLE_FRAMES)),
         }
+    }
+
+    /// How many moving, blurred frames follow each scene change (default
+    /// [`SETTLE_FRAMES`]); a long period lets a test photograph a blurry card.
+    pub fn set_settle_frames(&self, frames: u32) {
+        self.settle.store(frames, Ordering::Relaxed);
+    }
+
+    fn settle_frames(&self) -> u32 {
+        self.settle.load(Ordering::Relaxed)
     }
 
     /// Show `scene` from the next frame on, with a new unsteady period.
@@ -181,6 +193,7 @@ impl DemoSource {
             format: RawFormat::Mjpeg,
         };
         let seen_changes = control.changes.load(Ordering::Acquire);
+        let settle_left = control.settle_frames();
         Self {
             frames,
             control,
@@ -188,7 +201,7 @@ impl DemoSource {
             period: Duration::from_secs(1) / fps,
             next_due: None,
             seen_changes,
-            settle_left: SETTLE_FRAMES,
+            settle_left,
         }
     }
 
@@ -216,7 +229,7 @@ impl FrameSource for DemoSource {
         let changes = self.control.changes.load(Ordering::Acquire);
         if changes != self.seen_changes {
             self.seen_changes = changes;
-            self.settle_left = SETTLE_FRAMES;
+            self.settle_left = self.control.settle_frames();
         }
         let captured = self.pace();
         let steady = self.frames.scene(self.control.scene());

@@ -243,6 +243,12 @@ impl Issue {
         }
     }
 
+    /// The issue named by its snake_case name, if it is one.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == name)
+    }
+
     /// The snake_case name used in JSON.
     #[must_use]
     pub fn as_str(&self) -> &'static str {

@@ -53,6 +53,8 @@ pub struct KioskOptions {
     pub sandbox_listen: Option<SocketAddr>,
     /// Take photos by themselves when the preview is good and steady.
     pub auto_capture: Option<AutoConfig>,
+    /// Moving, blurred frames the demo camera shows after each scene change.
+    pub demo_settle_frames: Option<u32>,
 }
 
 impl Default for KioskOptions {
@@ -65,6 +67,7 @@ impl Default for KioskOptions {
             sandbox_manual_review: false,
             sandbox_listen: None,
             auto_capture: Some(AutoConfig::default()),
+            demo_settle_frames: None,
         }
     }
 }
@@ -175,6 +178,9 @@ impl Kiosk {
             .map_err(|source| StartError::Listen { addr: listen, source })?;
 
         let mode = camera_mode(opts.camera, sandboxed, config, opts.demo_dir.as_deref())?;
+        if let (CameraMode::Demo { control, .. }, Some(n)) = (&mode, opts.demo_settle_frames) {
+            control.set_settle_frames(n);
+        }
         let ports = Arc::new(LivePorts::new(client, results, callback_url, mode));
         let settings = opts.settings.unwrap_or_else(|| Settings::from_kiosk(&config.kiosk));
         let (driver, handle) = Driver::new(ports.clone(), settings);
@@ -308,9 +314,14 @@ async fn capture_loop(
         let Ok(view) = handle.wait_for(|v| v.screen == Screen::Capture).await else {
             return;
         };
-        if view.side != current || view.capturing {
+        if view.capturing {
+            tracker.reset();
+        }
+        if view.side != current {
             current = view.side;
             tracker.reset();
+            // The customer turns the card (or faces the camera): the demo
+            // camera shows what is asked for, unsteady for a moment.
             if let (Some(side), CameraMode::Demo { control, .. }) = (view.side, ports.mode()) {
                 control.set_scene(match side {
                     Side::Front => demo::DemoScene::Front,

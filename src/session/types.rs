@@ -466,7 +466,10 @@ impl Failure {
                 "The verification session expired. Start again for this customer.".into()
             }
             Self::ImageRejected { side, reason } => {
-                format!("The {} photo must be retaken: {reason}", side_words(*side))
+                // A local quality issue code reads as its hint; an API
+                // message is shown as it came.
+                let why = crate::quality::Issue::parse(reason).map_or(reason.as_str(), |i| i.hint());
+                format!("The {} photo must be retaken: {why}", side_words(*side))
             }
             Self::Camera { message, .. } => format!("Camera problem: {message}"),
             Self::Rejected { message } => format!("iDenfy refused the request: {message}"),

@@ -63,13 +63,24 @@ pub struct SideView {
 pub struct ErrorView {
     pub code: ErrorCode,
     pub message: String,
+    /// For a photo to retake: the quality issue (`blurry`, `glare`,
+    /// `too_dark`, `too_bright`, `too_small`) when the local check found it,
+    /// so the UI can show its own words.
+    pub detail: Option<String>,
 }
 
 impl From<&Failure> for ErrorView {
     fn from(f: &Failure) -> Self {
+        let detail = match f {
+            Failure::ImageRejected { reason, .. } if crate::quality::Issue::parse(reason).is_some() => {
+                Some(reason.clone())
+            }
+            _ => None,
+        };
         Self {
             code: f.code(),
             message: f.message(),
+            detail,
         }
     }
 }

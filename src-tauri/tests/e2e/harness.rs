@@ -28,6 +28,11 @@ impl App {
     /// Launch the app binary built by cargo for this test, with `env` added
     /// to its environment. `name` prefixes the screenshots.
     pub async fn launch(name: &str, env: &[(&str, &str)]) -> App {
+        Self::launch_with(name, env, "").await
+    }
+
+    /// As [`App::launch`], with `config` written as the app's config file.
+    pub async fn launch_with(name: &str, env: &[(&str, &str)], config: &str) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "end-to-end tests need a display: run them through `make test` (xvfb-run)"
@@ -57,6 +62,7 @@ impl App {
         let cfg_dir =
             std::env::temp_dir().join(format!("kyc-kiosk-e2e-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&cfg_dir).unwrap();
+        std::fs::write(cfg_dir.join("config.toml"), config).unwrap();
         cmd.env("KYC_KIOSK_CONFIG", cfg_dir.join("config.toml"));
         for (k, v) in env {
             cmd.env(k, v);
@@ -123,6 +129,52 @@ impl App {
             .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"));
     }
 
+    /// Wait until the UI shows `screen`.
+    pub async fn screen(&self, screen: &str) {
+        self.wait_for(&format!("body[data-screen='{screen}']")).await;
+    }
+
+    /// Type `text` into the input matched by `css`.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    /// Click the element matched by `css` (waiting for it first).
+    pub async fn click(&self, css: &str) {
+        let el = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"));
+        if let Err(e) = el.click().await {
+            // WebKitWebDriver sometimes reports an empty error when the click
+            // hides the element (the screen changed under it). Only a click
+            // that did not land is a failure.
+            let still_shown = el.is_displayed().await.unwrap_or(false);
+            if still_shown {
+                self.client
+                    .execute("document.querySelector(arguments[0]).click()", vec![css.into()])
+                    .await
+                    .unwrap_or_else(|e2| panic!("click {css}: {e}; {e2}"));
+            }
+        }
+    }
+
+    /// The value of a form field.
+    pub async fn value(&self, css: &str) -> String {
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        el.prop("value").await.unwrap().unwrap_or_default()
+    }
+
+    /// The current screenshot as PNG bytes.
+    pub async fn png(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("screenshot")
+    }
+
     /// Save a screenshot of the current screen as `target/e2e/<name>-<n>-<label>.png`,
     /// after two animation frames so the picture is not stale.
     pub async fn shot(&mut self, label: &str) {
@@ -171,4 +223,26 @@ impl Drop for App {
             self.stop_driver();
         }
     }
+}
+
+/// A free loopback port for a test to hand to the app.
+pub fn free_port_public() -> u16 {
+    free_port()
+}
+
+/// A minimal HTTP/1.1 POST of a JSON body to a loopback address; panics
+/// unless the answer is 2xx.
+pub fn post_json(addr: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the sandbox");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap_or("");
+    assert!(status.starts_with('2'), "POST {path}: {answer}");
 }
