@@ -301,7 +301,7 @@ pub fn assess_encoded(bytes: &[u8]) -> Result<Assessment, DecodeError> {
 #[must_use]
 pub fn assess(view: &ImageView<'_>, opts: &Options) -> Assessment {
     let mut scratch = Scratch::default();
-    let live = live::run(view, opts.roi, opts.role, 1, &mut scratch);
+    let live = live::run(view, opts.roi, opts.role, false, &mut scratch);
     let mut issues = live.issues;
     if live.analyzed {
         let (w, h) = (live.judged.width, live.judged.height);
