@@ -28,7 +28,10 @@ fn limits() -> Limits {
     l
 }
 
-fn reader(bytes: &[u8]) -> Result<(ImageReader<Cursor<&[u8]>>, ImageFormat), DecodeError> {
+/// A reader over the bytes, with its sniffed format.
+type Reader<'a> = (ImageReader<Cursor<&'a [u8]>>, ImageFormat);
+
+fn reader(bytes: &[u8]) -> Result<Reader<'_>, DecodeError> {
     let r = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Malformed {

@@ -1,6 +1,7 @@
 //! The per-frame check of the preview: same measures as the still check, no
-//! allocation once the [`Scratch`] has seen a frame of the size, and pixel
-//! rows sampled one in two inside each grid cell (half the memory traffic).
+//! allocation once the [`Scratch`] has seen a frame of the size, and only
+//! one or two pixel rows read per grid cell (a third to a half of the memory
+//! traffic; the cells still average whole pixel columns).
 
 use serde::Serialize;
 
@@ -77,14 +78,14 @@ pub fn assess_live(
     roi: Option<Roi>,
     scratch: &mut Scratch,
 ) -> LiveAssessment {
-    run(view, roi, Role::Auto, 2, scratch)
+    run(view, roi, Role::Auto, true, scratch)
 }
 
 pub(crate) fn run(
     view: &ImageView<'_>,
     roi: Option<Roi>,
     role: Role,
-    row_step: u32,
+    sparse: bool,
     scratch: &mut Scratch,
 ) -> LiveAssessment {
     let unusable = |judged: Roi| {
@@ -107,7 +108,7 @@ pub(crate) fn run(
         .unwrap_or(Roi::full(view.width, view.height))
         .clamp(view.width, view.height);
     let g = &mut scratch.grid;
-    g.build(view, judged, row_step);
+    g.build(view, judged, sparse);
     if (g.w as u32) < t::MIN_WORK_SIDE.min(judged.width)
         || (g.h as u32) < t::MIN_WORK_SIDE.min(judged.height)
         || g.w < 5

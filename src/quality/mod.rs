@@ -307,7 +307,7 @@ pub fn assess_encoded(bytes: &[u8]) -> Result<Assessment, DecodeError> {
 #[must_use]
 pub fn assess(view: &ImageView<'_>, opts: &Options) -> Assessment {
     let mut scratch = Scratch::default();
-    let live = live::run(view, opts.roi, opts.role, 1, &mut scratch);
+    let live = live::run(view, opts.roi, opts.role, false, &mut scratch);
     let mut issues = live.issues;
     if live.analyzed {
         let (w, h) = (live.judged.width, live.judged.height);
@@ -411,6 +411,62 @@ mod tests {
         };
         let a = assess(&ImageView::rgb(&px, 64, 64), &opts);
         assert_eq!(a.issues, vec![Issue::TooSmall]);
+    }
+
+    /// A 1280 x 720 textured frame (sharp 8-pixel checks, mid grey) with a
+    /// clipped white square of 80 x 80 at (100, 100).
+    fn textured_with_blob() -> Vec<u8> {
+        let (w, h) = (1280usize, 720usize);
+        let mut px = vec![0u8; w * h * 3];
+        for y in 0..h {
+            for x in 0..w {
+                let v = if (x / 8 + y / 8) % 2 == 0 { 70 } else { 170 };
+                let v = if (100..180).contains(&x) && (100..180).contains(&y) {
+                    255
+                } else {
+                    v
+                };
+                px[(y * w + x) * 3..(y * w + x) * 3 + 3].fill(v);
+            }
+        }
+        px
+    }
+
+    #[test]
+    fn roi_judges_only_the_guide_frame() {
+        let px = textured_with_blob();
+        let view = ImageView::rgb(&px, 1280, 720);
+        let doc = |roi| Options {
+            role: Role::Document,
+            roi,
+        };
+        // The whole frame: the blob is glare.
+        let all = assess(&view, &doc(None));
+        assert!(all.issues.contains(&Issue::Glare), "{all:?}");
+        // A guide frame around the blob: still glare, and a larger share.
+        let around = assess(
+            &view,
+            &doc(Some(Roi {
+                x: 0,
+                y: 0,
+                width: 640,
+                height: 400,
+            })),
+        );
+        assert!(around.issues.contains(&Issue::Glare), "{around:?}");
+        assert!(around.scores.glare > all.scores.glare);
+        // A guide frame elsewhere: no glare, sharp, not too small.
+        let away = assess(
+            &view,
+            &doc(Some(Roi {
+                x: 400,
+                y: 0,
+                width: 880,
+                height: 720,
+            })),
+        );
+        assert_eq!(away.verdict, Verdict::Ok, "{away:?}");
+        assert_eq!(away.scores.glare, 0.0);
     }
 
     #[test]

@@ -63,9 +63,10 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
     // Pass 2: 1-cell vs 4-cell energy over the edge cells, per direction:
     // horizontal, vertical and both diagonals (diagonal motion blur smears
     // both axes only partly, but its own diagonal fully).
-    // Every other row too: the ratio is a sum over thousands of edge cells.
+    // Every row: sampling rows here aliases with periodic print (a pattern
+    // whose edges all fall on odd rows would read as smeared).
     let mut acc = [[0u64; 3]; 4];
-    for y in (2..h - 2).step_by(2) {
+    for y in 2..h - 2 {
         let row = &l[y * w..(y + 1) * w];
         let up2 = &l[(y - 2) * w..(y - 1) * w];
         let down1 = &l[(y + 1) * w..(y + 2) * w];
@@ -102,7 +103,7 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
     }
     acc.iter()
         .map(|&[f, c, n]| {
-            if n < t::MIN_EDGE_CELLS / 2 || c == 0 {
+            if n < t::MIN_EDGE_CELLS || c == 0 {
                 1.0
             } else {
                 (4.0 * f as f64 / c as f64).min(1.0) as f32

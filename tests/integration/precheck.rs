@@ -59,6 +59,26 @@ fn regression_subset_is_judged_as_labelled() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// The preview path (row sampling, reused scratch) must agree with the still
+/// check on every clear case of the subset.
+#[test]
+fn live_check_agrees_with_the_labels() {
+    use kyc_kiosk::quality::{assess_live, decode_bounded, ImageView, Scratch};
+    let mut scratch = Scratch::default();
+    for l in labels() {
+        let bytes = std::fs::read(data_dir().join(&l.file)).unwrap();
+        let d = decode_bounded(&bytes).unwrap();
+        let a = assess_live(
+            &ImageView::rgb(&d.rgb, d.width, d.height),
+            None,
+            &mut scratch,
+        );
+        assert_eq!(a.issues.contains(Issue::Blurry), l.blur, "{} {a:?}", l.file);
+        assert_eq!(a.issues.contains(Issue::Glare), l.glare, "{} {a:?}", l.file);
+        assert!(!a.issues.contains(Issue::TooSmall));
+    }
+}
+
 #[test]
 fn selfies_and_documents_are_told_apart() {
     for l in labels() {
