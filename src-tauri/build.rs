@@ -30,13 +30,17 @@ fn languages() -> String {
         langs.push((code, name));
     }
     langs.sort();
-    let items: Vec<String> = langs.iter().map(|(c, n)| format!("({c:?}, {n:?})")).collect();
+    let items: Vec<String> = langs
+        .iter()
+        .map(|(c, n)| format!("({c:?}, {n:?})"))
+        .collect();
     format!("&[{}]", items.join(", "))
 }
 
 fn main() {
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
-    std::fs::write(std::path::Path::new(&out).join("languages.rs"), languages()).expect("write languages.rs");
+    std::fs::write(std::path::Path::new(&out).join("languages.rs"), languages())
+        .expect("write languages.rs");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

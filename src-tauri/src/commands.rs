@@ -28,7 +28,10 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         sandbox: state.kiosk.is_sandbox(),
         language: state.language(),
-        languages: LANGUAGES.iter().map(|(code, name)| Language { code, name }).collect(),
+        languages: LANGUAGES
+            .iter()
+            .map(|(code, name)| Language { code, name })
+            .collect(),
         default_country: c.kiosk.default_country.clone(),
         documents: c.kiosk.documents.clone(),
     }
@@ -70,10 +73,16 @@ pub async fn preview_frame(state: State<'_, AppState>, after: u64) -> CmdResult<
         .ok_or_else(|| CommandError::new(ErrorCode::CameraUnavailable, "no preview frame"))?;
     let header = PreviewHeader {
         seq: p.seq,
-        age_ms: Instant::now().saturating_duration_since(p.captured).as_secs_f64() * 1000.0,
+        age_ms: Instant::now()
+            .saturating_duration_since(p.captured)
+            .as_secs_f64()
+            * 1000.0,
         width: p.width,
         height: p.height,
-        quality: p.quality.map(|q| LiveQualityDto { ok: q.ok, issues: q.issues.iter().map(|i| (*i).to_owned()).collect() }),
+        quality: p.quality.map(|q| LiveQualityDto {
+            ok: q.ok,
+            issues: q.issues.iter().map(|i| (*i).to_owned()).collect(),
+        }),
         auto_capture_in: p.auto_capture_in,
     };
     Ok(Response::new(pack_preview(&header, &p.jpeg)))
@@ -82,12 +91,10 @@ pub async fn preview_frame(state: State<'_, AppState>, after: u64) -> CmdResult<
 /// The still of `side` for the review screen (JPEG bytes).
 #[tauri::command]
 pub async fn still_image(state: State<'_, AppState>, side: Side) -> CmdResult<Response> {
-    let still = state
-        .kiosk
-        .handle()
-        .still(side)
-        .await?
-        .ok_or_else(|| CommandError::new(ErrorCode::InvalidState, "no photo of that side yet"))?;
+    let still =
+        state.kiosk.handle().still(side).await?.ok_or_else(|| {
+            CommandError::new(ErrorCode::InvalidState, "no photo of that side yet")
+        })?;
     Ok(Response::new(still.jpeg.to_vec()))
 }
 
@@ -98,8 +105,8 @@ pub fn handoff_qr(state: State<'_, AppState>) -> CmdResult<String> {
     let digits = view
         .digit_string
         .ok_or_else(|| CommandError::new(ErrorCode::InvalidState, "no code to show"))?;
-    let code = qr::Qr::new(&digits)
-        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
+    let code =
+        qr::Qr::new(&digits).map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
     Ok(code.svg(400))
 }
 
@@ -107,7 +114,10 @@ pub fn handoff_qr(state: State<'_, AppState>) -> CmdResult<String> {
 #[tauri::command]
 pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
     if !LANGUAGES.iter().any(|(c, _)| *c == language) {
-        return Err(CommandError::new(ErrorCode::InvalidInput, format!("no catalog for `{language}`")));
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            format!("no catalog for `{language}`"),
+        ));
     }
     if let Ok(mut l) = state.language.lock() {
         *l = language;

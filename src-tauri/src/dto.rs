@@ -45,14 +45,22 @@ pub struct CommandError {
 
 impl CommandError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 }
 
 impl From<kyc_kiosk::session::Error> for CommandError {
     fn from(e: kyc_kiosk::session::Error) -> Self {
         let field = e.field().map(form_field);
-        Self { code: e.code(), message: e.to_string(), field }
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+            field,
+        }
     }
 }
 
@@ -166,8 +174,12 @@ mod tests {
 
     #[test]
     fn inputs_decode_from_the_ui_shape() {
-        let i: InputDto = serde_json::from_str(r#"{"kind":"verifyHere","document":"PASSPORT"}"#).unwrap();
-        assert!(matches!(Input::from(i), Input::VerifyHere(DocumentType::Passport)));
+        let i: InputDto =
+            serde_json::from_str(r#"{"kind":"verifyHere","document":"PASSPORT"}"#).unwrap();
+        assert!(matches!(
+            Input::from(i),
+            Input::VerifyHere(DocumentType::Passport)
+        ));
         let i: InputDto = serde_json::from_str(r#"{"kind":"retake","side":"BACK"}"#).unwrap();
         assert!(matches!(Input::from(i), Input::Retake(Side::Back)));
         assert!(serde_json::from_str::<InputDto>(r#"{"kind":"selfDestruct"}"#).is_err());
@@ -175,7 +187,14 @@ mod tests {
 
     #[test]
     fn preview_packet_layout() {
-        let h = PreviewHeader { seq: 7, age_ms: 3.5, width: 2, height: 1, quality: None, auto_capture_in: Some(2) };
+        let h = PreviewHeader {
+            seq: 7,
+            age_ms: 3.5,
+            width: 2,
+            height: 1,
+            quality: None,
+            auto_capture_in: Some(2),
+        };
         let p = pack_preview(&h, &[0xFF, 0xD8]);
         let n = u32::from_le_bytes(p[..4].try_into().unwrap()) as usize;
         let v: serde_json::Value = serde_json::from_slice(&p[4..4 + n]).unwrap();

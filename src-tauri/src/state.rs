@@ -35,11 +35,19 @@ impl AppState {
                 }
             }
         });
-        Self { config, kiosk, language: Mutex::new(language), views }
+        Self {
+            config,
+            kiosk,
+            language: Mutex::new(language),
+            views,
+        }
     }
 
     /// The current UI language.
     pub fn language(&self) -> String {
-        self.language.lock().map(|l| l.clone()).unwrap_or_else(|_| "en".into())
+        self.language
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_else(|_| "en".into())
     }
 }

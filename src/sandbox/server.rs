@@ -26,8 +26,8 @@ use super::verdict::{self, Submission, Verdict};
 use super::SandboxConfig;
 use crate::config::Secret;
 use crate::idenfy::models::{
-    ApiErrorBody, AuthToken, ClientId, DataResponse, DocumentType, FilesResponse, ImageSide, OverallStatus,
-    ProcessBody, ScanRef, ScanRefBody, StatusResponse, TokenRequest, TokenResponse,
+    ApiErrorBody, AuthToken, ClientId, DataResponse, DocumentType, FilesResponse, ImageSide,
+    OverallStatus, ProcessBody, ScanRef, ScanRefBody, StatusResponse, TokenRequest, TokenResponse,
     VerificationData, WebhookPayload, WebhookStatus,
 };
 use crate::idenfy::{validate, Error as IdenfyError};
@@ -703,14 +703,26 @@ async fn mobile_complete(State(app): State<App>, Json(body): Json<MobileBody>) -
     let verdict_input = {
         let store = app.lock();
         let Some(scan_ref) = store.by_digits.get(body.digit_string.trim()).cloned() else {
-            return api_error(StatusCode::NOT_FOUND, Some("TOKEN_NOT_FOUND"), "No verification has this code");
+            return api_error(
+                StatusCode::NOT_FOUND,
+                Some("TOKEN_NOT_FOUND"),
+                "No verification has this code",
+            );
         };
         let scan = &store.scans[&scan_ref];
         if scan.used {
-            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_ALREADY_USED"), "Token has already been used");
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_ALREADY_USED"),
+                "Token has already been used",
+            );
         }
         if Instant::now() >= scan.expires_at || scan.deleted {
-            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_EXPIRED"), "Token has expired");
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_EXPIRED"),
+                "Token has expired",
+            );
         }
         (scan.request.clone(), scan_ref)
     };
@@ -720,7 +732,11 @@ async fn mobile_complete(State(app): State<App>, Json(body): Json<MobileBody>) -
         .or_else(|| token_req.country.clone())
         .unwrap_or_else(|| "LT".to_owned())
         .to_ascii_uppercase();
-    let good = images::ImageReport { width: 1920, height: 1080, issues: Vec::new() };
+    let good = images::ImageReport {
+        width: 1920,
+        height: 1080,
+        issues: Vec::new(),
+    };
     let v = verdict::decide(
         &token_req,
         &Submission {
@@ -735,10 +751,18 @@ async fn mobile_complete(State(app): State<App>, Json(body): Json<MobileBody>) -
     {
         let mut store = app.lock();
         let Some(scan) = store.scans.get_mut(&scan_ref) else {
-            return api_error(StatusCode::NOT_FOUND, Some("TOKEN_NOT_FOUND"), "No verification has this code");
+            return api_error(
+                StatusCode::NOT_FOUND,
+                Some("TOKEN_NOT_FOUND"),
+                "No verification has this code",
+            );
         };
         if scan.used {
-            return api_error(StatusCode::BAD_REQUEST, Some("TOKEN_ALREADY_USED"), "Token has already been used");
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_ALREADY_USED"),
+                "Token has already been used",
+            );
         }
         scan.used = true;
         scan.verdict = Some(v);

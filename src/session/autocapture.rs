@@ -47,7 +47,10 @@ pub struct AutoCapture {
 impl AutoCapture {
     #[must_use]
     pub fn new(config: AutoConfig) -> Self {
-        Self { config, ..Self::default() }
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// Start over (a new side, a retake, or the photo was taken).
@@ -90,7 +93,10 @@ mod tests {
     use super::*;
 
     fn run(frames: &[(bool, Millis)]) -> Vec<AutoState> {
-        let mut a = AutoCapture::new(AutoConfig { steady_ms: 500, countdown_ms: 2000 });
+        let mut a = AutoCapture::new(AutoConfig {
+            steady_ms: 500,
+            countdown_ms: 2000,
+        });
         frames.iter().map(|&(g, t)| a.observe(g, t)).collect()
     }
 
@@ -121,7 +127,14 @@ mod tests {
 
     #[test]
     fn a_bad_frame_cancels_the_countdown() {
-        let s = run(&[(true, 0), (true, 600), (false, 700), (true, 800), (true, 1200), (true, 1300)]);
+        let s = run(&[
+            (true, 0),
+            (true, 600),
+            (false, 700),
+            (true, 800),
+            (true, 1200),
+            (true, 1300),
+        ]);
         assert_eq!(s[1], AutoState::Counting { secs_left: 2 });
         assert_eq!(s[2], AutoState::Idle);
         assert_eq!(s[3], AutoState::Steadying);
@@ -131,7 +144,10 @@ mod tests {
 
     #[test]
     fn reset_allows_the_next_side_to_fire() {
-        let mut a = AutoCapture::new(AutoConfig { steady_ms: 0, countdown_ms: 0 });
+        let mut a = AutoCapture::new(AutoConfig {
+            steady_ms: 0,
+            countdown_ms: 0,
+        });
         assert_eq!(a.observe(true, 0), AutoState::Fire);
         assert_eq!(a.observe(true, 1), AutoState::Idle);
         a.reset();

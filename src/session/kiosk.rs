@@ -146,15 +146,21 @@ impl Kiosk {
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|source| StartError::Listen { addr: listen, source })?;
-        let hook_addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Listen { addr: listen, source })?;
+            .map_err(|source| StartError::Listen {
+                addr: listen,
+                source,
+            })?;
+        let hook_addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: listen,
+            source,
+        })?;
 
         let (client, signing_key, sandbox, callback_url) = match &config.backend {
             Backend::Sandbox => {
                 let sb = Sandbox::start(SandboxConfig {
-                    listen: opts.sandbox_listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+                    listen: opts
+                        .sandbox_listen
+                        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
                     webhook_url: Some(format!("http://{hook_addr}/webhooks/idenfy")),
                     manual_review: opts.sandbox_manual_review,
                     ..SandboxConfig::default()
@@ -165,7 +171,11 @@ impl Kiosk {
                 tracing::info!(url = %sb.base_url(), "embedded sandbox started");
                 (client, key, Some(sb), None)
             }
-            Backend::Live { base_url, api_key, api_secret } => {
+            Backend::Live {
+                base_url,
+                api_key,
+                api_secret,
+            } => {
                 let key = config.signing_key.clone().ok_or(StartError::NoSigningKey)?;
                 let client = Client::builder()
                     .base_url(base_url.clone())
@@ -174,15 +184,22 @@ impl Kiosk {
                 (client, key, None, config.webhook.callback_url.clone())
             }
         };
-        let server = webhook::serve(listener, Some(signing_key), results.clone())
-            .map_err(|source| StartError::Listen { addr: listen, source })?;
+        let server =
+            webhook::serve(listener, Some(signing_key), results.clone()).map_err(|source| {
+                StartError::Listen {
+                    addr: listen,
+                    source,
+                }
+            })?;
 
         let mode = camera_mode(opts.camera, sandboxed, config, opts.demo_dir.as_deref())?;
         if let (CameraMode::Demo { control, .. }, Some(n)) = (&mode, opts.demo_settle_frames) {
             control.set_settle_frames(n);
         }
         let ports = Arc::new(LivePorts::new(client, results, callback_url, mode));
-        let settings = opts.settings.unwrap_or_else(|| Settings::from_kiosk(&config.kiosk));
+        let settings = opts
+            .settings
+            .unwrap_or_else(|| Settings::from_kiosk(&config.kiosk));
         let (driver, handle) = Driver::new(ports.clone(), settings);
         let mut tasks = vec![tokio::spawn(driver.run())];
         let auto = Arc::new(Mutex::new(None));
@@ -192,7 +209,14 @@ impl Kiosk {
             auto.clone(),
             opts.auto_capture,
         )));
-        Ok(Kiosk { handle, ports, sandbox, webhook: Some(server), auto, tasks })
+        Ok(Kiosk {
+            handle,
+            ports,
+            sandbox,
+            webhook: Some(server),
+            auto,
+            tasks,
+        })
     }
 
     /// How the UI and the CLI drive the flow.
@@ -275,7 +299,9 @@ fn camera_mode(
     config: &Config,
     demo_dir: Option<&std::path::Path>,
 ) -> Result<CameraMode, crate::camera::Error> {
-    let native = || CameraMode::Native { roles: config.cameras.clone() };
+    let native = || CameraMode::Native {
+        roles: config.cameras.clone(),
+    };
     let demo = || -> Result<CameraMode, crate::camera::Error> {
         let dir = demo_dir.map_or_else(demo::default_dir, std::path::Path::to_path_buf);
         Ok(CameraMode::Demo {
@@ -332,12 +358,11 @@ async fn capture_loop(
         }
         let p2 = ports.clone();
         let after = seq;
-        let preview = tokio::task::spawn_blocking(move || {
-            p2.wait_preview(after, Duration::from_millis(200))
-        })
-        .await
-        .ok()
-        .flatten();
+        let preview =
+            tokio::task::spawn_blocking(move || p2.wait_preview(after, Duration::from_millis(200)))
+                .await
+                .ok()
+                .flatten();
         let Some(p) = preview else {
             // No camera open yet (or it is restarting): do not spin.
             tokio::time::sleep(Duration::from_millis(50)).await;

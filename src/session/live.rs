@@ -53,7 +53,12 @@ pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> m::Token
     t.document_number = req.document_number.clone();
     t.locale = req.locale.clone();
     t.country = Some(req.country.to_ascii_lowercase());
-    t.documents = Some(req.allowed_documents().iter().map(|d| document_type(*d)).collect());
+    t.documents = Some(
+        req.allowed_documents()
+            .iter()
+            .map(|d| document_type(*d))
+            .collect(),
+    );
     t.token_type = Some(match req.token_type {
         TokenType::Identification => m::TokenType::Identification,
         TokenType::Document => m::TokenType::Document,
@@ -103,7 +108,11 @@ fn static_field(field: &str) -> &'static str {
         "tokenType",
         "dummyStatus",
     ];
-    FIELDS.iter().find(|f| **f == field).copied().unwrap_or("request")
+    FIELDS
+        .iter()
+        .find(|f| **f == field)
+        .copied()
+        .unwrap_or("request")
 }
 
 fn document_type(d: DocumentType) -> m::DocumentType {
@@ -144,15 +153,30 @@ pub fn failure(e: &idenfy::Error) -> Failure {
                 .into_iter()
                 .find(|s| message.contains(&format!("'{s}'")));
             match side {
-                Some("FRONT") => Failure::ImageRejected { side: Side::Front, reason: message.clone() },
-                Some("BACK") => Failure::ImageRejected { side: Side::Back, reason: message.clone() },
-                Some("FACE") => Failure::ImageRejected { side: Side::Face, reason: message.clone() },
+                Some("FRONT") => Failure::ImageRejected {
+                    side: Side::Front,
+                    reason: message.clone(),
+                },
+                Some("BACK") => Failure::ImageRejected {
+                    side: Side::Back,
+                    reason: message.clone(),
+                },
+                Some("FACE") => Failure::ImageRejected {
+                    side: Side::Face,
+                    reason: message.clone(),
+                },
                 _ if message.to_ascii_lowercase().contains("expired") => Failure::TokenExpired,
-                _ => Failure::Rejected { message: message.clone() },
+                _ => Failure::Rejected {
+                    message: message.clone(),
+                },
             }
         }
-        E::Invalid { .. } => Failure::Rejected { message: e.to_string() },
-        _ => Failure::Internal { message: e.to_string() },
+        E::Invalid { .. } => Failure::Rejected {
+            message: e.to_string(),
+        },
+        _ => Failure::Internal {
+            message: e.to_string(),
+        },
     }
 }
 
@@ -279,7 +303,8 @@ impl LivePorts {
         };
         let mut scratch = quality::Scratch::default();
         let analyse: camera::pipeline::Analyser<LiveQuality> = Box::new(move |f: &Frame| {
-            let view = quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
+            let view =
+                quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
             let roi = guide_roi(f.width(), f.height());
             let a = quality::assess_live(&view, Some(roi), &mut scratch);
             tracing::trace!(seq = f.seq(), verdict = ?a.verdict, scores = ?a.scores, "live check");
@@ -305,7 +330,10 @@ fn native_opener(
     };
     #[cfg(feature = "native-camera")]
     {
-        Ok(camera::native::opener(device.index, camera::OpenRequest::for_role(role)))
+        Ok(camera::native::opener(
+            device.index,
+            camera::OpenRequest::for_role(role),
+        ))
     }
     #[cfg(not(feature = "native-camera"))]
     {
@@ -335,32 +363,34 @@ pub fn guide_roi(width: u32, height: u32) -> quality::Roi {
     }
 }
 
-
 /// Take a full-resolution still, check it as a still (not a preview), and
 /// encode it. Blocking: runs on a blocking thread.
 fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Result<Still, Failure> {
     let frame = pipeline
         .capture_still(Duration::from_secs(3))
         .map_err(|e| camera_failure(&e))?;
-        let role = if side == Side::Face { quality::Role::Selfie } else { quality::Role::Document };
-        let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
-            .with_stride(frame.stride());
-        let opts = quality::Options {
-            role,
-            roi: Some(guide_roi(frame.width(), frame.height())),
-        };
-        let a = quality::assess(&view, &opts);
-        if a.verdict == quality::Verdict::Retake {
-            let reason = a.issues.first().map_or("retake", |i| i.as_str());
-            return Err(Failure::ImageRejected {
-                side,
-                reason: reason.to_owned(),
-            });
-        }
-        let jpeg = camera::encode::encode_jpeg(&frame, jpeg_quality)
-            .map_err(|e| camera_failure(&e))?;
-        Ok(Still::new(side, jpeg, frame.width(), frame.height()))
+    let role = if side == Side::Face {
+        quality::Role::Selfie
+    } else {
+        quality::Role::Document
+    };
+    let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
+        .with_stride(frame.stride());
+    let opts = quality::Options {
+        role,
+        roi: Some(guide_roi(frame.width(), frame.height())),
+    };
+    let a = quality::assess(&view, &opts);
+    if a.verdict == quality::Verdict::Retake {
+        let reason = a.issues.first().map_or("retake", |i| i.as_str());
+        return Err(Failure::ImageRejected {
+            side,
+            reason: reason.to_owned(),
+        });
     }
+    let jpeg = camera::encode::encode_jpeg(&frame, jpeg_quality).map_err(|e| camera_failure(&e))?;
+    Ok(Still::new(side, jpeg, frame.width(), frame.height()))
+}
 
 fn camera_failure(e: &camera::Error) -> Failure {
     Failure::Camera {
@@ -410,9 +440,16 @@ impl Ports for LivePorts {
         // The pipeline opens the device on its own thread: wait for the first
         // frame so "no camera" is reported here, not as a silent preview.
         let p = pipeline.clone();
-        let first = tokio::task::spawn_blocking(move || p.wait_preview(0, Duration::from_secs(5)).map(|_| ()))
-            .await
-            .unwrap_or_else(|e| Err(camera::Error::Lost { device: "camera".into(), reason: e.to_string() }));
+        let first = tokio::task::spawn_blocking(move || {
+            p.wait_preview(0, Duration::from_secs(5)).map(|_| ())
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(camera::Error::Lost {
+                device: "camera".into(),
+                reason: e.to_string(),
+            })
+        });
         if let Err(e) = first {
             let status = pipeline.status();
             tracing::warn!(?status, "camera did not start");
@@ -424,7 +461,11 @@ impl Ports for LivePorts {
     }
 
     async fn stop_camera(&self) {
-        let open = self.camera.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let open = self
+            .camera
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(o) = open {
             // Dropping the last reference stops the threads (it joins them).
             let _ = tokio::task::spawn_blocking(move || drop(o)).await;
@@ -439,9 +480,10 @@ impl Ports for LivePorts {
         let jpeg_quality = self.still_quality;
         tokio::task::spawn_blocking(move || still(&pipeline, side, jpeg_quality))
             .await
-            .map_err(|e| Failure::Internal { message: e.to_string() })?
+            .map_err(|e| Failure::Internal {
+                message: e.to_string(),
+            })?
     }
-
 
     async fn process(&self, submission: Submission) -> Result<(), Failure> {
         let req = idenfy::ProcessRequest {
@@ -493,7 +535,10 @@ impl Ports for LivePorts {
         loop {
             let all = self.results.results(&key);
             {
-                let mut d = self.delivered.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut d = self
+                    .delivered
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 let n = d.entry(scan_ref.clone()).or_insert(0);
                 if all.len() > *n {
                     let p = &all[*n];
@@ -543,10 +588,21 @@ mod tests {
         };
         assert_eq!(
             failure(&api("No image provided for step 'BACK'")),
-            Failure::ImageRejected { side: Side::Back, reason: "No image provided for step 'BACK'".into() }
+            Failure::ImageRejected {
+                side: Side::Back,
+                reason: "No image provided for step 'BACK'".into()
+            }
         );
-        assert!(matches!(failure(&api("Something else")), Failure::Rejected { .. }));
-        assert_eq!(failure(&idenfy::Error::OutOfCredits { message: String::new() }), Failure::OutOfCredits);
+        assert!(matches!(
+            failure(&api("Something else")),
+            Failure::Rejected { .. }
+        ));
+        assert_eq!(
+            failure(&idenfy::Error::OutOfCredits {
+                message: String::new()
+            }),
+            Failure::OutOfCredits
+        );
     }
 
     #[test]

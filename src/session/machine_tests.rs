@@ -849,7 +849,9 @@ fn submit_failures_each_take_their_own_way() {
     assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
     let v = View::of(&m, S);
     assert_eq!((v.screen, v.side), (Screen::Capture, Some(Side::Back)));
-    assert!(v.hint.unwrap().message.contains("glare"));
+    let hint = v.hint.unwrap();
+    assert_eq!(hint.detail.as_deref(), Some("glare"));
+    assert!(hint.message.contains("light"), "{}", hint.message);
     assert!(m.still(Side::Front).is_some() && m.still(Side::Face).is_some());
     m.step(Event::CameraStarted, S).unwrap();
     m.step(Event::Input(Input::Capture), S).unwrap();

@@ -468,7 +468,8 @@ impl Failure {
             Self::ImageRejected { side, reason } => {
                 // A local quality issue code reads as its hint; an API
                 // message is shown as it came.
-                let why = crate::quality::Issue::parse(reason).map_or(reason.as_str(), |i| i.hint());
+                let why =
+                    crate::quality::Issue::parse(reason).map_or(reason.as_str(), |i| i.hint());
                 format!("The {} photo must be retaken: {why}", side_words(*side))
             }
             Self::Camera { message, .. } => format!("Camera problem: {message}"),

@@ -72,7 +72,9 @@ pub struct ErrorView {
 impl From<&Failure> for ErrorView {
     fn from(f: &Failure) -> Self {
         let detail = match f {
-            Failure::ImageRejected { reason, .. } if crate::quality::Issue::parse(reason).is_some() => {
+            Failure::ImageRejected { reason, .. }
+                if crate::quality::Issue::parse(reason).is_some() =>
+            {
                 Some(reason.clone())
             }
             _ => None,

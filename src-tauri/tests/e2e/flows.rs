@@ -26,7 +26,8 @@ async fn verify_here(app: &mut App) {
     app.wait_for("body[data-preview-seq]").await;
     app.shot("capture-front").await;
     app.screen("review").await;
-    app.wait_for("#review-stills figure:nth-child(3) img[src]").await;
+    app.wait_for("#review-stills figure:nth-child(3) img[src]")
+        .await;
     app.shot("review").await;
     app.click("#confirm-btn").await;
 }
@@ -45,9 +46,13 @@ async fn full_flow_with_the_demo_camera_ends_approved() {
     verify_here(&mut app).await;
     assert_eq!(result_status(&mut app).await, "APPROVED");
     let checks = app.text("#result-checks").await;
-    assert!(checks.contains("DOC_VALIDATED") && checks.contains("FACE_MATCH"), "{checks}");
+    assert!(
+        checks.contains("DOC_VALIDATED") && checks.contains("FACE_MATCH"),
+        "{checks}"
+    );
     // Next customer: the session is wiped and the form is empty again.
-    app.click("[data-screen='result'] [data-input='finish']").await;
+    app.click("section[data-screen='result'] [data-input='finish']")
+        .await;
     app.screen("start").await;
     assert_eq!(app.value("#f-clientId").await, "");
     app.close().await;
@@ -107,7 +112,12 @@ async fn mobile_handoff_shows_a_scannable_qr_and_gets_the_result() {
     app.screen("handoff").await;
     app.wait_for("#handoff-qr[src]").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let digits: String = app.text("#handoff-digits").await.chars().filter(char::is_ascii_digit).collect();
+    let digits: String = app
+        .text("#handoff-digits")
+        .await
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     assert_eq!(digits.len(), 8, "8-digit code shown");
     app.shot("handoff").await;
     // Scan the QR from the screen, as a phone would.
@@ -119,7 +129,11 @@ async fn mobile_handoff_shows_a_scannable_qr_and_gets_the_result() {
     let (_, content) = grids[0].decode().expect("QR decodes");
     assert_eq!(content, digits);
     // The phone finishes the verification with that code.
-    crate::harness::post_json(&addr, "/sandbox/mobile/complete", &format!("{{\"digitString\":\"{content}\"}}"));
+    crate::harness::post_json(
+        &addr,
+        "/sandbox/mobile/complete",
+        &format!("{{\"digitString\":\"{content}\"}}"),
+    );
     assert_eq!(result_status(&mut app).await, "APPROVED");
     app.close().await;
 }
@@ -143,11 +157,21 @@ async fn idle_time_wipes_the_session_and_returns_to_start() {
 async fn switching_the_language_translates_the_screen() {
     let mut app = App::launch("language", &[]).await;
     app.screen("start").await;
-    assert_eq!(app.text("[data-screen='start'] h1").await, "Start a verification");
-    let select = app.client.find(fantoccini::Locator::Css("#lang-select")).await.unwrap();
+    assert_eq!(
+        app.text("section[data-screen='start'] h1").await,
+        "Start a verification"
+    );
+    let select = app
+        .client
+        .find(fantoccini::Locator::Css("#lang-select"))
+        .await
+        .unwrap();
     select.select_by_value("lt").await.unwrap();
     app.wait_for("html[lang='lt']").await;
-    assert_eq!(app.text("[data-screen='start'] h1").await, "Pradėti patvirtinimą");
+    assert_eq!(
+        app.text("section[data-screen='start'] h1").await,
+        "Pradėti patvirtinimą"
+    );
     assert!(app.text("#sandbox-banner").await.contains("SMĖLIO DĖŽĖ"));
     app.shot("lithuanian").await;
     app.close().await;

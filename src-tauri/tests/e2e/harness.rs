@@ -131,12 +131,17 @@ impl App {
 
     /// Wait until the UI shows `screen`.
     pub async fn screen(&self, screen: &str) {
-        self.wait_for(&format!("body[data-screen='{screen}']")).await;
+        self.wait_for(&format!("body[data-screen='{screen}']"))
+            .await;
     }
 
     /// Type `text` into the input matched by `css`.
     pub async fn fill(&self, css: &str, text: &str) {
-        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
         el.clear().await.unwrap();
         el.send_keys(text).await.unwrap();
     }
@@ -154,10 +159,14 @@ impl App {
             // WebKitWebDriver sometimes reports an empty error when the click
             // hides the element (the screen changed under it). Only a click
             // that did not land is a failure.
-            let still_shown = el.is_displayed().await.unwrap_or(false);
-            if still_shown {
+            let still_shown = el.is_displayed().await;
+            eprintln!("click {css}: {e:?}; displayed after: {still_shown:?}");
+            if still_shown.unwrap_or(false) {
                 self.client
-                    .execute("document.querySelector(arguments[0]).click()", vec![css.into()])
+                    .execute(
+                        "document.querySelector(arguments[0]).click()",
+                        vec![css.into()],
+                    )
                     .await
                     .unwrap_or_else(|e2| panic!("click {css}: {e}; {e2}"));
             }

@@ -82,14 +82,19 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
-                let Some(p) = k2.wait_preview(seq, Duration::from_millis(300)).await else { continue };
+                let Some(p) = k2.wait_preview(seq, Duration::from_millis(300)).await else {
+                    continue;
+                };
                 seq = p.seq;
                 let hint = match (&p.quality, p.auto_capture_in) {
                     (_, Some(n)) => format!("good — taking the photo in {n}…"),
                     (Some(q), None) if q.ok => "good — hold still".to_owned(),
-                    (Some(q), None) => {
-                        q.issues.iter().map(|i| issue_hint(i)).collect::<Vec<_>>().join("; ")
-                    }
+                    (Some(q), None) => q
+                        .issues
+                        .iter()
+                        .map(|i| issue_hint(i))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                     (None, None) => String::new(),
                 };
                 if hint != last && !hint.is_empty() {
@@ -148,7 +153,9 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
                 Screen::Result | Screen::Error => return,
                 _ => {}
             }
-            let _ = h.wait_for(|n| n.screen != v.screen || n.side != v.side).await;
+            let _ = h
+                .wait_for(|n| n.screen != v.screen || n.side != v.side)
+                .await;
         }
     };
     let (end, ()) = tokio::join!(end, driver);

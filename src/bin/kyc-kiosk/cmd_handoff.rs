@@ -51,7 +51,14 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
     settings.idle_timeout_ms = settings.idle_timeout_ms.max(wait_ms + 60_000);
     settings.result_wait_ms = settings.result_wait_ms.max(wait_ms);
-    let kiosk = Kiosk::start(&config, KioskOptions { settings: Some(settings), ..KioskOptions::default() }).await?;
+    let kiosk = Kiosk::start(
+        &config,
+        KioskOptions {
+            settings: Some(settings),
+            ..KioskOptions::default()
+        },
+    )
+    .await?;
     if kiosk.is_sandbox() {
         eprintln!("SANDBOX: no API credentials are configured; the embedded emulator answers.");
     }
@@ -68,9 +75,13 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
         eprintln!("error: {e}");
         return Ok(ExitCode::from(2));
     }
-    let ready = flow_cli::follow(&h, Duration::from_secs(60), true, |_| {}, |v| {
-        matches!(v.screen, Screen::Choice | Screen::Error)
-    })
+    let ready = flow_cli::follow(
+        &h,
+        Duration::from_secs(60),
+        true,
+        |_| {},
+        |v| matches!(v.screen, Screen::Choice | Screen::Error),
+    )
     .await;
     let Some(v) = ready.filter(|v| v.screen == Screen::Choice) else {
         let end = h.view();
@@ -80,7 +91,10 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     let _ = v;
     h.send(Input::ContinueOnPhone).await?;
     let v = h.wait_for(|v| v.screen == Screen::Handoff).await?;
-    let code = v.digit_string.clone().context("the API returned no digit string")?;
+    let code = v
+        .digit_string
+        .clone()
+        .context("the API returned no digit string")?;
     let q = qr::Qr::new(&code)?;
     println!("{}", q.terminal(true));
     println!("Code for the iDenfy app: {}", qr::grouped(&code));
@@ -97,10 +111,16 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
         eprintln!("QR code written to {}", p.display());
     }
     eprintln!("Waiting up to {} s for the result…", args.wait);
-    let end = flow_cli::follow(&h, wait, false, |_| {}, |v| {
-        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
-            || v.screen == Screen::Error
-    })
+    let end = flow_cli::follow(
+        &h,
+        wait,
+        false,
+        |_| {},
+        |v| {
+            v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+                || v.screen == Screen::Error
+        },
+    )
     .await;
     if let Some(v) = &end {
         flow_cli::print_result(v);

@@ -48,7 +48,9 @@ pub async fn follow(
 /// Exit code of a finished flow: 0 result, 4 no result in time, 5 the API
 /// refused, 6 network failure (the `verify` contract).
 pub fn exit_code(view: Option<&View>) -> ExitCode {
-    let Some(v) = view else { return ExitCode::from(4) };
+    let Some(v) = view else {
+        return ExitCode::from(4);
+    };
     if v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_) {
         return ExitCode::SUCCESS;
     }
@@ -63,7 +65,8 @@ pub fn exit_code(view: Option<&View>) -> ExitCode {
 pub fn result_json(v: &View, client_id: &str) -> serde_json::Value {
     let r = v.result.as_ref();
     let tags = |t: Option<&Vec<kyc_kiosk::session::view::TagView>>| -> Vec<String> {
-        t.map(|t| t.iter().map(|x| x.code.clone()).collect()).unwrap_or_default()
+        t.map(|t| t.iter().map(|x| x.code.clone()).collect())
+            .unwrap_or_default()
     };
     serde_json::json!({
         "scanRef": v.scan_ref,
@@ -92,7 +95,10 @@ pub fn print_result(v: &View) {
     println!("  RESULT: {}", r.status);
     println!("  {}", r.headline);
     println!("  {}", r.advice);
-    for (title, tags) in [("Fraud flags", &r.fraud_tags), ("Data that does not match", &r.mismatch_tags)] {
+    for (title, tags) in [
+        ("Fraud flags", &r.fraud_tags),
+        ("Data that does not match", &r.mismatch_tags),
+    ] {
         if !tags.is_empty() {
             println!("  {title}:");
             for t in tags {

@@ -10,10 +10,10 @@ mod cmd_cameras;
 mod cmd_config;
 mod cmd_demo;
 mod cmd_handoff;
-mod flow_cli;
+mod cmd_precheck;
 mod cmd_sandbox;
 mod cmd_verify;
-mod cmd_precheck;
+mod flow_cli;
 
 /// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
 #[derive(Debug, Parser)]
