@@ -55,6 +55,8 @@ pub trait Ports: Send + Sync + 'static {
     fn wipe(&self) -> impl Future<Output = ()> + Send;
 }
 
+// A handful of requests per customer: size does not matter here.
+#[allow(clippy::large_enum_variant)]
 enum Request {
     Input(Input, oneshot::Sender<Result<(), Error>>),
     Still(Side, oneshot::Sender<Option<Still>>),

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kyc_kiosk::config::{Backend, Config};
+use kyc_kiosk::config::Config;
 use kyc_kiosk::session::{
     qr, CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, StartRequest,
 };
@@ -46,9 +46,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
-    // The demo always runs against the embedded sandbox, whatever is configured.
-    let mut config = Config::default();
-    config.backend = Backend::Sandbox;
+    // The demo always runs against the embedded sandbox, whatever is
+    // configured: the empty configuration has no credentials.
+    let config = Config::default();
+    debug_assert!(config.backend.is_sandbox());
     eprintln!("kyc-kiosk demo — SANDBOX: the embedded emulator and the demo camera; results are simulated.");
     let kiosk = Kiosk::start(
         &config,
