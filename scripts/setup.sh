@@ -2,14 +2,14 @@
 # Installs what kyc-kiosk needs on Debian/Ubuntu. Idempotent: installs only
 # what is missing. Usage: scripts/setup.sh run|test
 #   run   system libraries to build and run the kiosk
-#   test  the above plus Xvfb, WebKitWebDriver, tauri-driver and the Python
-#         tools used by the quality scripts
+#   test  the above plus Xvfb, WebKitWebDriver and tauri-driver
+# (The benchmark scripts have their own requirements: see BENCHMARKS.md.)
 set -euo pipefail
 
 what="${1:-run}"
 RUN_PKGS=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libclang-dev libturbojpeg0-dev)
-TEST_PKGS=(xvfb webkit2gtk-driver xauth libjpeg-turbo-progs imagemagick python3-pip)
+TEST_PKGS=(xvfb webkit2gtk-driver xauth)
 
 pkgs=("${RUN_PKGS[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${TEST_PKGS[@]}"); fi
@@ -45,8 +45,5 @@ if [ "$what" = "test" ]; then
   if ! command -v tauri-driver >/dev/null 2>&1; then
     echo "kyc-kiosk: installing tauri-driver"
     cargo install tauri-driver --locked --version '^2'
-  fi
-  if [ -f scripts/quality/requirements.txt ]; then
-    python3 -m pip install --quiet --disable-pip-version-check -r scripts/quality/requirements.txt
   fi
 fi
