@@ -24,7 +24,7 @@ use crate::idenfy::{webhook, Client};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
 /// Which camera to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum CameraChoice {
     /// Real cameras when any is connected; otherwise the demo camera with the
     /// sandbox, and a clear "no camera" error with a live backend.
@@ -34,6 +34,8 @@ pub enum CameraChoice {
     Demo,
     /// Always real cameras.
     Native,
+    /// No camera: each side is a given photo (`kyc-kiosk verify`).
+    Stills(Arc<std::collections::HashMap<Side, Vec<u8>>>),
 }
 
 /// How to start the kiosk; the defaults suit the desktop app.
@@ -51,6 +53,8 @@ pub struct KioskOptions {
     pub sandbox_manual_review: bool,
     /// Where the embedded sandbox listens (default: a free loopback port).
     pub sandbox_listen: Option<SocketAddr>,
+    /// Verification credits of the embedded sandbox (default: unlimited).
+    pub sandbox_credits: Option<u32>,
     /// Take photos by themselves when the preview is good and steady.
     pub auto_capture: Option<AutoConfig>,
     /// Moving, blurred frames the demo camera shows after each scene change.
@@ -66,6 +70,7 @@ impl Default for KioskOptions {
             webhook_listen: None,
             sandbox_manual_review: false,
             sandbox_listen: None,
+            sandbox_credits: None,
             auto_capture: Some(AutoConfig::default()),
             demo_settle_frames: None,
         }
@@ -163,6 +168,7 @@ impl Kiosk {
                         .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
                     webhook_url: Some(format!("http://{hook_addr}/webhooks/idenfy")),
                     manual_review: opts.sandbox_manual_review,
+                    credits: opts.sandbox_credits,
                     ..SandboxConfig::default()
                 })
                 .await?;
@@ -192,7 +198,12 @@ impl Kiosk {
                 }
             })?;
 
-        let mode = camera_mode(opts.camera, sandboxed, config, opts.demo_dir.as_deref())?;
+        let mode = camera_mode(
+            opts.camera.clone(),
+            sandboxed,
+            config,
+            opts.demo_dir.as_deref(),
+        )?;
         if let (CameraMode::Demo { control, .. }, Some(n)) = (&mode, opts.demo_settle_frames) {
             control.set_settle_frames(n);
         }
@@ -235,6 +246,15 @@ impl Kiosk {
     #[must_use]
     pub fn sandbox(&self) -> Option<&SandboxHandle> {
         self.sandbox.as_ref()
+    }
+
+    /// One `/status` question for `scan_ref` (for a result that never came);
+    /// the overall status as iDenfy spells it.
+    ///
+    /// # Errors
+    /// The client's error when iDenfy cannot be asked.
+    pub async fn status_now(&self, scan_ref: &str) -> Result<String, crate::idenfy::Error> {
+        self.ports.status_now(scan_ref).await
     }
 
     /// The address receiving webhooks.
@@ -310,6 +330,7 @@ fn camera_mode(
         })
     };
     match choice {
+        CameraChoice::Stills(files) => Ok(CameraMode::Stills(files)),
         CameraChoice::Demo => demo(),
         CameraChoice::Native => Ok(native()),
         CameraChoice::Auto => {

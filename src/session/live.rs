@@ -41,6 +41,9 @@ pub enum CameraMode {
     },
     /// Real cameras, per role, as configured.
     Native { roles: crate::config::CameraRoles },
+    /// Photos given as files (`kyc-kiosk verify`): "capturing" a side hands
+    /// over its file, already prechecked by the caller.
+    Stills(Arc<HashMap<Side, Vec<u8>>>),
 }
 
 /// Converts the staff form into the API's token request.
@@ -268,6 +271,16 @@ impl LivePorts {
         }
     }
 
+    /// One `/status` question, outside the flow (the CLI's last word on a
+    /// verification whose result did not come in time).
+    ///
+    /// # Errors
+    /// The client's error.
+    pub async fn status_now(&self, scan_ref: &str) -> Result<String, idenfy::Error> {
+        let s = self.client.status(&m::ScanRef::from(scan_ref)).await?;
+        Ok(s.status.as_str().to_owned())
+    }
+
     /// The camera mode (the kiosk uses it to steer the demo scene).
     #[must_use]
     pub fn mode(&self) -> &CameraMode {
@@ -300,6 +313,7 @@ impl LivePorts {
                 demo::opener(frames.clone(), control.clone(), 30)
             }
             CameraMode::Native { roles } => native_opener(roles, native_role(role))?,
+            CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
         };
         let mut scratch = quality::Scratch::default();
         let analyse: camera::pipeline::Analyser<LiveQuality> = Box::new(move |f: &Frame| {
@@ -392,6 +406,20 @@ fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Resu
     Ok(Still::new(side, jpeg, frame.width(), frame.height()))
 }
 
+/// A still from a given file (its size read from the header).
+fn given_still(files: &HashMap<Side, Vec<u8>>, side: Side) -> Result<Still, Failure> {
+    let bytes = files.get(&side).ok_or_else(|| Failure::Camera {
+        code: ErrorCode::InvalidInput,
+        message: format!("no image was given for the {side:?} side"),
+    })?;
+    let (w, h) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_dimensions().ok())
+        .unwrap_or((0, 0));
+    Ok(Still::new(side, bytes.clone(), w, h))
+}
+
 fn camera_failure(e: &camera::Error) -> Failure {
     Failure::Camera {
         code: e.code(),
@@ -429,6 +457,9 @@ impl Ports for LivePorts {
     }
 
     async fn start_camera(&self, role: CameraRole) -> Result<(), Failure> {
+        if matches!(self.mode, CameraMode::Stills(_)) {
+            return Ok(());
+        }
         {
             let guard = self.camera.lock().unwrap_or_else(PoisonError::into_inner);
             if guard.as_ref().is_some_and(|o| o.role == role) {
@@ -473,6 +504,9 @@ impl Ports for LivePorts {
     }
 
     async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
+        if let CameraMode::Stills(files) = &self.mode {
+            return given_still(files, side);
+        }
         let pipeline = self.pipeline().ok_or(Failure::Camera {
             code: ErrorCode::CameraUnavailable,
             message: "no camera is open".into(),

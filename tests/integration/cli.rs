@@ -101,3 +101,85 @@ fn cameras_lists_devices_or_says_there_are_none() {
         "{v}"
     );
 }
+
+#[test]
+fn demo_runs_the_whole_flow_headless_and_prints_the_result() {
+    let out = kiosk().args(["demo", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(j["status"], "APPROVED");
+    assert_eq!(j["final"], true);
+    // The steps, the live hints and the terminal QR are shown as it goes.
+    for step in ["SANDBOX", "Photograph the document front", "live:", "▀"] {
+        assert!(stderr.contains(step), "missing {step:?} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn demo_with_a_status_gives_that_status() {
+    let out = kiosk()
+        .args(["demo", "--json", "--status", "DENIED"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["status"], "DENIED");
+}
+
+#[test]
+fn handoff_writes_the_qr_and_gives_up_after_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let qr = dir.path().join("code.svg");
+    let out = kiosk()
+        .args([
+            "handoff",
+            "--client-id",
+            "cli-handoff",
+            "--country",
+            "LT",
+            "--wait",
+            "1",
+            "--config",
+        ])
+        .arg(dir.path().join("none.toml"))
+        .arg("--qr-out")
+        .arg(&qr)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&qr).expect("the QR file was written");
+    assert!(
+        svg.starts_with("<?xml") || svg.contains("<svg"),
+        "{svg:.80}"
+    );
+    let code: String = stdout
+        .lines()
+        .find(|l| l.starts_with("Code for the iDenfy app:"))
+        .expect("the code is printed")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 8);
+}
+
+#[test]
+fn handoff_refuses_an_unknown_qr_file_type_before_anything_is_sent() {
+    let out = kiosk()
+        .args(["handoff", "--client-id", "x", "--qr-out", "code.gif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
+}

@@ -4,6 +4,7 @@ mod camera;
 mod cli;
 mod fixtures;
 mod idenfy_client;
+mod kiosk;
 mod precheck;
 mod session;
 mod support;

@@ -82,9 +82,9 @@ async fn a_document_from_another_country_is_denied() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_blurry_photo_is_refused_and_retaken() {
-    // Three seconds of a moving card after each scene change: a photo taken
+    // Eight seconds of a moving card after each scene change: a photo taken
     // at once is blurry.
-    let mut app = App::launch("retake", &[("KYC_KIOSK_DEMO_SETTLE_FRAMES", "90")]).await;
+    let mut app = App::launch("retake", &[("KYC_KIOSK_DEMO_SETTLE_FRAMES", "240")]).await;
     start(&mut app, "E2E-RETAKE", "LT", None).await;
     app.screen("choice").await;
     app.click("#choice-docs button[data-doc='ID_CARD']").await;

@@ -163,7 +163,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     hints.0.abort();
 
     if let Some(v) = &end {
-        flow_cli::print_result(v);
+        flow_cli::print_result(v, args.json);
         if args.json {
             println!("{}", flow_cli::result_json(v, &args.client_id));
         }

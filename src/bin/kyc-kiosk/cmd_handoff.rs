@@ -85,7 +85,7 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     .await;
     let Some(v) = ready.filter(|v| v.screen == Screen::Choice) else {
         let end = h.view();
-        flow_cli::print_result(&end);
+        flow_cli::print_result(&end, args.json);
         return Ok(flow_cli::exit_code(Some(&end)));
     };
     let _ = v;
@@ -123,7 +123,7 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     )
     .await;
     if let Some(v) = &end {
-        flow_cli::print_result(v);
+        flow_cli::print_result(v, args.json);
         if args.json {
             println!("{}", flow_cli::result_json(v, &args.client_id));
         }

@@ -9,13 +9,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use anyhow::Context as _;
-use kyc_kiosk::config::Backend;
-use kyc_kiosk::idenfy::flow::{self, Summary};
-use kyc_kiosk::idenfy::webhook::{self, ResultStore};
-use kyc_kiosk::idenfy::{Client, DocumentType, Error, ImageSide, ProcessOutcome, TokenType};
-use kyc_kiosk::sandbox::{Sandbox, SandboxConfig};
+use kyc_kiosk::idenfy::flow;
+use kyc_kiosk::idenfy::{DocumentType, ImageSide, TokenType};
+use kyc_kiosk::session::{
+    CameraChoice, DocumentType as SessionDoc, Input, InputKind, Kiosk, KioskOptions, Screen,
+    Settings, Side, StartRequest, TokenType as SessionTokenType, View,
+};
 use kyc_kiosk::ErrorCode;
+
+use crate::flow_cli;
 
 /// Largest image file read.
 const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
@@ -76,25 +82,6 @@ fn read_image(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn exit_for(e: &Error) -> u8 {
-    match e.code() {
-        ErrorCode::InvalidInput => 2,
-        ErrorCode::Network => 6,
-        _ => 5,
-    }
-}
-
-fn fail(json: bool, code: u8, what: &str, e: &Error) -> ExitCode {
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({"error": {"code": e.code().as_str(), "message": e.to_string(), "step": what}})
-        );
-    }
-    eprintln!("{what} failed: {e}");
-    ExitCode::from(code)
-}
-
 pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let cfg = super::load_config(config)?;
     let mut images = vec![(ImageSide::Front, read_image(&args.front)?)];
@@ -125,135 +112,177 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         eprintln!("--force: sending despite the precheck");
     }
 
-    let req = flow::Request {
-        client_id: args.client_id.clone(),
-        country: args.country.clone(),
-        document_type: args.document.as_deref().map(DocumentType::parse),
-        token_type: TokenType::parse(&args.token_type),
-        first_name: args.first_name.clone(),
-        last_name: args.last_name.clone(),
-        callback_url: cfg.webhook.callback_url.clone(),
-        images,
+    let document = match args.document.as_deref() {
+        Some(d) => SessionDoc::parse(d).context("unknown document type")?,
+        // The kiosk flow needs a document type: a given back side means a
+        // card, none means a passport.
+        None if args.back.is_some() => SessionDoc::IdCard,
+        None => SessionDoc::Passport,
     };
+    let token_type = if args.token_type == "DOCUMENT" {
+        SessionTokenType::Document
+    } else {
+        SessionTokenType::Identification
+    };
+    // Every side the flow will ask for must have been given.
+    let sides: Vec<ImageSide> = images.iter().map(|(s, _)| s.clone()).collect();
+    if let Err(e) = kyc_kiosk::idenfy::validate::process_sides(
+        &args.country,
+        Some(&DocumentType::parse(document.as_str())),
+        &TokenType::parse(&args.token_type),
+        &sides,
+    ) {
+        eprintln!("error: {e} (give it with --front/--back/--face)");
+        return Ok(ExitCode::from(2));
+    }
+    let stills: HashMap<Side, Vec<u8>> = images
+        .into_iter()
+        .map(|(side, bytes)| {
+            let s = match side {
+                ImageSide::Back => Side::Back,
+                ImageSide::Face => Side::Face,
+                _ => Side::Front,
+            };
+            (s, bytes)
+        })
+        .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(verify(args, cfg.backend, cfg.signing_key, req))
+    rt.block_on(verify(args, &cfg, document, token_type, stills))
 }
 
+/// The kiosk's own flow, driven from the terminal: token, the given photos
+/// as the captured sides, review, submit, then the signed result.
 async fn verify(
     args: &Args,
-    backend: Backend,
-    signing_key: Option<kyc_kiosk::config::Secret>,
-    mut req: flow::Request,
+    cfg: &kyc_kiosk::config::Config,
+    document: SessionDoc,
+    token_type: SessionTokenType,
+    stills: HashMap<Side, Vec<u8>>,
 ) -> anyhow::Result<ExitCode> {
-    // Listen first, so a fast result cannot arrive before we do.
-    let listener = tokio::net::TcpListener::bind(args.webhook_listen)
-        .await
-        .with_context(|| format!("cannot listen on {} for webhooks", args.webhook_listen))?;
-    let store = ResultStore::new();
-    let (client, key, _sandbox) = match backend {
-        Backend::Sandbox => {
-            // The embedded sandbox posts to our listener, never to a public callback.
-            req.callback_url = None;
-            let url = format!("http://{}{}", listener.local_addr()?, webhook::PATH);
-            let sb = Sandbox::start(SandboxConfig {
-                webhook_url: Some(url),
-                ..SandboxConfig::default()
-            })
-            .await?;
-            eprintln!("backend: SANDBOX (embedded, {})", sb.base_url());
-            (sb.client()?, sb.signing_key().clone(), Some(sb))
-        }
-        Backend::Live {
-            base_url,
-            api_key,
-            api_secret,
-        } => {
-            let key = signing_key.context(
-                "IDENFY_SIGNING_KEY (api.signing_key) is required: results are accepted only when signed",
-            )?;
-            eprintln!("backend: {base_url}");
-            let client = Client::builder()
-                .base_url(base_url)
-                .credentials(api_key, api_secret)
-                .build()?;
-            (client, key, None)
+    let wait_ms = args.wait.saturating_mul(1000);
+    let mut settings = Settings::from_kiosk(&cfg.kiosk);
+    settings.result_wait_ms = wait_ms;
+    settings.review_wait_ms = wait_ms;
+    settings.idle_timeout_ms = settings.idle_timeout_ms.max(wait_ms + 60_000);
+    let kiosk = match Kiosk::start(
+        cfg,
+        KioskOptions {
+            camera: CameraChoice::Stills(Arc::new(stills)),
+            webhook_listen: Some(args.webhook_listen),
+            settings: Some(settings),
+            auto_capture: None,
+            ..KioskOptions::default()
+        },
+    )
+    .await
+    {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(if e.code() == ErrorCode::Config {
+                2
+            } else {
+                6
+            }));
         }
     };
-    let server = webhook::serve(listener, Some(key), store.clone())?;
-
-    let (token, outcome) = match flow::create_and_submit(&client, &req, false).await {
-        Ok(v) => v,
-        Err(e) => return Ok(fail(args.json, exit_for(&e), "verification", &e)),
-    };
-    let scan_ref = token.scan_ref;
-    match outcome {
-        ProcessOutcome::Accepted => eprintln!("submitted {scan_ref}; waiting for the result"),
-        ProcessOutcome::ConfirmedByStatus(s) => {
-            eprintln!(
-                "submission of {scan_ref} confirmed by /status ({}); waiting",
-                s.status
-            );
+    eprintln!(
+        "backend: {}",
+        if kiosk.is_sandbox() {
+            "SANDBOX (embedded)"
+        } else {
+            "configured API"
         }
+    );
+    let h = kiosk.handle().clone();
+    let mut req = StartRequest::new(args.client_id.clone(), args.country.clone());
+    req.documents = vec![document];
+    req.token_type = token_type;
+    req.first_name = args.first_name.clone();
+    req.last_name = args.last_name.clone();
+    if let Err(e) = kiosk.start_session(req).await {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(2));
     }
-    let result = flow::await_final(&store, &scan_ref, Duration::from_secs(args.wait)).await;
-    server.shutdown().await;
-    let Some(result) = result else {
-        // One check, no polling: say what iDenfy knows, and still report the timeout.
-        let known = client.status(&scan_ref).await.map(|s| s.status.to_string());
-        let known = known.unwrap_or_else(|e| format!("unavailable ({e})"));
+
+    // The customer's side of the flow: choose "here", hand over each photo,
+    // confirm the review. Everything else is the state machine's.
+    let drive = async {
+        let mut chose = false;
+        let mut confirmed = false;
+        loop {
+            let v = h.view();
+            match v.screen {
+                Screen::Choice if !chose => {
+                    chose = true;
+                    let _ = h.send(Input::VerifyHere(document)).await;
+                }
+                Screen::Capture
+                    if v.camera_ready
+                        && !v.capturing
+                        && v.allowed.contains(&InputKind::Capture) =>
+                {
+                    let _ = h.send(Input::Capture).await;
+                }
+                Screen::Review if !confirmed => {
+                    confirmed = true;
+                    let _ = h.send(Input::Confirm).await;
+                }
+                Screen::Result | Screen::Error | Screen::NoResultYet | Screen::SubmitFailed => {
+                    return
+                }
+                _ => {}
+            }
+            let before = v.clone();
+            if h.wait_for(|n| n != &before).await.is_err() {
+                return;
+            }
+        }
+    };
+    let finished = |v: &View| {
+        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+            || matches!(
+                v.screen,
+                Screen::Error | Screen::NoResultYet | Screen::SubmitFailed
+            )
+    };
+    let limit = Duration::from_secs(args.wait.saturating_add(60));
+    let (end, ()) = tokio::join!(
+        flow_cli::follow(&h, limit, args.json, |_| {}, finished),
+        drive
+    );
+    let end = end.unwrap_or_else(|| h.view());
+    let code = if end.screen == Screen::NoResultYet
+        || (end.screen != Screen::Result && end.error.is_none())
+    {
+        // One check, no polling: say what iDenfy knows, and report the timeout.
+        let scan = end.scan_ref.clone().unwrap_or_default();
+        let known = kiosk
+            .status_now(&scan)
+            .await
+            .unwrap_or_else(|e| format!("unavailable ({e})"));
         if args.json {
             println!(
                 "{}",
-                serde_json::json!({"error": {"code": "TIMEOUT", "scanRef": scan_ref, "statusNow": known}})
+                serde_json::json!({"error": {"code": "TIMEOUT", "scanRef": scan, "statusNow": known}})
             );
         }
         eprintln!(
-            "no final result for {scan_ref} within {} s (status now: {known})",
+            "no final result for {scan} within {} s (status now: {known})",
             args.wait
         );
-        return Ok(ExitCode::from(4));
-    };
-    let summary = Summary::from(&result);
-    if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        ExitCode::from(4)
     } else {
-        println!("scanRef:  {}", summary.scan_ref);
-        println!("status:   {}", summary.status);
-        let opt = |o: Option<String>| o.unwrap_or_else(|| "-".to_owned());
-        println!(
-            "document: auto {} / manual {}",
-            opt(summary.auto_document.map(|d| d.to_string())),
-            opt(summary.manual_document.map(|d| d.to_string()))
-        );
-        println!(
-            "face:     auto {} / manual {}",
-            opt(summary.auto_face.map(|d| d.to_string())),
-            opt(summary.manual_face.map(|d| d.to_string()))
-        );
-        let join = |v: Vec<String>| {
-            if v.is_empty() {
-                "-".to_owned()
-            } else {
-                v.join(", ")
-            }
-        };
-        println!(
-            "fraud:    {}",
-            join(summary.fraud_tags.iter().map(ToString::to_string).collect())
-        );
-        println!(
-            "mismatch: {}",
-            join(
-                summary
-                    .mismatch_tags
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect()
-            )
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+        if args.json {
+            println!("{}", flow_cli::result_json(&end, &args.client_id));
+        }
+        flow_cli::print_result(&end, args.json);
+        flow_cli::exit_code(Some(&end))
+    };
+    let _ = h.send(Input::Finish).await;
+    kiosk.shutdown().await;
+    Ok(code)
 }

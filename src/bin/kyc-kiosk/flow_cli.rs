@@ -83,8 +83,14 @@ pub fn result_json(v: &View, client_id: &str) -> serde_json::Value {
     })
 }
 
-/// A human summary of a result, for the terminal.
-pub fn print_result(v: &View) {
+/// A human summary of a result, for the terminal: on stdout, or on stderr
+/// when stdout carries `--json`.
+pub fn print_result(v: &View, json: bool) {
+    macro_rules! println {
+        ($($t:tt)*) => {
+            if json { eprintln!($($t)*) } else { std::println!($($t)*) }
+        };
+    }
     let Some(r) = &v.result else {
         if let Some(e) = &v.error {
             eprintln!("[{}] {}", e.code, e.message);

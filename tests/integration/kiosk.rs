@@ -1,0 +1,214 @@
+//! Whole flows through the kiosk runtime: the embedded sandbox over real
+//! HTTP, the demo camera, live checks, auto-capture and signed webhooks.
+
+use std::time::Duration;
+
+use kyc_kiosk::config::Config;
+use kyc_kiosk::session::{
+    CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, StartRequest, View,
+};
+use kyc_kiosk::ErrorCode;
+
+async fn kiosk(opts: KioskOptions) -> Kiosk {
+    Kiosk::start(
+        &Config::default(),
+        KioskOptions {
+            camera: CameraChoice::Demo,
+            ..opts
+        },
+    )
+    .await
+    .expect("kiosk starts")
+}
+
+fn request(client: &str, country: &str) -> StartRequest {
+    let mut r = StartRequest::new(client, country);
+    r.documents = vec![DocumentType::IdCard];
+    r.generate_digit_string = true;
+    r
+}
+
+async fn wait(k: &Kiosk, what: &str, pred: impl Fn(&View) -> bool) -> View {
+    tokio::time::timeout(Duration::from_secs(45), k.handle().wait_for(pred))
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "timed out waiting for {what}; view: {:?}",
+                k.handle().view().screen
+            )
+        })
+        .unwrap()
+}
+
+/// Choose "here", let auto-capture take every side, confirm, and return the final view.
+async fn verify_here(k: &Kiosk) -> View {
+    wait(k, "choice", |v| v.screen == Screen::Choice).await;
+    k.handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    let review = wait(k, "review", |v| v.screen == Screen::Review).await;
+    let taken: Vec<_> = review
+        .sides
+        .iter()
+        .filter(|s| s.taken)
+        .map(|s| s.side)
+        .collect();
+    assert_eq!(taken.len(), 3, "front, back and face were taken: {taken:?}");
+    k.handle().send(Input::Confirm).await.unwrap();
+    wait(k, "result", |v| {
+        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_camera_flow_is_approved_and_wiped_after() {
+    let k = kiosk(KioskOptions::default()).await;
+    assert!(k.is_sandbox());
+    k.start_session(request("it-approved", "LT")).await.unwrap();
+    let v = verify_here(&k).await;
+    let r = v.result.unwrap();
+    assert_eq!(r.status, "APPROVED");
+    assert_eq!(r.auto_document.as_deref(), Some("DOC_VALIDATED"));
+    k.handle().send(Input::Finish).await.unwrap();
+    let v = wait(&k, "start", |v| v.screen == Screen::Start).await;
+    assert!(v.scan_ref.is_none() && v.result.is_none());
+    for side in [
+        kyc_kiosk::session::Side::Front,
+        kyc_kiosk::session::Side::Face,
+    ] {
+        assert!(
+            k.handle().still(side).await.unwrap().is_none(),
+            "stills are gone"
+        );
+    }
+    k.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expected_name_mismatch_is_suspected_and_wrong_country_denied() {
+    let k = kiosk(KioskOptions::default()).await;
+    let mut r = request("it-suspected", "LT");
+    r.first_name = Some("Petras".into());
+    k.start_session(r).await.unwrap();
+    let v = verify_here(&k).await.result.unwrap();
+    assert_eq!(v.status, "SUSPECTED");
+    assert!(
+        v.mismatch_tags.iter().any(|t| t.code == "NAME"),
+        "{:?}",
+        v.mismatch_tags
+    );
+    k.handle().send(Input::Finish).await.unwrap();
+    wait(&k, "start", |v| v.screen == Screen::Start).await;
+
+    k.start_session(request("it-denied", "DE")).await.unwrap();
+    let v = verify_here(&k).await.result.unwrap();
+    assert_eq!(v.status, "DENIED");
+    assert_eq!(v.auto_document.as_deref(), Some("COUNTRY_MISMATCH"));
+    k.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blurry_capture_is_refused_then_retaken_automatically() {
+    // Ten seconds of a moving card after each scene change (frames, not
+    // time: a loaded machine cannot make it steady sooner).
+    let k = kiosk(KioskOptions {
+        demo_settle_frames: Some(300),
+        ..KioskOptions::default()
+    })
+    .await;
+    k.start_session(request("it-retake", "LT")).await.unwrap();
+    wait(&k, "choice", |v| v.screen == Screen::Choice).await;
+    k.handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    wait(&k, "camera", |v| {
+        v.screen == Screen::Capture && v.camera_ready
+    })
+    .await;
+    k.handle().send(Input::Capture).await.unwrap();
+    let v = wait(&k, "hint", |v| v.hint.is_some()).await;
+    let hint = v.hint.unwrap();
+    assert_eq!(hint.code, ErrorCode::ImageRetake);
+    assert_eq!(hint.detail.as_deref(), Some("blurry"));
+    assert!(
+        v.sides.iter().all(|s| !s.taken),
+        "nothing kept from the blurry photo"
+    );
+    // Once steady, auto-capture takes it.
+    wait(&k, "front taken", |v| {
+        v.sides.first().is_some_and(|s| s.taken)
+    })
+    .await;
+    k.handle().send(Input::Cancel).await.unwrap();
+    let v = wait(&k, "start", |v| v.screen == Screen::Start).await;
+    assert!(v.sides.is_empty());
+    k.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mobile_handoff_gets_the_phone_result() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let k = kiosk(KioskOptions {
+        sandbox_listen: Some(addr),
+        ..KioskOptions::default()
+    })
+    .await;
+    k.start_session(request("it-handoff", "LT")).await.unwrap();
+    wait(&k, "choice", |v| {
+        v.allowed.contains(&InputKind::ContinueOnPhone)
+    })
+    .await;
+    k.handle().send(Input::ContinueOnPhone).await.unwrap();
+    let v = wait(&k, "handoff", |v| v.screen == Screen::Handoff).await;
+    let digits = v.digit_string.expect("the code is shown");
+    assert_eq!(digits.len(), 8);
+    // The phone finishes with that code.
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/sandbox/mobile/complete"))
+        .json(&serde_json::json!({ "digitString": digits }))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let v = wait(&k, "result", |v| v.screen == Screen::Result).await;
+    assert_eq!(v.result.unwrap().status, "APPROVED");
+    assert!(
+        v.digit_string.is_none(),
+        "the spent code is no longer shown"
+    );
+    k.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_credits_is_told_plainly() {
+    let k = kiosk(KioskOptions {
+        sandbox_credits: Some(0),
+        ..KioskOptions::default()
+    })
+    .await;
+    k.start_session(request("it-402", "LT")).await.unwrap();
+    let v = wait(&k, "error", |v| v.error.is_some()).await;
+    let e = v.error.unwrap();
+    assert_eq!(e.code, ErrorCode::OutOfCredits);
+    assert!(e.message.contains("credits"), "{}", e.message);
+    k.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_form_field_is_named_before_anything_is_sent() {
+    let k = kiosk(KioskOptions::default()).await;
+    let mut r = request("it-form", "LT");
+    r.last_name = Some("Sm1th".into());
+    let e = k.start_session(r).await.unwrap_err();
+    assert_eq!(e.field(), Some("lastName"));
+    assert_eq!(k.handle().view().screen, Screen::Start);
+    k.shutdown().await;
+}
