@@ -30,6 +30,19 @@ export const api = {
   input: (input) => call("session_input", { input }),
   /** The newest preview frame after `after`: ArrayBuffer (header + JPEG). */
   previewFrame: (after) => call("preview_frame", { after }),
+  /**
+   * The same frame through the custom URI scheme (measurement transport):
+   * {header, jpeg: ArrayBuffer} or null when none came in time.
+   */
+  previewFrameScheme: async (after) => {
+    const internals = window.__TAURI_INTERNALS__;
+    // convertFileSrc gives the platform's form of the scheme's URL (it
+    // escapes its argument, so the query is added after).
+    const url = `${internals.convertFileSrc("frame", "preview")}?after=${after}`;
+    const res = await fetch(url, { cache: "no-store" });
+    if (res.status !== 200) return null;
+    return { header: JSON.parse(res.headers.get("X-Preview")), jpeg: await res.arrayBuffer() };
+  },
   /** The still of a side for the review screen: ArrayBuffer (JPEG). */
   stillImage: (side) => call("still_image", { side }),
   /** The handoff QR code as an SVG string. */

@@ -292,21 +292,37 @@ function stopPreview() {
   previewOn = false;
 }
 
+/** One frame through the chosen transport: {header, jpeg bytes}. */
+async function fetchFrame() {
+  if (info && info.previewTransport === "scheme") {
+    const r = await api.previewFrameScheme(previewSeq);
+    if (!r) throw { code: "CAMERA_UNAVAILABLE" };
+    return { header: r.header, jpeg: new Uint8Array(r.jpeg) };
+  }
+  const buf = await api.previewFrame(previewSeq);
+  const dv = new DataView(buf);
+  const hlen = dv.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, hlen)));
+  return { header, jpeg: new Uint8Array(buf, 4 + hlen) };
+}
+
+// Capture-to-display latencies of the last frames, for the debug overlay and
+// the preview benchmark (exposed as data attributes on <body>).
+const latencies = [];
+
 async function pullFrame() {
   while (previewOn) {
-    let buf;
+    let frame;
     try {
-      buf = await api.previewFrame(previewSeq);
+      frame = await fetchFrame();
     } catch (e) {
       await new Promise((r) => setTimeout(r, 250));
       continue;
     }
     const received = performance.now();
-    const dv = new DataView(buf);
-    const hlen = dv.getUint32(0, true);
-    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, hlen)));
+    const header = frame.header;
     previewSeq = header.seq;
-    const url = URL.createObjectURL(new Blob([new Uint8Array(buf, 4 + hlen)], { type: "image/jpeg" }));
+    const url = URL.createObjectURL(new Blob([frame.jpeg], { type: "image/jpeg" }));
     const img = $("#preview");
     await new Promise((resolve) => {
       img.onload = img.onerror = resolve;
@@ -315,12 +331,20 @@ async function pullFrame() {
     URL.revokeObjectURL(url);
     frames += 1;
     const now = performance.now();
+    const latency = header.ageMs + (now - received);
+    latencies.push(latency);
+    if (latencies.length > 120) latencies.shift();
     if (now - fpsSince >= 1000) {
       fps = (frames * 1000) / (now - fpsSince);
       frames = 0;
       fpsSince = now;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      document.body.dataset.previewFps = fps.toFixed(1);
+      document.body.dataset.previewLatencyP50 = at(0.5).toFixed(1);
+      document.body.dataset.previewLatencyP95 = at(0.95).toFixed(1);
     }
-    renderLive(header, header.ageMs + (now - received));
+    renderLive(header, latency);
   }
 }
 

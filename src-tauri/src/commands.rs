@@ -1,7 +1,7 @@
 //! Tauri commands: thin adapters from the webview to the core library. No
 //! flow logic: every decision is the session machine's.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tauri::ipc::Response;
 use tauri::State;
@@ -10,8 +10,7 @@ use kyc_kiosk::session::{qr, Side};
 use kyc_kiosk::ErrorCode;
 
 use crate::dto::{
-    pack_preview, AppInfo, CommandError, InputDto, Language, LiveQualityDto, PreviewHeader,
-    StartForm, Versioned,
+    pack_preview, AppInfo, CommandError, InputDto, Language, PreviewHeader, StartForm, Versioned,
 };
 use crate::state::AppState;
 
@@ -34,6 +33,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .collect(),
         default_country: c.kiosk.default_country.clone(),
         documents: c.kiosk.documents.clone(),
+        preview_transport: state.preview_transport,
     }
 }
 
@@ -71,20 +71,7 @@ pub async fn preview_frame(state: State<'_, AppState>, after: u64) -> CmdResult<
         .wait_preview(after, Duration::from_millis(500))
         .await
         .ok_or_else(|| CommandError::new(ErrorCode::CameraUnavailable, "no preview frame"))?;
-    let header = PreviewHeader {
-        seq: p.seq,
-        age_ms: Instant::now()
-            .saturating_duration_since(p.captured)
-            .as_secs_f64()
-            * 1000.0,
-        width: p.width,
-        height: p.height,
-        quality: p.quality.map(|q| LiveQualityDto {
-            ok: q.ok,
-            issues: q.issues.iter().map(|i| (*i).to_owned()).collect(),
-        }),
-        auto_capture_in: p.auto_capture_in,
-    };
+    let header = PreviewHeader::of(&p);
     Ok(Response::new(pack_preview(&header, &p.jpeg)))
 }
 

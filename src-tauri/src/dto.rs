@@ -24,6 +24,9 @@ pub struct AppInfo {
     pub languages: Vec<Language>,
     pub default_country: Option<String>,
     pub documents: Vec<String>,
+    /// How the preview reaches the webview: `ipc` (binary command, the
+    /// default) or `scheme` (custom URI scheme), for measurement.
+    pub preview_transport: &'static str,
 }
 
 /// The session view with a version, for the UI's long poll.
@@ -148,6 +151,26 @@ pub struct PreviewHeader {
     pub quality: Option<LiveQualityDto>,
     /// Seconds left before the auto-capture fires, while it counts down.
     pub auto_capture_in: Option<u32>,
+}
+
+impl PreviewHeader {
+    /// The header of a preview packet, aged at this moment.
+    pub fn of(p: &kyc_kiosk::session::PreviewPacket) -> Self {
+        Self {
+            seq: p.seq,
+            age_ms: std::time::Instant::now()
+                .saturating_duration_since(p.captured)
+                .as_secs_f64()
+                * 1000.0,
+            width: p.width,
+            height: p.height,
+            quality: p.quality.as_ref().map(|q| LiveQualityDto {
+                ok: q.ok,
+                issues: q.issues.iter().map(|i| (*i).to_owned()).collect(),
+            }),
+            auto_capture_in: p.auto_capture_in,
+        }
+    }
 }
 
 /// The live quality result shown as a hint.

@@ -7,6 +7,7 @@
 
 mod commands;
 mod dto;
+mod preview_scheme;
 mod state;
 mod window;
 
@@ -28,7 +29,7 @@ fn load_config() -> anyhow::Result<kyc_kiosk::config::Config> {
 /// `KYC_KIOSK_SANDBOX_LISTEN` (address of the embedded sandbox, so a test or
 /// a phone emulator can reach it), `KYC_KIOSK_SANDBOX_MANUAL_REVIEW=1`,
 /// `KYC_KIOSK_CAMERA` (`demo` or `native`), `KYC_KIOSK_DEMO_SETTLE_FRAMES`
-/// (blurred frames after each demo scene change).
+/// (blurred frames after each demo scene change), `KYC_KIOSK_AUTO_CAPTURE=0`.
 fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
     use kyc_kiosk::session::{CameraChoice, KioskOptions};
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -41,6 +42,11 @@ fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
             _ => CameraChoice::Auto,
         },
         demo_settle_frames: var("KYC_KIOSK_DEMO_SETTLE_FRAMES").and_then(|v| v.parse().ok()),
+        auto_capture: if var("KYC_KIOSK_AUTO_CAPTURE").is_some_and(|v| v == "0") {
+            None
+        } else {
+            Some(kyc_kiosk::session::autocapture::AutoConfig::default())
+        },
         ..KioskOptions::default()
     }
 }
@@ -65,6 +71,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     tauri::Builder::default()
+        .register_asynchronous_uri_scheme_protocol(preview_scheme::SCHEME, preview_scheme::handle)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::session_view,
@@ -87,7 +94,13 @@ fn main() -> anyhow::Result<()> {
                 tracing::error!(code = %e.code(), "cannot start the kiosk: {e}");
                 Box::new(e) as Box<dyn std::error::Error>
             })?;
-            app.manage(state::AppState::new(config.clone(), kiosk));
+            // `KYC_KIOSK_PREVIEW_TRANSPORT=scheme` switches the preview to the
+            // custom URI scheme (to measure both transports).
+            let transport = match std::env::var("KYC_KIOSK_PREVIEW_TRANSPORT").as_deref() {
+                Ok("scheme") => "scheme",
+                _ => "ipc",
+            };
+            app.manage(state::AppState::new(config.clone(), kiosk, transport));
             window::create_main(app.handle(), kiosk_mode)?;
             Ok(())
         })

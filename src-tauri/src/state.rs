@@ -16,11 +16,13 @@ pub struct AppState {
     /// The session view with a version number that increases on every change,
     /// for the UI's long poll.
     pub views: watch::Receiver<(u64, View)>,
+    /// `ipc` or `scheme` (see `preview_scheme`).
+    pub preview_transport: &'static str,
 }
 
 impl AppState {
     /// Wraps a started kiosk and begins numbering its views.
-    pub fn new(config: Config, kiosk: Kiosk) -> Self {
+    pub fn new(config: Config, kiosk: Kiosk, preview_transport: &'static str) -> Self {
         let language = config.kiosk.language.clone();
         let mut source = kiosk.handle().subscribe();
         let first = source.borrow_and_update().clone();
@@ -40,6 +42,7 @@ impl AppState {
             kiosk,
             language: Mutex::new(language),
             views,
+            preview_transport,
         }
     }
 

@@ -443,6 +443,18 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
             face_is_front,
         },
     );
+    spend(&app, scan_ref, v, country, "sandbox accepted a submission")
+}
+
+/// Spends the token with its verdict and starts the analysis that sends the
+/// webhooks. Two concurrent calls with one token: only the first wins.
+fn spend(
+    app: &App,
+    scan_ref: ScanRef,
+    v: Verdict,
+    country: String,
+    what: &'static str,
+) -> Response {
     {
         let mut store = app.lock();
         let Some(scan) = store.scans.get_mut(&scan_ref) else {
@@ -452,7 +464,6 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
                 "Token not found",
             );
         };
-        // Two concurrent calls with one token: only the first wins.
         if scan.used {
             return api_error(
                 StatusCode::BAD_REQUEST,
@@ -464,7 +475,7 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
         scan.verdict = Some(v);
         scan.country = country;
     }
-    tracing::info!(%scan_ref, "sandbox accepted a submission");
+    tracing::info!(%scan_ref, "{what}");
     tokio::spawn(run_analysis(app.clone(), scan_ref));
     StatusCode::OK.into_response()
 }
@@ -748,27 +759,11 @@ async fn mobile_complete(State(app): State<App>, Json(body): Json<MobileBody>) -
             face_is_front: false,
         },
     );
-    {
-        let mut store = app.lock();
-        let Some(scan) = store.scans.get_mut(&scan_ref) else {
-            return api_error(
-                StatusCode::NOT_FOUND,
-                Some("TOKEN_NOT_FOUND"),
-                "No verification has this code",
-            );
-        };
-        if scan.used {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                Some("TOKEN_ALREADY_USED"),
-                "Token has already been used",
-            );
-        }
-        scan.used = true;
-        scan.verdict = Some(v);
-        scan.country = country;
-    }
-    tracing::info!(%scan_ref, "sandbox: mobile verification finished");
-    tokio::spawn(run_analysis(app.clone(), scan_ref));
-    StatusCode::OK.into_response()
+    spend(
+        &app,
+        scan_ref,
+        v,
+        country,
+        "sandbox: mobile verification finished",
+    )
 }

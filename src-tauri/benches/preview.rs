@@ -1,0 +1,101 @@
+//! Preview transport benchmark in the real window: the binary IPC command
+//! against the custom URI scheme, with the demo camera at 1920x1080 (previews
+//! 1280x720). Reports frames per second shown, capture-to-display latency and
+//! the CPU used by the app and by the web view.
+//!
+//! Run under a display: `xvfb-run -a cargo bench -p kyc-kiosk-app --bench preview`
+//! (`PREVIEW_BENCH_SECS`, default 10). Needs tauri-driver, as the e2e tests.
+
+#[path = "../tests/e2e/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::App;
+
+fn cpu_ticks(name: &str) -> u64 {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", name])
+        .output();
+    let Ok(out) = out else { return 0 };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // Fields after the command name: utime is the 14th, stime the 15th.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        })
+        .sum()
+}
+
+fn clk_tck() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+async fn dataset(app: &App, key: &str) -> String {
+    app.client
+        .execute(&format!("return document.body.dataset.{key} || ''"), vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn main() {
+    let secs: u64 = std::env::var("PREVIEW_BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        println!("| transport | fps shown | latency p50 (ms) | latency p95 (ms) | app CPU (% of a core) | web view CPU (% of a core) |");
+        println!("|---|---|---|---|---|---|");
+        for transport in ["ipc", "scheme"] {
+            let mut app = App::launch(
+                &format!("bench-{transport}"),
+                &[
+                    ("KYC_KIOSK_PREVIEW_TRANSPORT", transport),
+                    ("KYC_KIOSK_AUTO_CAPTURE", "0"),
+                    ("KYC_KIOSK_CAMERA", "demo"),
+                ],
+            )
+            .await;
+            app.screen("start").await;
+            app.fill("#f-clientId", "BENCH").await;
+            app.fill("#f-country", "LT").await;
+            app.click("#start-form button[type=submit]").await;
+            app.screen("choice").await;
+            app.click("#choice-docs button[data-doc='ID_CARD']").await;
+            app.screen("capture").await;
+            app.wait_for("body[data-preview-fps]").await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (a0, w0, t0) = (cpu_ticks("kyc-kiosk-app"), cpu_ticks("WebKitWebProcess"), Instant::now());
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            let (a1, w1) = (cpu_ticks("kyc-kiosk-app"), cpu_ticks("WebKitWebProcess"));
+            let wall = t0.elapsed().as_secs_f64() * clk_tck();
+            let pct = |a: u64, b: u64| 100.0 * b.saturating_sub(a) as f64 / wall;
+            println!(
+                "| {transport} | {} | {} | {} | {:.0} | {:.0} |",
+                dataset(&app, "previewFps").await,
+                dataset(&app, "previewLatencyP50").await,
+                dataset(&app, "previewLatencyP95").await,
+                pct(a0, a1),
+                pct(w0, w1),
+            );
+            app.shot("capture").await;
+            app.close().await;
+        }
+    });
+}
