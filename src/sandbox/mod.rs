@@ -45,6 +45,9 @@ pub struct SandboxConfig {
     /// Webhook delivery attempts and first back-off.
     pub webhook_attempts: u32,
     pub webhook_backoff: Duration,
+    /// Fault injection for tests: the first N `/process` calls never answer
+    /// and spend nothing, as when the network dies mid-submit.
+    pub stall_process: u32,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +65,7 @@ impl Default for SandboxConfig {
             max_body_bytes: crate::idenfy::DEFAULT_MAX_BODY_BYTES,
             webhook_attempts: 5,
             webhook_backoff: Duration::from_millis(250),
+            stall_process: 0,
         }
     }
 }

@@ -84,6 +84,8 @@ struct Store {
 
 struct Shared {
     s: Settings,
+    /// `/process` calls still to stall (see `SandboxConfig::stall_process`).
+    stalls_left: std::sync::atomic::AtomicU32,
     store: Mutex<Store>,
     http: reqwest::Client,
     stop: watch::Receiver<bool>,
@@ -130,6 +132,7 @@ pub(super) fn router_with(
         .timeout(Duration::from_secs(10))
         .build()?;
     let app = Arc::new(Shared {
+        stalls_left: std::sync::atomic::AtomicU32::new(s.cfg.stall_process),
         s,
         store: Mutex::default(),
         http,
@@ -330,6 +333,24 @@ fn decode_image(side: &ImageSide, b64: &str) -> Result<Vec<u8>, Response> {
 async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     if let Err(r) = check_auth(&app, &headers) {
         return r;
+    }
+    let stall = app
+        .stalls_left
+        .fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| n.checked_sub(1),
+        )
+        .is_ok();
+    if stall {
+        // Never answer (the caller times out) and spend nothing; end with the
+        // sandbox so a shutdown does not wait for this request.
+        let mut stop = app.stop.clone();
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let req: ProcessBody = match read_json(body, app.s.cfg.max_body_bytes).await {
         Ok(r) => r,

@@ -55,6 +55,10 @@ pub struct KioskOptions {
     pub sandbox_listen: Option<SocketAddr>,
     /// Verification credits of the embedded sandbox (default: unlimited).
     pub sandbox_credits: Option<u32>,
+    /// Fault injection: the embedded sandbox's first N `/process` calls hang.
+    pub sandbox_stall_process: u32,
+    /// Whole-request timeout of the API client (default: the client's).
+    pub api_timeout: Option<Duration>,
     /// Take photos by themselves when the preview is good and steady.
     pub auto_capture: Option<AutoConfig>,
     /// Moving, blurred frames the demo camera shows after each scene change.
@@ -71,6 +75,8 @@ impl Default for KioskOptions {
             sandbox_manual_review: false,
             sandbox_listen: None,
             sandbox_credits: None,
+            sandbox_stall_process: 0,
+            api_timeout: None,
             auto_capture: Some(AutoConfig::default()),
             demo_settle_frames: None,
         }
@@ -169,10 +175,17 @@ impl Kiosk {
                     webhook_url: Some(format!("http://{hook_addr}/webhooks/idenfy")),
                     manual_review: opts.sandbox_manual_review,
                     credits: opts.sandbox_credits,
+                    stall_process: opts.sandbox_stall_process,
                     ..SandboxConfig::default()
                 })
                 .await?;
-                let client = sb.client()?;
+                let mut b = Client::builder()
+                    .base_url(sb.base_url())
+                    .credentials(sb.api_key().clone(), sb.api_secret().clone());
+                if let Some(t) = opts.api_timeout {
+                    b = b.timeout(t);
+                }
+                let client = b.build()?;
                 let key = sb.signing_key().clone();
                 tracing::info!(url = %sb.base_url(), "embedded sandbox started");
                 (client, key, Some(sb), None)
@@ -183,10 +196,13 @@ impl Kiosk {
                 api_secret,
             } => {
                 let key = config.signing_key.clone().ok_or(StartError::NoSigningKey)?;
-                let client = Client::builder()
+                let mut b = Client::builder()
                     .base_url(base_url.clone())
-                    .credentials(api_key.clone(), api_secret.clone())
-                    .build()?;
+                    .credentials(api_key.clone(), api_secret.clone());
+                if let Some(t) = opts.api_timeout {
+                    b = b.timeout(t);
+                }
+                let client = b.build()?;
                 (client, key, None, config.webhook.callback_url.clone())
             }
         };

@@ -212,3 +212,50 @@ async fn a_bad_form_field_is_named_before_anything_is_sent() {
     assert_eq!(k.handle().view().screen, Screen::Start);
     k.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_failure_mid_submit_keeps_the_photos_and_retries_after_asking_status() {
+    // The first /process never answers: the client gives up after 2 s, the
+    // kiosk asks /status (token unused), keeps the photos and offers a retry.
+    let k = kiosk(KioskOptions {
+        sandbox_stall_process: 1,
+        api_timeout: Some(Duration::from_secs(2)),
+        ..KioskOptions::default()
+    })
+    .await;
+    k.start_session(request("it-network", "LT")).await.unwrap();
+    wait(&k, "choice", |v| v.screen == Screen::Choice).await;
+    k.handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    wait(&k, "review", |v| v.screen == Screen::Review).await;
+    k.handle().send(Input::Confirm).await.unwrap();
+    let v = wait(&k, "retry offered", |v| {
+        v.allowed.contains(&InputKind::Retry)
+    })
+    .await;
+    assert_eq!(
+        v.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::Network),
+        "{:?}",
+        v.screen
+    );
+    for side in [
+        kyc_kiosk::session::Side::Front,
+        kyc_kiosk::session::Side::Back,
+        kyc_kiosk::session::Side::Face,
+    ] {
+        assert!(
+            k.handle().still(side).await.unwrap().is_some(),
+            "{side:?} kept"
+        );
+    }
+    k.handle().send(Input::Retry).await.unwrap();
+    let v = wait(&k, "result", |v| {
+        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+    })
+    .await;
+    assert_eq!(v.result.unwrap().status, "APPROVED");
+    k.shutdown().await;
+}
