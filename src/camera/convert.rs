@@ -165,7 +165,7 @@ fn yuv_px(y: u8, u: u8, v: u8, out: &mut [u8]) {
 pub fn yuyv_to_rgb(src: &[u8], width: u32, height: u32, dst: &mut Vec<u8>) -> Result<(), Error> {
     let f = RawFormat::Yuyv;
     let n = need(f, width, height, 2, 1)?;
-    if width % 2 != 0 {
+    if !width.is_multiple_of(2) {
         return Err(Error::BadFrame {
             format: f,
             detail: format!("odd width {width}"),
@@ -187,7 +187,7 @@ pub fn yuyv_to_rgb(src: &[u8], width: u32, height: u32, dst: &mut Vec<u8>) -> Re
 pub fn nv12_to_rgb(src: &[u8], width: u32, height: u32, dst: &mut Vec<u8>) -> Result<(), Error> {
     let f = RawFormat::Nv12;
     let n = need(f, width, height, 3, 2)?;
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return Err(Error::BadFrame {
             format: f,
             detail: format!("odd size {width}x{height}"),

@@ -149,7 +149,7 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
         }
         if r.additional_steps
             .as_ref()
-            .map_or(true, serde_json::Value::is_null)
+            .is_none_or(serde_json::Value::is_null)
         {
             return Err(Error::invalid(
                 "additionalData",

@@ -60,6 +60,25 @@ struct Scan {
 }
 
 impl Scan {
+    /// Refuses a token already spent, expired or deleted, as the API does.
+    fn usable(&self) -> Result<(), Response> {
+        if self.used {
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_ALREADY_USED"),
+                "Token has already been used",
+            ));
+        }
+        if Instant::now() >= self.expires_at || self.deleted {
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                Some("TOKEN_EXPIRED"),
+                "Token has expired",
+            ));
+        }
+        Ok(())
+    }
+
     fn status(&self, manual_review: bool) -> OverallStatus {
         if self.deleted {
             return OverallStatus::Deleted;
@@ -367,19 +386,8 @@ async fn process(State(app): State<App>, headers: HeaderMap, body: Body) -> Resp
             );
         };
         let scan = &store.scans[&scan_ref];
-        if scan.used {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                Some("TOKEN_ALREADY_USED"),
-                "Token has already been used",
-            );
-        }
-        if Instant::now() >= scan.expires_at || scan.deleted {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                Some("TOKEN_EXPIRED"),
-                "Token has expired",
-            );
+        if let Err(r) = scan.usable() {
+            return r;
         }
         if scan.request.nfc_required == Some(true) {
             return api_error(
@@ -742,19 +750,8 @@ async fn mobile_complete(State(app): State<App>, Json(body): Json<MobileBody>) -
             );
         };
         let scan = &store.scans[&scan_ref];
-        if scan.used {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                Some("TOKEN_ALREADY_USED"),
-                "Token has already been used",
-            );
-        }
-        if Instant::now() >= scan.expires_at || scan.deleted {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                Some("TOKEN_EXPIRED"),
-                "Token has expired",
-            );
+        if let Err(r) = scan.usable() {
+            return r;
         }
         (scan.request.clone(), scan_ref)
     };
