@@ -5,7 +5,7 @@
 //! exercises auto-capture and live feedback.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -125,6 +125,7 @@ pub struct DemoControl {
     scene: Arc<AtomicU8>,
     changes: Arc<AtomicU64>,
     settle: Arc<AtomicU32>,
+    unplugged: Arc<AtomicBool>,
 }
 
 impl Default for DemoControl {
@@ -141,7 +142,21 @@ impl DemoControl {
             scene: Arc::new(AtomicU8::new(scene as u8)),
             changes: Arc::new(AtomicU64::new(0)),
             settle: Arc::new(AtomicU32::new(SETTLE_FRAMES)),
+            unplugged: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Pulls the demo camera's cable (`false`) or plugs it back (`true`):
+    /// unplugged, a running source fails with [`Error::Lost`] and opening
+    /// fails with [`Error::NoCamera`], as a real camera does.
+    pub fn set_connected(&self, connected: bool) {
+        self.unplugged.store(!connected, Ordering::Release);
+    }
+
+    /// Whether the demo camera is plugged in.
+    #[must_use]
+    pub fn connected(&self) -> bool {
+        !self.unplugged.load(Ordering::Acquire)
     }
 
     /// How many moving, blurred frames follow each scene change (default
@@ -226,6 +241,12 @@ impl FrameSource for DemoSource {
     }
 
     fn next_frame(&mut self, reuse: Vec<u8>) -> Result<Frame, Error> {
+        if !self.control.connected() {
+            return Err(Error::Lost {
+                device: self.info.name.clone(),
+                reason: "unplugged".to_owned(),
+            });
+        }
         let changes = self.control.changes.load(Ordering::Acquire);
         if changes != self.seen_changes {
             self.seen_changes = changes;
@@ -262,6 +283,9 @@ impl FrameSource for DemoSource {
 #[must_use]
 pub fn opener(frames: Arc<DemoFrames>, control: DemoControl, fps: u32) -> super::Opener {
     Box::new(move || {
+        if !control.connected() {
+            return Err(Error::NoCamera);
+        }
         Ok(Box::new(DemoSource::new(frames.clone(), control.clone(), fps)) as Box<dyn FrameSource>)
     })
 }

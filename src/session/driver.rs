@@ -15,6 +15,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+#[cfg(test)]
+use super::machine::CAMERA_RETRY_MS;
 use super::machine::{Effect, Event, Input, Machine, Settings};
 use super::types::{
     CameraRole, Failure, Millis, Outcome, Side, StartRequest, Still, Submission, TokenInfo,
@@ -36,6 +38,10 @@ pub trait Ports: Send + Sync + 'static {
     fn start_camera(&self, role: CameraRole) -> impl Future<Output = Result<(), Failure>> + Send;
     /// Close the camera and drop its frames. Must not fail.
     fn stop_camera(&self) -> impl Future<Output = ()> + Send;
+    /// Resolves with the failure when the open camera stops delivering
+    /// (unplugged, taken by another program), or with `None` once it is
+    /// closed or replaced.
+    fn watch_camera(&self) -> impl Future<Output = Option<Failure>> + Send;
     /// Take a still of `side`, precheck it, encode it as JPEG. A precheck
     /// refusal is `Failure::ImageRejected` (with the reason as a hint).
     fn capture_still(&self, side: Side) -> impl Future<Output = Result<Still, Failure>> + Send;
@@ -287,6 +293,9 @@ impl<P: Ports> Driver<P> {
             }
             Effect::StartCamera(role) => self.camera_op(CameraOp::Start(role)),
             Effect::StopCamera => self.camera_op(CameraOp::Stop),
+            Effect::WatchCamera => {
+                self.spawn(async move { ports.watch_camera().await.map(Event::CameraFailed) });
+            }
             Effect::CaptureStill(side) => self.camera_op(CameraOp::Capture(side)),
             Effect::Submit(sub) => self.spawn(async move {
                 Some(match ports.process(sub).await {
@@ -372,6 +381,8 @@ mod tests {
         status: Mutex<VecDeque<Result<TokenStatus, Failure>>>,
         results: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Outcome>>>,
         wipes: Mutex<u32>,
+        /// The camera is unplugged: opening fails, a watch reports it.
+        unplugged: tokio::sync::watch::Sender<bool>,
     }
 
     impl Fake {
@@ -380,6 +391,12 @@ mod tests {
         }
         fn calls(&self) -> Vec<String> {
             self.log.lock().unwrap().clone()
+        }
+        fn lost() -> Failure {
+            Failure::Camera {
+                code: ErrorCode::CameraLost,
+                message: "unplugged".into(),
+            }
         }
     }
 
@@ -397,10 +414,18 @@ mod tests {
         }
         async fn start_camera(&self, role: CameraRole) -> Result<(), Failure> {
             self.log(format!("start {role:?}"));
+            if *self.unplugged.borrow() {
+                return Err(Self::lost());
+            }
             Ok(())
         }
         async fn stop_camera(&self) {
             self.log("stop");
+        }
+        async fn watch_camera(&self) -> Option<Failure> {
+            let mut rx = self.unplugged.subscribe();
+            rx.wait_for(|u| *u).await.ok()?;
+            Some(Self::lost())
         }
         async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
             self.log(format!("capture {side:?}"));
@@ -510,6 +535,59 @@ mod tests {
         let process = calls.iter().position(|c| c.starts_with("process")).unwrap();
         assert!(doc < selfie && selfie < process);
         assert!(calls[selfie..process].contains(&"stop".to_string()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unplugged_camera_shows_the_error_then_resumes_by_itself() {
+        let fake = Arc::new(Fake::default());
+        let h = driver(fake.clone());
+        h.send(start("c-1")).await.unwrap();
+        until(&h, Screen::Choice).await;
+        h.send(Input::VerifyHere(DocumentType::IdCard))
+            .await
+            .unwrap();
+        capture_ready(&h, Side::Front).await;
+        h.send(Input::Capture).await.unwrap();
+        capture_ready(&h, Side::Back).await;
+
+        fake.unplugged.send_replace(true);
+        let v = until(&h, Screen::Error).await;
+        assert_eq!(v.error.unwrap().code, ErrorCode::CameraLost);
+        // Tried again in the background, and still away.
+        tokio::time::sleep(Duration::from_millis(3 * CAMERA_RETRY_MS)).await;
+        assert_eq!(h.view().screen, Screen::Error);
+        let starts = fake
+            .calls()
+            .iter()
+            .filter(|c| *c == "start Document")
+            .count();
+        assert!(starts >= 3, "{:?}", fake.calls());
+
+        fake.unplugged.send_replace(false);
+        tokio::time::timeout(
+            Duration::from_millis(2 * CAMERA_RETRY_MS),
+            capture_ready(&h, Side::Back),
+        )
+        .await
+        .expect("resumes on BACK once the camera is back");
+        assert!(h
+            .view()
+            .sides
+            .iter()
+            .any(|s| s.side == Side::Front && s.taken));
+        assert!(h.still(Side::Front).await.unwrap().is_some(), "FRONT kept");
+        // An idle kiosk is still reset while it waits for a camera.
+        fake.unplugged.send_replace(true);
+        until(&h, Screen::Error).await;
+        let idle = Settings::default().idle_timeout_ms;
+        tokio::time::timeout(
+            Duration::from_millis(idle + 5_000),
+            h.wait_for(|v| v.screen == Screen::Start),
+        )
+        .await
+        .expect("idle reset while the camera is away")
+        .unwrap();
+        assert_eq!(h.still(Side::Front).await.unwrap(), None);
     }
 
     #[tokio::test]

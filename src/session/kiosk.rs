@@ -264,6 +264,16 @@ impl Kiosk {
         self.sandbox.as_ref()
     }
 
+    /// The demo camera's controls (what it shows, its cable), when the demo
+    /// camera is in use.
+    #[must_use]
+    pub fn demo_camera(&self) -> Option<&crate::camera::demo::DemoControl> {
+        match self.ports.mode() {
+            CameraMode::Demo { control, .. } => Some(control),
+            _ => None,
+        }
+    }
+
     /// One `/status` question for `scan_ref` (for a result that never came);
     /// the overall status as iDenfy spells it.
     ///

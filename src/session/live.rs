@@ -21,6 +21,12 @@ use crate::idenfy::webhook::ResultStore;
 use crate::idenfy::{self, Client};
 use crate::quality;
 
+/// How long a camera may take to deliver its first frame.
+const CAMERA_START_LIMIT: Duration = Duration::from_secs(5);
+
+/// How often an open camera's status is looked at for an unplug.
+const CAMERA_WATCH_PERIOD: Duration = Duration::from_millis(200);
+
 /// What the live analyser attaches to each preview frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveQuality {
@@ -420,6 +426,31 @@ fn given_still(files: &HashMap<Side, Vec<u8>>, side: Side) -> Result<Still, Fail
     Ok(Still::new(side, bytes.clone(), w, h))
 }
 
+/// Waits for a new pipeline's first frame. A camera that cannot be opened
+/// (none, busy, denied) is reported as soon as the pipeline says so, with
+/// its reason, rather than after the whole wait.
+fn first_frame(p: &Pipeline<LiveQuality>, limit: Duration) -> Result<(), Failure> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let step = Duration::from_millis(100).min(limit);
+        match p.wait_preview(0, step) {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                if let camera::pipeline::CameraStatus::Unavailable { code, message, .. } =
+                    p.status()
+                {
+                    return Err(Failure::Camera { code, message });
+                }
+                if !matches!(e, camera::Error::NoFrame { .. })
+                    || std::time::Instant::now() >= deadline
+                {
+                    return Err(camera_failure(&e));
+                }
+            }
+        }
+    }
+}
+
 fn camera_failure(e: &camera::Error) -> Failure {
     Failure::Camera {
         code: e.code(),
@@ -471,21 +502,17 @@ impl Ports for LivePorts {
         // The pipeline opens the device on its own thread: wait for the first
         // frame so "no camera" is reported here, not as a silent preview.
         let p = pipeline.clone();
-        let first = tokio::task::spawn_blocking(move || {
-            p.wait_preview(0, Duration::from_secs(5)).map(|_| ())
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(camera::Error::Lost {
-                device: "camera".into(),
-                reason: e.to_string(),
-            })
-        });
-        if let Err(e) = first {
-            let status = pipeline.status();
-            tracing::warn!(?status, "camera did not start");
+        let first = tokio::task::spawn_blocking(move || first_frame(&p, CAMERA_START_LIMIT))
+            .await
+            .unwrap_or_else(|e| {
+                Err(Failure::Internal {
+                    message: e.to_string(),
+                })
+            });
+        if let Err(f) = first {
+            tracing::warn!(code = %f.code(), "camera did not start");
             let _ = tokio::task::spawn_blocking(move || drop(pipeline)).await;
-            return Err(camera_failure(&e));
+            return Err(f);
         }
         *self.camera.lock().unwrap_or_else(PoisonError::into_inner) = Some(Open { role, pipeline });
         Ok(())
@@ -500,6 +527,33 @@ impl Ports for LivePorts {
         if let Some(o) = open {
             // Dropping the last reference stops the threads (it joins them).
             let _ = tokio::task::spawn_blocking(move || drop(o)).await;
+        }
+    }
+
+    async fn watch_camera(&self) -> Option<Failure> {
+        let watched = Arc::downgrade(&self.pipeline()?);
+        loop {
+            tokio::time::sleep(CAMERA_WATCH_PERIOD).await;
+            // Read the status through the slot (never upgrading the weak
+            // reference), so the last reference is never dropped here.
+            let status = {
+                let guard = self.camera.lock().unwrap_or_else(PoisonError::into_inner);
+                match guard.as_ref() {
+                    Some(o) if std::ptr::eq(Arc::as_ptr(&o.pipeline), watched.as_ptr()) => {
+                        o.pipeline.status()
+                    }
+                    // Closed, or replaced by another camera.
+                    _ => return None,
+                }
+            };
+            match status {
+                camera::pipeline::CameraStatus::Unavailable { code, message, .. } => {
+                    tracing::warn!(%code, "camera stopped delivering");
+                    return Some(Failure::Camera { code, message });
+                }
+                camera::pipeline::CameraStatus::Stopped => return None,
+                _ => {}
+            }
         }
     }
 

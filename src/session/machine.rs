@@ -15,12 +15,19 @@
 //!
 //! Cancel, idle timeout and token expiry lead back to `Start` (through
 //! `Failed` for expiry) with [`Effect::Wipe`] from every state.
+//!
+//! A camera that fails during capture leads to `Failed` with the stills kept;
+//! behind that error screen the camera is tried again every
+//! [`CAMERA_RETRY_MS`] and the capture resumes by itself when it is back.
 
 use super::types::{
     CameraRole, DocumentType, Failure, Millis, Outcome, Side, StartRequest, Still, Submission,
     TokenInfo, TokenStatus, TokenType,
 };
 use super::Error;
+
+/// How often a lost or missing camera is tried again while its error shows.
+pub const CAMERA_RETRY_MS: u64 = 3_000;
 
 /// Time limits the machine enforces (the driver sends [`Event::Tick`]s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +126,9 @@ pub struct Session {
     /// The camera the machine asked for, and whether it reported ready.
     pub camera: Option<CameraRole>,
     pub camera_ready: bool,
+    /// While a camera error shows: when to try the camera again (it resumes
+    /// by itself once the camera is back).
+    pub camera_retry_at: Option<Millis>,
 }
 
 impl Session {
@@ -133,6 +143,7 @@ impl Session {
             digits_dead: false,
             camera: None,
             camera_ready: false,
+            camera_retry_at: None,
         }
     }
 
@@ -476,6 +487,9 @@ pub enum Effect {
     /// Open (or switch to) a camera -> `CameraStarted` / `CameraFailed`.
     StartCamera(CameraRole),
     StopCamera,
+    /// Watch the open camera -> `CameraFailed` if it goes away (unplugged);
+    /// nothing when it is closed.
+    WatchCamera,
     /// Capture, precheck and encode a still -> `StillCaptured` / `CaptureFailed`.
     CaptureStill(Side),
     /// `POST /process` -> `Submitted` / `SubmitFailed`.
@@ -585,6 +599,7 @@ pub fn validate_request(mut r: StartRequest) -> Result<StartRequest, Error> {
 fn capture(mut session: Box<Session>, side: Side, retake: bool, hint: Option<Failure>) -> Step {
     let mut fx = Vec::new();
     let role = side.camera();
+    session.camera_retry_at = None;
     if session.camera != Some(role) {
         session.camera = Some(role);
         session.camera_ready = false;
@@ -813,7 +828,7 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
                     busy,
                     hint,
                 },
-                Vec::new(),
+                vec![Effect::WatchCamera],
             ))
         }
         (
@@ -827,9 +842,58 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
         ) => {
             let mut fx = Vec::new();
             stop_camera(&mut session, &mut fx);
+            session.camera_retry_at = Some(now.saturating_add(CAMERA_RETRY_MS));
             Ok((
                 S::Failed {
                     failure: f,
+                    resume: Some(Resume::Camera {
+                        session,
+                        side,
+                        retake,
+                    }),
+                },
+                fx,
+            ))
+        }
+        // The error screen's background retry found the camera: carry on
+        // where the customer was.
+        (
+            S::Failed {
+                resume:
+                    Some(Resume::Camera {
+                        mut session,
+                        side,
+                        retake,
+                    }),
+                ..
+            },
+            E::CameraStarted,
+        ) if session.camera == Some(side.camera()) => {
+            session.camera_ready = true;
+            let (state, mut fx) = capture(session, side, retake, None)?;
+            fx.push(Effect::WatchCamera);
+            Ok((state, fx))
+        }
+        // Still away: keep saying what happened first (a lost camera that
+        // cannot be reopened is still "disconnected") and try again later.
+        (
+            S::Failed {
+                failure,
+                resume:
+                    Some(Resume::Camera {
+                        mut session,
+                        side,
+                        retake,
+                    }),
+            },
+            E::CameraFailed(_),
+        ) => {
+            let mut fx = Vec::new();
+            stop_camera(&mut session, &mut fx);
+            session.camera_retry_at = Some(now.saturating_add(CAMERA_RETRY_MS));
+            Ok((
+                S::Failed {
+                    failure,
                     resume: Some(Resume::Camera {
                         session,
                         side,
@@ -1150,6 +1214,32 @@ fn tick(ctx: &Context, state: State, now: Millis) -> Step {
             resume: Some(Resume::Camera { ref session, .. }),
             ..
         } if now >= session.deadline() => fail_terminal(Failure::TokenExpired),
+        S::Failed {
+            failure,
+            resume:
+                Some(Resume::Camera {
+                    mut session,
+                    side,
+                    retake,
+                }),
+        } if session.camera.is_none() && session.camera_retry_at.is_some_and(|t| now >= t) => {
+            // Try the camera again behind the error screen.
+            let role = side.camera();
+            session.camera = Some(role);
+            session.camera_ready = false;
+            session.camera_retry_at = None;
+            Ok((
+                S::Failed {
+                    failure,
+                    resume: Some(Resume::Camera {
+                        session,
+                        side,
+                        retake,
+                    }),
+                },
+                vec![Effect::StartCamera(role)],
+            ))
+        }
         S::Handoff { session } if now >= session.deadline() => {
             // The code is dead, but a customer who started on the phone just
             // before has `sessionLength` to finish: keep waiting for the
@@ -1226,7 +1316,13 @@ impl Machine {
     /// [`Error::InvalidState`] (or `InvalidInput` / `ForeignResult`) when the
     /// event does not apply; the state is then unchanged.
     pub fn step(&mut self, event: Event, now: Millis) -> Result<Vec<Effect>, Error> {
-        let activity = !matches!(event, Event::Tick);
+        // The camera's own comings and goings are not the customer: a
+        // camera retried behind an error screen must not hold off the idle
+        // reset.
+        let activity = !matches!(
+            event,
+            Event::Tick | Event::CameraStarted | Event::CameraFailed(_)
+        );
         let state = std::mem::replace(&mut self.state, State::Start);
         match step(&self.ctx, state, event, now) {
             Ok((state, fx)) => {

@@ -202,6 +202,24 @@ fn states() -> Vec<(&'static str, State)> {
                 }),
             },
         ),
+        (
+            "failed/camera-retrying",
+            State::Failed {
+                failure: Failure::Camera {
+                    code: ErrorCode::CameraLost,
+                    message: "unplugged".into(),
+                },
+                resume: Some(Resume::Camera {
+                    session: {
+                        let mut s = with_stills(id_card(), &[Side::Front]);
+                        s.camera = Some(CameraRole::Document);
+                        s
+                    },
+                    side: Side::Back,
+                    retake: false,
+                }),
+            },
+        ),
     ]
 }
 
@@ -252,11 +270,19 @@ fn events() -> Vec<Event> {
 fn accepts(state: &str, event: &str) -> bool {
     let with_session = !matches!(
         state,
-        "start" | "creatingToken" | "result" | "failed/terminal" | "failed/token" | "failed/camera"
+        "start"
+            | "creatingToken"
+            | "result"
+            | "failed/terminal"
+            | "failed/token"
+            | "failed/camera"
+            | "failed/camera-retrying"
     );
     match event {
         "tokenCreated" | "tokenFailed" => state == "creatingToken",
-        "cameraStarted" | "cameraFailed" => state.starts_with("capturing"),
+        // Behind a camera error the camera is retried: its answers count.
+        "cameraStarted" => state.starts_with("capturing") || state == "failed/camera-retrying",
+        "cameraFailed" => state.starts_with("capturing") || state.starts_with("failed/camera"),
         "stillCaptured" | "captureFailed" => state == "capturing/busy",
         "submitted" | "submitFailed" => state == "submitting",
         "statusChecked" | "statusFailed" => matches!(state, "checkingStatus" | "waiting/checking"),
@@ -1135,6 +1161,7 @@ fn token_expiry_before_and_after_the_session_starts() {
                 | "submitFailed/unspent"
                 | "submitFailed/unknown"
                 | "failed/camera"
+                | "failed/camera-retrying"
         );
         let sample_started = name != "choice";
         if expires && sample_started {
@@ -1333,4 +1360,64 @@ fn an_unused_token_past_its_lifetime_ends_the_wait() {
         View::of(&m, 600 * S).error.unwrap().code,
         ErrorCode::TokenExpired
     );
+}
+
+#[test]
+fn behind_a_camera_error_the_camera_is_retried_and_the_capture_resumes() {
+    let mut s = with_stills(id_card(), &[Side::Front]);
+    s.camera = Some(CameraRole::Document);
+    s.camera_ready = true;
+    let capturing = State::Capturing {
+        session: s,
+        side: Side::Back,
+        retake: false,
+        busy: false,
+        hint: None,
+    };
+    let lost = || {
+        Event::CameraFailed(Failure::Camera {
+            code: ErrorCode::CameraLost,
+            message: "unplugged".into(),
+        })
+    };
+    let mut m = Machine::with_state(settings(), capturing, 10 * S);
+    assert_eq!(m.step(lost(), 10 * S).unwrap(), vec![Effect::StopCamera]);
+    // Not before the retry period, then once.
+    let t = 10 * S + CAMERA_RETRY_MS;
+    assert_eq!(m.step(Event::Tick, t - 1).unwrap(), vec![]);
+    assert_eq!(
+        m.step(Event::Tick, t).unwrap(),
+        vec![Effect::StartCamera(CameraRole::Document)]
+    );
+    assert_eq!(m.step(Event::Tick, t + 1).unwrap(), vec![], "one at a time");
+    // Still away: the first reason stays on screen, and another try later.
+    let fx = m
+        .step(
+            Event::CameraFailed(Failure::Camera {
+                code: ErrorCode::CameraUnavailable,
+                message: "no camera".into(),
+            }),
+            t + 100,
+        )
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StopCamera]);
+    let v = View::of(&m, t + 100);
+    assert_eq!(v.error.unwrap().code, ErrorCode::CameraLost);
+    let t2 = t + 100 + CAMERA_RETRY_MS;
+    assert_eq!(
+        m.step(Event::Tick, t2).unwrap(),
+        vec![Effect::StartCamera(CameraRole::Document)]
+    );
+    // Back: capture resumes on BACK with FRONT kept, and the camera is watched.
+    assert_eq!(
+        m.step(Event::CameraStarted, t2 + 50).unwrap(),
+        vec![Effect::WatchCamera]
+    );
+    let v = View::of(&m, t2 + 50);
+    assert_eq!(v.screen, Screen::Capture);
+    assert_eq!(v.side, Some(Side::Back));
+    assert!(v.camera_ready);
+    assert!(m.still(Side::Front).is_some());
+    // The camera coming and going is not the customer: idle time still counts.
+    assert_eq!(m.last_activity(), 10 * S);
 }

@@ -149,6 +149,63 @@ async fn a_blurry_capture_is_refused_then_retaken_automatically() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_camera_is_shown_and_the_capture_resumes_when_it_returns() {
+    let k = kiosk(KioskOptions {
+        auto_capture: None,
+        demo_settle_frames: Some(0),
+        ..KioskOptions::default()
+    })
+    .await;
+    k.start_session(request("it-unplug", "LT")).await.unwrap();
+    wait(&k, "choice", |v| v.screen == Screen::Choice).await;
+    k.handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    wait(&k, "camera", |v| {
+        v.screen == Screen::Capture && v.camera_ready
+    })
+    .await;
+    k.handle().send(Input::Capture).await.unwrap();
+    wait(&k, "back", |v| {
+        v.side == Some(kyc_kiosk::session::Side::Back) && v.camera_ready && !v.capturing
+    })
+    .await;
+
+    let cable = k.demo_camera().expect("demo camera");
+    cable.set_connected(false);
+    let v = wait(&k, "camera lost", |v| v.screen == Screen::Error).await;
+    let e = v.error.expect("error shown");
+    assert_eq!(e.code, ErrorCode::CameraLost);
+    assert!(v.allowed.contains(&InputKind::Retry), "{:?}", v.allowed);
+    assert!(v.allowed.contains(&InputKind::ContinueOnPhone));
+    // The lost camera is closed (its last picture is not kept on show).
+    let closed = async {
+        while k.wait_preview(0, Duration::from_millis(50)).await.is_some() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("the lost camera is closed");
+    // Still away after a background retry or two.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(k.handle().view().screen, Screen::Error);
+
+    cable.set_connected(true);
+    let v = wait(&k, "resumed", |v| {
+        v.screen == Screen::Capture && v.camera_ready
+    })
+    .await;
+    assert_eq!(v.side, Some(kyc_kiosk::session::Side::Back), "where it was");
+    assert!(v.sides[0].taken, "the front photo was kept");
+    assert!(k.wait_preview(0, Duration::from_secs(5)).await.is_some());
+    k.handle().send(Input::Cancel).await.unwrap();
+    wait(&k, "start", |v| v.screen == Screen::Start).await;
+    k.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mobile_handoff_gets_the_phone_result() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -85,6 +85,10 @@ impl Ports for Scripted {
     async fn stop_camera(&self) {
         self.call("camera off".into());
     }
+    async fn watch_camera(&self) -> Option<Failure> {
+        // These cameras never go away.
+        std::future::pending().await
+    }
     async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
         self.call(format!("capture {}", side.as_str()));
         let failure = self
