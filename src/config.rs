@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// The production API, used when credentials are configured without a base URL.
@@ -142,7 +142,7 @@ pub struct RawWebhook {
 }
 
 /// `[kiosk]`: defaults for the staff form and kiosk behaviour.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKiosk {
     pub default_country: Option<String>,
@@ -155,7 +155,7 @@ pub struct RawKiosk {
 }
 
 /// `[camera]`: which device serves which role (name or index).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCamera {
     pub document: Option<String>,

@@ -50,6 +50,14 @@ pub enum ErrorCode {
     Cancelled,
     /// A step was asked for in a state where it does not apply.
     InvalidState,
+    /// The staff PIN did not match.
+    PinWrong,
+    /// Too many wrong PINs: staff functions pause for a while.
+    PinLocked,
+    /// A staff-only action without the staff PIN (or after it timed out).
+    StaffOnly,
+    /// The OS keyring cannot store or read secrets.
+    KeyringUnavailable,
     /// A bug or an unexpected condition; details are in the log.
     Internal,
 }
@@ -79,6 +87,10 @@ impl ErrorCode {
             Self::Timeout => "TIMEOUT",
             Self::Cancelled => "CANCELLED",
             Self::InvalidState => "INVALID_STATE",
+            Self::PinWrong => "PIN_WRONG",
+            Self::PinLocked => "PIN_LOCKED",
+            Self::StaffOnly => "STAFF_ONLY",
+            Self::KeyringUnavailable => "KEYRING_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -104,6 +116,8 @@ pub enum Error {
     Image(#[from] crate::quality::DecodeError),
     #[error(transparent)]
     Session(#[from] crate::session::Error),
+    #[error(transparent)]
+    Staff(#[from] crate::staff::Error),
 }
 
 impl Error {
@@ -116,6 +130,7 @@ impl Error {
             Self::Camera(e) => e.code(),
             Self::Image(_) => ErrorCode::ImageUnreadable,
             Self::Session(e) => e.code(),
+            Self::Staff(e) => e.code(),
         }
     }
 }
@@ -131,6 +146,8 @@ mod tests {
             ErrorCode::CameraUnavailable,
             ErrorCode::OutOfCredits,
             ErrorCode::ImageRetake,
+            ErrorCode::PinWrong,
+            ErrorCode::KeyringUnavailable,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

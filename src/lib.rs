@@ -20,5 +20,7 @@ pub mod quality;
 pub mod sandbox;
 /// The verification flow: a pure transition function plus a thin async driver.
 pub mod session;
+/// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring.
+pub mod staff;
 
 pub use error::{Error, ErrorCode};

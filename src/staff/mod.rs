@@ -1,0 +1,74 @@
+//! Staff-only functions of the kiosk: the PIN that guards them, the settings
+//! screen's file, and the API secrets kept in the OS keyring.
+//!
+//! Nothing here knows about windows or commands: the desktop shell asks the
+//! [`Gate`] before every staff action and turns these errors into codes.
+
+pub mod pin;
+pub mod secrets;
+pub mod settings;
+
+pub use pin::{Gate, GateState};
+pub use secrets::{KeyringStore, MemoryStore, SecretName, SecretStore};
+pub use settings::StaffFile;
+
+use crate::ErrorCode;
+
+/// What can go wrong in a staff action. Messages never contain a PIN or a
+/// secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The PIN has the wrong shape (it must be 4 to 12 digits).
+    #[error("the PIN must be 4 to 12 digits")]
+    PinFormat,
+    /// The PIN did not match.
+    #[error("wrong PIN ({attempts_left} attempts left before a pause)")]
+    PinWrong { attempts_left: u32 },
+    /// Too many wrong PINs: staff functions pause.
+    #[error("too many wrong PINs: try again in {seconds} s")]
+    PinLocked { seconds: u64 },
+    /// The action needs the staff PIN first (or the unlock timed out).
+    #[error("this needs the staff PIN")]
+    StaffOnly,
+    /// No PIN has been set yet; the first staff visit sets one.
+    #[error("no staff PIN is set yet")]
+    NoPin,
+    /// A settings value or a secret failed validation (names the field).
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The OS keyring cannot be used (locked, absent, refused).
+    #[error("the OS keyring is not available: {reason}")]
+    Keyring { reason: String },
+    /// The settings file could not be read or written.
+    #[error("settings file {path}: {reason}")]
+    File { path: String, reason: String },
+    /// Hashing failed (should not happen; details are not secret).
+    #[error("PIN hashing failed: {0}")]
+    Hash(String),
+}
+
+impl Error {
+    /// The stable code the UI branches on.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::PinFormat | Self::Invalid { .. } => ErrorCode::InvalidInput,
+            Self::PinWrong { .. } => ErrorCode::PinWrong,
+            Self::PinLocked { .. } => ErrorCode::PinLocked,
+            Self::StaffOnly | Self::NoPin => ErrorCode::StaffOnly,
+            Self::Keyring { .. } => ErrorCode::KeyringUnavailable,
+            Self::File { .. } => ErrorCode::Config,
+            Self::Hash(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The form field the error is about, if any.
+    #[must_use]
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::PinFormat | Self::PinWrong { .. } => Some("pin"),
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}

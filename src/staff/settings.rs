@@ -1,0 +1,268 @@
+//! The staff settings file, `staff.toml` next to `config.toml`: what the
+//! settings screen saves (camera per role, form defaults, language, idle
+//! timeout, kiosk mode, the PIN hash). It overrides the config file's
+//! `[kiosk]` and `[camera]` values and never holds a secret: an `[api]` or
+//! `[webhook]` section in it is refused.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError, RawCamera, RawConfig, RawKiosk};
+
+use super::Error;
+
+/// The staff file's name, in the config file's directory.
+pub const FILE_NAME: &str = "staff.toml";
+
+/// The staff file path for a config file path.
+#[must_use]
+pub fn path_for(config_path: &Path) -> PathBuf {
+    config_path.with_file_name(FILE_NAME)
+}
+
+/// The staff file's contents.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StaffFile {
+    pub kiosk: RawKiosk,
+    pub camera: RawCamera,
+}
+
+impl StaffFile {
+    /// Reads the file; a missing file is empty.
+    ///
+    /// # Errors
+    /// [`Error::File`] when it cannot be read, is not valid, or holds
+    /// anything besides `[kiosk]` and `[camera]`.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let file_err = |reason: String| Error::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let raw = RawConfig::load(path).map_err(|e| file_err(e.to_string()))?;
+        let api = &raw.api;
+        if api.base_url.is_some()
+            || api.api_key.is_some()
+            || api.api_secret.is_some()
+            || api.signing_key.is_some()
+            || raw.webhook.listen.is_some()
+            || raw.webhook.callback_url.is_some()
+        {
+            return Err(file_err(
+                "may only hold [kiosk] and [camera]; secrets belong in the keyring".into(),
+            ));
+        }
+        Ok(Self {
+            kiosk: raw.kiosk,
+            camera: raw.camera,
+        })
+    }
+
+    /// Lays these values over `raw` (the config file's): a value set here wins.
+    #[must_use]
+    pub fn overlay(&self, mut raw: RawConfig) -> RawConfig {
+        let k = &self.kiosk;
+        let rk = &mut raw.kiosk;
+        rk.default_country = k.default_country.clone().or(rk.default_country.take());
+        rk.documents = k.documents.clone().or(rk.documents.take());
+        rk.language = k.language.clone().or(rk.language.take());
+        rk.idle_timeout_secs = k.idle_timeout_secs.or(rk.idle_timeout_secs);
+        rk.kiosk_mode = k.kiosk_mode.or(rk.kiosk_mode);
+        rk.staff_pin_hash = k.staff_pin_hash.clone().or(rk.staff_pin_hash.take());
+        let c = &self.camera;
+        raw.camera.document = c.document.clone().or(raw.camera.document.take());
+        raw.camera.selfie = c.selfie.clone().or(raw.camera.selfie.take());
+        raw
+    }
+
+    /// Checks the values as the config file's would be checked.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the settings field.
+    pub fn validate(&self) -> Result<Config, Error> {
+        if let Some(h) = &self.kiosk.staff_pin_hash {
+            if !super::pin::is_hash(h) {
+                return Err(Error::Invalid {
+                    field: "pin",
+                    reason: "the stored PIN hash is not an Argon2 hash".into(),
+                });
+            }
+        }
+        self.overlay(RawConfig::default())
+            .validate()
+            .map_err(|e| match e {
+                ConfigError::Invalid { field, reason } => Error::Invalid {
+                    field: settings_field(field),
+                    reason,
+                },
+                other => Error::Invalid {
+                    field: "settings",
+                    reason: other.to_string(),
+                },
+            })
+    }
+
+    /// Writes the file atomically (a temporary file renamed over it), only
+    /// readable by its owner, after validating it. On any error the old file
+    /// is untouched.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] or [`Error::File`].
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        self.validate()?;
+        let file_err = |reason: String| Error::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let body = toml::to_string(self).map_err(|e| file_err(e.to_string()))?;
+        let text = format!(
+            "# Written by the kiosk's staff settings; overrides config.toml.\n\
+             # Secrets are never stored here (they are in the OS keyring).\n\n{body}"
+        );
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| file_err(e.to_string()))?;
+        }
+        let tmp = path.with_extension("toml.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            file_err(e.to_string())
+        })
+    }
+}
+
+/// The config field names as the settings form calls them.
+fn settings_field(config_field: &str) -> &'static str {
+    match config_field {
+        "kiosk.default_country" => "defaultCountry",
+        "kiosk.documents" => "documents",
+        "kiosk.language" => "language",
+        "kiosk.idle_timeout_secs" => "idleTimeoutSecs",
+        _ => "settings",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    fn sample() -> StaffFile {
+        let mut f = StaffFile::default();
+        f.kiosk.default_country = Some("DE".into());
+        f.kiosk.documents = Some(vec!["PASSPORT".into()]);
+        f.kiosk.language = Some("de".into());
+        f.kiosk.idle_timeout_secs = Some(90);
+        f.kiosk.kiosk_mode = Some(true);
+        f.kiosk.staff_pin_hash = Some(super::super::pin::hash("4829").unwrap());
+        f.camera.document = Some("Document camera".into());
+        f
+    }
+
+    #[test]
+    fn saved_settings_load_back_and_override_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(&dir.path().join("config.toml"));
+        assert_eq!(path.file_name().unwrap(), FILE_NAME);
+        assert!(StaffFile::load(&path).unwrap().kiosk.language.is_none());
+        sample().save(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
+        }
+        let back = StaffFile::load(&path).unwrap();
+        let mut file = RawConfig::default();
+        file.kiosk.default_country = Some("LT".into());
+        file.kiosk.idle_timeout_secs = Some(300);
+        file.camera.selfie = Some("Webcam".into());
+        let cfg = back.overlay(file).validate().unwrap();
+        assert_eq!(cfg.kiosk.default_country.as_deref(), Some("DE"));
+        assert_eq!(cfg.kiosk.documents, ["PASSPORT"]);
+        assert_eq!(cfg.kiosk.idle_timeout.as_secs(), 90);
+        assert!(cfg.kiosk.kiosk_mode);
+        assert_eq!(cfg.cameras.document.as_deref(), Some("Document camera"));
+        assert_eq!(cfg.cameras.selfie.as_deref(), Some("Webcam"), "kept from the file");
+        assert!(super::super::pin::verify(
+            "4829",
+            cfg.kiosk.staff_pin_hash.as_deref().unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_bad_value_is_named_and_the_old_file_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        sample().save(&path).unwrap();
+        let before = std::fs::read_to_string(&path).unwrap();
+        for (field, edit) in [
+            (
+                "defaultCountry",
+                Box::new(|f: &mut StaffFile| f.kiosk.default_country = Some("XX".into()))
+                    as Box<dyn Fn(&mut StaffFile)>,
+            ),
+            (
+                "idleTimeoutSecs",
+                Box::new(|f: &mut StaffFile| f.kiosk.idle_timeout_secs = Some(5)),
+            ),
+            (
+                "documents",
+                Box::new(|f: &mut StaffFile| f.kiosk.documents = Some(vec![])),
+            ),
+            (
+                "pin",
+                Box::new(|f: &mut StaffFile| f.kiosk.staff_pin_hash = Some("1234".into())),
+            ),
+        ] {
+            let mut f = sample();
+            edit(&mut f);
+            let e = f.save(&path).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::InvalidInput, "{field}: {e}");
+            assert_eq!(e.field(), Some(field), "{e}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+        }
+        assert!(!path.with_extension("toml.tmp").exists());
+    }
+
+    #[test]
+    fn a_staff_file_with_secrets_or_endpoints_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        for text in [
+            "[api]\napi_key = \"k-123456\"\n",
+            "[webhook]\nlisten = \"0.0.0.0:1\"\n",
+            "[kiosk]\nnot_a_key = 1\n",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = StaffFile::load(&path).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Config, "{text}");
+            assert!(!e.to_string().contains("k-123456"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_saved_file_holds_no_secret_and_says_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        sample().save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("keyring"));
+        assert!(!text.contains("[api]"));
+        assert!(text.contains("staff_pin_hash = \"$argon2id$"));
+        assert!(!text.contains("4829"));
+    }
+}
