@@ -11,6 +11,14 @@ const COMMANDS: &[&str] = &[
     "still_image",
     "handoff_qr",
     "set_language",
+    "staff_status",
+    "staff_unlock",
+    "staff_lock",
+    "staff_set_pin",
+    "staff_save",
+    "staff_set_secrets",
+    "staff_exit",
+    "staff_restart",
 ];
 
 fn languages() -> String {

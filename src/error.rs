@@ -63,6 +63,35 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code (the UI's catalogs must word each one).
+    pub const ALL: [Self; 25] = [
+        Self::Config,
+        Self::InvalidInput,
+        Self::CameraUnavailable,
+        Self::CameraBusy,
+        Self::CameraPermissionDenied,
+        Self::CameraLost,
+        Self::CameraFormatUnsupported,
+        Self::ImageUnreadable,
+        Self::ImageRetake,
+        Self::ApiRejected,
+        Self::Unauthorized,
+        Self::OutOfCredits,
+        Self::RateLimited,
+        Self::Network,
+        Self::Decode,
+        Self::TokenExpired,
+        Self::BadSignature,
+        Self::Timeout,
+        Self::Cancelled,
+        Self::InvalidState,
+        Self::PinWrong,
+        Self::PinLocked,
+        Self::StaffOnly,
+        Self::KeyringUnavailable,
+        Self::Internal,
+    ];
+
     /// The code as it is serialized, for logs and the CLI's `--json` output.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -141,15 +170,9 @@ mod tests {
 
     #[test]
     fn serialized_code_matches_as_str() {
-        for code in [
-            ErrorCode::Config,
-            ErrorCode::CameraUnavailable,
-            ErrorCode::OutOfCredits,
-            ErrorCode::ImageRetake,
-            ErrorCode::PinWrong,
-            ErrorCode::KeyringUnavailable,
-            ErrorCode::Internal,
-        ] {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }

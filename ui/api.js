@@ -49,4 +49,17 @@ export const api = {
   handoffQr: () => call("handoff_qr"),
   /** Change the UI language (also used as the token's locale). */
   setLanguage: (language) => call("set_language", { language }),
+
+  // Staff functions. Rust checks the PIN gate for each; secrets go in and
+  // never come back (only "stored or not").
+  /** {pinSet, unlocked, lockedSecs, settings?, cameras, secrets?, ...} */
+  staffStatus: () => call("staff_status"),
+  staffUnlock: (pin) => call("staff_unlock", { pin }),
+  staffLock: () => call("staff_lock"),
+  staffSetPin: (pin) => call("staff_set_pin", { pin }),
+  staffSave: (settings) => call("staff_save", { settings }),
+  /** {apiKey?, apiSecret?, signingKey?} or {clear: true} */
+  staffSetSecrets: (secrets) => call("staff_set_secrets", { secrets }),
+  staffRestart: () => call("staff_restart"),
+  staffExit: () => call("staff_exit"),
 };

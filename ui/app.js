@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { t, has, setLanguage, applyStatic } from "./i18n.js";
+import { initStaff, labelKeypad } from "./staff.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -220,6 +221,16 @@ function renderUnderReview() {
 
 let prevScreen = null;
 
+// A new screen takes the keyboard focus at its heading (or the section), so
+// Tab continues inside it and a screen reader reads where the customer is.
+function focusScreen(screen) {
+  const section = $(`section[data-screen='${screen}']`);
+  if (!section) return;
+  const target = $("h1", section) || section;
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus({ preventScroll: true });
+}
+
 function render() {
   const screen = view.screen;
   if (screen === "start" && prevScreen && prevScreen !== "start") {
@@ -232,14 +243,19 @@ function render() {
     $("#handoff-digits").textContent = "";
     if (info && info.defaultCountry) $("#f-country").value = info.defaultCountry;
   }
+  const changed = prevScreen !== screen;
   prevScreen = screen;
   document.body.dataset.screen = screen;
   for (const s of $$("[data-screen]")) s.hidden = s.dataset.screen !== screen;
+  if (changed && $("#staff").hidden) focusScreen(screen);
   if (screen !== "capture") stopPreview();
   if (screen !== "handoff") lastQrFor = null;
   if (screen !== "start") $("#start-error").hidden = true;
 
   $("#cancel-btn").hidden = !view.allowed.includes("cancel");
+  // Staff functions only between customers.
+  $("#staff-btn").hidden = screen !== "start";
+  if (screen !== "start" && !$("#staff").hidden) $("#staff").hidden = true;
   for (const b of $$("[data-input]")) {
     b.hidden = !view.allowed.includes(b.dataset.input);
   }
@@ -447,7 +463,24 @@ function bind() {
   sel.addEventListener("change", async () => {
     await setLanguage(sel.value);
     await api.setLanguage(sel.value).catch(() => {});
+    labelKeypad();
     if (view) render();
+  });
+
+  initStaff({
+    errorText,
+    announce,
+    languages: () => (info ? info.languages : []),
+    // Settings saved: new form defaults and language from Rust.
+    refresh: async () => {
+      info = await api.appInfo();
+      $("#lang-select").value = info.language;
+      labelKeypad();
+      const docs = $("#f-documents");
+      for (const cb of $$("input[name='documents']", docs)) cb.checked = info.documents.includes(cb.value);
+      if (info.defaultCountry) $("#f-country").value = info.defaultCountry;
+      if (view) render();
+    },
   });
 }
 
@@ -470,6 +503,8 @@ async function main() {
   sel.value = info.language;
   await setLanguage(info.language).catch(() => setLanguage("en"));
   applyStatic();
+  labelKeypad();
+  document.body.dataset.kiosk = info.kioskMode ? "1" : "0";
   document.getElementById("sandbox-banner").hidden = !info.sandbox;
   document.getElementById("footer").textContent = `kyc-kiosk ${info.version}`;
   document.body.dataset.ready = "1";

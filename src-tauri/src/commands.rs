@@ -17,12 +17,21 @@ use crate::state::AppState;
 type CmdResult<T> = Result<T, CommandError>;
 
 /// Languages with a catalog in ui/i18n/, found at build time.
-const LANGUAGES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
+pub const LANGUAGES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
+
+/// True when ui/i18n/ has a catalog for `code`.
+pub fn has_language(code: &str) -> bool {
+    LANGUAGES.iter().any(|(c, _)| *c == code)
+}
 
 /// Facts the start screen needs (version, sandbox banner, form defaults).
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    let c = &state.config;
+    let staff = state
+        .staff
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let k = &staff.kiosk;
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         sandbox: state.kiosk.is_sandbox(),
@@ -31,8 +40,9 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .iter()
             .map(|(code, name)| Language { code, name })
             .collect(),
-        default_country: c.kiosk.default_country.clone(),
-        documents: c.kiosk.documents.clone(),
+        default_country: k.default_country.clone(),
+        documents: k.documents.clone(),
+        kiosk_mode: state.config.kiosk.kiosk_mode,
         preview_transport: state.preview_transport,
     }
 }
@@ -51,6 +61,12 @@ pub async fn session_view(state: State<'_, AppState>, after: u64) -> CmdResult<V
 #[tauri::command]
 pub async fn session_start(state: State<'_, AppState>, form: StartForm) -> CmdResult<()> {
     let req = form.into_request(&state.language());
+    // A customer at the kiosk: staff functions close.
+    state
+        .staff
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .lock();
     state.kiosk.start_session(req).await?;
     Ok(())
 }
@@ -100,7 +116,7 @@ pub fn handoff_qr(state: State<'_, AppState>) -> CmdResult<String> {
 /// Change the UI language (the next token's `locale` follows it).
 #[tauri::command]
 pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
-    if !LANGUAGES.iter().any(|(c, _)| *c == language) {
+    if !has_language(&language) {
         return Err(CommandError::new(
             ErrorCode::InvalidInput,
             format!("no catalog for `{language}`"),

@@ -27,6 +27,8 @@ pub struct AppInfo {
     /// How the preview reaches the webview: `ipc` (binary command, the
     /// default) or `scheme` (custom URI scheme), for measurement.
     pub preview_transport: &'static str,
+    /// The window is in kiosk mode (staff exit needs the PIN).
+    pub kiosk_mode: bool,
 }
 
 /// The session view with a version, for the UI's long poll.

@@ -5,24 +5,78 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod catalogs;
 mod commands;
 mod dto;
 mod preview_scheme;
+mod staff;
 mod state;
 mod window;
 
 use std::path::PathBuf;
 
-fn load_config() -> anyhow::Result<kyc_kiosk::config::Config> {
+/// Everything read at start: the validated configuration, the staff file and
+/// where it lives, the secret store, and why the keyring could not be read.
+struct Loaded {
+    config: kyc_kiosk::config::Config,
+    staff_file: kyc_kiosk::staff::StaffFile,
+    staff_path: Option<PathBuf>,
+    store: Box<dyn kyc_kiosk::staff::SecretStore>,
+    keyring_error: Option<String>,
+}
+
+/// The secret store: `KYC_KIOSK_KEYRING` = `os` (default), `kernel` (Linux
+/// kernel keyring only: headless, not kept across reboots) or `memory`
+/// (forgotten at exit; tests and demonstrations).
+fn secret_store() -> Box<dyn kyc_kiosk::staff::SecretStore> {
+    use kyc_kiosk::staff::{secrets::KeyringBackend, KeyringStore, MemoryStore};
+    match std::env::var("KYC_KIOSK_KEYRING").as_deref() {
+        Ok("memory") => Box::new(MemoryStore::default()),
+        #[cfg(target_os = "linux")]
+        Ok("kernel") => Box::new(KeyringStore::new(
+            kyc_kiosk::staff::secrets::SERVICE,
+            KeyringBackend::Kernel,
+        )),
+        _ => Box::new(KeyringStore::os()),
+    }
+}
+
+/// Config file, then the staff settings file over it, then secrets from the
+/// keyring where the file has none, then the environment over everything.
+fn load_config() -> anyhow::Result<Loaded> {
     use kyc_kiosk::config::{default_path, RawConfig};
+    use kyc_kiosk::staff::{settings, StaffFile};
     let path = std::env::var_os("KYC_KIOSK_CONFIG")
         .map(PathBuf::from)
         .or_else(default_path);
-    let raw = match path {
-        Some(p) => RawConfig::load(&p)?,
+    let raw = match &path {
+        Some(p) => RawConfig::load(p)?,
         None => RawConfig::default(),
     };
-    Ok(raw.with_env(std::env::vars()).validate()?)
+    let staff_path = path.as_deref().map(settings::path_for);
+    let staff_file = match &staff_path {
+        Some(p) => StaffFile::load(p)?,
+        None => StaffFile::default(),
+    };
+    let mut raw = staff_file.overlay(raw);
+    let store = secret_store();
+    let keyring_error = match kyc_kiosk::staff::secrets::fill(&mut raw, store.as_ref()) {
+        Ok(()) => None,
+        Err(e) => {
+            // Not fatal: credentials may come from the environment.
+            tracing::warn!(code = %e.code(), "{e}");
+            Some(e.to_string())
+        }
+    };
+    let config = raw.with_env(std::env::vars()).validate()?;
+    Ok(Loaded {
+        config,
+        staff_file,
+        staff_path,
+        store,
+        keyring_error,
+    })
 }
 
 /// Options from the environment, read here at the edge:
@@ -56,14 +110,22 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok());
     kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("info")));
-    let config = load_config().map_err(|e| {
+    let loaded = load_config().map_err(|e| {
         // Shown on the terminal that started the kiosk; the message names the
         // field and never holds a secret value.
         tracing::error!("configuration: {e:#}");
         e
     })?;
+    let Loaded {
+        mut config,
+        staff_file,
+        staff_path,
+        store,
+        keyring_error,
+    } = loaded;
     let kiosk_mode = config.kiosk.kiosk_mode
         || std::env::var("KYC_KIOSK_MODE").is_ok_and(|v| v == "1" || v == "true");
+    config.kiosk.kiosk_mode = kiosk_mode;
     tracing::info!(
         sandbox = config.backend.is_sandbox(),
         kiosk_mode,
@@ -81,6 +143,14 @@ fn main() -> anyhow::Result<()> {
             commands::still_image,
             commands::handoff_qr,
             commands::set_language,
+            staff::staff_status,
+            staff::staff_unlock,
+            staff::staff_lock,
+            staff::staff_set_pin,
+            staff::staff_save,
+            staff::staff_set_secrets,
+            staff::staff_exit,
+            staff::staff_restart,
         ])
         .setup(move |app| {
             use tauri::Manager;
@@ -100,7 +170,8 @@ fn main() -> anyhow::Result<()> {
                 Ok("scheme") => "scheme",
                 _ => "ipc",
             };
-            app.manage(state::AppState::new(config.clone(), kiosk, transport));
+            let staff = staff::Staff::new(staff_file, staff_path, &config, store, keyring_error);
+            app.manage(state::AppState::new(config.clone(), kiosk, transport, staff));
             window::create_main(app.handle(), kiosk_mode)?;
             Ok(())
         })

@@ -18,11 +18,18 @@ pub struct AppState {
     pub views: watch::Receiver<(u64, View)>,
     /// `ipc` or `scheme` (see `preview_scheme`).
     pub preview_transport: &'static str,
+    /// The PIN gate, the settings file and the secret store.
+    pub staff: Mutex<crate::staff::Staff>,
 }
 
 impl AppState {
     /// Wraps a started kiosk and begins numbering its views.
-    pub fn new(config: Config, kiosk: Kiosk, preview_transport: &'static str) -> Self {
+    pub fn new(
+        config: Config,
+        kiosk: Kiosk,
+        preview_transport: &'static str,
+        staff: crate::staff::Staff,
+    ) -> Self {
         let language = config.kiosk.language.clone();
         let mut source = kiosk.handle().subscribe();
         let first = source.borrow_and_update().clone();
@@ -43,6 +50,7 @@ impl AppState {
             language: Mutex::new(language),
             views,
             preview_transport,
+            staff: Mutex::new(staff),
         }
     }
 

@@ -25,6 +25,11 @@ pub fn create_main(app: &AppHandle, kiosk_mode: bool) -> tauri::Result<()> {
         .title("kyc-kiosk")
         .inner_size(1280.0, 800.0)
         .min_inner_size(800.0, 600.0)
+        // Only staff (with the PIN) or the window manager may close the
+        // kiosk: a script's `window.close()` does nothing.
+        .initialization_script(
+            "Object.defineProperty(window, 'close', { value: function () {}, writable: false, configurable: false });",
+        )
         .on_navigation(|url| {
             let ok = is_app_url(url);
             if !ok {

@@ -96,7 +96,7 @@ pub struct GateState {
 
 /// The door to staff functions. Times are milliseconds on any monotonic
 /// clock the caller keeps.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Gate {
     hash: Option<String>,
     failures: u32,

@@ -11,6 +11,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 /// One running app under WebDriver. Dropping it ends the session and the driver.
 pub struct App {
     pub client: Client,
+    /// The app's config directory (its `config.toml`, and `staff.toml` once saved).
+    pub cfg_dir: PathBuf,
     driver: Child,
     shots: PathBuf,
     name: String,
@@ -63,6 +65,7 @@ impl App {
             std::env::temp_dir().join(format!("kyc-kiosk-e2e-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&cfg_dir).unwrap();
         std::fs::write(cfg_dir.join("config.toml"), config).unwrap();
+        let _ = std::fs::remove_file(cfg_dir.join("staff.toml"));
         cmd.env("KYC_KIOSK_CONFIG", cfg_dir.join("config.toml"));
         for (k, v) in env {
             cmd.env(k, v);
@@ -100,6 +103,7 @@ impl App {
         std::fs::create_dir_all(&shots).unwrap();
         App {
             client,
+            cfg_dir,
             driver,
             shots,
             name: name.to_owned(),
@@ -171,6 +175,38 @@ impl App {
                     .unwrap_or_else(|e2| panic!("click {css}: {e}; {e2}"));
             }
         }
+    }
+
+    /// Run `js` in the page (with `arguments` = `args`) and return its value.
+    pub async fn exec(&self, js: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(js, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
+    }
+
+    /// Press `key` on whatever has the keyboard focus.
+    pub async fn press(&self, key: fantoccini::key::Key) {
+        let el = self.client.active_element().await.expect("a focused element");
+        el.send_keys(&key.to_string()).await.expect("key press");
+    }
+
+    /// Type `text` into whatever has the keyboard focus.
+    pub async fn type_text(&self, text: &str) {
+        let el = self.client.active_element().await.expect("a focused element");
+        el.send_keys(text).await.expect("typing");
+    }
+
+    /// The id (or, without one, the text) of the focused element.
+    pub async fn focused(&self) -> String {
+        self.exec(
+            "const a = document.activeElement; return a ? (a.id || a.dataset.doc || a.dataset.input || a.textContent.trim()) : '';",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     /// The value of a form field.

@@ -4,5 +4,7 @@
 
 mod harness;
 
+mod a11y;
 mod flows;
+mod staff;
 mod start;
