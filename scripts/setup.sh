@@ -8,7 +8,7 @@ set -euo pipefail
 
 what="${1:-run}"
 RUN_PKGS=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
-  librsvg2-dev libclang-dev libturbojpeg0-dev)
+  librsvg2-dev libclang-dev libturbojpeg0-dev libdbus-1-dev)
 TEST_PKGS=(xvfb webkit2gtk-driver xauth)
 
 pkgs=("${RUN_PKGS[@]}")

@@ -184,7 +184,11 @@ function tagList(title, tags) {
     const li = document.createElement("li");
     li.dataset.tag = tag.code;
     const key = `tag.${tag.code}`;
-    li.textContent = has(key) ? t(key) : `${tag.text} (${tag.code})`;
+    // Words for staff, and the code as iDenfy spells it (for support calls).
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = ` (${tag.code})`;
+    li.append(has(key) ? t(key) : tag.text, code);
     ul.append(li);
   }
   wrap.append(h, ul);
@@ -455,7 +459,7 @@ function bind() {
   document.addEventListener("pointerdown", touch, { capture: true });
   document.addEventListener("keydown", (e) => {
     touch();
-    // Staff toggle for the preview debug overlay.
+    // Staff toggle for the preview debug overlay (also in the staff settings).
     if (e.key === "F9") debug = !debug;
   }, { capture: true });
 
@@ -470,6 +474,8 @@ function bind() {
   initStaff({
     errorText,
     announce,
+    debug: () => debug,
+    setDebug: (on) => { debug = on; },
     languages: () => (info ? info.languages : []),
     // Settings saved: new form defaults and language from Rust.
     refresh: async () => {

@@ -78,6 +78,7 @@ function showSettings(status) {
   lang.value = s.language;
   $("#s-idleTimeoutSecs").value = String(s.idleTimeoutSecs);
   $("#s-kioskMode").checked = s.kioskMode;
+  $("#s-debugOverlay").checked = deps.debug();
   const docs = $("#s-documents");
   docs.replaceChildren();
   for (const d of DOCS) {
@@ -272,6 +273,8 @@ export function initStaff(d) {
     wipeInputs();
     await guarded(() => api.staffSetSecrets(form), "staff.secretsStored");
   });
+  // The preview debug overlay is a display choice of this window only.
+  $("#s-debugOverlay").addEventListener("change", (e) => deps.setDebug(e.target.checked));
   $("#staff-clear-secrets").addEventListener("click", () =>
     guarded(() => api.staffSetSecrets({ clear: true }), "staff.secretsCleared"));
   $("#staff-newpin").addEventListener("submit", async (ev) => {

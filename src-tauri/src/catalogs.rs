@@ -65,7 +65,9 @@ fn every_key_the_ui_uses_is_in_the_catalog() {
     let en = catalog("en");
     let mut used = BTreeSet::new();
     for file in ["index.html", "app.js", "staff.js"] {
-        used.extend(used_keys(&std::fs::read_to_string(ui().join(file)).unwrap()));
+        used.extend(used_keys(
+            &std::fs::read_to_string(ui().join(file)).unwrap(),
+        ));
     }
     assert!(used.len() > 50, "found {} keys", used.len());
     let missing: Vec<_> = used.iter().filter(|k| !en.contains_key(*k)).collect();

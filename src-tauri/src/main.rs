@@ -171,7 +171,12 @@ fn main() -> anyhow::Result<()> {
                 _ => "ipc",
             };
             let staff = staff::Staff::new(staff_file, staff_path, &config, store, keyring_error);
-            app.manage(state::AppState::new(config.clone(), kiosk, transport, staff));
+            app.manage(state::AppState::new(
+                config.clone(),
+                kiosk,
+                transport,
+                staff,
+            ));
             window::create_main(app.handle(), kiosk_mode)?;
             Ok(())
         })

@@ -170,14 +170,12 @@ fn status(app: &AppHandle, state: &AppState) -> StaffStatus {
     let s = staff(state);
     let now = s.now();
     let g = s.gate.state(now);
-    let (fullscreen, decorated) = app
-        .get_webview_window("main")
-        .map_or((false, true), |w| {
-            (
-                w.is_fullscreen().unwrap_or(false),
-                w.is_decorated().unwrap_or(true),
-            )
-        });
+    let (fullscreen, decorated) = app.get_webview_window("main").map_or((false, true), |w| {
+        (
+            w.is_fullscreen().unwrap_or(false),
+            w.is_decorated().unwrap_or(true),
+        )
+    });
     let mut keyring_error = s.keyring_error.clone();
     let (settings, cameras, secrets) = if g.unlocked {
         let settings = SettingsDto {

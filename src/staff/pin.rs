@@ -43,7 +43,9 @@ pub fn validate_new(pin: &str) -> Result<(), Error> {
         .windows(2)
         .map(|w| i16::from(w[1]) - i16::from(w[0]))
         .collect();
-    if steps.iter().all(|&d| d == 0) || steps.iter().all(|&d| d == 1) || steps.iter().all(|&d| d == -1)
+    if steps.iter().all(|&d| d == 0)
+        || steps.iter().all(|&d| d == 1)
+        || steps.iter().all(|&d| d == -1)
     {
         return Err(Error::Invalid {
             field: "pin",

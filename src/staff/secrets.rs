@@ -291,7 +291,10 @@ mod tests {
 
         save(
             &store,
-            &[(SecretName::ApiKey, s(KEY)), (SecretName::ApiSecret, s(SECRET))],
+            &[
+                (SecretName::ApiKey, s(KEY)),
+                (SecretName::ApiSecret, s(SECRET)),
+            ],
         )
         .unwrap();
         // Replacing only the secret is fine once a key is stored.
@@ -314,7 +317,10 @@ mod tests {
         let store = MemoryStore::default();
         save(
             &store,
-            &[(SecretName::ApiKey, s(KEY)), (SecretName::ApiSecret, s(SECRET))],
+            &[
+                (SecretName::ApiKey, s(KEY)),
+                (SecretName::ApiSecret, s(SECRET)),
+            ],
         )
         .unwrap();
         let mut raw = RawConfig::default();

@@ -196,7 +196,11 @@ mod tests {
         assert_eq!(cfg.kiosk.idle_timeout.as_secs(), 90);
         assert!(cfg.kiosk.kiosk_mode);
         assert_eq!(cfg.cameras.document.as_deref(), Some("Document camera"));
-        assert_eq!(cfg.cameras.selfie.as_deref(), Some("Webcam"), "kept from the file");
+        assert_eq!(
+            cfg.cameras.selfie.as_deref(),
+            Some("Webcam"),
+            "kept from the file"
+        );
         assert!(super::super::pin::verify(
             "4829",
             cfg.kiosk.staff_pin_hash.as_deref().unwrap()

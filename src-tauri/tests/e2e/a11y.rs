@@ -59,7 +59,10 @@ async fn tab_to(app: &App, target: &str) {
         }
         app.press(Key::Tab).await;
     }
-    panic!("Tab never reached {target}; focus is on {}", app.focused().await);
+    panic!(
+        "Tab never reached {target}; focus is on {}",
+        app.focused().await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,11 +106,17 @@ async fn the_whole_flow_works_from_the_keyboard_and_every_screen_passes_the_audi
         if !live.as_str().unwrap_or_default().trim().is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "nothing announced while capturing");
+        assert!(
+            Instant::now() < deadline,
+            "nothing announced while capturing"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let role = app
-        .exec("return document.querySelector('#live').getAttribute('aria-live')", vec![])
+        .exec(
+            "return document.querySelector('#live').getAttribute('aria-live')",
+            vec![],
+        )
         .await;
     assert_eq!(role.as_str(), Some("assertive"));
     audit(&app, "capture").await;

@@ -65,7 +65,10 @@ async fn a_name_that_does_not_match_is_suspected_with_its_tag() {
     verify_here(&mut app).await;
     assert_eq!(result_status(&mut app).await, "SUSPECTED");
     let tags = app.text("#result-tags").await;
-    assert!(tags.contains("NAME"), "mismatch tag shown: {tags}");
+    assert!(
+        tags.contains("First name differs from the one entered") && tags.contains("(NAME)"),
+        "mismatch tag in words, with its code: {tags}"
+    );
     app.close().await;
 }
 

@@ -67,6 +67,9 @@ impl App {
         std::fs::write(cfg_dir.join("config.toml"), config).unwrap();
         let _ = std::fs::remove_file(cfg_dir.join("staff.toml"));
         cmd.env("KYC_KIOSK_CONFIG", cfg_dir.join("config.toml"));
+        // Never the keyring of the machine running the tests (it may hold
+        // real credentials).
+        cmd.env("KYC_KIOSK_KEYRING", "memory");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -187,13 +190,21 @@ impl App {
 
     /// Press `key` on whatever has the keyboard focus.
     pub async fn press(&self, key: fantoccini::key::Key) {
-        let el = self.client.active_element().await.expect("a focused element");
+        let el = self
+            .client
+            .active_element()
+            .await
+            .expect("a focused element");
         el.send_keys(&key.to_string()).await.expect("key press");
     }
 
     /// Type `text` into whatever has the keyboard focus.
     pub async fn type_text(&self, text: &str) {
-        let el = self.client.active_element().await.expect("a focused element");
+        let el = self
+            .client
+            .active_element()
+            .await
+            .expect("a focused element");
         el.send_keys(text).await.expect("typing");
     }
 

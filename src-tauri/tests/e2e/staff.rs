@@ -33,8 +33,11 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     app.screen("start").await;
 
     // Kiosk mode: the page cannot be navigated away from, nor closed by script.
-    app.exec("window.location.href = 'https://example.org/'; return 1;", vec![])
-        .await;
+    app.exec(
+        "window.location.href = 'https://example.org/'; return 1;",
+        vec![],
+    )
+    .await;
     app.exec("setTimeout(() => window.close(), 0); return 1;", vec![])
         .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -68,6 +71,10 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     app.wait_for("#staff-panel:not([hidden])").await;
     let backend = app.text("#staff-backend").await;
     assert!(backend.contains("SANDBOX"), "{backend}");
+    assert!(
+        backend.contains("kiosk mode active"),
+        "fullscreen: {backend}"
+    );
     app.shot("staff-settings").await;
 
     // Settings: a bad value is named and nothing is saved; a good one is.
@@ -79,7 +86,8 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     app.click("#staff-settings button[type=submit]").await;
     let e = staff_error(&app).await;
     assert!(!e.is_empty());
-    app.wait_for("#s-idleTimeoutSecs[aria-invalid='true']").await;
+    app.wait_for("#s-idleTimeoutSecs[aria-invalid='true']")
+        .await;
     assert_eq!(std::fs::read_to_string(&staff_toml).unwrap(), before);
     app.fill("#s-idleTimeoutSecs", "90").await;
     app.fill("#s-defaultCountry", "de").await;
@@ -111,6 +119,10 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
         .await;
     let status = status.as_str().unwrap_or_default();
     assert!(status.contains("\"apiKey\":true"), "{status}");
+    assert!(
+        status.contains("\"fullscreen\":true") && status.contains("\"decorated\":false"),
+        "kiosk window: {status}"
+    );
     assert!(!status.contains(API_KEY) && !status.contains(API_SECRET));
     assert!(!std::fs::read_to_string(&staff_toml)
         .unwrap()
