@@ -212,7 +212,13 @@ function renderResult() {
     const dt = document.createElement("dt");
     dt.textContent = t(k);
     const dd = document.createElement("dd");
-    dd.textContent = v;
+    dd.dataset.code = v;
+    const key = `check.${v}`;
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = ` (${v})`;
+    if (has(key)) dd.append(t(key), code);
+    else dd.textContent = v;
     checks.append(dt, dd);
   }
   announce(`${$("#result-status").textContent}. ${$("#result-headline").textContent}`);

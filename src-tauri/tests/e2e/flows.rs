@@ -47,7 +47,8 @@ async fn full_flow_with_the_demo_camera_ends_approved() {
     assert_eq!(result_status(&mut app).await, "APPROVED");
     let checks = app.text("#result-checks").await;
     assert!(
-        checks.contains("DOC_VALIDATED") && checks.contains("FACE_MATCH"),
+        checks.contains("Document is valid (DOC_VALIDATED)")
+            && checks.contains("Face matches the document (FACE_MATCH)"),
         "{checks}"
     );
     // Next customer: the session is wiped and the form is empty again.
