@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { t, has, setLanguage, applyStatic } from "./i18n.js";
 import { initStaff, labelKeypad } from "./staff.js";
+import { documentChips } from "./widgets.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -58,20 +59,7 @@ function showToast(text) {
 function renderStart() {
   const docs = $("#f-documents");
   if (!docs.childElementCount && info) {
-    for (const d of ["ID_CARD", "PASSPORT", "DRIVER_LICENSE", "RESIDENCE_PERMIT"]) {
-      const label = document.createElement("label");
-      label.className = "chip";
-      const cb = document.createElement("input");
-      cb.type = "checkbox";
-      cb.name = "documents";
-      cb.value = d;
-      cb.checked = info.documents.includes(d);
-      const span = document.createElement("span");
-      span.dataset.i18n = `doc.${d}`;
-      span.textContent = t(`doc.${d}`);
-      label.append(cb, " ", span);
-      docs.append(label);
-    }
+    documentChips(docs, info.documents);
     if (info.defaultCountry && !$("#f-country").value) $("#f-country").value = info.defaultCountry;
   }
 }

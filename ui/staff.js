@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { t, setLanguage } from "./i18n.js";
+import { documentChips } from "./widgets.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -11,8 +12,6 @@ const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 let deps = null;
 let pinSet = false;
 let padTarget = null;
-
-const DOCS = ["ID_CARD", "PASSPORT", "DRIVER_LICENSE", "RESIDENCE_PERMIT"];
 
 function showError(e) {
   const el = $("#staff-error");
@@ -79,21 +78,7 @@ function showSettings(status) {
   $("#s-idleTimeoutSecs").value = String(s.idleTimeoutSecs);
   $("#s-kioskMode").checked = s.kioskMode;
   $("#s-debugOverlay").checked = deps.debug();
-  const docs = $("#s-documents");
-  docs.replaceChildren();
-  for (const d of DOCS) {
-    const label = document.createElement("label");
-    label.className = "chip";
-    const cb = document.createElement("input");
-    cb.type = "checkbox";
-    cb.name = "documents";
-    cb.value = d;
-    cb.checked = s.documents.includes(d);
-    const span = document.createElement("span");
-    span.textContent = t(`doc.${d}`);
-    label.append(cb, " ", span);
-    docs.append(label);
-  }
+  documentChips($("#s-documents"), s.documents);
   renderStatus(status);
   $("#s-defaultCountry").focus();
 }

@@ -242,6 +242,24 @@ fn between_customers(state: &AppState) -> CmdResult<()> {
     }
 }
 
+/// Runs a staff action between customers with the gate open (which keeps
+/// it open), and answers with the new state.
+fn gated(
+    app: &AppHandle,
+    state: &AppState,
+    done: &str,
+    act: impl FnOnce(&mut Staff) -> CmdResult<()>,
+) -> CmdResult<StaffStatus> {
+    between_customers(state)?;
+    {
+        let mut s = staff(state);
+        s.check()?;
+        act(&mut s)?;
+    }
+    tracing::info!("{done}");
+    Ok(status(app, state))
+}
+
 /// The gate's state (and, while open, the settings).
 #[tauri::command]
 pub fn staff_status(app: AppHandle, state: State<'_, AppState>) -> StaffStatus {
@@ -311,10 +329,14 @@ pub fn staff_save(
     state: State<'_, AppState>,
     settings: SettingsDto,
 ) -> CmdResult<StaffStatus> {
-    between_customers(&state)?;
-    {
-        let mut s = staff(&state);
-        s.check()?;
+    if !crate::commands::has_language(&settings.language) {
+        return Err(staff::Error::Invalid {
+            field: "language",
+            reason: format!("no catalog for `{}`", settings.language),
+        }
+        .into());
+    }
+    gated(&app, &state, "staff settings saved", |s| {
         let mut file = s.file.clone();
         let k = &mut file.kiosk;
         k.default_country = settings
@@ -328,25 +350,16 @@ pub fn staff_save(
         let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
         file.camera.document = blank(settings.document_camera);
         file.camera.selfie = blank(settings.selfie_camera);
-        if !crate::commands::has_language(&settings.language) {
-            return Err(staff::Error::Invalid {
-                field: "language",
-                reason: format!("no catalog for `{}`", settings.language),
-            }
-            .into());
-        }
         let cfg = file.validate()?;
         s.save_file(&file)?;
         s.file = file;
         s.kiosk = cfg.kiosk;
         s.cameras = cfg.cameras;
-        drop(s);
         if let Ok(mut l) = state.language.lock() {
             l.clone_from(&settings.language);
         }
-    }
-    tracing::info!("staff settings saved");
-    Ok(status(&app, &state))
+        Ok(())
+    })
 }
 
 /// Store API secrets in the keyring (used from the next start), or clear them.
@@ -356,10 +369,7 @@ pub fn staff_set_secrets(
     state: State<'_, AppState>,
     secrets: SecretsForm,
 ) -> CmdResult<StaffStatus> {
-    between_customers(&state)?;
-    {
-        let mut s = staff(&state);
-        s.check()?;
+    gated(&app, &state, "API secrets changed in the keyring", |s| {
         if secrets.clear {
             for n in SecretName::ALL {
                 s.store.delete(n)?;
@@ -382,17 +392,14 @@ pub fn staff_set_secrets(
             secrets::save(s.store.as_ref(), &given)?;
         }
         s.secrets_changed = true;
-    }
-    tracing::info!("API secrets changed in the keyring");
-    Ok(status(&app, &state))
+        Ok(())
+    })
 }
 
 /// Leave the kiosk app (the only way out in kiosk mode).
 #[tauri::command]
 pub fn staff_exit(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
-    between_customers(&state)?;
-    staff(&state).check()?;
-    tracing::info!("staff exit");
+    gated(&app, &state, "staff exit", |_| Ok(()))?;
     app.exit(0);
     Ok(())
 }
@@ -400,9 +407,7 @@ pub fn staff_exit(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
 /// Restart the app so that saved settings and secrets take effect.
 #[tauri::command]
 pub fn staff_restart(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
-    between_customers(&state)?;
-    staff(&state).check()?;
-    tracing::info!("staff restart");
+    gated(&app, &state, "staff restart", |_| Ok(()))?;
     app.restart()
 }
 

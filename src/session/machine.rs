@@ -624,6 +624,31 @@ fn stop_camera(session: &mut Session, fx: &mut Vec<Effect>) {
     session.camera_ready = false;
 }
 
+/// The camera is gone (or would not open): show `failure`, keep the stills,
+/// and try the camera again after [`CAMERA_RETRY_MS`].
+fn camera_away(
+    mut session: Box<Session>,
+    side: Side,
+    retake: bool,
+    failure: Failure,
+    now: Millis,
+) -> Step {
+    let mut fx = Vec::new();
+    stop_camera(&mut session, &mut fx);
+    session.camera_retry_at = Some(now.saturating_add(CAMERA_RETRY_MS));
+    Ok((
+        State::Failed {
+            failure,
+            resume: Some(Resume::Camera {
+                session,
+                side,
+                retake,
+            }),
+        },
+        fx,
+    ))
+}
+
 fn review(mut session: Box<Session>) -> Step {
     let mut fx = Vec::new();
     stop_camera(&mut session, &mut fx);
@@ -833,28 +858,13 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
         }
         (
             S::Capturing {
-                mut session,
+                session,
                 side,
                 retake,
                 ..
             },
             E::CameraFailed(f),
-        ) => {
-            let mut fx = Vec::new();
-            stop_camera(&mut session, &mut fx);
-            session.camera_retry_at = Some(now.saturating_add(CAMERA_RETRY_MS));
-            Ok((
-                S::Failed {
-                    failure: f,
-                    resume: Some(Resume::Camera {
-                        session,
-                        side,
-                        retake,
-                    }),
-                },
-                fx,
-            ))
-        }
+        ) => camera_away(session, side, retake, f, now),
         // The error screen's background retry found the camera: carry on
         // where the customer was.
         (
@@ -881,28 +891,13 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
                 failure,
                 resume:
                     Some(Resume::Camera {
-                        mut session,
+                        session,
                         side,
                         retake,
                     }),
             },
             E::CameraFailed(_),
-        ) => {
-            let mut fx = Vec::new();
-            stop_camera(&mut session, &mut fx);
-            session.camera_retry_at = Some(now.saturating_add(CAMERA_RETRY_MS));
-            Ok((
-                S::Failed {
-                    failure,
-                    resume: Some(Resume::Camera {
-                        session,
-                        side,
-                        retake,
-                    }),
-                },
-                fx,
-            ))
-        }
+        ) => camera_away(session, side, retake, failure, now),
         (
             S::Capturing {
                 session,
