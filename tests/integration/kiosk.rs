@@ -40,6 +40,19 @@ async fn wait(k: &Kiosk, what: &str, pred: impl Fn(&View) -> bool) -> View {
         .unwrap()
 }
 
+/// From the choice screen to a live camera on the FRONT.
+async fn camera_on(k: &Kiosk) {
+    wait(k, "choice", |v| v.screen == Screen::Choice).await;
+    k.handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    wait(k, "camera", |v| {
+        v.screen == Screen::Capture && v.camera_ready
+    })
+    .await;
+}
+
 /// Choose "here", let auto-capture take every side, confirm, and return the final view.
 async fn verify_here(k: &Kiosk) -> View {
     wait(k, "choice", |v| v.screen == Screen::Choice).await;
@@ -119,15 +132,7 @@ async fn a_blurry_capture_is_refused_then_retaken_automatically() {
     })
     .await;
     k.start_session(request("it-retake", "LT")).await.unwrap();
-    wait(&k, "choice", |v| v.screen == Screen::Choice).await;
-    k.handle()
-        .send(Input::VerifyHere(DocumentType::IdCard))
-        .await
-        .unwrap();
-    wait(&k, "camera", |v| {
-        v.screen == Screen::Capture && v.camera_ready
-    })
-    .await;
+    camera_on(&k).await;
     k.handle().send(Input::Capture).await.unwrap();
     let v = wait(&k, "hint", |v| v.hint.is_some()).await;
     let hint = v.hint.unwrap();
@@ -157,15 +162,7 @@ async fn an_unplugged_camera_is_shown_and_the_capture_resumes_when_it_returns() 
     })
     .await;
     k.start_session(request("it-unplug", "LT")).await.unwrap();
-    wait(&k, "choice", |v| v.screen == Screen::Choice).await;
-    k.handle()
-        .send(Input::VerifyHere(DocumentType::IdCard))
-        .await
-        .unwrap();
-    wait(&k, "camera", |v| {
-        v.screen == Screen::Capture && v.camera_ready
-    })
-    .await;
+    camera_on(&k).await;
     k.handle().send(Input::Capture).await.unwrap();
     wait(&k, "back", |v| {
         v.side == Some(kyc_kiosk::session::Side::Back) && v.camera_ready && !v.capturing
