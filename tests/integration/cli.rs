@@ -183,3 +183,43 @@ fn handoff_refuses_an_unknown_qr_file_type_before_anything_is_sent() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
 }
+
+#[test]
+fn pin_hash_reads_the_pin_from_stdin_and_prints_a_verifiable_hash() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let run = |pin: &str| {
+        let mut child = kiosk()
+            .arg("pin-hash")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run("482913");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8(out.stdout).unwrap();
+    let hash = line
+        .trim()
+        .strip_prefix("staff_pin_hash = \"")
+        .and_then(|h| h.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(kyc_kiosk::staff::pin::verify("482913", hash));
+    assert!(!line.contains("482913"));
+    // The printed line is valid config.
+    let raw = kyc_kiosk::config::RawConfig::from_toml(
+        &format!("[kiosk]\n{line}"),
+        std::path::Path::new("x"),
+    )
+    .unwrap();
+    assert!(raw.validate().unwrap().kiosk.staff_pin_hash.is_some());
+
+    let weak = run("1111");
+    assert!(!weak.status.success());
+    let err = String::from_utf8_lossy(&weak.stderr);
+    assert!(err.contains("pin") && !err.contains("1111"), "{err}");
+    assert!(weak.stdout.is_empty());
+}

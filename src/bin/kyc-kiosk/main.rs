@@ -10,6 +10,7 @@ mod cmd_cameras;
 mod cmd_config;
 mod cmd_demo;
 mod cmd_handoff;
+mod cmd_pin;
 mod cmd_precheck;
 mod cmd_sandbox;
 mod cmd_verify;
@@ -43,6 +44,8 @@ enum Command {
     Sandbox(cmd_sandbox::Args),
     /// Check image files for blur, glare, exposure and size (exit 0 ok, 1 retake, 2 unreadable).
     Precheck(cmd_precheck::Args),
+    /// Hash a staff PIN read from standard input, for `[kiosk] staff_pin_hash`.
+    PinHash(cmd_pin::Args),
 }
 
 /// Read the config file and the environment once, here at the edge.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd_verify::run(&args, cli.config),
         Command::Sandbox(args) => cmd_sandbox::run(&args),
         Command::Precheck(args) => cmd_precheck::run(&args),
+        Command::PinHash(args) => cmd_pin::run(&args),
     };
     match result {
         Ok(code) => code,
