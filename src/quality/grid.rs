@@ -49,8 +49,8 @@ pub(crate) struct Stats {
 }
 
 /// Largest cell sample count for the fast cell pass: channel sums of up to
-/// 255 x this fit u32 after the luma weights (x 256), and so does `recip`.
-const FAST_MAX_COUNT: u32 = 65_793;
+/// 255 x this still fit i32 after the luma weights (x 256).
+const FAST_MAX_COUNT: u32 = 32_896;
 
 /// Per-frame constants of the cell pass.
 #[derive(Clone, Copy)]
@@ -296,8 +296,8 @@ fn horizontal_rgb<const F: usize>(rows: &[u16], sr: &mut [u32], sg: &mut [u32], 
 }
 
 /// Luma and the washed-out flag of one row of cells from their channel sums
-/// (at most [`FAST_MAX_COUNT`] samples each, so every product fits u32 and
-/// the reciprocal fits 32 bits): no branch, vectorises.
+/// (at most [`FAST_MAX_COUNT`] samples each, so every sum fits i32 and the
+/// reciprocal 32 bits): no branch, signed compares only, vectorises.
 #[inline]
 fn cells_fast(
     sr: &[u32],
@@ -307,20 +307,26 @@ fn cells_fast(
     flags: &mut [u8],
     k: CellConsts,
 ) -> RowSums {
-    let recip = k.recip as u32;
+    let recip = u64::from(k.recip as u32);
+    let max_spread = k.max_spread.min(i32::MAX as u32) as i32;
     let (mut sum, mut clipped, mut washed) = (0u32, 0u32, 0u32);
     let rgb = sr.iter().zip(sg).zip(sb);
     for ((l, fl), ((&r, &g), &b)) in luma.iter_mut().zip(flags.iter_mut()).zip(rgb) {
+        let (r, g, b) = (r as i32, g as i32, b as i32);
         // Luma (BT.601 weights /256) of the cell mean, scaled.
         let wsum = 77 * r + 150 * g + 29 * b;
-        // wsum < 2^16 * count and recip ~ 2^32 / count: no overflow.
-        // x LUMA_SCALE (8) / 256 is the shift by 5.
-        let y8 = (((u64::from(wsum) * u64::from(recip)) >> 37) as u32).min(MAX_LUMA);
+        // wsum < 2^31 and recip < 2^32: no overflow. x LUMA_SCALE (8) / 256
+        // is the shift by 5. At most 2040 (255 x 8) without clamping: the
+        // reciprocal's excess adds under 1/64 to a mean of at most 2040.
+        let y8 = ((u64::from(wsum as u32) * recip) >> 37) as i32;
         *l = y8 as u16;
-        sum += y8;
-        clipped += u32::from(y8 >= CLIP);
-        let spread = r.max(g).max(b) - r.min(g).min(b);
-        let wo = u8::from(y8 >= WASHED_LUMA) & u8::from(spread <= k.max_spread);
+        sum += y8 as u32;
+        clipped += u32::from(y8 >= CLIP as i32);
+        // max - min <= limit, as three pairwise differences.
+        let low_chroma = ((r - g).abs() <= max_spread)
+            & ((g - b).abs() <= max_spread)
+            & ((r - b).abs() <= max_spread);
+        let wo = u8::from(y8 >= WASHED_LUMA as i32) & u8::from(low_chroma);
         *fl = wo * WASHED;
         washed += u32::from(wo);
     }
