@@ -19,10 +19,6 @@ use super::thresholds as t;
 /// Histogram bins of span-4 gradients (scaled luma goes up to 2040).
 const BINS: usize = 2048;
 
-/// Cells per partial sum in pass 2: 1024 squares of at most 2040² stay under
-/// 2^32, so the sums can be u32 lanes (which vectorise) and still be exact.
-const CHUNK: usize = 1024;
-
 /// Reusable histograms, so the live path does not allocate. Horizontal and
 /// vertical gradients go to separate halves: consecutive increments of the
 /// same bin (flat areas) would otherwise wait on each other through memory.
@@ -117,36 +113,46 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
 /// `near[i] - c[i]`, the sum of squared 4-cell differences, and their count.
 ///
 /// Luma is at most 2040, so differences fit i16 and squares fit u32; the
-/// loop has no branch and no bounds check, and compiles to SIMD.
+/// loops have no branch and no bounds check, and compile to SIMD.
 #[inline]
 fn edge_energy(far_a: &[u16], far_b: &[u16], near: &[u16], c: &[u16], thr: i16) -> [u64; 3] {
     let mut out = [0u64; 3];
     let n = c.len().min(far_a.len()).min(far_b.len()).min(near.len());
+    // Stage 1 keeps everything 16 bits wide (eight lanes a register): the
+    // masked differences go to two small buffers; stage 2 sums their squares.
+    let (mut d1, mut d4) = ([0i16; BLOCK], [0i16; BLOCK]);
     let mut i = 0;
     while i < n {
-        let end = (i + CHUNK).min(n);
-        let (mut f, mut e, mut k) = (0u32, 0u32, 0u32);
-        for (((&a, &b), &p), &q) in far_a[i..end]
+        let end = (i + BLOCK).min(n);
+        let len = end - i;
+        let mut k = 0u16;
+        let cells = far_a[i..end]
             .iter()
             .zip(&far_b[i..end])
-            .zip(&near[i..end])
-            .zip(&c[i..end])
-        {
+            .zip(near[i..end].iter().zip(&c[i..end]));
+        for ((((&a, &b), (&p, &q)), o1), o4) in cells.zip(d1.iter_mut()).zip(d4.iter_mut()) {
             let g4 = (a as i16).wrapping_sub(b as i16);
             let g1 = (p as i16).wrapping_sub(q as i16);
             let edge = g4.wrapping_abs() >= thr;
-            let (g4, g1) = if edge { (g4, g1) } else { (0, 0) };
-            f = f.wrapping_add((i32::from(g1) * i32::from(g1)) as u32);
-            e = e.wrapping_add((i32::from(g4) * i32::from(g4)) as u32);
-            k += u32::from(edge);
+            (*o1, *o4) = if edge { (g1, g4) } else { (0, 0) };
+            k += u16::from(edge);
         }
-        out[0] += u64::from(f);
-        out[1] += u64::from(e);
+        let square_sum = |d: &[i16]| {
+            d.iter().fold(0u32, |s, &v| {
+                s.wrapping_add((i32::from(v) * i32::from(v)) as u32)
+            })
+        };
+        out[0] += u64::from(square_sum(&d1[..len]));
+        out[1] += u64::from(square_sum(&d4[..len]));
         out[2] += u64::from(k);
         i = end;
     }
     out
 }
+
+/// Cells per block of [`edge_energy`]: small buffers (in L1), and u32 sums
+/// of at most 256 squares of at most 2040² (luma is at most 2040), exact.
+const BLOCK: usize = 256;
 
 /// Smallest value v such that at least `q` of the mass is <= v.
 pub(crate) fn percentile(hist: &[u32], total: u64, q: f64) -> usize {
