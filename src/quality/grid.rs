@@ -134,6 +134,7 @@ impl Grid {
         self.rows.resize(span, 0);
         let (sr, rest) = self.acc.split_at_mut(w);
         let (sg, sb) = rest.split_at_mut(w);
+        let direct = rows_used == 1 && view.format == PixelFormat::Rgb8 && (2..=6).contains(&f);
         let (x_centre, x_skin) = (w / 5..w - w / 5, w / 4..w * 3 / 4);
         for cy in 0..h {
             // Vertical pass: add whole rows byte-wise, up to three at a time
@@ -143,52 +144,69 @@ impl Grid {
                 let start = (y0 + r) * view.stride + x0;
                 &view.pixels[start..start + span]
             };
-            let mut r = 0;
-            while r < f {
-                let first = r == 0;
-                if r + 2 * step < f {
-                    add_rows3(
-                        &mut self.rows,
-                        row(r),
-                        row(r + step),
-                        row(r + 2 * step),
-                        first,
-                    );
-                    r += 3 * step;
-                } else if r + step < f {
-                    add_rows2(&mut self.rows, row(r), row(r + step), first);
-                    r += 2 * step;
-                } else {
-                    add_rows1(&mut self.rows, row(r), first);
-                    r += step;
+            if direct {
+                // One pixel row per cell (preview): the horizontal pass reads
+                // the pixels themselves, no row sums.
+                let px = row(0);
+                match f {
+                    2 => horizontal_rgb::<2, u8>(px, sr, sg, sb),
+                    3 => horizontal_rgb::<3, u8>(px, sr, sg, sb),
+                    4 => horizontal_rgb::<4, u8>(px, sr, sg, sb),
+                    5 => horizontal_rgb::<5, u8>(px, sr, sg, sb),
+                    _ => horizontal_rgb::<6, u8>(px, sr, sg, sb),
                 }
-            }
-            // ...then the horizontal pass, once per row of cells, into one
-            // array per channel...
-            match (view.format, f) {
-                // Fixed cell widths unroll into straight-line adds.
-                (PixelFormat::Rgb8, 2) => horizontal_rgb::<2>(&self.rows, sr, sg, sb),
-                (PixelFormat::Rgb8, 3) => horizontal_rgb::<3>(&self.rows, sr, sg, sb),
-                (PixelFormat::Rgb8, 4) => horizontal_rgb::<4>(&self.rows, sr, sg, sb),
-                (PixelFormat::Rgb8, 5) => horizontal_rgb::<5>(&self.rows, sr, sg, sb),
-                (PixelFormat::Rgb8, 6) => horizontal_rgb::<6>(&self.rows, sr, sg, sb),
-                (PixelFormat::Rgb8, _) => {
-                    let cells = self.rows.chunks_exact(3 * f);
-                    for (px, ((r, g), b)) in cells.zip(sr.iter_mut().zip(&mut *sg).zip(&mut *sb)) {
-                        let (mut r_, mut g_, mut b_) = (0u32, 0u32, 0u32);
-                        for p in px.chunks_exact(3) {
-                            r_ = r_.wrapping_add(u32::from(p[0]));
-                            g_ = g_.wrapping_add(u32::from(p[1]));
-                            b_ = b_.wrapping_add(u32::from(p[2]));
-                        }
-                        (*r, *g, *b) = (r_, g_, b_);
+            } else {
+                let mut r = 0;
+                while r < f {
+                    let first = r == 0;
+                    if r + 2 * step < f {
+                        add_rows3(
+                            &mut self.rows,
+                            row(r),
+                            row(r + step),
+                            row(r + 2 * step),
+                            first,
+                        );
+                        r += 3 * step;
+                    } else if r + step < f {
+                        add_rows2(&mut self.rows, row(r), row(r + step), first);
+                        r += 2 * step;
+                    } else {
+                        add_rows1(&mut self.rows, row(r), first);
+                        r += step;
                     }
                 }
-                (PixelFormat::Luma8, _) => {
-                    let cells = self.rows.chunks_exact(f);
-                    for (px, ((r, g), b)) in cells.zip(sr.iter_mut().zip(&mut *sg).zip(&mut *sb)) {
-                        let s = px.iter().fold(0u32, |a, &v| a.wrapping_add(u32::from(v)));
-                        (*r, *g, *b) = (s, s, s);
+                // ...then the horizontal pass, once per row of cells, into one
+                // array per channel...
+                match (view.format, f) {
+                    // Fixed cell widths unroll into straight-line adds.
+                    (PixelFormat::Rgb8, 2) => horizontal_rgb::<2, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 3) => horizontal_rgb::<3, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 4) => horizontal_rgb::<4, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 5) => horizontal_rgb::<5, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 6) => horizontal_rgb::<6, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, _) => {
+                        let cells = self.rows.chunks_exact(3 * f);
+                        for (px, ((r, g), b)) in
+                            cells.zip(sr.iter_mut().zip(&mut *sg).zip(&mut *sb))
+                        {
+                            let (mut r_, mut g_, mut b_) = (0u32, 0u32, 0u32);
+                            for p in px.chunks_exact(3) {
+                                r_ = r_.wrapping_add(u32::from(p[0]));
+                                g_ = g_.wrapping_add(u32::from(p[1]));
+                                b_ = b_.wrapping_add(u32::from(p[2]));
+                            }
+                            (*r, *g, *b) = (r_, g_, b_);
+                        }
+                    }
+                    (PixelFormat::Luma8, _) => {
+                        let cells = self.rows.chunks_exact(f);
+                        for (px, ((r, g), b)) in
+                            cells.zip(sr.iter_mut().zip(&mut *sg).zip(&mut *sb))
+                        {
+                            let s = px.iter().fold(0u32, |a, &v| a.wrapping_add(u32::from(v)));
+                            (*r, *g, *b) = (s, s, s);
+                        }
                     }
                 }
             }
@@ -280,16 +298,22 @@ fn add_rows3(dst: &mut [u16], a: &[u8], b: &[u8], c: &[u8], first: bool) {
     }
 }
 
-/// Sum each run of `F` RGB row sums into one cell's three channel sums.
+/// Sum each run of `F` RGB row sums (or pixels) into one cell's three
+/// channel sums.
 #[inline]
-fn horizontal_rgb<const F: usize>(rows: &[u16], sr: &mut [u32], sg: &mut [u32], sb: &mut [u32]) {
+fn horizontal_rgb<const F: usize, T: Copy + Into<u32>>(
+    rows: &[T],
+    sr: &mut [u32],
+    sg: &mut [u32],
+    sb: &mut [u32],
+) {
     let cells = rows.chunks_exact(3 * F);
     for (px, ((r, g), b)) in cells.zip(sr.iter_mut().zip(sg.iter_mut()).zip(sb.iter_mut())) {
         let (mut r_, mut g_, mut b_) = (0u32, 0u32, 0u32);
         for k in 0..F {
-            r_ += u32::from(px[3 * k]);
-            g_ += u32::from(px[3 * k + 1]);
-            b_ += u32::from(px[3 * k + 2]);
+            r_ += px[3 * k].into();
+            g_ += px[3 * k + 1].into();
+            b_ += px[3 * k + 2].into();
         }
         (*r, *g, *b) = (r_, g_, b_);
     }
