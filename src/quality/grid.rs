@@ -24,7 +24,8 @@ pub(crate) struct Grid {
     /// Mean luma x [`t::LUMA_SCALE`], row-major `w * h`.
     pub luma: Vec<u16>,
     pub flags: Vec<u8>,
-    /// Per-cell channel sums for the row of cells being built.
+    /// Per-cell channel sums for the row of cells being built: all the R
+    /// sums, then all the G, then all the B.
     pub acc: Vec<u32>,
     /// Per-byte sums of the pixel rows of that row of cells.
     pub rows: Vec<u16>,
