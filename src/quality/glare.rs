@@ -79,8 +79,22 @@ pub(crate) fn glare(g: &mut Grid, role: Role) -> f32 {
         return 0.0;
     }
     let mut worst = 0usize;
-    for start in 0..n {
-        if g.flags[start] & (WASHED | SEEN) != WASHED {
+    let mut i = 0;
+    while i < n {
+        // Skip 32 cells at a time while none is an unvisited washed cell
+        // (most of a frame): one branch per block, the test vectorises.
+        let unvisited = |f: u8| f & (WASHED | SEEN) == WASHED;
+        if let Some(block) = g.flags.get(i..i + 32) {
+            if block.iter().fold(false, |a, &f| a | unvisited(f)) {
+                // A candidate in this block: go cell by cell.
+            } else {
+                i += 32;
+                continue;
+            }
+        }
+        let start = i;
+        i += 1;
+        if !unvisited(g.flags[start]) {
             continue;
         }
         let b = fill(g, start, SEEN);

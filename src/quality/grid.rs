@@ -24,7 +24,8 @@ pub(crate) struct Grid {
     /// Mean luma x [`t::LUMA_SCALE`], row-major `w * h`.
     pub luma: Vec<u16>,
     pub flags: Vec<u8>,
-    /// Per-cell channel sums for the row of cells being built.
+    /// Per-cell channel sums for the row of cells being built: all the R
+    /// sums, then all the G, then all the B.
     pub acc: Vec<u32>,
     /// Per-byte sums of the pixel rows of that row of cells.
     pub rows: Vec<u16>,
@@ -48,12 +49,55 @@ pub(crate) struct Stats {
     pub bg_clipped: u64,
 }
 
+/// Largest cell sample count for the fast cell pass: channel sums of up to
+/// 255 x this still fit i32 after the luma weights (x 256).
+const FAST_MAX_COUNT: u32 = 32_896;
+
+/// Per-frame constants of the cell pass.
+#[derive(Clone, Copy)]
+struct CellConsts {
+    /// 32.32 fixed-point reciprocal of the samples per cell.
+    recip: u64,
+    /// Largest max - min of the channel sums whose mean is still low-chroma
+    /// enough for a washed-out cell.
+    max_spread: u32,
+}
+
+impl CellConsts {
+    fn new(count: u32) -> Self {
+        let recip = (1u64 << 32) / u64::from(count) + 1;
+        // mean(d) = (d * recip) >> 32 <= MAX  <=>  d * recip < (MAX + 1) << 32.
+        let max_spread = ((u64::from(t::GLARE_MAX_CHROMA + 1) << 32) - 1) / recip;
+        Self {
+            recip,
+            max_spread: max_spread.min(u64::from(u32::MAX)) as u32,
+        }
+    }
+
+    /// Mean of a sum of `count` samples.
+    #[inline]
+    fn mean(self, s: u32) -> u32 {
+        ((u64::from(s) * self.recip) >> 32) as u32
+    }
+}
+
+/// Sums over one row of cells, added to [`Stats`] once per row.
+#[derive(Default)]
+struct RowSums {
+    luma: u64,
+    clipped: u64,
+    washed: u64,
+}
+
+const CLIP: u32 = t::CLIPPED_LUMA * t::LUMA_SCALE;
+const WASHED_LUMA: u32 = t::GLARE_MIN_LUMA * t::LUMA_SCALE;
+const MAX_LUMA: u32 = 255 * t::LUMA_SCALE;
+
 impl Grid {
     /// Build the grid for `roi` (already clamped to the view). `sparse`
     /// reads one pixel row per cell when cells are at most 3 rows high, two
     /// rows otherwise (live preview: a third to a half of the memory traffic).
     /// Otherwise every row is read.
-    /// samples every n-th pixel row inside each cell (live preview).
     pub fn build(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
         let long = roi.width.max(roi.height);
         let f = long.div_ceil(t::WORK_LONG_SIDE).max(1);
@@ -62,11 +106,9 @@ impl Grid {
         self.stats = Stats::default();
         self.h = h;
         let n = w * h;
-        self.luma.clear();
+        // Every cell of both is written below: no need to clear them.
         self.luma.resize(n, 0);
-        self.flags.clear();
         self.flags.resize(n, 0);
-        self.acc.clear();
         self.acc.resize(w * 3, 0);
         if n == 0 {
             return;
@@ -85,123 +127,278 @@ impl Grid {
         // Divisions per cell cost more than the whole pixel pass: multiply
         // by a 32.32 fixed-point reciprocal instead (exact to well under 1/8
         // grey level for these sums).
-        let recip = (1u64 << 32) / u64::from(count) + 1;
-        let mean = |s: u32| ((u64::from(s) * recip) >> 32) as u32;
+        let k = CellConsts::new(count);
+        let fast = (2..=FAST_MAX_COUNT).contains(&count);
         let bpp = view.format.bytes_per_pixel();
         let x0 = roi.x as usize * bpp;
         let span = w * f * bpp;
-        self.rows.clear();
         self.rows.resize(span, 0);
+        let (sr, rest) = self.acc.split_at_mut(w);
+        let (sg, sb) = rest.split_at_mut(w);
+        let direct = rows_used == 1 && view.format == PixelFormat::Rgb8 && (2..=6).contains(&f);
+        let (x_centre, x_skin) = (w / 5..w - w / 5, w / 4..w * 3 / 4);
         for cy in 0..h {
-            // Vertical pass: add whole rows byte-wise (vectorises well)...
-            self.rows.iter_mut().for_each(|a| *a = 0);
-            let mut r = 0;
-            while r < f {
-                let y = roi.y as usize + cy * f + r;
-                let start = y * view.stride + x0;
-                let row = &view.pixels[start..start + span];
-                for (a, &p) in self.rows.iter_mut().zip(row) {
-                    *a += u16::from(p);
+            // Vertical pass: add whole rows byte-wise, up to three at a time
+            // (vectorises well, and the row sums are stored once per group)...
+            let y0 = roi.y as usize + cy * f;
+            let row = |r: usize| {
+                let start = (y0 + r) * view.stride + x0;
+                &view.pixels[start..start + span]
+            };
+            if direct {
+                // One pixel row per cell (preview): the horizontal pass reads
+                // the pixels themselves, no row sums.
+                let px = row(0);
+                match f {
+                    2 => horizontal_rgb::<2, u8>(px, sr, sg, sb),
+                    3 => horizontal_rgb::<3, u8>(px, sr, sg, sb),
+                    4 => horizontal_rgb::<4, u8>(px, sr, sg, sb),
+                    5 => horizontal_rgb::<5, u8>(px, sr, sg, sb),
+                    _ => horizontal_rgb::<6, u8>(px, sr, sg, sb),
                 }
-                r += step;
-            }
-            // ...then the horizontal pass, once per row of cells.
-            match (view.format, f) {
-                // Fixed cell widths unroll into straight-line adds.
-                (PixelFormat::Rgb8, 2) => horizontal_rgb::<2>(&self.rows, &mut self.acc),
-                (PixelFormat::Rgb8, 3) => horizontal_rgb::<3>(&self.rows, &mut self.acc),
-                (PixelFormat::Rgb8, 4) => horizontal_rgb::<4>(&self.rows, &mut self.acc),
-                (PixelFormat::Rgb8, 5) => horizontal_rgb::<5>(&self.rows, &mut self.acc),
-                (PixelFormat::Rgb8, 6) => horizontal_rgb::<6>(&self.rows, &mut self.acc),
-                (PixelFormat::Rgb8, _) => {
-                    for (px, a) in self
-                        .rows
-                        .chunks_exact(3 * f)
-                        .zip(self.acc.chunks_exact_mut(3))
-                    {
-                        let (mut sr, mut sg, mut sb) = (0u32, 0u32, 0u32);
-                        for p in px.chunks_exact(3) {
-                            sr += u32::from(p[0]);
-                            sg += u32::from(p[1]);
-                            sb += u32::from(p[2]);
+            } else {
+                let mut r = 0;
+                while r < f {
+                    let first = r == 0;
+                    if r + 2 * step < f {
+                        add_rows3(
+                            &mut self.rows,
+                            row(r),
+                            row(r + step),
+                            row(r + 2 * step),
+                            first,
+                        );
+                        r += 3 * step;
+                    } else if r + step < f {
+                        add_rows2(&mut self.rows, row(r), row(r + step), first);
+                        r += 2 * step;
+                    } else {
+                        add_rows1(&mut self.rows, row(r), first);
+                        r += step;
+                    }
+                }
+                // ...then the horizontal pass, once per row of cells, into one
+                // array per channel...
+                match (view.format, f) {
+                    // Fixed cell widths unroll into straight-line adds.
+                    (PixelFormat::Rgb8, 2) => horizontal_rgb::<2, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 3) => horizontal_rgb::<3, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 4) => horizontal_rgb::<4, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 5) => horizontal_rgb::<5, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 6) => horizontal_rgb::<6, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, _) => {
+                        let cells = self.rows.chunks_exact(3 * f);
+                        for (px, ((r, g), b)) in
+                            cells.zip(sr.iter_mut().zip(&mut *sg).zip(&mut *sb))
+                        {
+                            let (mut r_, mut g_, mut b_) = (0u32, 0u32, 0u32);
+                            for p in px.chunks_exact(3) {
+                                r_ = r_.wrapping_add(u32::from(p[0]));
+                                g_ = g_.wrapping_add(u32::from(p[1]));
+                                b_ = b_.wrapping_add(u32::from(p[2]));
+                            }
+                            (*r, *g, *b) = (r_, g_, b_);
                         }
-                        a.copy_from_slice(&[sr, sg, sb]);
                     }
-                }
-                (PixelFormat::Luma8, _) => {
-                    for (px, a) in self.rows.chunks_exact(f).zip(self.acc.chunks_exact_mut(3)) {
-                        let s: u32 = px.iter().map(|&v| u32::from(v)).sum();
-                        a.copy_from_slice(&[s, s, s]);
+                    (PixelFormat::Luma8, _) => {
+                        let cells = self.rows.chunks_exact(f);
+                        for (px, ((r, g), b)) in
+                            cells.zip(sr.iter_mut().zip(&mut *sg).zip(&mut *sb))
+                        {
+                            let s = px.iter().fold(0u32, |a, &v| a.wrapping_add(u32::from(v)));
+                            (*r, *g, *b) = (s, s, s);
+                        }
                     }
                 }
             }
+            // ...then luma, flags and sums per cell, branch-free.
             let base = cy * w;
-            // Role detection only looks at the centre: skip skin elsewhere.
-            let skin_row = (h * 15 / 100..h * 75 / 100).contains(&cy);
-            let centre_row = (h / 5..h - h / 5).contains(&cy);
-            let clip = t::CLIPPED_LUMA * t::LUMA_SCALE;
-            let mut st = self.stats;
-            for (cx, s) in self.acc.chunks_exact(3).enumerate() {
-                let (sr, sg, sb) = (s[0], s[1], s[2]);
-                // Luma (BT.601 weights /256) of the cell mean, scaled.
-                let wsum = 77 * u64::from(sr) + 150 * u64::from(sg) + 29 * u64::from(sb);
-                // wsum < 2^16 * count and recip ~ 2^32 / count: no overflow.
-                // x LUMA_SCALE (8) / 256 is the shift by 5.
-                let y8 = (wsum * recip) >> 37;
-                let y8 = y8.min(255 * u64::from(t::LUMA_SCALE)) as u32;
-                self.luma[base + cx] = y8 as u16;
-                let clipped = u64::from(y8 >= clip);
-                st.luma_sum += u64::from(y8);
-                st.clipped += clipped;
-                if centre_row && (w / 5..w - w / 5).contains(&cx) {
-                    st.centre_clipped += clipped;
-                    st.centre_cells += 1;
-                }
-                let mx = sr.max(sg).max(sb);
-                let mn = sr.min(sg).min(sb);
-                let chroma = mean(mx - mn);
-                let mut fl = 0;
-                if y8 >= t::GLARE_MIN_LUMA * t::LUMA_SCALE && chroma <= t::GLARE_MAX_CHROMA {
-                    fl |= WASHED;
-                }
-                if skin_row
-                    && (w / 4..w * 3 / 4).contains(&cx)
-                    && is_skin(mean(sr), mean(sg), mean(sb))
-                {
-                    fl |= SKIN;
-                }
-                st.washed += u64::from(fl & WASHED);
-                self.flags[base + cx] = fl;
+            let luma = &mut self.luma[base..base + w];
+            let flags = &mut self.flags[base..base + w];
+            let sums = if fast {
+                cells_fast(sr, sg, sb, luma, flags, k)
+            } else {
+                cells_general(sr, sg, sb, luma, flags, k)
+            };
+            let st = &mut self.stats;
+            st.luma_sum += sums.luma;
+            st.clipped += sums.clipped;
+            st.washed += sums.washed;
+            if (h / 5..h - h / 5).contains(&cy) {
+                let centre = &luma[x_centre.clone()];
+                st.centre_clipped += centre
+                    .iter()
+                    .map(|&v| u64::from(u32::from(v) >= CLIP))
+                    .sum::<u64>();
+                st.centre_cells += centre.len() as u64;
             }
-            self.stats = st;
+            // Role detection only looks at the centre: skip skin elsewhere.
+            if (h * 15 / 100..h * 75 / 100).contains(&cy) {
+                let x = x_skin.clone();
+                let rgb = sr[x.clone()].iter().zip(&sg[x.clone()]).zip(&sb[x.clone()]);
+                if fast {
+                    // The reciprocal fits 32 bits: 32 x 32 -> 64 products.
+                    let recip = u64::from(k.recip as u32);
+                    let mean = |s: u32| ((u64::from(s) * recip) >> 32) as u32;
+                    for (fl, ((&r, &g), &b)) in flags[x].iter_mut().zip(rgb) {
+                        *fl |= SKIN * u8::from(is_skin(mean(r), mean(g), mean(b)));
+                    }
+                } else {
+                    for (fl, ((&r, &g), &b)) in flags[x].iter_mut().zip(rgb) {
+                        *fl |= SKIN * u8::from(is_skin(k.mean(r), k.mean(g), k.mean(b)));
+                    }
+                }
+            }
         }
     }
 }
 
-/// Sum each run of `F` RGB row sums into one cell's three channel sums.
+/// `dst = a` (first row of a cell) or `dst += a`, byte-wise.
 #[inline]
-fn horizontal_rgb<const F: usize>(rows: &[u16], acc: &mut [u32]) {
-    for (px, a) in rows.chunks_exact(3 * F).zip(acc.chunks_exact_mut(3)) {
-        let (mut sr, mut sg, mut sb) = (0u32, 0u32, 0u32);
-        for k in 0..F {
-            sr += u32::from(px[3 * k]);
-            sg += u32::from(px[3 * k + 1]);
-            sb += u32::from(px[3 * k + 2]);
+fn add_rows1(dst: &mut [u16], a: &[u8], first: bool) {
+    if first {
+        for (d, &p) in dst.iter_mut().zip(a) {
+            *d = u16::from(p);
         }
-        a[0] = sr;
-        a[1] = sg;
-        a[2] = sb;
+    } else {
+        for (d, &p) in dst.iter_mut().zip(a) {
+            *d += u16::from(p);
+        }
     }
+}
+
+/// `dst = a + b` or `dst += a + b`, byte-wise.
+#[inline]
+fn add_rows2(dst: &mut [u16], a: &[u8], b: &[u8], first: bool) {
+    let n = dst.len().min(a.len()).min(b.len());
+    let (dst, a, b) = (&mut dst[..n], &a[..n], &b[..n]);
+    if first {
+        for ((d, &p), &q) in dst.iter_mut().zip(a).zip(b) {
+            *d = u16::from(p) + u16::from(q);
+        }
+    } else {
+        for ((d, &p), &q) in dst.iter_mut().zip(a).zip(b) {
+            *d += u16::from(p) + u16::from(q);
+        }
+    }
+}
+
+/// `dst = a + b + c` or `dst += a + b + c`, byte-wise.
+#[inline]
+fn add_rows3(dst: &mut [u16], a: &[u8], b: &[u8], c: &[u8], first: bool) {
+    let n = dst.len().min(a.len()).min(b.len()).min(c.len());
+    let (dst, a, b, c) = (&mut dst[..n], &a[..n], &b[..n], &c[..n]);
+    if first {
+        for (((d, &p), &q), &r) in dst.iter_mut().zip(a).zip(b).zip(c) {
+            *d = u16::from(p) + u16::from(q) + u16::from(r);
+        }
+    } else {
+        for (((d, &p), &q), &r) in dst.iter_mut().zip(a).zip(b).zip(c) {
+            *d += u16::from(p) + u16::from(q) + u16::from(r);
+        }
+    }
+}
+
+/// Sum each run of `F` RGB row sums (or pixels) into one cell's three
+/// channel sums.
+#[inline]
+fn horizontal_rgb<const F: usize, T: Copy + Into<u32>>(
+    rows: &[T],
+    sr: &mut [u32],
+    sg: &mut [u32],
+    sb: &mut [u32],
+) {
+    let cells = rows.chunks_exact(3 * F);
+    for (px, ((r, g), b)) in cells.zip(sr.iter_mut().zip(sg.iter_mut()).zip(sb.iter_mut())) {
+        let (mut r_, mut g_, mut b_) = (0u32, 0u32, 0u32);
+        for k in 0..F {
+            r_ += px[3 * k].into();
+            g_ += px[3 * k + 1].into();
+            b_ += px[3 * k + 2].into();
+        }
+        (*r, *g, *b) = (r_, g_, b_);
+    }
+}
+
+/// Luma and the washed-out flag of one row of cells from their channel sums
+/// (at most [`FAST_MAX_COUNT`] samples each, so every sum fits i32 and the
+/// reciprocal 32 bits): no branch, signed compares only, vectorises.
+#[inline]
+fn cells_fast(
+    sr: &[u32],
+    sg: &[u32],
+    sb: &[u32],
+    luma: &mut [u16],
+    flags: &mut [u8],
+    k: CellConsts,
+) -> RowSums {
+    let recip = u64::from(k.recip as u32);
+    let max_spread = k.max_spread.min(i32::MAX as u32) as i32;
+    let (mut sum, mut clipped, mut washed) = (0u32, 0u32, 0u32);
+    let rgb = sr.iter().zip(sg).zip(sb);
+    for ((l, fl), ((&r, &g), &b)) in luma.iter_mut().zip(flags.iter_mut()).zip(rgb) {
+        let (r, g, b) = (r as i32, g as i32, b as i32);
+        // Luma (BT.601 weights /256) of the cell mean, scaled.
+        let wsum = 77 * r + 150 * g + 29 * b;
+        // wsum < 2^31 and recip < 2^32: no overflow. x LUMA_SCALE (8) / 256
+        // is the shift by 5. At most 2040 (255 x 8) without clamping: the
+        // reciprocal's excess adds under 1/64 to a mean of at most 2040.
+        let y8 = ((u64::from(wsum as u32) * recip) >> 37) as i32;
+        *l = y8 as u16;
+        sum += y8 as u32;
+        clipped += u32::from(y8 >= CLIP as i32);
+        // max - min <= limit, as three pairwise differences.
+        let low_chroma = ((r - g).abs() <= max_spread)
+            & ((g - b).abs() <= max_spread)
+            & ((r - b).abs() <= max_spread);
+        let wo = u8::from(y8 >= WASHED_LUMA as i32) & u8::from(low_chroma);
+        *fl = wo * WASHED;
+        washed += u32::from(wo);
+    }
+    RowSums {
+        luma: sum.into(),
+        clipped: clipped.into(),
+        washed: washed.into(),
+    }
+}
+
+/// [`cells_fast`] for any sample count (tiny frames with one sample per
+/// cell, absurdly wide ones), in 64-bit arithmetic.
+#[inline(never)]
+fn cells_general(
+    sr: &[u32],
+    sg: &[u32],
+    sb: &[u32],
+    luma: &mut [u16],
+    flags: &mut [u8],
+    k: CellConsts,
+) -> RowSums {
+    let mut s = RowSums::default();
+    let rgb = sr.iter().zip(sg).zip(sb);
+    for ((l, fl), ((&r, &g), &b)) in luma.iter_mut().zip(flags.iter_mut()).zip(rgb) {
+        let wsum = 77 * u64::from(r) + 150 * u64::from(g) + 29 * u64::from(b);
+        let y8 = ((wsum.wrapping_mul(k.recip)) >> 37).min(u64::from(MAX_LUMA)) as u32;
+        *l = y8 as u16;
+        s.luma += u64::from(y8);
+        s.clipped += u64::from(y8 >= CLIP);
+        let spread = r.max(g).max(b) - r.min(g).min(b);
+        let wo = u8::from(y8 >= WASHED_LUMA) & u8::from(spread <= k.max_spread);
+        *fl = wo * WASHED;
+        s.washed += u64::from(wo);
+    }
+    s
 }
 
 /// Skin tone in YCbCr (the classic Chai & Ngan box), integer arithmetic.
-#[inline]
+/// Branch-free (`&`, not `&&`), so that a row of cells vectorises. The
+/// channels are means (at most 255).
+#[inline(always)]
 fn is_skin(r: u32, g: u32, b: u32) -> bool {
     let (r, g, b) = (r as i32, g as i32, b as i32);
     let y = (77 * r + 150 * g + 29 * b) >> 8;
     let cb = 128 + ((-43 * r - 85 * g + 128 * b) >> 8);
     let cr = 128 + ((128 * r - 107 * g - 21 * b) >> 8);
-    y > 40 && (77..=127).contains(&cb) && (133..=173).contains(&cr)
+    (y > 40) & (77..=127).contains(&cb) & (133..=173).contains(&cr)
 }
 
 #[cfg(test)]
@@ -230,9 +427,192 @@ mod tests {
     }
 
     #[test]
+    fn fast_pass_matches_the_reference() {
+        let mut seed = 0x2545_f491_u32;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        // Sizes giving cell factors 1..=7 (and 13), odd leftovers, bright
+        // and washed-out areas, skin-coloured ones; RGB and grey; ROIs.
+        let sizes = [
+            (1920, 1080),
+            (3840, 2160),
+            (1280, 720),
+            (640, 480),
+            (2592, 1944),
+            (4500, 700),
+            (8000, 300),
+            (77, 50),
+        ];
+        for (w, h) in sizes {
+            let px: Vec<u8> = (0..w * h * 3)
+                .map(|i| {
+                    let (x, y) = ((i / 3) % w, (i / 3) / w);
+                    match (x * 4 / w, y * 3 / h) {
+                        (0, _) => 255 - (rnd() % 12) as u8,
+                        (1, 1) => [225u8, 175, 145][i % 3] ^ (rnd() % 8) as u8,
+                        _ => rnd() as u8,
+                    }
+                })
+                .collect();
+            let views = [
+                ImageView::rgb(&px, w as u32, h as u32),
+                ImageView::luma(&px, w as u32, h as u32).with_stride(w * 3),
+            ];
+            let rois = [
+                Roi::full(w as u32, h as u32),
+                Roi {
+                    x: 3,
+                    y: 1,
+                    width: w as u32 / 2 + 7,
+                    height: h as u32 - 2,
+                },
+            ];
+            for view in views {
+                for roi in rois {
+                    for sparse in [false, true] {
+                        let (mut a, mut b) = (Grid::default(), Grid::default());
+                        a.build(&view, roi, sparse);
+                        b.build_reference(&view, roi, sparse);
+                        let what = format!("{w}x{h} {:?} {roi:?} sparse {sparse}", view.format);
+                        assert_eq!((a.w, a.h), (b.w, b.h), "{what}");
+                        assert!(a.luma == b.luma, "{what}");
+                        assert!(a.flags == b.flags, "{what}");
+                        assert_eq!(format!("{:?}", a.stats), format!("{:?}", b.stats), "{what}");
+                        assert!(a.stats.washed > 0, "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn skin_box_accepts_skin_and_rejects_grey_and_blue() {
         assert!(is_skin(220, 170, 140));
         assert!(!is_skin(128, 128, 128));
         assert!(!is_skin(40, 60, 200));
+    }
+
+    /// The grid pass as first written: interleaved sums, one cell at a time.
+    impl Grid {
+        fn build_reference(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
+            let long = roi.width.max(roi.height);
+            let f = long.div_ceil(t::WORK_LONG_SIDE).max(1);
+            let (w, h) = ((roi.width / f) as usize, (roi.height / f) as usize);
+            self.w = w;
+            self.stats = Stats::default();
+            self.h = h;
+            let n = w * h;
+            self.luma.clear();
+            self.luma.resize(n, 0);
+            self.flags.clear();
+            self.flags.resize(n, 0);
+            self.acc.clear();
+            self.acc.resize(w * 3, 0);
+            if n == 0 {
+                return;
+            }
+            let f = f as usize;
+            // Row sums are u16: at most 256 sampled rows of 255 per cell.
+            let row_step = match (sparse, f) {
+                (false, _) => 1,
+                (true, 0..=3) => f,
+                (true, _) => f.div_ceil(2),
+            };
+            let step = row_step.max(f.div_ceil(256)).min(f);
+            const _: () = assert!(t::LUMA_SCALE == 8, "the luma shift below assumes 8");
+            let rows_used = f.div_ceil(step);
+            let count = (rows_used * f) as u32;
+            // Divisions per cell cost more than the whole pixel pass: multiply
+            // by a 32.32 fixed-point reciprocal instead (exact to well under 1/8
+            // grey level for these sums).
+            let recip = (1u64 << 32) / u64::from(count) + 1;
+            let mean = |s: u32| ((u64::from(s) * recip) >> 32) as u32;
+            let bpp = view.format.bytes_per_pixel();
+            let x0 = roi.x as usize * bpp;
+            let span = w * f * bpp;
+            self.rows.clear();
+            self.rows.resize(span, 0);
+            for cy in 0..h {
+                // Vertical pass: add whole rows byte-wise (vectorises well)...
+                self.rows.iter_mut().for_each(|a| *a = 0);
+                let mut r = 0;
+                while r < f {
+                    let y = roi.y as usize + cy * f + r;
+                    let start = y * view.stride + x0;
+                    let row = &view.pixels[start..start + span];
+                    for (a, &p) in self.rows.iter_mut().zip(row) {
+                        *a += u16::from(p);
+                    }
+                    r += step;
+                }
+                // ...then the horizontal pass, once per row of cells.
+                match (view.format, f) {
+                    (PixelFormat::Rgb8, _) => {
+                        for (px, a) in self
+                            .rows
+                            .chunks_exact(3 * f)
+                            .zip(self.acc.chunks_exact_mut(3))
+                        {
+                            let (mut sr, mut sg, mut sb) = (0u32, 0u32, 0u32);
+                            for p in px.chunks_exact(3) {
+                                sr += u32::from(p[0]);
+                                sg += u32::from(p[1]);
+                                sb += u32::from(p[2]);
+                            }
+                            a.copy_from_slice(&[sr, sg, sb]);
+                        }
+                    }
+                    (PixelFormat::Luma8, _) => {
+                        for (px, a) in self.rows.chunks_exact(f).zip(self.acc.chunks_exact_mut(3)) {
+                            let s: u32 = px.iter().map(|&v| u32::from(v)).sum();
+                            a.copy_from_slice(&[s, s, s]);
+                        }
+                    }
+                }
+                let base = cy * w;
+                // Role detection only looks at the centre: skip skin elsewhere.
+                let skin_row = (h * 15 / 100..h * 75 / 100).contains(&cy);
+                let centre_row = (h / 5..h - h / 5).contains(&cy);
+                let clip = t::CLIPPED_LUMA * t::LUMA_SCALE;
+                let mut st = self.stats;
+                for (cx, s) in self.acc.chunks_exact(3).enumerate() {
+                    let (sr, sg, sb) = (s[0], s[1], s[2]);
+                    // Luma (BT.601 weights /256) of the cell mean, scaled.
+                    let wsum = 77 * u64::from(sr) + 150 * u64::from(sg) + 29 * u64::from(sb);
+                    // wsum < 2^16 * count and recip ~ 2^32 / count: no overflow.
+                    // x LUMA_SCALE (8) / 256 is the shift by 5.
+                    let y8 = (wsum * recip) >> 37;
+                    let y8 = y8.min(255 * u64::from(t::LUMA_SCALE)) as u32;
+                    self.luma[base + cx] = y8 as u16;
+                    let clipped = u64::from(y8 >= clip);
+                    st.luma_sum += u64::from(y8);
+                    st.clipped += clipped;
+                    if centre_row && (w / 5..w - w / 5).contains(&cx) {
+                        st.centre_clipped += clipped;
+                        st.centre_cells += 1;
+                    }
+                    let mx = sr.max(sg).max(sb);
+                    let mn = sr.min(sg).min(sb);
+                    let chroma = mean(mx - mn);
+                    let mut fl = 0;
+                    if y8 >= t::GLARE_MIN_LUMA * t::LUMA_SCALE && chroma <= t::GLARE_MAX_CHROMA {
+                        fl |= WASHED;
+                    }
+                    if skin_row
+                        && (w / 4..w * 3 / 4).contains(&cx)
+                        && is_skin(mean(sr), mean(sg), mean(sb))
+                    {
+                        fl |= SKIN;
+                    }
+                    st.washed += u64::from(fl & WASHED);
+                    self.flags[base + cx] = fl;
+                }
+                self.stats = st;
+            }
+        }
     }
 }
