@@ -200,7 +200,11 @@ fn pin_hash_reads_the_pin_from_stdin_and_prints_a_verifiable_hash() {
         child.wait_with_output().unwrap()
     };
     let out = run("482913");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8(out.stdout).unwrap();
     let hash = line
         .trim()
