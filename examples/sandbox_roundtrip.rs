@@ -1,14 +1,16 @@
 //! Figures for the API path against the embedded sandbox, over real HTTP on
-//! loopback: the time from token creation to the final signed webhook, and
-//! the cost of re-encoding images that exceed the 20 MB `/process` limit.
+//! loopback: the time from token creation to the final signed webhook, for
+//! typical stills and for the largest set capture can produce (three 4K
+//! frames of noise, sized at capture by `camera::encode_still`).
 //!
 //! `cargo run --release --example sandbox_roundtrip [ROUNDS]`
 
 use std::time::{Duration, Instant};
 
+use kyc_kiosk::camera::{encode_still, Frame, SubmissionLimits};
 use kyc_kiosk::idenfy::webhook::{self, ResultStore};
 use kyc_kiosk::idenfy::{DocumentType, ImageSide, ProcessRequest, TokenRequest, TokenType};
-use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::quality::synth;
 use kyc_kiosk::sandbox::{Sandbox, SandboxConfig};
 
 #[tokio::main]
@@ -34,14 +36,21 @@ async fn main() -> anyhow::Result<()> {
         (ImageSide::Back, synth::jpeg(&synth::sharp(1280, 800))),
         (ImageSide::Face, synth::jpeg(&synth::sharp(720, 960))),
     ];
-    let big = vec![
-        (ImageSide::Front, synth::png(&synth::noise(2200, 1500, 1))),
-        (ImageSide::Back, synth::png(&synth::noise(2200, 1500, 2))),
-        (ImageSide::Face, synth::png(&synth::noise(2200, 1500, 3))),
-    ];
+    let big = [ImageSide::Front, ImageSide::Back, ImageSide::Face]
+        .into_iter()
+        .zip(1..)
+        .map(|(side, seed)| {
+            let noise = synth::noise(3840, 2160, seed).into_raw();
+            let frame = Frame::new(noise, 3840, 2160, 1, Instant::now())?;
+            Ok((
+                side,
+                encode_still(&frame, SubmissionLimits::default())?.jpeg,
+            ))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     for (name, images, skip) in [
         ("typical JPEGs", &small, false),
-        ("over 20 MB PNGs", &big, true),
+        ("4K noise stills sized at capture", &big, true),
     ] {
         let mut times = Vec::new();
         for i in 0..rounds {

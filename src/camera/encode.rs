@@ -1,14 +1,14 @@
-//! JPEG encoding with libjpeg-turbo (SIMD): previews, and stills for the
-//! direct-processing request. Output is a baseline JFIF with no EXIF or
+//! JPEG encoding with libjpeg-turbo (SIMD): previews, and stills sized for
+//! the direct-processing request ([`encode_still`], the one sizing policy). Output is a baseline JFIF with no EXIF or
 //! comment: no camera model, no time, no GPS, and no orientation tag — the
 //! pixels themselves are upright ([`rotate`] them first if a camera is
 //! mounted turned), so every viewer shows them the same way.
 
-use base64::Engine as _;
 use serde::Serialize;
 
 use super::frame::{downscale_to_fit, Frame};
 use super::Error;
+use crate::idenfy;
 
 /// A reusable JPEG encoder (keeps libjpeg-turbo's state between frames).
 pub struct JpegEncoder {
@@ -119,38 +119,60 @@ pub fn rotate(frame: &Frame, rotation: Rotation) -> Result<Frame, Error> {
     Frame::new(out, ow as u32, oh as u32, frame.seq(), frame.captured())
 }
 
-/// Size limits of one direct-processing request.
+/// The size budget of stills: one direct-processing request carries up to
+/// [`SubmissionLimits::stills`] of them, and each is sized at capture to its
+/// share, so any set of captured stills fits the request without another
+/// encoding (the API client refuses what does not, and never re-encodes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubmissionLimits {
-    /// The API's limit for the whole request (20 MB, counted in decimal
-    /// megabytes to be safe).
+    /// The API's limit for the whole request, counted after base64.
     pub max_request_bytes: usize,
     /// Room kept for the JSON around the images (token, country, keys).
     pub json_headroom: usize,
-    /// Quality tried first; lower ones follow only if the images do not fit.
+    /// Quality tried first; lower ones follow only if a still does not fit.
     pub start_quality: u8,
+    /// The most stills one request carries (FRONT, BACK, FACE).
+    pub stills: usize,
 }
 
 impl Default for SubmissionLimits {
+    /// The API client's own rule: [`idenfy::DEFAULT_MAX_BODY_BYTES`] less
+    /// [`idenfy::PROCESS_JSON_HEADROOM`], shared by three stills.
     fn default() -> Self {
         Self {
-            max_request_bytes: 20_000_000,
-            json_headroom: 256 * 1024,
+            max_request_bytes: idenfy::DEFAULT_MAX_BODY_BYTES,
+            json_headroom: idenfy::PROCESS_JSON_HEADROOM,
             start_quality: 92,
+            stills: 3,
         }
+    }
+}
+
+impl SubmissionLimits {
+    /// The same limits, trying `quality` first.
+    #[must_use]
+    pub fn starting_at(self, quality: u8) -> Self {
+        Self {
+            start_quality: quality,
+            ..self
+        }
+    }
+
+    /// The most one still may take in the request, after base64.
+    #[must_use]
+    pub fn per_still(&self) -> usize {
+        self.max_request_bytes.saturating_sub(self.json_headroom) / self.stills.max(1)
     }
 }
 
 /// The qualities tried in turn, best first.
 const LADDER: [u8; 9] = [95, 92, 90, 87, 84, 80, 75, 70, 60];
 
-/// One image ready for the request body.
+/// One still ready for the request.
 #[derive(Debug, Clone)]
 pub struct SubmissionImage {
-    /// Base64 (standard alphabet, padded) of the JPEG.
-    pub base64: String,
-    /// JPEG size before base64.
-    pub jpeg_len: usize,
+    /// The JPEG (the API client base64-encodes it).
+    pub jpeg: Vec<u8>,
     /// Quality used.
     pub quality: u8,
     /// Encoded width.
@@ -159,62 +181,48 @@ pub struct SubmissionImage {
     pub height: u32,
 }
 
-/// Base64 length of `n` bytes (padded): 4 characters per 3 bytes.
-#[must_use]
-pub fn base64_len(n: usize) -> usize {
-    n.div_ceil(3) * 4
-}
-
-/// Encode the stills of one request (FRONT, BACK, FACE, maybe a utility
-/// bill) so that together, after base64, they fit the request with room for
-/// the JSON. All images share one quality: the best that fits, starting at
-/// `limits.start_quality`; if even the lowest does not fit, the images are
-/// scaled down by 3/4 steps (never below 1280 pixels wide). Images are
-/// encoded in parallel.
+/// Encode a still so that, after base64, it fits its share of the request
+/// ([`SubmissionLimits::per_still`]): the best quality that fits, starting at
+/// `limits.start_quality`; if even the lowest does not fit, the frame is
+/// scaled down by 3/4 steps (never below 1280 pixels wide). The one sizing
+/// policy of the kiosk: stills are sized here, once, at capture.
 ///
 /// # Errors
 /// [`Error::TooLarge`] when nothing fits, [`Error::Encode`] if encoding fails.
-pub fn encode_for_submission(
-    frames: &[&Frame],
-    limits: SubmissionLimits,
-) -> Result<Vec<SubmissionImage>, Error> {
-    let budget = limits
-        .max_request_bytes
-        .saturating_sub(limits.json_headroom);
-    let ladder: Vec<u8> = LADDER
+pub fn encode_still(frame: &Frame, limits: SubmissionLimits) -> Result<SubmissionImage, Error> {
+    let budget = limits.per_still();
+    let lowest = LADDER[LADDER.len() - 1];
+    let ladder = LADDER
         .iter()
         .copied()
-        .filter(|q| *q <= limits.start_quality.max(LADDER[LADDER.len() - 1]))
-        .collect();
-    let mut scaled: Vec<Frame> = Vec::new();
+        .filter(|q| *q <= limits.start_quality.max(lowest));
+    let mut enc = JpegEncoder::new();
+    let mut scaled: Option<Frame> = None;
     let mut needed = 0;
-    for scale_step in 0..4 {
-        let current: Vec<&Frame> = if scale_step == 0 {
-            frames.to_vec()
-        } else {
-            scaled = shrink(if scaled.is_empty() {
-                frames.to_vec()
-            } else {
-                scaled.iter().collect()
-            })?;
-            scaled.iter().collect()
-        };
-        for &q in &ladder {
-            let jpegs = encode_all(&current, q)?;
-            needed = jpegs.iter().map(|j| base64_len(j.len())).sum();
+    for _ in 0..4 {
+        let current = scaled.as_ref().unwrap_or(frame);
+        for q in ladder.clone() {
+            let jpeg = enc.encode(current, q)?;
+            needed = idenfy::base64_len(jpeg.len());
             if needed <= budget {
-                return Ok(finish(jpegs, &current, q));
+                return Ok(SubmissionImage {
+                    jpeg,
+                    quality: q,
+                    width: current.width(),
+                    height: current.height(),
+                });
             }
             tracing::debug!(
                 quality = q,
                 needed,
                 budget,
-                "images too large; lowering quality"
+                "still too large; lowering quality"
             );
         }
-        if current.iter().all(|f| f.width() <= 1280) {
+        if current.width() <= 1280 {
             break;
         }
+        scaled = Some(shrink(current)?);
     }
     Err(Error::TooLarge {
         needed,
@@ -222,58 +230,11 @@ pub fn encode_for_submission(
     })
 }
 
-fn shrink(frames: Vec<&Frame>) -> Result<Vec<Frame>, Error> {
-    frames
-        .into_iter()
-        .map(|f| {
-            let w = (f.width() * 3 / 4).max(1280.min(f.width()));
-            let h = (u64::from(f.height()) * u64::from(w) / u64::from(f.width())).max(1) as u32;
-            downscale_to_fit(f, w, h, Vec::new())
-        })
-        .collect()
-}
-
-/// Encode every frame at `quality`, on up to as many threads as cores.
-fn encode_all(frames: &[&Frame], quality: u8) -> Result<Vec<Vec<u8>>, Error> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(frames.len())
-        .max(1);
-    let mut out: Vec<Option<Result<Vec<u8>, Error>>> = frames.iter().map(|_| None).collect();
-    std::thread::scope(|s| {
-        let chunk = frames.len().div_ceil(threads).max(1);
-        for (fs, slots) in frames.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            s.spawn(move || {
-                let mut enc = JpegEncoder::new();
-                for (f, slot) in fs.iter().zip(slots.iter_mut()) {
-                    *slot = Some(enc.encode(f, quality));
-                }
-            });
-        }
-    });
-    out.into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| {
-                Err(Error::Encode {
-                    detail: "an encoder thread stopped".to_owned(),
-                })
-            })
-        })
-        .collect()
-}
-
-fn finish(jpegs: Vec<Vec<u8>>, frames: &[&Frame], quality: u8) -> Vec<SubmissionImage> {
-    jpegs
-        .into_iter()
-        .zip(frames)
-        .map(|(j, f)| SubmissionImage {
-            base64: base64::engine::general_purpose::STANDARD.encode(&j),
-            jpeg_len: j.len(),
-            quality,
-            width: f.width(),
-            height: f.height(),
-        })
-        .collect()
+/// `f` at 3/4 of its width (not below 1280 pixels), same aspect.
+fn shrink(f: &Frame) -> Result<Frame, Error> {
+    let w = (f.width() * 3 / 4).max(1280.min(f.width()));
+    let h = (u64::from(f.height()) * u64::from(w) / u64::from(f.width())).max(1) as u32;
+    downscale_to_fit(f, w, h, Vec::new())
 }
 
 /// The marker segments of a JPEG before its first scan, as `(marker, len)`.
@@ -352,53 +313,89 @@ mod tests {
         assert_eq!(rotate(&f, Rotation::None).unwrap().pixels(), f.pixels());
     }
 
+    /// Each frame sized as at capture.
+    fn encode_each(
+        frames: &[Frame],
+        limits: SubmissionLimits,
+    ) -> Result<Vec<SubmissionImage>, Error> {
+        frames.iter().map(|f| encode_still(f, limits)).collect()
+    }
+
+    fn base64(i: &SubmissionImage) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&i.jpeg)
+    }
+
     #[test]
     fn submission_fits_the_budget_lowering_quality_when_needed() {
         let frames = [pattern(640, 480), pattern(640, 480), pattern(640, 480)];
-        let refs: Vec<&Frame> = frames.iter().collect();
-        let roomy = encode_for_submission(&refs, SubmissionLimits::default()).unwrap();
+        let roomy = encode_each(&frames, SubmissionLimits::default()).unwrap();
         assert_eq!(roomy.len(), 3);
         assert!(roomy.iter().all(|i| i.quality == 92 && i.width == 640));
-        let at_92: usize = roomy.iter().map(|i| i.base64.len()).sum();
+        let at_92: usize = roomy.iter().map(|i| base64(i).len()).sum();
         // A tight budget forces a lower quality, and the result fits it.
         let tight = SubmissionLimits {
             max_request_bytes: at_92 * 3 / 4 + 1000,
             json_headroom: 1000,
             start_quality: 92,
+            stills: 3,
         };
-        let small = encode_for_submission(&refs, tight).unwrap();
-        let total: usize = small.iter().map(|i| i.base64.len()).sum();
+        let small = encode_each(&frames, tight).unwrap();
+        let total: usize = small.iter().map(|i| base64(i).len()).sum();
         assert!(total <= at_92 * 3 / 4, "{total} > {}", at_92 * 3 / 4);
         assert!(small[0].quality < 92);
         for i in &small {
-            assert_eq!(i.base64.len(), base64_len(i.jpeg_len));
+            assert_eq!(base64(i).len(), idenfy::base64_len(i.jpeg.len()));
         }
         // An impossible budget is a typed error.
         let none = SubmissionLimits {
             max_request_bytes: 2000,
             json_headroom: 1000,
             start_quality: 92,
+            stills: 3,
         };
-        let err = encode_for_submission(&refs, none).unwrap_err();
+        let err = encode_each(&frames, none).unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }), "{err}");
     }
 
     #[test]
     fn oversized_images_are_scaled_down_rather_than_refused() {
-        let frames = [pattern(2048, 1536)];
-        let refs: Vec<&Frame> = frames.iter().collect();
-        let at_60 = base64_len(encode_jpeg(&frames[0], 60).unwrap().len());
+        let frame = pattern(2048, 1536);
+        let at_60 = idenfy::base64_len(encode_jpeg(&frame, 60).unwrap().len());
         let limits = SubmissionLimits {
             max_request_bytes: at_60 * 7 / 10,
             json_headroom: 0,
             start_quality: 92,
+            stills: 1,
         };
-        let out = encode_for_submission(&refs, limits).unwrap();
-        assert!(
-            out[0].width < 2048 && out[0].width >= 1280,
-            "{}",
-            out[0].width
-        );
-        assert!(out[0].base64.len() <= at_60 * 7 / 10);
+        let out = encode_still(&frame, limits).unwrap();
+        assert!(out.width < 2048 && out.width >= 1280, "{}", out.width);
+        assert!(base64(&out).len() <= at_60 * 7 / 10);
+    }
+
+    #[test]
+    fn three_4k_stills_sized_at_capture_fit_the_api_limit() {
+        // Texture plus noise at 3840x2160 does not fit a third of 20 MB at
+        // quality 92: the sizing must step down, and the set must then pass
+        // the API client's own size rule.
+        let frames = [
+            pattern(3840, 2160),
+            pattern(3840, 2160),
+            pattern(3840, 2160),
+        ];
+        let q92 = idenfy::base64_len(encode_jpeg(&frames[0], 92).unwrap().len());
+        assert!(q92 > SubmissionLimits::default().per_still(), "{q92}");
+        let stills = encode_each(&frames, SubmissionLimits::default()).unwrap();
+        assert!(stills.iter().all(|s| s.quality < 92), "stepped down");
+        let sides = [
+            idenfy::ImageSide::Front,
+            idenfy::ImageSide::Back,
+            idenfy::ImageSide::Face,
+        ];
+        let set: Vec<_> = sides
+            .into_iter()
+            .zip(stills.into_iter().map(|s| s.jpeg))
+            .collect();
+        idenfy::check_body_size(&set, idenfy::DEFAULT_MAX_BODY_BYTES).unwrap();
     }
 }

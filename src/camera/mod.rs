@@ -1,14 +1,18 @@
 //! Cameras: the only module that imports nokhwa. A [`FrameSource`] trait with
 //! the native source and a demo source, the latest-frame [`Pipeline`], preview
-//! frames and JPEG encoding for submission.
+//! frames, and JPEG encoding of stills sized for submission ([`encode_still`]).
+//! `faulty`, a camera that fails on purpose, exists for tests only (the
+//! `testing` feature).
 //!
-//! It owns devices, frames and their encoding; it knows nothing of sessions,
-//! the API or the screen. Image-quality judgement is passed in as an analyser.
+//! It owns devices, frames and their encoding; it knows nothing of sessions
+//! or the screen, and of the API only its request size limit (the budget of
+//! [`SubmissionLimits`]). Image-quality judgement is passed in as an analyser.
 
 pub mod convert;
 pub mod demo;
 pub mod devices;
 pub mod encode;
+#[cfg(any(test, feature = "testing"))]
 pub mod faulty;
 pub mod frame;
 #[cfg(feature = "native-camera")]
@@ -21,7 +25,7 @@ pub use demo::{DemoControl, DemoScene, DemoSource};
 pub use devices::{
     list_devices, opener_for_role, DeviceInfo, DeviceList, FormatInfo, OpenRequest, Role,
 };
-pub use encode::{encode_for_submission, encode_jpeg, Rotation, SubmissionImage, SubmissionLimits};
+pub use encode::{encode_jpeg, encode_still, Rotation, SubmissionImage, SubmissionLimits};
 pub use frame::Frame;
 pub use pipeline::{CameraStatus, Opener, Pipeline, PipelineConfig, PipelineStats, Preview};
 pub use source::{FrameSource, SourceInfo};
@@ -69,7 +73,8 @@ pub enum Error {
     /// JPEG encoding failed.
     #[error("JPEG encoding failed: {detail}")]
     Encode { detail: String },
-    /// The images cannot fit the request size even at the lowest quality.
+    /// A still cannot fit its share of the request even at the lowest
+    /// quality and the smallest size.
     #[error("images need {needed} bytes but a request allows {limit}")]
     TooLarge { needed: usize, limit: usize },
     /// No frame arrived in time.

@@ -145,6 +145,34 @@ impl<T> Shared<T> {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }
+
+    /// Wait on `cv` until `ready` finds something in the state, the pipeline
+    /// stops, or `timeout` passes.
+    fn wait_for<R>(
+        &self,
+        cv: &Condvar,
+        timeout: Duration,
+        mut ready: impl FnMut(&State<T>) -> Option<R>,
+    ) -> Result<R, Error> {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        loop {
+            if let Some(r) = ready(&st) {
+                return Ok(r);
+            }
+            if self.stopped() {
+                return Err(Error::Stopped);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(no_frame(&st.status, timeout));
+            }
+            st = cv
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
 }
 
 /// A running camera: capture and preview threads around one source.
@@ -266,26 +294,10 @@ impl<T> Pipeline<T> {
         after_seq: u64,
         timeout: Duration,
     ) -> Result<Arc<Preview<T>>, Error> {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        loop {
-            if let Some(p) = st.preview.as_ref().filter(|p| p.seq > after_seq) {
-                return Ok(p.clone());
-            }
-            if self.shared.stopped() {
-                return Err(Error::Stopped);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(no_frame(&st.status, timeout));
-            }
-            st = self
-                .shared
-                .preview_cv
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        self.shared
+            .wait_for(&self.shared.preview_cv, timeout, |st| {
+                st.preview.as_ref().filter(|p| p.seq > after_seq).cloned()
+            })
     }
 
     /// A full-resolution still: the first frame captured after this call.
@@ -293,27 +305,10 @@ impl<T> Pipeline<T> {
     /// # Errors
     /// As [`Pipeline::wait_preview`].
     pub fn capture_still(&self, timeout: Duration) -> Result<Arc<Frame>, Error> {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        let after = st.frame.as_ref().map_or(0, |f| f.seq());
-        loop {
-            if let Some(f) = st.frame.as_ref().filter(|f| f.seq() > after) {
-                return Ok(f.clone());
-            }
-            if self.shared.stopped() {
-                return Err(Error::Stopped);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(no_frame(&st.status, timeout));
-            }
-            st = self
-                .shared
-                .frame_cv
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        let after = self.shared.lock().frame.as_ref().map_or(0, |f| f.seq());
+        self.shared.wait_for(&self.shared.frame_cv, timeout, |st| {
+            st.frame.as_ref().filter(|f| f.seq() > after).cloned()
+        })
     }
 
     /// Stop both threads and wait for them (the capture thread finishes its

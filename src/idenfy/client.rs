@@ -2,7 +2,6 @@
 //! with the failing JSON path, and the one-shot `/status` check after a
 //! `/process` call whose outcome is unknown.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -18,6 +17,9 @@ use crate::config::{Secret, PRODUCTION_BASE_URL};
 
 /// Direct processing refuses bodies above 20 MB, counted after base64.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 20_000_000;
+/// Room counted for the JSON around the images of a `/process` body (token,
+/// country, document type, keys): far more than they ever take.
+pub const PROCESS_JSON_HEADROOM: usize = 256 * 1024;
 /// Whole-request timeout unless the builder says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,7 +56,8 @@ impl Builder {
         self
     }
 
-    /// The `/process` body limit (default 20 MB). Lowered only in tests.
+    /// The `/process` body limit (default 20 MB): larger image sets are
+    /// refused before sending (see [`check_body_size`]). Lowered only in tests.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -124,8 +127,9 @@ impl std::fmt::Debug for Client {
 }
 
 /// One direct-processing submission. Images are raw encoded bytes (JPEG, PNG
-/// or PDF); the client base64-encodes them, and re-encodes JPEG/PNG smaller
-/// when the body would exceed the limit.
+/// or PDF), sent as they are: the client base64-encodes them and never
+/// decodes or re-encodes them. Stills are sized at capture
+/// (`camera::encode_still`); a set too big for the body limit is refused.
 #[derive(Clone)]
 pub struct ProcessRequest {
     /// The verification the token belongs to: asked about on an unknown outcome.
@@ -201,7 +205,9 @@ impl Client {
     /// `/status` once for `req.scan_ref` and returns what it learned.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a missing image or a bad field (nothing sent);
+    /// [`Error::Invalid`] for a missing image or a bad field, and
+    /// [`Error::TooLarge`] for images over the body limit (nothing sent: the
+    /// token is not spent);
     /// [`Error::NotProcessed`] when the API answered 200 with an error body;
     /// [`Error::OutcomeUnknown`] when even `/status` could not show the
     /// submission arrived; [`Error::Transport`] only when nothing was sent.
@@ -221,7 +227,8 @@ impl Client {
                 return Err(Error::invalid(format!("images.{side}"), "is given twice"));
             }
         }
-        let body = self.process_body(req)?;
+        check_body_size(&req.images, self.max_body_bytes)?;
+        let body = serialize_process(req)?;
         tracing::info!(scan_ref = %req.scan_ref, bytes = body.len(), "submitting images");
         let sent = self
             .http
@@ -389,26 +396,16 @@ impl Client {
             }),
         }
     }
-
-    /// Serialize the body, re-encoding images smaller until it fits.
-    fn process_body(&self, req: &ProcessRequest) -> Result<Vec<u8>, Error> {
-        let images = fit_images(&req.images, self.max_body_bytes, |imgs| {
-            serialize_process(req, imgs).map(|b| b.len())
-        })?;
-        serialize_process(req, &images)
-    }
 }
 
-fn serialize_process(
-    req: &ProcessRequest,
-    images: &[(ImageSide, Cow<'_, [u8]>)],
-) -> Result<Vec<u8>, Error> {
+fn serialize_process(req: &ProcessRequest) -> Result<Vec<u8>, Error> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let body = ProcessBody {
         token: req.token.clone(),
         country: req.country.trim().to_ascii_uppercase(),
         document_type: req.document_type.clone(),
-        images: images
+        images: req
+            .images
             .iter()
             .map(|(s, b)| (s.clone(), b64.encode(b)))
             .collect(),
@@ -417,89 +414,31 @@ fn serialize_process(
     serde_json::to_vec(&body).map_err(|e| Error::invalid("images", e.to_string()))
 }
 
-/// Length of standard padded base64 for `n` bytes.
-fn b64_len(n: usize) -> usize {
+/// Length of standard padded base64 for `n` bytes: the API counts its body
+/// limit after base64, 4 characters for every 3 bytes.
+#[must_use]
+pub const fn base64_len(n: usize) -> usize {
     n.div_ceil(3) * 4
 }
 
-/// Keep the images when the body fits in `max`; otherwise re-encode the
-/// JPEG/PNG ones as JPEG at decreasing size and quality until it does.
-/// `measure` gives the exact body length for a candidate set (used once at
-/// the end); the loop estimates with base64 arithmetic.
-/// Images ready to encode: borrowed when kept, owned when re-encoded.
-type Fitted<'a> = Vec<(ImageSide, Cow<'a, [u8]>)>;
-
-fn fit_images<'a>(
-    images: &'a [(ImageSide, Vec<u8>)],
-    max: usize,
-    measure: impl Fn(&[(ImageSide, Cow<'a, [u8]>)]) -> Result<usize, Error>,
-) -> Result<Fitted<'a>, Error> {
-    let original: Vec<(ImageSide, Cow<'a, [u8]>)> = images
-        .iter()
-        .map(|(s, b)| (s.clone(), Cow::Borrowed(b.as_slice())))
-        .collect();
-    let empty: Vec<(ImageSide, Cow<'a, [u8]>)> = images
-        .iter()
-        .map(|(s, _)| (s.clone(), Cow::Borrowed(&[][..])))
-        .collect();
-    let overhead = measure(&empty)?;
-    let size = |imgs: &[(ImageSide, Cow<'_, [u8]>)]| {
-        overhead + imgs.iter().map(|(_, b)| b64_len(b.len())).sum::<usize>()
-    };
-    if size(&original) <= max {
-        return Ok(original);
+/// Refuse images that would make a `/process` body over `limit` bytes: their
+/// base64 plus [`PROCESS_JSON_HEADROOM`]. The one size rule, applied by
+/// [`Client::process`] before sending and by callers that want to refuse a
+/// set before a token is created.
+///
+/// # Errors
+/// [`Error::TooLarge`] with the size needed and the limit.
+pub fn check_body_size(images: &[(ImageSide, Vec<u8>)], limit: usize) -> Result<(), Error> {
+    let needed = PROCESS_JSON_HEADROOM
+        + images
+            .iter()
+            .map(|(_, b)| base64_len(b.len()))
+            .sum::<usize>();
+    if needed > limit {
+        tracing::warn!(needed, limit, "images too large for one request; not sent");
+        return Err(Error::TooLarge { needed, limit });
     }
-    let decoded: Vec<Option<image::DynamicImage>> = images
-        .iter()
-        .map(|(_, b)| {
-            if b.starts_with(b"%PDF") {
-                None
-            } else {
-                crate::sandbox::images::decode(b).ok()
-            }
-        })
-        .collect();
-    for (side, quality) in [
-        (2400u32, 85u8),
-        (2000, 80),
-        (1600, 75),
-        (1280, 70),
-        (1024, 65),
-        (800, 60),
-        (640, 50),
-    ] {
-        let mut candidate = Vec::with_capacity(images.len());
-        for ((s, bytes), img) in images.iter().zip(&decoded) {
-            let smaller = img.as_ref().and_then(|img| {
-                let img = if img.width().max(img.height()) > side {
-                    img.resize(side, side, image::imageops::FilterType::Triangle)
-                } else {
-                    img.clone()
-                };
-                let mut out = Vec::new();
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                    .encode_image(&img.to_rgb8())
-                    .ok()?;
-                (out.len() < bytes.len()).then_some(out)
-            });
-            candidate.push((
-                s.clone(),
-                smaller.map_or(Cow::Borrowed(bytes.as_slice()), Cow::Owned),
-            ));
-        }
-        if size(&candidate) <= max {
-            tracing::info!(
-                side,
-                quality,
-                "images re-encoded to fit the request size limit"
-            );
-            return Ok(candidate);
-        }
-    }
-    Err(Error::invalid(
-        "images",
-        format!("the images do not fit in {max} bytes even re-encoded smaller"),
-    ))
+    Ok(())
 }
 
 fn truncate(s: &str) -> String {
@@ -584,7 +523,7 @@ fn describe(e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::images::synth;
+    use crate::ErrorCode;
 
     #[test]
     fn builder_refuses_missing_or_empty_credentials_and_bad_urls() {
@@ -637,30 +576,48 @@ mod tests {
         assert!(!e.to_string().contains("JONAS"), "{e}");
     }
 
-    #[test]
-    fn images_that_fit_are_sent_untouched() {
-        let imgs = vec![(ImageSide::Front, synth::jpeg(&synth::sharp(400, 300)))];
-        let fitted = fit_images(&imgs, 1_000_000, |_| Ok(100)).unwrap();
-        assert!(matches!(fitted[0].1, Cow::Borrowed(_)));
+    fn request(images: Vec<(ImageSide, Vec<u8>)>) -> ProcessRequest {
+        ProcessRequest {
+            scan_ref: ScanRef("s".into()),
+            token: AuthToken("t".into()),
+            token_type: TokenType::Identification,
+            country: " lt".into(),
+            document_type: Some(DocumentType::IdCard),
+            images,
+            skip_analysis: false,
+        }
     }
 
     #[test]
-    fn oversized_images_are_reencoded_to_fit() {
-        let big = synth::png(&synth::noise(1500, 1000, 7));
-        let imgs = vec![
-            (ImageSide::Front, big.clone()),
-            (ImageSide::Back, big.clone()),
-        ];
-        let limit = 2 * b64_len(big.len()) / 3;
-        let fitted = fit_images(&imgs, limit, |_| Ok(200)).unwrap();
-        let total: usize = 200 + fitted.iter().map(|(_, b)| b64_len(b.len())).sum::<usize>();
-        assert!(total <= limit, "{total} > {limit}");
-        for (_, b) in &fitted {
-            let r = crate::sandbox::images::inspect(b).unwrap();
-            assert!(r.width >= 640, "still a usable image: {r:?}");
+    fn images_are_sent_as_given() {
+        // Not images at all: the client never decodes what it sends.
+        let front = b"\xff\xd8 any bytes".to_vec();
+        let body = serialize_process(&request(vec![(ImageSide::Front, front.clone())])).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        assert_eq!(body["images"]["FRONT"], b64.encode(&front));
+        assert_eq!(body["country"], "LT");
+    }
+
+    #[test]
+    fn the_size_rule_counts_base64_and_the_json_headroom() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for n in [0, 1, 2, 3, 4, 1000, 1001] {
+            assert_eq!(base64_len(n), b64.encode(vec![0u8; n]).len(), "{n}");
         }
-        // A limit nothing can meet is an error naming the images, not a panic.
-        let e = fit_images(&imgs, 300, |_| Ok(200)).unwrap_err();
-        assert!(matches!(e, Error::Invalid { ref field, .. } if field == "images"));
+        let imgs = vec![
+            (ImageSide::Front, vec![7u8; 3000]),
+            (ImageSide::Back, vec![7u8; 3001]),
+        ];
+        let needed = PROCESS_JSON_HEADROOM + 4000 + 4004;
+        assert!(check_body_size(&imgs, needed).is_ok());
+        let e = check_body_size(&imgs, needed - 1).unwrap_err();
+        assert!(
+            matches!(e, Error::TooLarge { needed: n, limit } if n == needed && limit == needed - 1),
+            "{e:?}"
+        );
+        assert_eq!(e.code(), ErrorCode::InvalidInput);
+        let msg = e.to_string();
+        assert!(msg.contains(&needed.to_string()), "{msg}");
     }
 }

@@ -12,7 +12,7 @@ use super::models::{
 };
 use super::webhook::ResultStore;
 use super::{Client, Error, ProcessOutcome, ProcessRequest};
-use crate::sandbox::images;
+use crate::quality;
 
 /// One image that failed the precheck, with reasons staff can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,22 +23,22 @@ pub struct PrecheckFailure {
     pub reasons: Vec<String>,
 }
 
-/// Judge every image with [`images::inspect`]; an empty list means all pass.
+/// Judge every image with [`quality::assess_encoded`]; an empty list means all pass.
 #[must_use]
 pub fn precheck(images: &[(ImageSide, Vec<u8>)]) -> Vec<PrecheckFailure> {
     images
         .iter()
-        .filter_map(|(side, bytes)| match images::inspect(bytes) {
-            Ok(r) if r.is_ok() => None,
-            Ok(r) => Some(PrecheckFailure {
+        .filter_map(|(side, bytes)| match quality::assess_encoded(bytes) {
+            Ok(a) if a.issues.is_empty() => None,
+            Ok(a) => Some(PrecheckFailure {
                 side: side.to_string(),
                 unreadable: false,
-                reasons: r.issues.iter().map(|i| i.describe().to_owned()).collect(),
+                reasons: a.issues.iter().map(|i| i.describe(a.role)).collect(),
             }),
             Err(e) => Some(PrecheckFailure {
                 side: side.to_string(),
                 unreadable: true,
-                reasons: vec![e],
+                reasons: vec![e.to_string()],
             }),
         })
         .collect()

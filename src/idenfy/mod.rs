@@ -11,7 +11,8 @@ pub mod webhook;
 
 pub use client::decode as decode_json;
 pub use client::{
-    Builder, Client, ProcessOutcome, ProcessRequest, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+    base64_len, check_body_size, Builder, Client, ProcessOutcome, ProcessRequest,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, PROCESS_JSON_HEADROOM,
 };
 pub use models::*;
 
@@ -23,6 +24,11 @@ pub enum Error {
     /// A request field failed a documented constraint before sending.
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// The images would make a `/process` body over the limit (counted after
+    /// base64, with room for the JSON). Nothing was sent: the token is not
+    /// spent.
+    #[error("the images need a request of {needed} bytes, over the limit of {limit} bytes (counted after base64): send smaller images")]
+    TooLarge { needed: usize, limit: usize },
     /// The API refused the request.
     #[error("iDenfy refused the request (HTTP {status}{}): {message}", identifier.as_deref().map(|i| format!(", {i}")).unwrap_or_default())]
     Api {
@@ -79,7 +85,7 @@ impl Error {
     #[must_use]
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Invalid { .. } => ErrorCode::InvalidInput,
+            Self::Invalid { .. } | Self::TooLarge { .. } => ErrorCode::InvalidInput,
             Self::Api { .. } | Self::NotProcessed { .. } => ErrorCode::ApiRejected,
             Self::Unauthorized { .. } => ErrorCode::Unauthorized,
             Self::OutOfCredits { .. } => ErrorCode::OutOfCredits,

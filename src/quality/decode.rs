@@ -107,12 +107,10 @@ fn malformed(e: &image::ImageError) -> DecodeError {
 mod tests {
     use super::*;
 
+    use crate::quality::synth;
+
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30]));
-        let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-            .unwrap();
-        out
+        synth::png(&image::RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30])))
     }
 
     #[test]
@@ -143,38 +141,12 @@ mod tests {
 
     #[test]
     fn bomb_header_is_refused_before_decoding() {
-        // A valid PNG whose IHDR announces 60000 x 60000 (CRC fixed up).
-        let p = png_bomb_header(60_000, 60_000);
+        let p = synth::png_announcing(60_000, 60_000);
         match decode_bounded(&p) {
             Err(DecodeError::TooLarge { width, height, .. }) => {
                 assert_eq!((width, height), (60_000, 60_000));
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    /// A small PNG with its IHDR rewritten to `w` x `h` and a correct CRC.
-    pub(crate) fn png_bomb_header(w: u32, h: u32) -> Vec<u8> {
-        let mut p = png(4, 4);
-        p[16..20].copy_from_slice(&w.to_be_bytes());
-        p[20..24].copy_from_slice(&h.to_be_bytes());
-        let crc = crc32(&p[12..29]);
-        p[29..33].copy_from_slice(&crc.to_be_bytes());
-        p
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut c = 0xFFFF_FFFFu32;
-        for &b in data {
-            c ^= u32::from(b);
-            for _ in 0..8 {
-                c = if c & 1 == 1 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        !c
     }
 }

@@ -2,12 +2,19 @@
 //! error bodies, single-use tokens, expiry, `dummyStatus`, signed webhooks.
 //! It is the embedded default when no credentials are configured.
 //!
-//! It keeps no image: each one is judged in memory (see [`verdict`]) and
-//! dropped; `/files` therefore answers empty lists.
+//! It keeps no image: each one is judged in memory by the kiosk's own still
+//! check (`quality::assess_encoded`, see [`verdict`]) and dropped; `/files`
+//! therefore answers empty lists.
+//!
+//! Inside: `store` (tokens and verifications), `http` (routes, auth, bodies,
+//! error shape), `handlers` (one per endpoint), `analysis` (spending a token,
+//! then the delayed results and their webhooks).
 
-pub mod images;
+mod analysis;
+mod handlers;
+mod http;
 pub mod notify;
-mod server;
+mod store;
 pub mod verdict;
 
 use std::net::SocketAddr;
@@ -18,7 +25,7 @@ use rand::Rng;
 
 use crate::config::Secret;
 
-pub use server::router;
+pub use http::router;
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -117,8 +124,8 @@ impl Sandbox {
         let api_secret = cfg.api_secret.clone().unwrap_or_else(|| random_secret(32));
         let signing_key = cfg.signing_key.clone().unwrap_or_else(|| random_secret(32));
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        let app = server::router_with(
-            server::Settings {
+        let app = http::router_with(
+            store::Settings {
                 cfg,
                 api_key: api_key.clone(),
                 api_secret: api_secret.clone(),

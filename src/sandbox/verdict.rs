@@ -12,8 +12,9 @@
 //!    APPROVED (DOC_VALIDATED, FACE_MATCH); DENIED (DOC_VALIDATED,
 //!    FACE_MISMATCH); SUSPECTED (DOC_VALIDATED, FACE_MATCH, fraud tag
 //!    FACE_SUSPECTED); EXPIRED (overall EXPIRED, no analysis results).
-//! 2. Document photos (FRONT, then BACK) are judged by
-//!    [`super::images::inspect`] unless `skipAnalysis` is set:
+//! 2. Document photos (FRONT, then BACK) are judged by the kiosk's own still
+//!    check ([`crate::quality::assess_encoded`]) unless `skipAnalysis` is set;
+//!    the first issue of the first photo with one decides:
 //!    too small -> DOC_NOT_FOUND, blurry -> DOC_TOO_BLURRY, glare or too
 //!    bright -> DOC_GLARED, too dark -> DOC_NOT_FULLY_VISIBLE. DENIED.
 //! 3. Country other than LT -> COUNTRY_MISMATCH; a `documentType` other than
@@ -35,11 +36,11 @@
 //! With manual review on, the manual result repeats the automatic one
 //! (`manualDocument` = `autoDocument`, `manualFace` = `autoFace`).
 
-use super::images::{ImageReport, Issue};
 use crate::idenfy::models::{
     DocumentStatus, DocumentType, DummyStatus, FaceStatus, FraudTag, MismatchTag, OverallStatus,
     TokenRequest, VerificationData,
 };
+use crate::quality::Issue;
 
 /// The identity of the demo specimen document.
 #[derive(Debug, Clone, Copy)]
@@ -76,9 +77,12 @@ pub struct Submission {
     pub country: String,
     pub document_type: Option<DocumentType>,
     pub skip_analysis: bool,
-    /// FRONT and, when sent, BACK.
-    pub document_images: Vec<ImageReport>,
-    pub face: Option<ImageReport>,
+    /// What the still check found in FRONT and, when sent, BACK (in
+    /// [`Issue::ALL`] order; empty when the photo is good).
+    pub document_issues: Vec<Vec<Issue>>,
+    /// What it found in FACE, when sent (an unreadable selfie counts as
+    /// [`Issue::TooSmall`]: it holds no face).
+    pub face_issues: Option<Vec<Issue>>,
     /// The FACE image is byte-identical to FRONT.
     pub face_is_front: bool,
 }
@@ -154,8 +158,8 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
     let denied =
         |doc: DocumentStatus, face: FaceStatus| Verdict::new(OverallStatus::Denied, doc, face);
     if !sub.skip_analysis {
-        for report in &sub.document_images {
-            if let Some(issue) = report.issues.first() {
+        for issues in &sub.document_issues {
+            if let Some(issue) = issues.first() {
                 let doc = match issue {
                     Issue::TooSmall => DocumentStatus::DocNotFound,
                     Issue::Blurry => DocumentStatus::DocTooBlurry,
@@ -184,10 +188,10 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
         return denied(DocumentStatus::DocNotAllowed, ok_face);
     }
     if needs_face {
-        let face = match &sub.face {
+        let face = match &sub.face_issues {
             None => Some(FaceStatus::NoFaceFound),
             Some(_) if sub.face_is_front => Some(FaceStatus::FaceMismatch),
-            Some(r) => r.issues.iter().find_map(|i| match i {
+            Some(issues) => issues.iter().find_map(|i| match i {
                 Issue::TooSmall | Issue::TooDark | Issue::TooBright => {
                     Some(FaceStatus::NoFaceFound)
                 }
@@ -283,19 +287,12 @@ mod tests {
     use super::*;
     use crate::idenfy::models::TokenType;
 
-    fn good() -> ImageReport {
-        ImageReport {
-            width: 1200,
-            height: 760,
-            issues: vec![],
-        }
+    fn good() -> Vec<Issue> {
+        Vec::new()
     }
 
-    fn with(issue: Issue) -> ImageReport {
-        ImageReport {
-            issues: vec![issue],
-            ..good()
-        }
+    fn with(issue: Issue) -> Vec<Issue> {
+        vec![issue]
     }
 
     fn sub() -> Submission {
@@ -303,8 +300,8 @@ mod tests {
             country: "LT".into(),
             document_type: Some(DocumentType::IdCard),
             skip_analysis: false,
-            document_images: vec![good(), good()],
-            face: Some(good()),
+            document_issues: vec![good(), good()],
+            face_issues: Some(good()),
             face_is_front: false,
         }
     }
@@ -323,7 +320,7 @@ mod tests {
             ..token()
         };
         let blurry_front = Submission {
-            document_images: vec![with(Issue::Blurry), good()],
+            document_issues: vec![with(Issue::Blurry), good()],
             ..sub()
         };
         type Case = (
@@ -398,7 +395,7 @@ mod tests {
                 "glare back",
                 token(),
                 Submission {
-                    document_images: vec![good(), with(Issue::Glare)],
+                    document_issues: vec![good(), with(Issue::Glare)],
                     ..sub()
                 },
                 O::Denied,
@@ -409,7 +406,7 @@ mod tests {
                 "dark front",
                 token(),
                 Submission {
-                    document_images: vec![with(Issue::TooDark)],
+                    document_issues: vec![with(Issue::TooDark)],
                     ..sub()
                 },
                 O::Denied,
@@ -420,7 +417,7 @@ mod tests {
                 "tiny front",
                 token(),
                 Submission {
-                    document_images: vec![with(Issue::TooSmall)],
+                    document_issues: vec![with(Issue::TooSmall)],
                     ..sub()
                 },
                 O::Denied,
@@ -453,7 +450,7 @@ mod tests {
                 "dark face",
                 token(),
                 Submission {
-                    face: Some(with(Issue::TooDark)),
+                    face_issues: Some(with(Issue::TooDark)),
                     ..sub()
                 },
                 O::Denied,
@@ -478,7 +475,7 @@ mod tests {
                     ..token()
                 },
                 Submission {
-                    face: None,
+                    face_issues: None,
                     ..sub()
                 },
                 O::Approved,

@@ -180,7 +180,7 @@ pub fn failure(e: &idenfy::Error) -> Failure {
                 },
             }
         }
-        E::Invalid { .. } => Failure::Rejected {
+        E::Invalid { .. } | E::TooLarge { .. } => Failure::Rejected {
             message: e.to_string(),
         },
         _ => Failure::Internal {
@@ -253,7 +253,7 @@ pub struct LivePorts {
     camera: Mutex<Option<Open>>,
     /// How many webhook results of each scanRef the flow has been given.
     delivered: Mutex<HashMap<String, usize>>,
-    /// JPEG quality of stills (high: the budget check re-encodes if needed).
+    /// JPEG quality tried first for stills (lowered at capture if one would not fit).
     still_quality: u8,
 }
 
@@ -408,8 +408,9 @@ fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Resu
             reason: reason.to_owned(),
         });
     }
-    let jpeg = camera::encode::encode_jpeg(&frame, jpeg_quality).map_err(|e| camera_failure(&e))?;
-    Ok(Still::new(side, jpeg, frame.width(), frame.height()))
+    let limits = camera::SubmissionLimits::default().starting_at(jpeg_quality);
+    let s = camera::encode_still(&frame, limits).map_err(|e| camera_failure(&e))?;
+    Ok(Still::new(side, s.jpeg, s.width, s.height))
 }
 
 /// A still from a given file (its size read from the header).

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use kyc_kiosk::camera::demo::{self, DemoFrames, SETTLE_FRAMES};
 use kyc_kiosk::camera::faulty::{Fault, FaultyCamera};
 use kyc_kiosk::camera::{
-    encode_for_submission, CameraStatus, DemoControl, DemoScene, Frame, Pipeline, PipelineConfig,
+    encode_still, CameraStatus, DemoControl, DemoScene, Frame, Pipeline, PipelineConfig,
     SubmissionLimits,
 };
 use kyc_kiosk::ErrorCode;
@@ -231,15 +231,19 @@ fn demo_stills_fit_one_request_and_decode() {
         .iter()
         .map(|s| frames.scene(*s))
         .collect();
-    let images = encode_for_submission(&stills, SubmissionLimits::default()).unwrap();
+    // Each still is sized on its own, as at capture.
+    let images: Vec<_> = stills
+        .iter()
+        .map(|f| encode_still(f, SubmissionLimits::default()).unwrap())
+        .collect();
     assert_eq!(images.len(), 3);
-    let total: usize = images.iter().map(|i| i.base64.len()).sum();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let encoded: Vec<String> = images.iter().map(|i| b64.encode(&i.jpeg)).collect();
+    let total: usize = encoded.iter().map(String::len).sum();
     assert!(total < 20_000_000 - 256 * 1024);
-    for (img, f) in images.iter().zip(&stills) {
-        let jpeg = base64::engine::general_purpose::STANDARD
-            .decode(&img.base64)
-            .unwrap();
-        assert_eq!(jpeg.len(), img.jpeg_len);
+    for ((img, f), text) in images.iter().zip(&stills).zip(&encoded) {
+        let jpeg = b64.decode(text).unwrap();
+        assert_eq!(jpeg, img.jpeg);
         assert_eq!(turbojpeg_header(&jpeg), (f.width(), f.height()));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use kyc_kiosk::config::Secret;
 use kyc_kiosk::idenfy::*;
-use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::quality::synth;
 use kyc_kiosk::sandbox::SandboxConfig;
 use kyc_kiosk::ErrorCode;
 
@@ -272,7 +272,7 @@ async fn undetected_document_is_200_with_error_body_and_token_survives() {
 }
 
 #[tokio::test]
-async fn oversized_images_are_reencoded_to_fit_the_body_limit() {
+async fn oversized_images_are_refused_before_sending_and_the_token_stays_usable() {
     let limit = 3_000_000;
     let (sb, _) = support::sandbox(SandboxConfig {
         max_body_bytes: limit,
@@ -287,20 +287,35 @@ async fn oversized_images_are_reencoded_to_fit_the_body_limit() {
     ];
     let raw: usize = imgs.iter().map(|(_, b)| b.len()).sum();
     assert!(raw * 4 / 3 > limit, "test images must exceed the limit");
-    let fitting = Client::builder()
+    let limited = Client::builder()
         .base_url(sb.base_url())
         .credentials(sb.api_key().clone(), sb.api_secret().clone())
         .max_body_bytes(limit)
         .build()
         .unwrap();
-    let t = fitting.create_token(&TokenRequest::new("c")).await.unwrap();
+    let t = limited.create_token(&TokenRequest::new("c")).await.unwrap();
     let mut req = process_req(&t, imgs.clone());
     req.skip_analysis = true; // noise is not a document; the size is what is tested
+    let e = limited.process(&req).await.unwrap_err();
+    assert!(
+        matches!(e, Error::TooLarge { needed, limit: l } if l == limit && needed > limit),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    // Nothing was sent: the token is not spent and takes a smaller set.
     assert_eq!(
-        fitting.process(&req).await.unwrap(),
+        limited.status(&t.scan_ref).await.unwrap().status,
+        OverallStatus::Active
+    );
+    assert_eq!(
+        limited
+            .process(&process_req(&t, support::id_card_images()))
+            .await
+            .unwrap(),
         ProcessOutcome::Accepted
     );
-    // The same images without fitting are refused by the sandbox's limit.
+    // The same images from a client with a higher limit are refused by the
+    // sandbox's own limit.
     let naive = Client::builder()
         .base_url(sb.base_url())
         .credentials(sb.api_key().clone(), sb.api_secret().clone())
@@ -559,22 +574,30 @@ async fn token_created_answer_may_be_201_or_200() {
     c.create_token(&TokenRequest::new("c")).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn images_over_the_real_20_mb_limit_are_reencoded_and_accepted() {
-    // Default limits on both sides: the API's 20 MB, counted after base64.
-    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+// Regression: the client used to decode and re-encode images over the limit,
+// a second sizing policy beside the one at capture. It now sends images as
+// given, or refuses them without a request.
+#[tokio::test]
+async fn images_over_the_real_20_mb_limit_are_refused_without_a_request() {
+    // Default limit: the API's 20 MB, counted after base64.
+    let (c, processes, statuses) = dropping_server(Some(STATUS_ACTIVE)).await;
     let big = |seed| synth::png(&synth::noise(2200, 1500, seed));
     let imgs = vec![
         (ImageSide::Front, big(1)),
         (ImageSide::Back, big(2)),
         (ImageSide::Face, big(3)),
     ];
-    let b64: usize = imgs.iter().map(|(_, b)| b.len().div_ceil(3) * 4).sum();
+    let b64: usize = imgs.iter().map(|(_, b)| base64_len(b.len())).sum();
     assert!(b64 > DEFAULT_MAX_BODY_BYTES, "{b64} must exceed the limit");
-    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
-    let mut req = process_req(&t, imgs);
+    let mut req = process_req(&fake_token(), imgs);
     req.skip_analysis = true;
-    assert_eq!(c.process(&req).await.unwrap(), ProcessOutcome::Accepted);
+    let e = c.process(&req).await.unwrap_err();
+    assert!(
+        matches!(e, Error::TooLarge { needed, limit } if needed == b64 + PROCESS_JSON_HEADROOM && limit == DEFAULT_MAX_BODY_BYTES),
+        "{e:?}"
+    );
+    assert_eq!(processes.load(Ordering::SeqCst), 0, "nothing sent");
+    assert_eq!(statuses.load(Ordering::SeqCst), 0, "nothing to ask about");
 }
 
 #[tokio::test]

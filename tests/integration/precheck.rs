@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kyc_kiosk::quality::synth::png_announcing;
 use kyc_kiosk::quality::{assess_encoded, DecodeError, Issue, Verdict};
 
 fn data_dir() -> PathBuf {
@@ -96,33 +97,9 @@ fn selfies_and_documents_are_told_apart() {
     }
 }
 
-/// A PNG whose header announces `w` x `h` (with a valid CRC): decoding it
-/// would need gigabytes.
-fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]));
-    let mut p = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut p), image::ImageFormat::Png)
-        .unwrap();
-    p[16..20].copy_from_slice(&w.to_be_bytes());
-    p[20..24].copy_from_slice(&h.to_be_bytes());
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in &p[12..29] {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    p[29..33].copy_from_slice(&(!c).to_be_bytes());
-    p
-}
-
 #[test]
 fn decompression_bomb_is_refused_with_a_clear_error() {
-    let err = assess_encoded(&png_bomb(50_000, 50_000)).unwrap_err();
+    let err = assess_encoded(&png_announcing(50_000, 50_000)).unwrap_err();
     assert!(matches!(err, DecodeError::TooLarge { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
@@ -244,7 +221,7 @@ fn cli_json_lines_in_order_and_exit_codes() {
 fn cli_refuses_a_bomb_file() {
     let dir = tempfile::tempdir().unwrap();
     let bomb = dir.path().join("bomb.png");
-    std::fs::write(&bomb, png_bomb(40_000, 40_000)).unwrap();
+    std::fs::write(&bomb, png_announcing(40_000, 40_000)).unwrap();
     let out = kiosk()
         .args(["precheck", "--json"])
         .arg(&bomb)

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use kyc_kiosk::idenfy::{Client, ImageSide};
-use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::quality::synth;
 use kyc_kiosk::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::quality::synth;
 use kyc_kiosk::sandbox::SandboxConfig;
 
 use crate::support;

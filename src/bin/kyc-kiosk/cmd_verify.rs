@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use kyc_kiosk::idenfy::flow;
-use kyc_kiosk::idenfy::{DocumentType, ImageSide, TokenType};
+use kyc_kiosk::idenfy::{DocumentType, ImageSide, TokenType, DEFAULT_MAX_BODY_BYTES};
 use kyc_kiosk::session::{
     CameraChoice, DocumentType as SessionDoc, Input, InputKind, Kiosk, KioskOptions, Screen,
     Settings, Side, StartRequest, TokenType as SessionTokenType, View,
@@ -90,6 +90,13 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &args.face {
         images.push((ImageSide::Face, read_image(p)?));
+    }
+
+    // A set over the API's body limit could never be sent: say so before
+    // a token is created.
+    if let Err(e) = kyc_kiosk::idenfy::check_body_size(&images, DEFAULT_MAX_BODY_BYTES) {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(2));
     }
 
     // Precheck: a failing image stops here unless --force (never an unreadable one).
