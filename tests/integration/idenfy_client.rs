@@ -25,6 +25,11 @@ fn process_req(t: &TokenResponse, images: Vec<(ImageSide, Vec<u8>)>) -> ProcessR
     }
 }
 
+/// Good ID card images (FRONT, BACK, FACE) for `t`.
+fn id_card_req(t: &TokenResponse) -> ProcessRequest {
+    process_req(t, support::id_card_images())
+}
+
 async fn wait_status(c: &Client, s: &ScanRef, want: OverallStatus) -> StatusResponse {
     for _ in 0..100 {
         let st = c.status(s).await.unwrap();
@@ -51,10 +56,7 @@ async fn full_cycle_token_process_status_data_files_delete() {
         c.status(&t.scan_ref).await.unwrap().status,
         OverallStatus::Active
     );
-    let out = c
-        .process(&process_req(&t, support::id_card_images()))
-        .await
-        .unwrap();
+    let out = c.process(&id_card_req(&t)).await.unwrap();
     assert_eq!(out, ProcessOutcome::Accepted);
     let st = wait_status(&c, &t.scan_ref, OverallStatus::Approved).await;
     assert_eq!(st.auto_document, Some(DocumentStatus::DocValidated));
@@ -96,13 +98,8 @@ async fn delete_before_expiry_is_refused_with_the_api_message() {
 async fn a_token_is_spent_by_one_process_call() {
     let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
     let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
-    c.process(&process_req(&t, support::id_card_images()))
-        .await
-        .unwrap();
-    let e = c
-        .process(&process_req(&t, support::id_card_images()))
-        .await
-        .unwrap_err();
+    c.process(&id_card_req(&t)).await.unwrap();
+    let e = c.process(&id_card_req(&t)).await.unwrap_err();
     assert!(
         matches!(e, Error::Api { status: 400, ref identifier, .. } if identifier.as_deref() == Some("TOKEN_ALREADY_USED")),
         "{e:?}"
@@ -125,10 +122,7 @@ async fn expired_token_is_refused() {
         c.status(&t.scan_ref).await.unwrap().status,
         OverallStatus::Expired
     );
-    let e = c
-        .process(&process_req(&t, support::id_card_images()))
-        .await
-        .unwrap_err();
+    let e = c.process(&id_card_req(&t)).await.unwrap_err();
     assert!(
         matches!(e, Error::Api { ref identifier, .. } if identifier.as_deref() == Some("TOKEN_EXPIRED")),
         "{e:?}"
@@ -248,9 +242,7 @@ async fn sandbox_validates_raw_requests_like_the_api() {
     let r = post(serde_json::json!({"token": 12})).await.unwrap();
     assert_eq!(r.status(), 400);
     // Validation failures did not spend the token.
-    c.process(&process_req(&t, support::id_card_images()))
-        .await
-        .unwrap();
+    c.process(&id_card_req(&t)).await.unwrap();
 }
 
 #[tokio::test]
@@ -308,10 +300,7 @@ async fn oversized_images_are_refused_before_sending_and_the_token_stays_usable(
         OverallStatus::Active
     );
     assert_eq!(
-        limited
-            .process(&process_req(&t, support::id_card_images()))
-            .await
-            .unwrap(),
+        limited.process(&id_card_req(&t)).await.unwrap(),
         ProcessOutcome::Accepted
     );
     // The same images from a client with a higher limit are refused by the
@@ -331,12 +320,28 @@ async fn oversized_images_are_refused_before_sending_and_the_token_stays_usable(
 const STATUS_REVIEWING: &str = r#"{"status":"REVIEWING","scanRef":"s-1","clientId":"c"}"#;
 const STATUS_ACTIVE: &str = r#"{"status":"ACTIVE","scanRef":"s-1","clientId":"c"}"#;
 
-async fn dropping_server(
-    status_body: Option<&'static str>,
-) -> (Client, Arc<AtomicUsize>, Arc<AtomicUsize>) {
-    let processes = Arc::new(AtomicUsize::new(0));
-    let statuses = Arc::new(AtomicUsize::new(0));
-    let (p, s) = (processes.clone(), statuses.clone());
+/// How many `/process` and `/status` requests a fake server received.
+#[derive(Clone, Default)]
+struct Hits {
+    processes: Arc<AtomicUsize>,
+    statuses: Arc<AtomicUsize>,
+}
+
+impl Hits {
+    /// (`/process` calls, `/status` calls).
+    fn get(&self) -> (usize, usize) {
+        (
+            self.processes.load(Ordering::SeqCst),
+            self.statuses.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// A server that reads each `/process` request whole, then drops the
+/// connection, and answers `/status` with `status_body` (500 when `None`).
+async fn dropping_server(status_body: Option<&'static str>) -> (Client, Hits) {
+    let hits = Hits::default();
+    let (p, s) = (hits.processes.clone(), hits.statuses.clone());
     let (base, _task) = raw_server(true, move |path| match path {
         "/api/v2/process" => {
             p.fetch_add(1, Ordering::SeqCst);
@@ -358,43 +363,35 @@ async fn dropping_server(
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    (c, processes, statuses)
+    (c, hits)
 }
 
 fn fake_token() -> TokenResponse {
     serde_json::from_str(r#"{"authToken":"t-1","scanRef":"s-1","clientId":"c"}"#).unwrap()
 }
 
+/// Good ID card images for the fake token.
+fn fake_request() -> ProcessRequest {
+    id_card_req(&fake_token())
+}
+
 #[tokio::test]
 async fn dropped_connection_asks_status_once_and_never_resends() {
-    let (c, processes, statuses) = dropping_server(Some(STATUS_REVIEWING)).await;
-    let out = c
-        .process(&process_req(&fake_token(), support::id_card_images()))
-        .await
-        .unwrap();
+    let (c, hits) = dropping_server(Some(STATUS_REVIEWING)).await;
+    let out = c.process(&fake_request()).await.unwrap();
     match out {
         ProcessOutcome::ConfirmedByStatus(s) => assert_eq!(s.status, OverallStatus::Reviewing),
         o => panic!("{o:?}"),
     }
-    assert_eq!(
-        processes.load(Ordering::SeqCst),
-        1,
-        "process must not be retried"
-    );
-    assert_eq!(
-        statuses.load(Ordering::SeqCst),
-        1,
-        "status asked exactly once"
-    );
+    let (processes, statuses) = hits.get();
+    assert_eq!(processes, 1, "process must not be retried");
+    assert_eq!(statuses, 1, "status asked exactly once");
 }
 
 #[tokio::test]
 async fn dropped_connection_with_status_still_active_is_outcome_unknown() {
-    let (c, processes, statuses) = dropping_server(Some(STATUS_ACTIVE)).await;
-    let e = c
-        .process(&process_req(&fake_token(), support::id_card_images()))
-        .await
-        .unwrap_err();
+    let (c, hits) = dropping_server(Some(STATUS_ACTIVE)).await;
+    let e = c.process(&fake_request()).await.unwrap_err();
     match &e {
         Error::OutcomeUnknown {
             scan_ref, status, ..
@@ -405,33 +402,18 @@ async fn dropped_connection_with_status_still_active_is_outcome_unknown() {
         e => panic!("{e:?}"),
     }
     assert_eq!(e.code(), ErrorCode::Network);
-    assert_eq!(
-        (
-            processes.load(Ordering::SeqCst),
-            statuses.load(Ordering::SeqCst)
-        ),
-        (1, 1)
-    );
+    assert_eq!(hits.get(), (1, 1));
 }
 
 #[tokio::test]
 async fn dropped_connection_and_failing_status_is_outcome_unknown_without_status() {
-    let (c, processes, statuses) = dropping_server(None).await;
-    let e = c
-        .process(&process_req(&fake_token(), support::id_card_images()))
-        .await
-        .unwrap_err();
+    let (c, hits) = dropping_server(None).await;
+    let e = c.process(&fake_request()).await.unwrap_err();
     assert!(
         matches!(e, Error::OutcomeUnknown { status: None, .. }),
         "{e:?}"
     );
-    assert_eq!(
-        (
-            processes.load(Ordering::SeqCst),
-            statuses.load(Ordering::SeqCst)
-        ),
-        (1, 1)
-    );
+    assert_eq!(hits.get(), (1, 1));
 }
 
 #[tokio::test]
@@ -447,10 +429,7 @@ async fn timeout_on_process_is_an_unknown_outcome_resolved_by_status() {
         .timeout(Duration::from_millis(700))
         .build()
         .unwrap();
-    let out = c
-        .process(&process_req(&fake_token(), support::id_card_images()))
-        .await
-        .unwrap();
+    let out = c.process(&fake_request()).await.unwrap();
     assert!(
         matches!(out, ProcessOutcome::ConfirmedByStatus(_)),
         "{out:?}"
@@ -467,10 +446,7 @@ async fn connection_refused_is_transport_and_nothing_was_sent() {
         .credentials(Secret::new("k"), Secret::new("s"))
         .build()
         .unwrap();
-    let e = c
-        .process(&process_req(&fake_token(), support::id_card_images()))
-        .await
-        .unwrap_err();
+    let e = c.process(&fake_request()).await.unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     assert_eq!(e.code(), ErrorCode::Network);
     let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
@@ -539,10 +515,7 @@ async fn rate_limit_decode_and_bare_api_errors_are_told_apart() {
     );
     let e = c.files(&s).await.unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
-    let e = c
-        .process(&process_req(&fake_token(), support::id_card_images()))
-        .await
-        .unwrap_err();
+    let e = c.process(&fake_request()).await.unwrap_err();
     assert!(matches!(e, Error::NotProcessed { .. }), "{e:?}");
 }
 
@@ -580,7 +553,7 @@ async fn token_created_answer_may_be_201_or_200() {
 #[tokio::test]
 async fn images_over_the_real_20_mb_limit_are_refused_without_a_request() {
     // Default limit: the API's 20 MB, counted after base64.
-    let (c, processes, statuses) = dropping_server(Some(STATUS_ACTIVE)).await;
+    let (c, hits) = dropping_server(Some(STATUS_ACTIVE)).await;
     let big = |seed| synth::png(&synth::noise(2200, 1500, seed));
     let imgs = vec![
         (ImageSide::Front, big(1)),
@@ -596,8 +569,9 @@ async fn images_over_the_real_20_mb_limit_are_refused_without_a_request() {
         matches!(e, Error::TooLarge { needed, limit } if needed == b64 + PROCESS_JSON_HEADROOM && limit == DEFAULT_MAX_BODY_BYTES),
         "{e:?}"
     );
-    assert_eq!(processes.load(Ordering::SeqCst), 0, "nothing sent");
-    assert_eq!(statuses.load(Ordering::SeqCst), 0, "nothing to ask about");
+    let (processes, statuses) = hits.get();
+    assert_eq!(processes, 0, "nothing sent");
+    assert_eq!(statuses, 0, "nothing to ask about");
 }
 
 #[tokio::test]

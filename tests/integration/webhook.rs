@@ -29,6 +29,29 @@ async fn post(url: &str, body: &str, sig: Option<&str>, event: &str) -> u16 {
     r.send().await.unwrap().status().as_u16()
 }
 
+/// A DOCUMENT token, and a good FRONT submitted with it.
+async fn submit_document_front(c: &Client) -> TokenResponse {
+    let t = c
+        .create_token(&TokenRequest {
+            token_type: Some(TokenType::Document),
+            ..TokenRequest::new("c")
+        })
+        .await
+        .unwrap();
+    c.process(&ProcessRequest {
+        scan_ref: t.scan_ref.clone(),
+        token: t.auth_token.clone(),
+        token_type: TokenType::Document,
+        country: "LT".into(),
+        document_type: None,
+        images: vec![(ImageSide::Front, support::front())],
+        skip_analysis: false,
+    })
+    .await
+    .unwrap();
+    t
+}
+
 #[tokio::test]
 async fn sandbox_result_arrives_signed_and_final() {
     let store = ResultStore::new();
@@ -84,24 +107,7 @@ async fn manual_review_sends_automatic_then_manual_result() {
     })
     .await;
     let _srv = webhook::serve(l, Some(sb.signing_key().clone()), store.clone()).unwrap();
-    let t = c
-        .create_token(&TokenRequest {
-            token_type: Some(TokenType::Document),
-            ..TokenRequest::new("c")
-        })
-        .await
-        .unwrap();
-    c.process(&ProcessRequest {
-        scan_ref: t.scan_ref.clone(),
-        token: t.auth_token.clone(),
-        token_type: TokenType::Document,
-        country: "LT".into(),
-        document_type: None,
-        images: vec![(ImageSide::Front, support::front())],
-        skip_analysis: false,
-    })
-    .await
-    .unwrap();
+    let t = submit_document_front(&c).await;
     let last = store
         .wait_final(&t.scan_ref, Duration::from_secs(10))
         .await
@@ -238,24 +244,7 @@ async fn sandbox_retries_until_the_receiver_accepts() {
         ..SandboxConfig::default()
     })
     .await;
-    let t = c
-        .create_token(&TokenRequest {
-            token_type: Some(TokenType::Document),
-            ..TokenRequest::new("c")
-        })
-        .await
-        .unwrap();
-    c.process(&ProcessRequest {
-        scan_ref: t.scan_ref.clone(),
-        token: t.auth_token.clone(),
-        token_type: TokenType::Document,
-        country: "LT".into(),
-        document_type: None,
-        images: vec![(ImageSide::Front, support::front())],
-        skip_analysis: false,
-    })
-    .await
-    .unwrap();
+    let t = submit_document_front(&c).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let store = ResultStore::new();
     let l = tokio::net::TcpListener::bind(addr).await.unwrap();
