@@ -157,6 +157,35 @@ fn unreadable_image_is_refused_even_forced() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("FRONT"));
 }
 
+// A set over the API's 20 MB body limit could never be sent: it is refused
+// with the sizes before a token is created (no request reaches the API).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_over_the_body_limit_are_refused_before_a_token() {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    let (base, _task) = support::raw_server(false, move |_| {
+        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(support::json_answer("500 Internal Server Error", "{}", ""))
+    })
+    .await;
+    let f = Files::new();
+    // Incompressible: about 15.6 MB, 20.8 MB after base64 on its own.
+    let huge = synth::png(&synth::noise(2600, 2000, 1));
+    std::fs::write(f.path("huge.png"), huge).unwrap();
+    let mut cmd = kiosk(&f);
+    cmd.args(verify_args(&f, "huge.png"))
+        .env("IDENFY_BASE_URL", base)
+        .env("IDENFY_API_KEY", "key")
+        .env("IDENFY_API_SECRET", "secret");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("over the limit of 20000000 bytes"), "{err}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "{err}");
+}
+
 /// Run the CLI against an in-process sandbox given as a live backend.
 async fn against(cfg: SandboxConfig, key: Option<&str>, extra: &[&str]) -> Output {
     let (sb, _) = support::sandbox(cfg).await;
