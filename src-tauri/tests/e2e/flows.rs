@@ -1,6 +1,5 @@
 //! Whole flows in the real window, with the demo camera and the embedded sandbox.
 
-
 use crate::harness::App;
 
 /// Fill the staff form and start.
