@@ -143,6 +143,7 @@ struct fcdev {
     uint32_t rate[MAX_RATES];
     int nrate;
     char image[PATH_MAX];
+    char image_cfg[PATH_MAX]; /* the configured one, for reset */
     unsigned image_version;
 
     /* faults */
@@ -459,6 +460,7 @@ static void init_once(void) {
 
         const char *img = list_entry(iitems, ni, i, "");
         absolutize(d->image, img);
+        memcpy(d->image_cfg, d->image, sizeof d->image);
 
         /* the node number: the next one no real device uses */
         char path[64];
@@ -951,6 +953,10 @@ static void reset_faults(struct fcdev *d) {
     d->stalled = d->busy = d->denied = 0;
     d->slow_ns = 0;
     d->corrupt_left = 0;
+    if (strcmp(d->image, d->image_cfg) != 0) {
+        memcpy(d->image, d->image_cfg, sizeof d->image);
+        d->image_version++;
+    }
 }
 
 static void free_queue_locked(struct fcdev *d);
