@@ -888,7 +888,51 @@ static int t_missing_image(void) {
     return 1;
 }
 
-int main(void) {
+/* --check-mjpeg FILE W H: FILE holds MJPEG frames back to back (as
+ * v4l2-ctl --stream-to writes them); each must decode cleanly at WxH.
+ * Prints the number of frames; exits 1 on a bad one. */
+static int check_mjpeg_file(const char *path, int w, int h) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *d = malloc((size_t)len);
+    if (!d || fread(d, 1, (size_t)len, f) != (size_t)len) {
+        fprintf(stderr, "%s: cannot read\n", path);
+        return 1;
+    }
+    fclose(f);
+    long start = 0, frames = 0;
+    /* entropy-coded data stuffs 0xFF, so FF D9 only ends a frame */
+    for (long i = 0; i + 1 < len; i++) {
+        if (d[i] != 0xFF || d[i + 1] != 0xD9)
+            continue;
+        int fw, fh;
+        if (d[start] != 0xFF || d[start + 1] != 0xD8 || decode_jpeg(d + start, (size_t)(i + 2 - start), &fw, &fh) ||
+            fw != w || fh != h) {
+            fprintf(stderr, "%s: frame %ld at %ld does not decode at %dx%d\n", path, frames, start, w, h);
+            return 1;
+        }
+        frames++;
+        start = i + 2;
+        i++;
+    }
+    free(d);
+    if (start != len || frames == 0) {
+        fprintf(stderr, "%s: %ld trailing bytes after %ld frames\n", path, len - start, frames);
+        return 1;
+    }
+    printf("%ld\n", frames);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--check-mjpeg"))
+        return check_mjpeg_file(argv[2], atoi(argv[3]), atoi(argv[4]));
     control = getenv("FAKECAM_CONTROL");
     if (!control || !*control) {
         fprintf(stderr, "FAKECAM_CONTROL must name an existing file\n");
