@@ -41,6 +41,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +116,10 @@ DEFINE_REAL(int, fstat64, (int, struct stat64 *))
 DEFINE_REAL(int, fstatat, (int, const char *, struct stat *, int))
 DEFINE_REAL(int, fstatat64, (int, const char *, struct stat64 *, int))
 DEFINE_REAL(int, statx, (int, const char *, int, unsigned, struct statx *))
+DEFINE_REAL(ssize_t, getxattr, (const char *, const char *, void *, size_t))
+DEFINE_REAL(ssize_t, lgetxattr, (const char *, const char *, void *, size_t))
+DEFINE_REAL(ssize_t, listxattr, (const char *, char *, size_t))
+DEFINE_REAL(ssize_t, llistxattr, (const char *, char *, size_t))
 DEFINE_REAL(int, access, (const char *, int))
 DEFINE_REAL(int, faccessat, (int, const char *, int, int))
 
@@ -385,7 +390,7 @@ static void init_once(void) {
     char sub[MAX_SIZES][PATH_MAX];
 
     const char *e = getenv("FAKECAM_DEBUG");
-    g_debug = e && *e && strcmp(e, "0") != 0;
+    g_debug = e && *e && strcmp(e, "0") != 0 ? (atoi(e) >= 2 ? 2 : 1) : 0;
     g_load_time = time(NULL);
     e = getenv("FAKECAM_QUALITY");
     if (e && atoi(e) >= 1 && atoi(e) <= 100)
@@ -1896,6 +1901,14 @@ static int fake_ioctl(int fd, unsigned long req, void *arg) {
     }
     int err = do_ioctl_locked(f, req, arg);
     pthread_mutex_unlock(&g_lock);
+    if (g_debug >= 2) {
+        const char *n = ioctl_name(req);
+        if (n)
+            dbg("fd %d: %s -> %s", fd, n, err ? strerror(err) : "0");
+        else
+            dbg("fd %d: ioctl 0x%08lx -> %s", fd, req, err ? strerror(err) : "0");
+        return err ? (errno = err, -1) : 0;
+    }
     if (err) {
         /* enumerations and probes end with EINVAL by design: not worth a line */
         int expected = err == ENOTTY || err == ENODATA || (err == EAGAIN && req == VIDIOC_DQBUF) ||
@@ -2805,6 +2818,39 @@ FC_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags) {
             return r;
     }
     return REAL(faccessat)(dirfd, path, mode, flags);
+}
+
+/* Extended attributes (ls -l asks for the SELinux label): there are none. */
+static int xattr_path(const char *path, int *handled) {
+    struct fcdev *d = NULL;
+    int k = is_abs(path) ? path_kind(path, &d) : 0;
+    *handled = k != 0;
+    errno = k < 0 ? ENOENT : ENODATA;
+    return -1;
+}
+
+FC_EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size) {
+    int h, r = xattr_path(path, &h);
+    return h ? r : REAL(getxattr)(path, name, value, size);
+}
+
+FC_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    int h, r = xattr_path(path, &h);
+    return h ? r : REAL(lgetxattr)(path, name, value, size);
+}
+
+FC_EXPORT ssize_t listxattr(const char *path, char *list, size_t size) {
+    int h, r = xattr_path(path, &h);
+    if (h)
+        return errno == ENOENT ? r : 0;
+    return REAL(listxattr)(path, list, size);
+}
+
+FC_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size) {
+    int h, r = xattr_path(path, &h);
+    if (h)
+        return errno == ENOENT ? r : 0;
+    return REAL(llistxattr)(path, list, size);
 }
 
 __attribute__((constructor)) static void fakecam_load(void) {

@@ -876,6 +876,117 @@ static int t_image_switch(void) {
     return 1;
 }
 
+/* nokhwa-bindings-linux V4LCaptureDevice::new + set_camera_format +
+ * open_stream + frame_raw, then the drops, in the v4l crate's order. The v4l
+ * crate panics if STREAMOFF or REQBUFS(0) in its drops fail with anything but
+ * ENODEV, and unwraps close(): check exactly that, plugged and unplugged. */
+static int nokhwa_session(int node, int unplug_midway) {
+    int fd = open_node(node, O_RDWR | O_NONBLOCK); /* Device::new */
+    CHECK(fd >= 0, "open: %s", strerror(errno));
+    uint32_t f[4];
+    struct v4l2_fmtdesc fd_ = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+    int nf = 0;
+    while (xioctl(fd, VIDIOC_ENUM_FMT, &fd_) == 0 && nf < 4) {
+        f[nf++] = fd_.pixelformat;
+        fd_.index++;
+    }
+    CHECK(nf >= 1, "no formats");
+    /* RequestedFormatType::None takes the first format, size and rate */
+    struct v4l2_frmsizeenum fs = {.pixel_format = f[0]};
+    CHECK(xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &fs) == 0, "ENUM_FRAMESIZES");
+    struct v4l2_frmivalenum fi = {.pixel_format = f[0], .width = fs.discrete.width, .height = fs.discrete.height};
+    CHECK(xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &fi) == 0 && fi.discrete.numerator == 1, "ENUM_FRAMEINTERVALS");
+    /* get_device_format: G_FMT + G_PARM; the rate must be 1/N */
+    struct v4l2_format g = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+    struct v4l2_streamparm p = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+    CHECK(xioctl(fd, VIDIOC_G_FMT, &g) == 0 && xioctl(fd, VIDIOC_G_PARM, &p) == 0, "G_FMT/G_PARM");
+    CHECK(p.parm.capture.timeperframe.numerator == 1, "frame interval %u/%u is not 1/N",
+          p.parm.capture.timeperframe.numerator, p.parm.capture.timeperframe.denominator);
+    struct v4l2_capability c;
+    CHECK(xioctl(fd, VIDIOC_QUERYCAP, &c) == 0, "QUERYCAP");
+    /* set_camera_format(Exact): G_FMT, G_PARM, S_FMT, S_PARM(with_fps), then
+     * the refresh must read back exactly what was set */
+    CHECK(set_format(fd, V4L2_PIX_FMT_MJPEG, 1280, 720, 15) == 0, "S_FMT/S_PARM: %s", strerror(errno));
+    CHECK(xioctl(fd, VIDIOC_G_FMT, &g) == 0 && xioctl(fd, VIDIOC_G_PARM, &p) == 0, "refresh");
+    CHECK(g.fmt.pix.width == 1280 && g.fmt.pix.height == 720 && p.parm.capture.timeperframe.denominator == 15,
+          "refresh read back %ux%u @ %u", g.fmt.pix.width, g.fmt.pix.height, p.parm.capture.timeperframe.denominator);
+    /* open_stream: MmapStream::new (REQBUFS 4, QUERYBUF + mmap each) */
+    struct v4l2_requestbuffers rb = {.count = 4, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+    CHECK(xioctl(fd, VIDIOC_REQBUFS, &rb) == 0 && rb.count == 4, "REQBUFS 4");
+    void *ptr[4];
+    size_t len[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        struct v4l2_buffer b = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+        CHECK(xioctl(fd, VIDIOC_QUERYBUF, &b) == 0, "QUERYBUF");
+        ptr[i] = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)b.m.offset);
+        CHECK(ptr[i] != MAP_FAILED, "mmap: %s", strerror(errno));
+        len[i] = b.length;
+    }
+    /* frame_raw: the first next() queues all and starts; later ones requeue
+     * the last buffer; poll(POLLIN, -1) before each DQBUF */
+    int last = -1, frames = 0, lost = 0;
+    for (int k = 0; k < 8; k++) {
+        if (last < 0) {
+            for (uint32_t i = 0; i < 4; i++) {
+                struct v4l2_buffer b = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+                CHECK(xioctl(fd, VIDIOC_QBUF, &b) == 0, "QBUF %u", i);
+            }
+            int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+            CHECK(xioctl(fd, VIDIOC_STREAMON, &type) == 0, "STREAMON");
+        } else {
+            struct v4l2_buffer b = {.index = (uint32_t)last, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+                                    .memory = V4L2_MEMORY_MMAP};
+            if (xioctl(fd, VIDIOC_QBUF, &b)) {
+                CHECK(unplug_midway && errno == ENODEV, "requeue: %s", strerror(errno));
+                lost = 1;
+                break;
+            }
+        }
+        if (unplug_midway && k == 4)
+            ctl("unplug 0");
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r = poll(&pf, 1, 3000); /* -1 in the crate; bounded here */
+        CHECK(r == 1, "poll returned %d (the crate asserts 0 or 1, and -1 would hang)", r);
+        struct v4l2_buffer b = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+        if (xioctl(fd, VIDIOC_DQBUF, &b)) {
+            CHECK(unplug_midway && errno == ENODEV && (pf.revents & POLLERR), "DQBUF: %s", strerror(errno));
+            lost = 1;
+            break;
+        }
+        const uint8_t *data = ptr[b.index];
+        int w, h;
+        CHECK(decode_jpeg(data, len[b.index], &w, &h) == 0 && w == 1280 && h == 720, "frame_raw does not decode");
+        last = (int)b.index;
+        frames++;
+    }
+    CHECK(unplug_midway ? lost && frames >= 4 : frames == 8, "%d frames, lost %d", frames, lost);
+    /* drops: Stream (STREAMOFF), Arena (munmap, REQBUFS 0), Handle (close) */
+    int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    int r = xioctl(fd, VIDIOC_STREAMOFF, &type);
+    CHECK(r == 0 || errno == ENODEV, "STREAMOFF in drop: %s (v4l panics)", strerror(errno));
+    for (int i = 0; i < 4; i++)
+        CHECK(munmap(ptr[i], len[i]) == 0, "munmap in drop");
+    rb.count = 0;
+    r = xioctl(fd, VIDIOC_REQBUFS, &rb);
+    CHECK(r == 0 || errno == ENODEV, "REQBUFS 0 in drop: %s (v4l panics)", strerror(errno));
+    CHECK(close(fd) == 0, "close in drop: %s (v4l unwraps)", strerror(errno));
+    return 1;
+}
+
+static int t_nokhwa_sequence(void) {
+    if (!nokhwa_session(node_doc, 0))
+        return 0;
+    if (!nokhwa_session(node_doc, 1))
+        return 0;
+    int fd = open_node(node_doc, O_RDWR | O_NONBLOCK);
+    CHECK(fd < 0 && errno == ENOENT, "open while unplugged: %s", strerror(errno));
+    ctl("plug 0");
+    if (!nokhwa_session(node_doc, 0))
+        return 0;
+    ctl("reset all");
+    return 1;
+}
+
 static int t_missing_image(void) {
     ctl("image 1 /nonexistent/picture.jpg");
     int fd = open_node(node_face, O_RDWR | O_NONBLOCK);
@@ -964,6 +1075,7 @@ int main(int argc, char **argv) {
     run("open/stream/close 30 times without leaks", t_reopen_cycles);
     run("two cameras streaming on two threads", t_threads);
     run("image: the picture changes at run time", t_image_switch);
+    run("nokhwa's sequence: open, negotiate, stream, drop; unplugged midway", t_nokhwa_sequence);
     run("a missing picture streams colour bars", t_missing_image);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
