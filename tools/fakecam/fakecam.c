@@ -494,7 +494,17 @@ static void init_once(void) {
     pthread_mutex_unlock(&g_lock);
 }
 
-static void ensure_init(void) { pthread_once(&g_once, init_once); }
+static void atfork_prepare(void) { pthread_mutex_lock(&g_lock); }
+static void atfork_release(void) { pthread_mutex_unlock(&g_lock); }
+
+static void init_with_fork_guard(void) {
+    /* a fork while another thread holds the lock must not leave the child
+     * with it held */
+    pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+    init_once();
+}
+
+static void ensure_init(void) { pthread_once(&g_once, init_with_fork_guard); }
 
 /* ------------------------------------------------------------------------ */
 /* Formats.                                                                  */
@@ -1474,8 +1484,24 @@ static void release_fd(int fd) {
     pthread_mutex_unlock(&g_lock);
 }
 
+/* An epoll fd being closed: forget the fake fds it watched. */
+static void release_epfd(int fd) {
+    if (!__atomic_load_n(&g_epolls, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&g_lock);
+    for (struct fcepoll **pp = &g_epolls; *pp; pp = &(*pp)->next)
+        if ((*pp)->epfd == fd) {
+            struct fcepoll *p = *pp;
+            *pp = p->next;
+            free(p);
+            break;
+        }
+    pthread_mutex_unlock(&g_lock);
+}
+
 FC_EXPORT int close(int fd) {
     release_fd(fd);
+    release_epfd(fd);
     return REAL(close)(fd);
 }
 
@@ -2022,6 +2048,7 @@ FC_EXPORT long syscall(long n, ...) {
         break;
     case SYS_close:
         release_fd((int)a0);
+        release_epfd((int)a0);
         break;
     case SYS_mmap:
         if (fake_file((int)a4)) {
