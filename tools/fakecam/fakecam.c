@@ -1126,7 +1126,7 @@ static void check_control_locked(void) {
     size_t complete = len;
     while (complete && data[complete - 1] != '\n')
         complete--;
-    const char *text = (const char *)data;
+    const char *text = data ? (const char *)data : "";
     if (same_file && g_ctl.applied && complete >= g_ctl.applied_len &&
         !memcmp(text, g_ctl.applied, g_ctl.applied_len)) {
         if (complete > g_ctl.applied_len)
@@ -2035,7 +2035,10 @@ FC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
 /* ------------------------------------------------------------------------ */
 /* syscall(): v4l and libv4l2 issue ioctls (and more) this way.              */
 
-FC_EXPORT long syscall(long n, ...) {
+/* The arguments are forwarded as six longs whatever the call: the ones the
+ * caller did not pass are whatever its registers and stack slot hold, which
+ * the kernel ignores. (ASan would flag the read of that slot.) */
+__attribute__((no_sanitize_address)) FC_EXPORT long syscall(long n, ...) {
     va_list ap;
     va_start(ap, n);
     long a0 = va_arg(ap, long), a1 = va_arg(ap, long), a2 = va_arg(ap, long);
@@ -2173,18 +2176,20 @@ static int mixed_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const si
     return result;
 }
 
-FC_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
+static int fc_poll(struct pollfd *fds, nfds_t n, int timeout) {
     if (has_fake(fds, n))
         return mixed_poll(fds, n, timeout < 0 ? -1 : (int64_t)timeout * 1000000LL, NULL);
     return REAL(poll)(fds, n, timeout);
 }
 
+FC_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) { return fc_poll(fds, n, timeout); }
+
 FC_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen) {
     (void)fdslen;
-    return poll(fds, n, timeout);
+    return fc_poll(fds, n, timeout);
 }
 
-FC_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *sigmask) {
+static int fc_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *sigmask) {
     if (has_fake(fds, n))
         return mixed_poll(fds, n, tmo ? (int64_t)tmo->tv_sec * 1000000000LL + tmo->tv_nsec : -1, sigmask);
     return REAL(ppoll)(fds, n, tmo, sigmask);
@@ -2192,10 +2197,14 @@ FC_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, co
 
 #pragma GCC diagnostic pop
 
+FC_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *sigmask) {
+    return fc_ppoll(fds, n, tmo, sigmask);
+}
+
 FC_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *sigmask,
                           size_t fdslen) {
     (void)fdslen;
-    return ppoll(fds, n, tmo, sigmask);
+    return fc_ppoll(fds, n, tmo, sigmask);
 }
 
 static int sets_have_fake(int nfds, fd_set *r, fd_set *w, fd_set *e) {
@@ -2365,7 +2374,7 @@ FC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) {
     return 0;
 }
 
-FC_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout, const sigset_t *mask) {
+static int fc_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout, const sigset_t *mask) {
     if (!any_fake())
         return REAL(epoll_pwait)(epfd, events, max, timeout, mask);
     pthread_mutex_lock(&g_lock);
@@ -2414,8 +2423,12 @@ FC_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int max, int tim
     }
 }
 
+FC_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout, const sigset_t *mask) {
+    return fc_epoll_pwait(epfd, events, max, timeout, mask);
+}
+
 FC_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int max, int timeout) {
-    return epoll_pwait(epfd, events, max, timeout, NULL);
+    return fc_epoll_pwait(epfd, events, max, timeout, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2741,38 +2754,72 @@ FC_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flag
     return REAL(fstatat64)(dirfd, path, st, flags);
 }
 
-/* Binaries built against glibc before 2.33 call these. */
+/* Binaries built against glibc before 2.33 call these. Never through the
+ * public stat()/fstat() symbols: an interposer ahead of this one may
+ * implement those with these, and the two would call each other for ever. */
+DEFINE_REAL(int, __xstat, (int, const char *, struct stat *))
+DEFINE_REAL(int, __xstat64, (int, const char *, struct stat64 *))
+DEFINE_REAL(int, __lxstat, (int, const char *, struct stat *))
+DEFINE_REAL(int, __lxstat64, (int, const char *, struct stat64 *))
+DEFINE_REAL(int, __fxstat, (int, int, struct stat *))
+DEFINE_REAL(int, __fxstat64, (int, int, struct stat64 *))
+DEFINE_REAL(int, __fxstatat, (int, int, const char *, struct stat *, int))
+DEFINE_REAL(int, __fxstatat64, (int, int, const char *, struct stat64 *, int))
+
 FC_EXPORT int __xstat(int ver, const char *path, struct stat *st) {
-    (void)ver;
-    return stat(path, st);
+    int h, r = stat_path(path, st, &h);
+    if (h)
+        return r;
+    return REAL(__xstat) ? REAL(__xstat)(ver, path, st) : REAL(stat)(path, st);
 }
 FC_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st) {
-    (void)ver;
-    return stat64(path, st);
+    int h, r = stat_path(path, (struct stat *)st, &h);
+    if (h)
+        return r;
+    return REAL(__xstat64) ? REAL(__xstat64)(ver, path, st) : REAL(stat64)(path, st);
 }
 FC_EXPORT int __lxstat(int ver, const char *path, struct stat *st) {
-    (void)ver;
-    return lstat(path, st);
+    int h, r = stat_path(path, st, &h);
+    if (h)
+        return r;
+    return REAL(__lxstat) ? REAL(__lxstat)(ver, path, st) : REAL(lstat)(path, st);
 }
 FC_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st) {
-    (void)ver;
-    return lstat64(path, st);
+    int h, r = stat_path(path, (struct stat *)st, &h);
+    if (h)
+        return r;
+    return REAL(__lxstat64) ? REAL(__lxstat64)(ver, path, st) : REAL(lstat64)(path, st);
 }
 FC_EXPORT int __fxstat(int ver, int fd, struct stat *st) {
-    (void)ver;
-    return fstat(fd, st);
+    if (stat_fd(fd, st) == 0)
+        return 0;
+    return REAL(__fxstat) ? REAL(__fxstat)(ver, fd, st) : REAL(fstat)(fd, st);
 }
 FC_EXPORT int __fxstat64(int ver, int fd, struct stat64 *st) {
-    (void)ver;
-    return fstat64(fd, st);
+    if (stat_fd(fd, (struct stat *)st) == 0)
+        return 0;
+    return REAL(__fxstat64) ? REAL(__fxstat64)(ver, fd, st) : REAL(fstat64)(fd, st);
 }
 FC_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags) {
-    (void)ver;
-    return fstatat(dirfd, path, st, flags);
+    if ((flags & AT_EMPTY_PATH) && launder(path) && !*path && stat_fd(dirfd, st) == 0)
+        return 0;
+    if (is_abs(path)) {
+        int h, r = stat_path(path, st, &h);
+        if (h)
+            return r;
+    }
+    return REAL(__fxstatat) ? REAL(__fxstatat)(ver, dirfd, path, st, flags) : REAL(fstatat)(dirfd, path, st, flags);
 }
 FC_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags) {
-    (void)ver;
-    return fstatat64(dirfd, path, st, flags);
+    if ((flags & AT_EMPTY_PATH) && launder(path) && !*path && stat_fd(dirfd, (struct stat *)st) == 0)
+        return 0;
+    if (is_abs(path)) {
+        int h, r = stat_path(path, (struct stat *)st, &h);
+        if (h)
+            return r;
+    }
+    return REAL(__fxstatat64) ? REAL(__fxstatat64)(ver, dirfd, path, st, flags)
+                              : REAL(fstatat64)(dirfd, path, st, flags);
 }
 
 static void stat_to_statx(const struct stat *st, struct statx *sx) {
