@@ -10,6 +10,8 @@ pub mod camera;
 pub mod config;
 /// The crate error and its stable, serializable [`error::ErrorCode`].
 pub mod error;
+/// Process-level protection: core dumps off.
+pub mod hardening;
 /// Typed client for the iDenfy REST API, its models and the webhook receiver.
 pub mod idenfy;
 /// Logging set-up shared by the CLI and the desktop shell.
