@@ -22,7 +22,8 @@ pub mod quality;
 pub mod sandbox;
 /// The verification flow: a pure transition function plus a thin async driver.
 pub mod session;
-/// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring.
+/// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring,
+/// and the console that holds them with the staff screen's rules.
 pub mod staff;
 
 pub use error::{Error, ErrorCode};

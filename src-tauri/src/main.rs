@@ -170,7 +170,17 @@ fn main() -> anyhow::Result<()> {
                 Ok("scheme") => "scheme",
                 _ => "ipc",
             };
-            let staff = staff::Staff::new(staff_file, staff_path, &config, store, keyring_error);
+            let staff = kyc_kiosk::staff::Console::new(kyc_kiosk::staff::Setup {
+                config: &config,
+                file: staff_file,
+                path: staff_path,
+                store,
+                keyring_error,
+                languages: commands::LANGUAGES
+                    .iter()
+                    .map(|(code, _)| (*code).to_owned())
+                    .collect(),
+            });
             app.manage(state::AppState::new(
                 config.clone(),
                 kiosk,
