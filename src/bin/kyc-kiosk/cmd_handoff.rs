@@ -65,7 +65,8 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     }
     let h = kiosk.handle().clone();
     // A token needs no country: without one, the customer picks it in the
-    // app (only `/process` needs one, and the app sends it). Empty is none.
+    // app (only `/process` needs one). `StartRequest::new` takes a blank
+    // country as none.
     let country = args
         .country
         .clone()
