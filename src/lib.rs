@@ -8,6 +8,10 @@
 pub mod camera;
 /// Typed, validated configuration: file + environment, read once at the edge.
 pub mod config;
+/// ISO 3166-1 alpha-2 country codes as iDenfy accepts them (a leaf module).
+pub mod country;
+/// The iDenfy production API root, shared by `config` and `idenfy` (a leaf module).
+pub mod endpoint;
 /// The crate error and its stable, serializable [`error::ErrorCode`].
 pub mod error;
 /// Process-level protection: core dumps off.
@@ -20,6 +24,8 @@ pub mod logging;
 pub mod quality;
 /// Local emulator of the iDenfy API (axum), the embedded default backend.
 pub mod sandbox;
+/// [`secret::Secret`]: a value that never prints and is zeroed on drop (a leaf module).
+pub mod secret;
 /// The verification flow: a pure transition function plus a thin async driver.
 pub mod session;
 /// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring,
