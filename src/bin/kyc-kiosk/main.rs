@@ -62,6 +62,11 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<kyc_kiosk::config::Confi
 }
 
 fn main() -> Exit {
+    // Images, document data and secrets live in this process's memory:
+    // never in a core file.
+    if let Err(e) = kyc_kiosk::hardening::disable_core_dumps() {
+        eprintln!("kyc-kiosk: {e}");
+    }
     let log = std::env::var("KYC_KIOSK_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok());
