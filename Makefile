@@ -1,11 +1,14 @@
 # The two commands of the README.
-#   make run   install what is missing, build, launch the kiosk (headless demo without a display)
-#   make test  install what the tests need, then run the whole suite
+#   make run      install what is missing, build, launch the kiosk (headless demo without a display)
+#   make test     install what the tests need, then run the whole suite
+# For branch machines:
+#   make release  the production app (release profile, bundled UI, no devtools,
+#                 no test switches) and a .deb under target/release/bundle/deb/
 
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build lint
+.PHONY: run test build lint release
 
 run:
 	scripts/setup.sh run
@@ -22,3 +25,7 @@ test:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+release:
+	scripts/setup.sh run
+	scripts/release.sh

@@ -9,7 +9,8 @@ set -euo pipefail
 what="${1:-run}"
 RUN_PKGS=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libclang-dev libturbojpeg0-dev libdbus-1-dev)
-TEST_PKGS=(xvfb webkit2gtk-driver xauth)
+# v4l-utils: tools/fakecam/tests/run.sh checks the emulated cameras with v4l2-ctl.
+TEST_PKGS=(xvfb webkit2gtk-driver xauth v4l-utils)
 
 pkgs=("${RUN_PKGS[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${TEST_PKGS[@]}"); fi

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The whole suite: unit + integration tests of the core, the shell's tests,
-# and the end-to-end tests that drive the real window under Xvfb.
+# The whole suite in one `cargo test`: unit and integration tests of the core,
+# the CLI's tests, the shell's tests and the end-to-end tests that drive the
+# real window under Xvfb. One invocation resolves the core's features once, so
+# the core and everything under it are compiled once (two invocations with
+# different package selections resolved them twice).
 set -euo pipefail
-cargo test --workspace --exclude kyc-kiosk-app
-# The app package's tests include the end-to-end suite: it needs a display
-# (Xvfb) and tauri-driver, which scripts/setup.sh test installs.
-xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test -p kyc-kiosk-app -- --test-threads=1
+# The end-to-end tests need a display (Xvfb) and tauri-driver, which
+# scripts/setup.sh test installs; they take turns on the one display by
+# themselves.
+exec xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test --workspace "$@"

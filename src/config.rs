@@ -10,68 +10,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-/// The production API, used when credentials are configured without a base URL.
-pub const PRODUCTION_BASE_URL: &str = "https://ivs.idenfy.com";
+pub use crate::endpoint::PRODUCTION_BASE_URL;
+pub use crate::secret::Secret;
+
 /// Where the kiosk listens for webhooks unless told otherwise.
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "127.0.0.1:8787";
 /// Idle time before the kiosk wipes the session and returns to the start screen.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 120;
-
-/// A secret (API key, API secret, signing key). Its `Debug` and `Display` print
-/// `***`, it is not `Serialize`, and its memory is zeroed on drop. Read it with
-/// [`Secret::expose`] only where it is sent (HTTP auth, HMAC key).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// Wrap a value. Leading and trailing white space is trimmed (a pasted key
-    /// with a newline is a classic cause of 401s).
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        let s: String = value.into();
-        let trimmed = s.trim();
-        if trimmed.len() == s.len() {
-            Self(Zeroizing::new(s))
-        } else {
-            let t = trimmed.to_owned();
-            drop(Zeroizing::new(s));
-            Self(Zeroizing::new(t))
-        }
-    }
-
-    /// The secret value. Never log, display or serialize it.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// True when the value is empty after trimming.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Zeroizing::new(String::deserialize(d)?);
-        Ok(Secret::new(s.as_str()))
-    }
-}
 
 /// A configuration error. Each variant names the field (the TOML key path or
 /// the environment variable) so staff can fix it without reading code.
@@ -257,7 +203,7 @@ impl RawConfig {
 
         let default_country = match self.kiosk.default_country {
             None => None,
-            Some(c) => Some(crate::idenfy::country::normalize(&c).ok_or_else(|| {
+            Some(c) => Some(crate::country::normalize(&c).ok_or_else(|| {
                 ConfigError::invalid(
                     "kiosk.default_country",
                     format!("`{c}` is not an ISO 3166-1 alpha-2 country code"),
@@ -475,11 +421,7 @@ mod tests {
     const SECRET: &str = "top-secret-value-987";
 
     #[test]
-    fn secret_never_prints_its_value() {
-        let s = Secret::new(SECRET);
-        assert_eq!(format!("{s}"), "***");
-        assert_eq!(format!("{s:?}"), "***");
-        assert_eq!(format!("{s:#?}"), "***");
+    fn debug_output_never_shows_secrets() {
         let cfg = RawConfig::default()
             .with_env([
                 ("IDENFY_API_KEY", KEY),
@@ -493,12 +435,6 @@ mod tests {
             assert!(!dump.contains(v), "config debug output leaks {v}");
         }
         assert!(dump.contains("***"));
-    }
-
-    #[test]
-    fn secret_trims_pasted_whitespace() {
-        assert_eq!(Secret::new("  abc\n").expose(), "abc");
-        assert!(Secret::new(" \n").is_empty());
     }
 
     #[test]

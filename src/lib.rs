@@ -8,8 +8,14 @@
 pub mod camera;
 /// Typed, validated configuration: file + environment, read once at the edge.
 pub mod config;
+/// ISO 3166-1 alpha-2 country codes as iDenfy accepts them (a leaf module).
+pub mod country;
+/// The iDenfy production API root, shared by `config` and `idenfy` (a leaf module).
+pub mod endpoint;
 /// The crate error and its stable, serializable [`error::ErrorCode`].
 pub mod error;
+/// Process-level protection: core dumps off.
+pub mod hardening;
 /// Typed client for the iDenfy REST API, its models and the webhook receiver.
 pub mod idenfy;
 /// Logging set-up shared by the CLI and the desktop shell.
@@ -18,9 +24,12 @@ pub mod logging;
 pub mod quality;
 /// Local emulator of the iDenfy API (axum), the embedded default backend.
 pub mod sandbox;
+/// [`secret::Secret`]: a value that never prints and is zeroed on drop (a leaf module).
+pub mod secret;
 /// The verification flow: a pure transition function plus a thin async driver.
 pub mod session;
-/// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring.
+/// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring,
+/// and the console that holds them with the staff screen's rules.
 pub mod staff;
 
 pub use error::{Error, ErrorCode};

@@ -1,5 +1,6 @@
 //! Tauri commands: thin adapters from the webview to the core library. No
-//! flow logic: every decision is the session machine's.
+//! flow logic: every decision is the session machine's (or, for staff
+//! functions and the language, the staff console's: see `staff.rs`).
 
 use std::time::Duration;
 
@@ -19,19 +20,10 @@ type CmdResult<T> = Result<T, CommandError>;
 /// Languages with a catalog in ui/i18n/, found at build time.
 pub const LANGUAGES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
 
-/// True when ui/i18n/ has a catalog for `code`.
-pub fn has_language(code: &str) -> bool {
-    LANGUAGES.iter().any(|(c, _)| *c == code)
-}
-
 /// Facts the start screen needs (version, sandbox banner, form defaults).
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    let staff = state
-        .staff
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let k = &staff.kiosk;
+    let k = state.staff.kiosk();
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         sandbox: state.kiosk.is_sandbox(),
@@ -40,8 +32,8 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .iter()
             .map(|(code, name)| Language { code, name })
             .collect(),
-        default_country: k.default_country.clone(),
-        documents: k.documents.clone(),
+        default_country: k.default_country,
+        documents: k.documents,
         kiosk_mode: state.config.kiosk.kiosk_mode,
         preview_transport: state.preview_transport,
     }
@@ -61,13 +53,9 @@ pub async fn session_view(state: State<'_, AppState>, after: u64) -> CmdResult<V
 #[tauri::command]
 pub async fn session_start(state: State<'_, AppState>, form: StartForm) -> CmdResult<()> {
     let req = form.into_request(&state.language());
-    // A customer at the kiosk: staff functions close.
-    state
-        .staff
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .lock();
-    state.kiosk.start_session(req).await?;
+    // Staff functions close as the customer's session starts.
+    let start = state.kiosk.start_session(req);
+    state.staff.start_session(start).await?;
     Ok(())
 }
 
@@ -116,14 +104,6 @@ pub fn handoff_qr(state: State<'_, AppState>) -> CmdResult<String> {
 /// Change the UI language (the next token's `locale` follows it).
 #[tauri::command]
 pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
-    if !has_language(&language) {
-        return Err(CommandError::new(
-            ErrorCode::InvalidInput,
-            format!("no catalog for `{language}`"),
-        ));
-    }
-    if let Ok(mut l) = state.language.lock() {
-        *l = language;
-    }
+    state.staff.set_language(&language)?;
     Ok(())
 }

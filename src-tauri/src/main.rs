@@ -30,9 +30,11 @@ struct Loaded {
 /// kernel keyring only: headless, not kept across reboots) or `memory`
 /// (forgotten at exit; tests and demonstrations).
 fn secret_store() -> Box<dyn kyc_kiosk::staff::SecretStore> {
-    use kyc_kiosk::staff::{secrets::KeyringBackend, KeyringStore, MemoryStore};
+    use kyc_kiosk::staff::{secrets::KeyringBackend, KeyringStore};
     match std::env::var("KYC_KIOSK_KEYRING").as_deref() {
-        Ok("memory") => Box::new(MemoryStore::default()),
+        // A store that forgets at exit exists for tests only.
+        #[cfg(feature = "test-switches")]
+        Ok("memory") => Box::new(kyc_kiosk::staff::MemoryStore::default()),
         #[cfg(target_os = "linux")]
         Ok("kernel") => Box::new(KeyringStore::new(
             kyc_kiosk::staff::secrets::SERVICE,
@@ -79,11 +81,13 @@ fn load_config() -> anyhow::Result<Loaded> {
     })
 }
 
-/// Options from the environment, read here at the edge:
+/// Test switches from the environment, read here at the edge (only in builds
+/// with the `test-switches` feature; `make release` compiles them out):
 /// `KYC_KIOSK_SANDBOX_LISTEN` (address of the embedded sandbox, so a test or
 /// a phone emulator can reach it), `KYC_KIOSK_SANDBOX_MANUAL_REVIEW=1`,
 /// `KYC_KIOSK_CAMERA` (`demo` or `native`), `KYC_KIOSK_DEMO_SETTLE_FRAMES`
 /// (blurred frames after each demo scene change), `KYC_KIOSK_AUTO_CAPTURE=0`.
+#[cfg(feature = "test-switches")]
 fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
     use kyc_kiosk::session::{CameraChoice, KioskOptions};
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -105,7 +109,28 @@ fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
     }
 }
 
+/// A production build takes no option from the environment.
+#[cfg(not(feature = "test-switches"))]
+fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
+    kyc_kiosk::session::KioskOptions::default()
+}
+
+/// `KYC_KIOSK_PREVIEW_TRANSPORT=scheme` switches the preview to the custom
+/// URI scheme (to measure both transports); a test switch.
+fn preview_transport() -> &'static str {
+    #[cfg(feature = "test-switches")]
+    if std::env::var("KYC_KIOSK_PREVIEW_TRANSPORT").as_deref() == Ok("scheme") {
+        return "scheme";
+    }
+    "ipc"
+}
+
 fn main() -> anyhow::Result<()> {
+    // Customer images and secrets live in this process's memory: never in a
+    // core file.
+    if let Err(e) = kyc_kiosk::hardening::disable_core_dumps() {
+        eprintln!("kyc-kiosk: {e}");
+    }
     let log = std::env::var("KYC_KIOSK_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok());
@@ -164,13 +189,18 @@ fn main() -> anyhow::Result<()> {
                 tracing::error!(code = %e.code(), "cannot start the kiosk: {e}");
                 Box::new(e) as Box<dyn std::error::Error>
             })?;
-            // `KYC_KIOSK_PREVIEW_TRANSPORT=scheme` switches the preview to the
-            // custom URI scheme (to measure both transports).
-            let transport = match std::env::var("KYC_KIOSK_PREVIEW_TRANSPORT").as_deref() {
-                Ok("scheme") => "scheme",
-                _ => "ipc",
-            };
-            let staff = staff::Staff::new(staff_file, staff_path, &config, store, keyring_error);
+            let transport = preview_transport();
+            let staff = kyc_kiosk::staff::Console::new(kyc_kiosk::staff::Setup {
+                config: &config,
+                file: staff_file,
+                path: staff_path,
+                store,
+                keyring_error,
+                languages: commands::LANGUAGES
+                    .iter()
+                    .map(|(code, _)| (*code).to_owned())
+                    .collect(),
+            });
             app.manage(state::AppState::new(
                 config.clone(),
                 kiosk,

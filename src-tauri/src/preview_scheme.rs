@@ -14,6 +14,23 @@ use crate::state::AppState;
 /// The scheme's name.
 pub const SCHEME: &str = "preview";
 
+/// The origins the app's own page has (Linux and macOS, then Windows and
+/// Android). Preview frames are a customer's face and document: only the
+/// app's page may read them, never `*`.
+const APP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// The `Access-Control-Allow-Origin` value for a request from `origin`:
+/// the origin itself when it is the app's page, otherwise none (the
+/// browser then refuses the frame to the page that asked).
+fn allowed_origin(origin: Option<&str>) -> Option<&'static str> {
+    let origin = origin?;
+    APP_ORIGINS.into_iter().find(|o| *o == origin)
+}
+
 fn after_of(query: Option<&str>) -> u64 {
     query
         .unwrap_or("")
@@ -31,8 +48,23 @@ pub fn handle<R: Runtime>(
 ) {
     let app = ctx.app_handle().clone();
     let after = after_of(request.uri().query());
+    let origin = allowed_origin(
+        request
+            .headers()
+            .get("Origin")
+            .and_then(|v| v.to_str().ok()),
+    );
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
+        let Some(origin) = origin else {
+            let refused = Response::builder()
+                .status(StatusCode::FORBIDDEN)
+                .body(Vec::new());
+            if let Ok(r) = refused {
+                responder.respond(r);
+            }
+            return;
+        };
         let response = match state
             .kiosk
             .wait_preview(after, Duration::from_millis(500))
@@ -45,14 +77,16 @@ pub fn handle<R: Runtime>(
                     .status(StatusCode::OK)
                     .header("Content-Type", "image/jpeg")
                     .header("Cache-Control", "no-store")
-                    .header("Access-Control-Allow-Origin", "*")
+                    .header("Access-Control-Allow-Origin", origin)
+                    .header("Vary", "Origin")
                     .header("Access-Control-Expose-Headers", "X-Preview")
                     .header("X-Preview", json)
                     .body(p.jpeg.to_vec())
             }
             None => Response::builder()
                 .status(StatusCode::NO_CONTENT)
-                .header("Access-Control-Allow-Origin", "*")
+                .header("Access-Control-Allow-Origin", origin)
+                .header("Vary", "Origin")
                 .body(Vec::new()),
         };
         match response {
@@ -72,5 +106,21 @@ mod tests {
         assert_eq!(after_of(Some("x=1&after=7")), 7);
         assert_eq!(after_of(Some("after=nope")), 0);
         assert_eq!(after_of(None), 0);
+    }
+
+    #[test]
+    fn frames_go_to_the_app_page_only() {
+        assert_eq!(
+            allowed_origin(Some("tauri://localhost")),
+            Some("tauri://localhost")
+        );
+        assert_eq!(
+            allowed_origin(Some("http://tauri.localhost")),
+            Some("http://tauri.localhost")
+        );
+        for other in ["https://example.org", "null", "tauri://localhost.evil", ""] {
+            assert_eq!(allowed_origin(Some(other)), None, "{other}");
+        }
+        assert_eq!(allowed_origin(None), None, "no Origin, no frame");
     }
 }

@@ -1,25 +1,22 @@
 //! Shared application state handed to commands.
 
-use std::sync::Mutex;
-
 use kyc_kiosk::config::Config;
-use kyc_kiosk::session::{Kiosk, View};
+use kyc_kiosk::session::{Kiosk, Screen, View};
+use kyc_kiosk::staff::Console;
 use tokio::sync::watch;
 
-/// What the commands need. Secrets stay inside `config` and `kiosk`, in
-/// Rust; no command ever returns them.
+/// What the commands need. Secrets stay inside `config`, `kiosk` and
+/// `staff`, in Rust; no command ever returns them.
 pub struct AppState {
     pub config: Config,
     pub kiosk: Kiosk,
-    /// The UI language, also sent as the token's `locale`.
-    pub language: Mutex<String>,
     /// The session view with a version number that increases on every change,
     /// for the UI's long poll.
     pub views: watch::Receiver<(u64, View)>,
     /// `ipc` or `scheme` (see `preview_scheme`).
     pub preview_transport: &'static str,
-    /// The PIN gate, the settings file and the secret store.
-    pub staff: Mutex<crate::staff::Staff>,
+    /// The staff functions, the settings in effect and the UI language.
+    pub staff: Console,
 }
 
 impl AppState {
@@ -28,9 +25,8 @@ impl AppState {
         config: Config,
         kiosk: Kiosk,
         preview_transport: &'static str,
-        staff: crate::staff::Staff,
+        staff: Console,
     ) -> Self {
-        let language = config.kiosk.language.clone();
         let mut source = kiosk.handle().subscribe();
         let first = source.borrow_and_update().clone();
         let (tx, views) = watch::channel((1, first));
@@ -47,18 +43,19 @@ impl AppState {
         Self {
             config,
             kiosk,
-            language: Mutex::new(language),
             views,
             preview_transport,
-            staff: Mutex::new(staff),
+            staff,
         }
     }
 
     /// The current UI language.
     pub fn language(&self) -> String {
-        self.language
-            .lock()
-            .map(|l| l.clone())
-            .unwrap_or_else(|_| "en".into())
+        self.staff.language()
+    }
+
+    /// The session's current screen (staff functions wait for `Start`).
+    pub fn screen(&self) -> Screen {
+        self.kiosk.handle().view().screen
     }
 }

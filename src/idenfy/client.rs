@@ -13,7 +13,8 @@ use super::models::{
     ProcessBody, ScanRef, ScanRefBody, StatusResponse, TokenRequest, TokenResponse, TokenType,
 };
 use super::{validate, Error};
-use crate::config::{Secret, PRODUCTION_BASE_URL};
+use crate::endpoint::PRODUCTION_BASE_URL;
+use crate::secret::Secret;
 
 /// Direct processing refuses bodies above 20 MB, counted after base64.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 20_000_000;

@@ -3,8 +3,6 @@
 //! No UI, no camera; the sandbox reuses these models.
 
 mod client;
-pub mod country;
-pub mod flow;
 pub mod models;
 pub mod validate;
 pub mod webhook;
@@ -16,6 +14,8 @@ pub use client::{
 };
 pub use models::*;
 
+/// The country codes, here too for the callers that name them from the API's side.
+pub use crate::country;
 use crate::error::ErrorCode;
 
 /// What can go wrong talking to iDenfy.

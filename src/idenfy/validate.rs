@@ -3,7 +3,8 @@
 //! Every error names the field.
 
 use super::models::{DocumentType, ImageSide, TokenRequest, TokenType};
-use super::{country, Error};
+use super::Error;
+use crate::country;
 
 /// Locales the verification UI knows.
 pub const LOCALES: &[&str] = &[

@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 
 use super::models::{ScanRef, WebhookPayload};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Idenfy-Signature";

@@ -248,38 +248,6 @@ impl Issue {
         }
     }
 
-    /// A sentence staff can act on, for a photo judged as `role` (the size
-    /// minimums are those of [`thresholds`]).
-    #[must_use]
-    pub fn describe(&self, role: Role) -> String {
-        match self {
-            Self::Blurry => "the image is blurry (no sharp edges)".to_owned(),
-            Self::Glare => "part of the image is washed out by glare".to_owned(),
-            Self::TooDark => "the image is too dark".to_owned(),
-            Self::TooBright => "the image is too bright".to_owned(),
-            Self::TooSmall => {
-                let (long, short, selfie) = (
-                    thresholds::DOCUMENT_MIN_LONG_SIDE,
-                    thresholds::DOCUMENT_MIN_SHORT_SIDE,
-                    thresholds::SELFIE_MIN_SHORT_SIDE,
-                );
-                let need = match role {
-                    Role::Document => {
-                        format!("a document photo needs at least {long}x{short} pixels")
-                    }
-                    Role::Selfie => {
-                        format!("a selfie needs at least {selfie} pixels on its short side")
-                    }
-                    Role::Auto => format!(
-                        "a document photo needs at least {long}x{short} pixels, \
-                         a selfie {selfie} on its short side"
-                    ),
-                };
-                format!("the image is too small ({need})")
-            }
-        }
-    }
-
     /// The issue named by its snake_case name, if it is one.
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {
@@ -407,24 +375,6 @@ mod tests {
             serde_json::to_string(&Verdict::Retake).unwrap(),
             "\"retake\""
         );
-    }
-
-    // Regression: the sandbox's copy of this message said "at least 320x200"
-    // while the check wants 800x600 for a document and 480 for a selfie.
-    #[test]
-    fn too_small_states_the_real_minimums() {
-        let doc = Issue::TooSmall.describe(Role::Document);
-        assert!(doc.contains("800x600"), "{doc}");
-        let selfie = Issue::TooSmall.describe(Role::Selfie);
-        assert!(selfie.contains("480"), "{selfie}");
-        let either = Issue::TooSmall.describe(Role::Auto);
-        assert!(
-            either.contains("800x600") && either.contains("480"),
-            "{either}"
-        );
-        for i in Issue::ALL {
-            assert!(!i.describe(Role::Auto).contains("320"));
-        }
     }
 
     #[test]

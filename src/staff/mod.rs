@@ -1,13 +1,16 @@
 //! Staff-only functions of the kiosk: the PIN that guards them, the settings
-//! screen's file, and the API secrets kept in the OS keyring.
+//! screen's file, the API secrets kept in the OS keyring, and the
+//! [`Console`] that puts them together with the rules of the staff screen.
 //!
-//! Nothing here knows about windows or commands: the desktop shell asks the
-//! [`Gate`] before every staff action and turns these errors into codes.
+//! Nothing here knows about windows or commands: the desktop shell calls the
+//! [`Console`] from each staff command and turns these errors into codes.
 
+pub mod console;
 pub mod pin;
 pub mod secrets;
 pub mod settings;
 
+pub use console::{Console, SecretFlags, SecretsForm, SettingsForm, Setup, Status};
 pub use pin::{Gate, GateState};
 pub use secrets::{KeyringStore, MemoryStore, SecretName, SecretStore};
 pub use settings::StaffFile;
@@ -45,6 +48,18 @@ pub enum Error {
     /// Hashing failed (should not happen; details are not secret).
     #[error("PIN hashing failed: {0}")]
     Hash(String),
+    /// Staff functions wait until the customer's session is over.
+    #[error("finish or cancel the customer's session first")]
+    SessionOpen,
+    /// There is nowhere to save the settings file.
+    #[error("this system has no configuration directory; set KYC_KIOSK_CONFIG")]
+    NoConfigDir,
+    /// The secrets form was sent without a value.
+    #[error("type at least one value to store")]
+    NothingToStore,
+    /// The UI has no string catalog for this language.
+    #[error("no catalog for `{language}`")]
+    NoCatalog { language: String },
 }
 
 impl Error {
@@ -52,12 +67,16 @@ impl Error {
     #[must_use]
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::PinFormat | Self::Invalid { .. } => ErrorCode::InvalidInput,
+            Self::PinFormat
+            | Self::Invalid { .. }
+            | Self::NothingToStore
+            | Self::NoCatalog { .. } => ErrorCode::InvalidInput,
             Self::PinWrong { .. } => ErrorCode::PinWrong,
             Self::PinLocked { .. } => ErrorCode::PinLocked,
             Self::StaffOnly | Self::NoPin => ErrorCode::StaffOnly,
             Self::Keyring { .. } => ErrorCode::KeyringUnavailable,
-            Self::File { .. } => ErrorCode::Config,
+            Self::File { .. } | Self::NoConfigDir => ErrorCode::Config,
+            Self::SessionOpen => ErrorCode::InvalidState,
             Self::Hash(_) => ErrorCode::Internal,
         }
     }

@@ -44,7 +44,7 @@ fn config_error_names_the_field_and_exits_nonzero() {
         .env("IDENFY_API_KEY", "only-a-key")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(10));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("IDENFY_API_SECRET"), "{err}");
     assert!(!err.contains("only-a-key"), "{err}");
@@ -132,27 +132,38 @@ fn demo_with_a_status_gives_that_status() {
     assert_eq!(j["status"], "DENIED");
 }
 
+/// `handoff --wait 1` with `args`, against the embedded sandbox: its output
+/// and the 8-digit code it printed, if any.
+fn handoff(dir: &std::path::Path, args: &[&str]) -> (std::process::Output, Option<String>) {
+    let out = kiosk()
+        .args(["handoff", "--wait", "1", "--config"])
+        .arg(dir.join("none.toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    let code = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("Code for the iDenfy app:"))
+        .map(|l| l.chars().filter(char::is_ascii_digit).collect());
+    (out, code)
+}
+
 #[test]
 fn handoff_writes_the_qr_and_gives_up_after_the_wait() {
     let dir = tempfile::tempdir().unwrap();
     let qr = dir.path().join("code.svg");
-    let out = kiosk()
-        .args([
-            "handoff",
+    let qr_arg = qr.to_str().unwrap();
+    let (out, code) = handoff(
+        dir.path(),
+        &[
             "--client-id",
             "cli-handoff",
             "--country",
             "LT",
-            "--wait",
-            "1",
-            "--config",
-        ])
-        .arg(dir.path().join("none.toml"))
-        .arg("--qr-out")
-        .arg(&qr)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+            "--qr-out",
+            qr_arg,
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(4),
@@ -164,14 +175,23 @@ fn handoff_writes_the_qr_and_gives_up_after_the_wait() {
         svg.starts_with("<?xml") || svg.contains("<svg"),
         "{svg:.80}"
     );
-    let code: String = stdout
-        .lines()
-        .find(|l| l.starts_with("Code for the iDenfy app:"))
-        .expect("the code is printed")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    assert_eq!(code.len(), 8);
+    assert_eq!(code.expect("the code is printed").len(), 8);
+}
+
+// Regression: `handoff` without `--country` and without a configured default
+// country failed with "country: `` is not an ISO 3166-1 alpha-2 country code",
+// though a token needs no country (the customer picks it in the app).
+#[test]
+fn handoff_without_a_country_gets_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, code) = handoff(dir.path(), &["--client-id", "cli-no-country"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(code.expect("the code is printed").len(), 8);
 }
 
 #[test]
@@ -180,8 +200,30 @@ fn handoff_refuses_an_unknown_qr_file_type_before_anything_is_sent() {
         .args(["handoff", "--client-id", "x", "--qr-out", "code.gif"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(10));
     assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
+}
+
+// Regression: a command line clap refused exited 2, the code `precheck`
+// gives an unreadable image; every other error is 10 too.
+#[test]
+fn usage_errors_exit_10_and_help_exits_0() {
+    for args in [
+        &["verify", "--country", "LT"][..],
+        &["no-such-command"],
+        &["precheck"],
+    ] {
+        let out = kiosk().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(10), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+    let out = kiosk().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("Exit codes:") && help.contains(" 10  "),
+        "{help}"
+    );
 }
 
 #[test]

@@ -181,7 +181,7 @@ async fn images_over_the_body_limit_are_refused_before_a_token() {
         .await
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(10), "{err}");
     assert!(err.contains("over the limit of 20000000 bytes"), "{err}");
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "{err}");
 }

@@ -1,7 +1,5 @@
 //! Whole flows in the real window, with the demo camera and the embedded sandbox.
 
-use std::time::Duration;
-
 use crate::harness::App;
 
 /// Fill the staff form and start.
@@ -115,7 +113,11 @@ async fn mobile_handoff_shows_a_scannable_qr_and_gets_the_result() {
     app.click("#choice-phone").await;
     app.screen("handoff").await;
     app.wait_for("#handoff-qr[src]").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.until(
+        "the QR image to be decoded",
+        "const i = document.querySelector('#handoff-qr'); return i.complete && i.naturalWidth > 0;",
+    )
+    .await;
     let digits: String = app
         .text("#handoff-digits")
         .await

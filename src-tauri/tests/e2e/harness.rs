@@ -1,8 +1,14 @@
 //! Starts tauri-driver and a WebDriver session on the built app, and stops
 //! both cleanly (SIGTERM, so WebKitWebDriver exits too).
+//!
+//! One app runs at a time: [`App::launch`] takes a process-wide lock that the
+//! app holds until it is closed or dropped, so the suite needs no
+//! `--test-threads=1` and runs in the same `cargo test` as everything else.
+//! Each app's config folder is a fresh temp folder, removed when it ends.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -17,7 +23,14 @@ pub struct App {
     shots: PathBuf,
     name: String,
     n: usize,
+    // Declared last: released after the driver has stopped.
+    _one_at_a_time: MutexGuard<'static, ()>,
 }
+
+/// Only one window and one tauri-driver at a time (they share the X display
+/// and the WebKit driver). A test that panicked leaves the lock poisoned,
+/// which says nothing about the next test.
+static ONE_APP: Mutex<()> = Mutex::new(());
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -39,6 +52,7 @@ impl App {
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "end-to-end tests need a display: run them through `make test` (xvfb-run)"
         );
+        let one_at_a_time = ONE_APP.lock().unwrap_or_else(PoisonError::into_inner);
         let app = PathBuf::from(env!("CARGO_BIN_EXE_kyc-kiosk-app"));
         let port = free_port();
         let native = free_port();
@@ -63,9 +77,9 @@ impl App {
         }
         let cfg_dir =
             std::env::temp_dir().join(format!("kyc-kiosk-e2e-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&cfg_dir);
         std::fs::create_dir_all(&cfg_dir).unwrap();
         std::fs::write(cfg_dir.join("config.toml"), config).unwrap();
-        let _ = std::fs::remove_file(cfg_dir.join("staff.toml"));
         cmd.env("KYC_KIOSK_CONFIG", cfg_dir.join("config.toml"));
         // Never the keyring of the machine running the tests (it may hold
         // real credentials).
@@ -111,7 +125,33 @@ impl App {
             shots,
             name: name.to_owned(),
             n: 0,
+            _one_at_a_time: one_at_a_time,
         }
+    }
+
+    /// Wait until `js` (a script returning a boolean) returns true.
+    pub async fn until(&self, what: &str, js: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.exec(js, vec![]).await.as_bool() == Some(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait until the page has run everything queued so far (timers of
+    /// delay 0 and two animation frames): after it, a script action that
+    /// would have had an effect has had it.
+    pub async fn settled(&self) {
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => done(true))), 0);",
+                vec![],
+            )
+            .await;
     }
 
     /// Wait until the element exists and return its text.
@@ -278,6 +318,7 @@ impl Drop for App {
         if let Ok(None) = self.driver.try_wait() {
             self.stop_driver();
         }
+        let _ = std::fs::remove_dir_all(&self.cfg_dir);
     }
 }
 

@@ -33,6 +33,8 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     app.screen("start").await;
 
     // Kiosk mode: the page cannot be navigated away from, nor closed by script.
+    // A marker that a new page would not have.
+    app.exec("window.__stayed = true; return 1;", vec![]).await;
     app.exec(
         "window.location.href = 'https://example.org/'; return 1;",
         vec![],
@@ -40,7 +42,9 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     .await;
     app.exec("setTimeout(() => window.close(), 0); return 1;", vec![])
         .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.settled().await;
+    let stayed = app.exec("return window.__stayed === true", vec![]).await;
+    assert_eq!(stayed.as_bool(), Some(true), "the page was replaced");
     let here = app
         .exec("return location.protocol + '//' + location.host", vec![])
         .await;

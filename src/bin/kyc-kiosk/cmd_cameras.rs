@@ -3,9 +3,10 @@
 //! none (the demo camera still works).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use kyc_kiosk::camera::{self, devices, DeviceList};
+
+use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,7 +18,7 @@ pub struct Args {
     demo_dir: Option<PathBuf>,
 }
 
-pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
     let list = camera::list_devices()?;
     let demo_dir = args
         .demo_dir
@@ -41,7 +42,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             },
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     print_text(&list);
     if !list.devices.is_empty() {
@@ -67,7 +68,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         Ok(_) => println!("The demo camera is available ({}).", demo_dir.display()),
         Err(e) => println!("The demo camera is not available: {e}"),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn print_text(list: &DeviceList) {

@@ -1,12 +1,13 @@
 //! `kyc-kiosk config`: print the validated configuration, secrets masked.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(_args: &Args, path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run(_args: &Args, path: Option<PathBuf>) -> anyhow::Result<Exit> {
     let shown = path.clone().or_else(kyc_kiosk::config::default_path);
     let cfg = super::load_config(path)?;
     if let Some(p) = shown {
@@ -22,5 +23,5 @@ pub fn run(_args: &Args, path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
     );
     println!("{cfg:#?}");
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -3,7 +3,6 @@
 //! the mobile QR and the final result. This is what `make run` does when
 //! there is no display.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use kyc_kiosk::config::Config;
@@ -11,6 +10,7 @@ use kyc_kiosk::session::{
     qr, CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, StartRequest,
 };
 
+use crate::exit::Exit;
 use crate::flow_cli;
 
 #[derive(Debug, clap::Args)]
@@ -41,11 +41,11 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
     flow_cli::runtime()?.block_on(run_async(args))
 }
 
-async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
+async fn run_async(args: &Args) -> anyhow::Result<Exit> {
     // The demo always runs against the embedded sandbox, whatever is
     // configured: the empty configuration has no credentials.
     let config = Config::default();
@@ -162,15 +162,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     let (end, ()) = tokio::join!(end, driver);
     hints.0.abort();
 
-    if let Some(v) = &end {
-        flow_cli::print_result(v, args.json);
-        if args.json {
-            println!("{}", flow_cli::result_json(v, &args.client_id));
-        }
-    } else {
-        eprintln!("No result within {} s.", args.wait);
-    }
-    let code = flow_cli::exit_code(end.as_ref());
+    let code = flow_cli::report(end.as_ref(), &args.client_id, args.json, args.wait);
     // Leave the result: the session is wiped, as the kiosk does for the next customer.
     let _ = h.send(Input::Finish).await;
     if let Ok(k) = std::sync::Arc::try_unwrap(hints.1) {

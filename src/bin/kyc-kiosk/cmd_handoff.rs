@@ -3,12 +3,12 @@
 //! Runs on the same state machine as the kiosk.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use kyc_kiosk::session::{qr, Input, Kiosk, KioskOptions, Screen, Settings, StartRequest};
 
+use crate::exit::Exit;
 use crate::flow_cli;
 
 #[derive(Debug, clap::Args)]
@@ -16,7 +16,8 @@ pub struct Args {
     /// The bank's identifier for the customer.
     #[arg(long)]
     client_id: String,
-    /// Document country (default: the configured default country).
+    /// Document country (default: the configured default country; with
+    /// neither, the customer picks it in the app).
     #[arg(long)]
     country: Option<String>,
     /// Write the QR code to this file (.svg or .png).
@@ -30,7 +31,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: &Args, config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, config_path: Option<PathBuf>) -> anyhow::Result<Exit> {
     let config = super::load_config(config_path)?;
     if let Some(p) = &args.qr_out {
         let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -43,7 +44,7 @@ pub fn run(args: &Args, config_path: Option<PathBuf>) -> anyhow::Result<ExitCode
     flow_cli::runtime()?.block_on(run_async(args, config))
 }
 
-async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Result<ExitCode> {
+async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Result<Exit> {
     let wait = Duration::from_secs(args.wait);
     // The customer is away with their phone: the idle reset must not wipe
     // the session while we wait for them.
@@ -63,6 +64,9 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
         eprintln!("SANDBOX: no API credentials are configured; the embedded emulator answers.");
     }
     let h = kiosk.handle().clone();
+    // A token needs no country: without one, the customer picks it in the
+    // app (only `/process` needs one). `StartRequest::new` takes a blank
+    // country as none.
     let country = args
         .country
         .clone()
@@ -73,7 +77,7 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     req.locale = Some(config.kiosk.language.clone());
     if let Err(e) = kiosk.start_session(req).await {
         eprintln!("error: {e}");
-        return Ok(ExitCode::from(2));
+        return Ok(Exit::Error);
     }
     let ready = flow_cli::follow(
         &h,
@@ -122,15 +126,7 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
         },
     )
     .await;
-    if let Some(v) = &end {
-        flow_cli::print_result(v, args.json);
-        if args.json {
-            println!("{}", flow_cli::result_json(v, &args.client_id));
-        }
-    } else {
-        eprintln!("No result within {} s.", args.wait);
-    }
-    let code = flow_cli::exit_code(end.as_ref());
+    let code = flow_cli::report(end.as_ref(), &args.client_id, args.json, args.wait);
     let _ = h.send(Input::Finish).await;
     kiosk.shutdown().await;
     Ok(code)

@@ -4,19 +4,20 @@
 //! (it would show in the process list and the shell history).
 
 use std::io::BufRead;
-use std::process::ExitCode;
 
 use zeroize::Zeroizing;
+
+use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(_args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(_args: &Args) -> anyhow::Result<Exit> {
     let mut line = Zeroizing::new(String::new());
     std::io::stdin().lock().read_line(&mut line)?;
     let pin = line.trim_end_matches(['\r', '\n']);
     kyc_kiosk::staff::pin::validate_new(pin)?;
     let hash = kyc_kiosk::staff::pin::hash(pin)?;
     println!("staff_pin_hash = \"{hash}\"");
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

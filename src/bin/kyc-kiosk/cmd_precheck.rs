@@ -1,15 +1,21 @@
-//! `kyc-kiosk precheck [--json] FILE...`: the still check on image files.
+//! `kyc-kiosk precheck [--json] FILE...`: the still check on image files, and
+//! [`images`], the same check on the photos `verify` is about to send.
 //!
-//! One line per file, in the order given. Exit 0 when every file is ok, 1 when
-//! any needs a retake, 2 when any could not be read (2 wins over 1).
+//! One line per file, in the order given. Exit [`Exit::Success`] when every
+//! file is ok, [`Exit::Retake`] when any needs a retake, [`Exit::Unreadable`]
+//! when any could not be read (it wins over a retake).
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
-use kyc_kiosk::quality::{self, thresholds, Assessment, ImageView, Options, Scores, Verdict};
+use kyc_kiosk::idenfy::ImageSide;
+use kyc_kiosk::quality::{
+    self, thresholds, Assessment, DecodeError, ImageView, Issue, Options, Scores, Verdict,
+};
 use serde::Serialize;
+
+use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -58,7 +64,7 @@ fn check(path: &PathBuf) -> anyhow::Result<(Assessment, f64)> {
     Ok((a, ms))
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let (mut retake, mut unreadable) = (false, false);
     for path in &args.files {
         let name = path.to_string_lossy();
@@ -81,9 +87,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     let what = if a.issues.is_empty() {
                         "ok".to_string()
                     } else {
-                        let names: Vec<_> = a.issues.iter().map(|i| i.as_str()).collect();
-                        let hints: Vec<_> = a.issues.iter().map(|i| i.hint()).collect();
-                        format!("retake {} ({})", names.join(","), hints.join("; "))
+                        retake_text(&a.issues)
                     };
                     println!(
                         "{name}: {what} {}x{} sharpness={:.3} glare={:.4} brightness={:.3} {ms:.2}ms",
@@ -105,11 +109,93 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::from(if unreadable {
-        2
+    Ok(if unreadable {
+        Exit::Unreadable
     } else if retake {
-        1
+        Exit::Retake
     } else {
-        0
-    }))
+        Exit::Success
+    })
+}
+
+/// `retake blurry,glare (Hold still; Tilt the card away from the light)`.
+fn retake_text(issues: &[Issue]) -> String {
+    let names: Vec<_> = issues.iter().map(Issue::as_str).collect();
+    let hints: Vec<_> = issues.iter().map(Issue::hint).collect();
+    format!("retake {} ({})", names.join(","), hints.join("; "))
+}
+
+/// What is wrong with one photo `verify` was given.
+#[derive(Debug)]
+pub enum Problem {
+    /// A quality check failed; `--force` sends it anyway.
+    Retake(Vec<Issue>),
+    /// Not an image the kiosk can read; never sent.
+    Unreadable(DecodeError),
+}
+
+/// One photo that failed the precheck.
+#[derive(Debug)]
+pub struct Failure {
+    pub side: ImageSide,
+    pub problem: Problem,
+}
+
+impl Failure {
+    /// The photo cannot be sent even with `--force`.
+    pub fn unreadable(&self) -> bool {
+        matches!(self.problem, Problem::Unreadable(_))
+    }
+
+    /// The problem in words, as the `precheck` command says it.
+    pub fn text(&self) -> String {
+        match &self.problem {
+            Problem::Retake(issues) => retake_text(issues),
+            Problem::Unreadable(e) => format!("error: {e}"),
+        }
+    }
+}
+
+/// In `verify --json`: `{"side": "FRONT", "unreadable": false, "reasons": [..]}`,
+/// a reason per issue (`blurry (Hold still)`) or the decode error.
+impl Serialize for Failure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            side: &'a ImageSide,
+            unreadable: bool,
+            reasons: Vec<String>,
+        }
+        let reasons = match &self.problem {
+            Problem::Retake(issues) => issues
+                .iter()
+                .map(|i| format!("{} ({})", i.as_str(), i.hint()))
+                .collect(),
+            Problem::Unreadable(e) => vec![e.to_string()],
+        };
+        Shown {
+            side: &self.side,
+            unreadable: self.unreadable(),
+            reasons,
+        }
+        .serialize(s)
+    }
+}
+
+/// The still check of every photo; an empty list means all pass.
+pub fn images(images: &[(ImageSide, Vec<u8>)]) -> Vec<Failure> {
+    images
+        .iter()
+        .filter_map(|(side, bytes)| {
+            let problem = match quality::assess_encoded(bytes) {
+                Ok(a) if a.issues.is_empty() => return None,
+                Ok(a) => Problem::Retake(a.issues),
+                Err(e) => Problem::Unreadable(e),
+            };
+            Some(Failure {
+                side: side.clone(),
+                problem,
+            })
+        })
+        .collect()
 }

@@ -1,11 +1,12 @@
 //! `kyc-kiosk sandbox`: run the iDenfy emulator standalone until Ctrl-C.
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use kyc_kiosk::config::Secret;
 use kyc_kiosk::sandbox::{Sandbox, SandboxConfig};
+use kyc_kiosk::secret::Secret;
+
+use crate::exit::Exit;
 
 /// Defaults that are printed, so a second terminal can use them.
 const DEFAULT_KEY: &str = "sandbox-key";
@@ -48,7 +49,7 @@ fn pick(given: Option<&String>, default: &str) -> (Secret, String) {
     }
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
     if let Some(u) = &args.webhook_url {
         anyhow::ensure!(
             u.starts_with("http://") || u.starts_with("https://"),
@@ -99,6 +100,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         drop(out);
         tokio::signal::ctrl_c().await?;
         sb.shutdown().await;
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     })
 }

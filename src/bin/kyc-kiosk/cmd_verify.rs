@@ -1,19 +1,17 @@
 //! `kyc-kiosk verify`: one verification from image files, end to end.
 //!
-//! Exit codes: 0 a final result arrived; 2 bad arguments or configuration;
-//! 3 the precheck refused an image; 4 no result in time; 5 the API refused;
-//! 6 network failure.
+//! Exit: [`Exit::Success`] when a final result arrived,
+//! [`Exit::PrecheckRefused`], [`Exit::NoResult`], [`Exit::ApiRefused`],
+//! [`Exit::Network`], or [`Exit::Error`] for bad arguments or configuration.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use kyc_kiosk::idenfy::flow;
 use kyc_kiosk::idenfy::{DocumentType, ImageSide, TokenType, DEFAULT_MAX_BODY_BYTES};
 use kyc_kiosk::session::{
     CameraChoice, DocumentType as SessionDoc, Input, InputKind, Kiosk, KioskOptions, Screen,
@@ -21,7 +19,8 @@ use kyc_kiosk::session::{
 };
 use kyc_kiosk::ErrorCode;
 
-use crate::flow_cli;
+use crate::exit::Exit;
+use crate::{cmd_precheck, flow_cli};
 
 /// Largest image file read.
 const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
@@ -82,7 +81,7 @@ fn read_image(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
     let cfg = super::load_config(config)?;
     let mut images = vec![(ImageSide::Front, read_image(&args.front)?)];
     if let Some(p) = &args.back {
@@ -96,15 +95,15 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     // a token is created.
     if let Err(e) = kyc_kiosk::idenfy::check_body_size(&images, DEFAULT_MAX_BODY_BYTES) {
         eprintln!("error: {e}");
-        return Ok(ExitCode::from(2));
+        return Ok(Exit::Error);
     }
 
     // Precheck: a failing image stops here unless --force (never an unreadable one).
-    let failures = flow::precheck(&images);
+    let failures = cmd_precheck::images(&images);
     if !failures.is_empty() {
-        let blocking = !args.force || failures.iter().any(|f| f.unreadable);
+        let blocking = !args.force || failures.iter().any(cmd_precheck::Failure::unreadable);
         for f in &failures {
-            eprintln!("{}: {}", f.side, f.reasons.join("; "));
+            eprintln!("{}: {}", f.side, f.text());
         }
         if blocking {
             if args.json {
@@ -114,7 +113,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                 );
             }
             eprintln!("precheck refused the images (use --force to send them anyway)");
-            return Ok(ExitCode::from(3));
+            return Ok(Exit::PrecheckRefused);
         }
         eprintln!("--force: sending despite the precheck");
     }
@@ -140,7 +139,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         &sides,
     ) {
         eprintln!("error: {e} (give it with --front/--back/--face)");
-        return Ok(ExitCode::from(2));
+        return Ok(Exit::Error);
     }
     let stills: HashMap<Side, Vec<u8>> = images
         .into_iter()
@@ -168,7 +167,7 @@ async fn verify(
     document: SessionDoc,
     token_type: SessionTokenType,
     stills: HashMap<Side, Vec<u8>>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Exit> {
     let wait_ms = args.wait.saturating_mul(1000);
     let mut settings = Settings::from_kiosk(&cfg.kiosk);
     settings.result_wait_ms = wait_ms;
@@ -189,11 +188,11 @@ async fn verify(
         Ok(k) => k,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(if e.code() == ErrorCode::Config {
-                2
+            return Ok(if e.code() == ErrorCode::Config {
+                Exit::Error
             } else {
-                6
-            }));
+                Exit::Network
+            });
         }
     };
     eprintln!(
@@ -212,7 +211,7 @@ async fn verify(
     req.last_name = args.last_name.clone();
     if let Err(e) = kiosk.start_session(req).await {
         eprintln!("error: {e}");
-        return Ok(ExitCode::from(2));
+        return Ok(Exit::Error);
     }
 
     // The customer's side of the flow: choose "here", hand over each photo,
@@ -281,13 +280,9 @@ async fn verify(
             "no final result for {scan} within {} s (status now: {known})",
             args.wait
         );
-        ExitCode::from(4)
+        Exit::NoResult
     } else {
-        if args.json {
-            println!("{}", flow_cli::result_json(&end, &args.client_id));
-        }
-        flow_cli::print_result(&end, args.json);
-        flow_cli::exit_code(Some(&end))
+        flow_cli::report(Some(&end), &args.client_id, args.json, args.wait)
     };
     let _ = h.send(Input::Finish).await;
     kiosk.shutdown().await;

@@ -1,11 +1,11 @@
-//! What `demo` and `handoff` share: start a kiosk, print each screen once,
-//! and turn the final view into an exit code and JSON.
+//! What `demo`, `handoff` and `verify` share: print each screen once, and
+//! report the final view as text, JSON and an exit code.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use kyc_kiosk::session::{Handle, Screen, View};
-use kyc_kiosk::ErrorCode;
+
+use crate::exit::Exit;
 
 /// Prints each new screen summary (not every countdown tick) and returns
 /// when `done` holds or `wait` runs out (`None`).
@@ -45,20 +45,31 @@ pub async fn follow(
     }
 }
 
-/// Exit code of a finished flow: 0 result, 4 no result in time, 5 the API
-/// refused, 6 network failure (the `verify` contract).
-pub fn exit_code(view: Option<&View>) -> ExitCode {
+/// Exit code of a finished flow (`None`: no result in time).
+pub fn exit_code(view: Option<&View>) -> Exit {
     let Some(v) = view else {
-        return ExitCode::from(4);
+        return Exit::NoResult;
     };
     if v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_) {
-        return ExitCode::SUCCESS;
+        return Exit::Success;
     }
-    match v.error.as_ref().map(|e| e.code) {
-        Some(ErrorCode::Network) => ExitCode::from(6),
-        Some(ErrorCode::Timeout) | None => ExitCode::from(4),
-        Some(_) => ExitCode::from(5),
+    Exit::of_error(v.error.as_ref().map(|e| e.code))
+}
+
+/// How a flow ended, for the terminal: the human summary, with `json` the
+/// result object on stdout too, or that nothing came within `wait_secs`.
+/// Returns the exit code.
+pub fn report(end: Option<&View>, client_id: &str, json: bool, wait_secs: u64) -> Exit {
+    match end {
+        Some(v) => {
+            print_result(v, json);
+            if json {
+                println!("{}", result_json(v, client_id));
+            }
+        }
+        None => eprintln!("No result within {wait_secs} s."),
     }
+    exit_code(end)
 }
 
 /// The final result as one JSON object (the `verify --json` fields).

@@ -1,10 +1,12 @@
 //! The `kyc-kiosk` command line: parses arguments, reads configuration once,
-//! calls the library and prints. Each subcommand lives in its own file.
+//! calls the library and prints. Each subcommand lives in its own file; the
+//! exit codes of all of them are [`exit::Exit`].
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::exit::Exit;
 
 mod cmd_cameras;
 mod cmd_config;
@@ -14,6 +16,7 @@ mod cmd_pin;
 mod cmd_precheck;
 mod cmd_sandbox;
 mod cmd_verify;
+mod exit;
 mod flow_cli;
 
 /// In-person identity verification with iDenfy: CLI of the kyc-kiosk.
@@ -42,7 +45,7 @@ enum Command {
     Verify(cmd_verify::Args),
     /// Run the local iDenfy emulator until Ctrl-C.
     Sandbox(cmd_sandbox::Args),
-    /// Check image files for blur, glare, exposure and size (exit 0 ok, 1 retake, 2 unreadable).
+    /// Check image files for blur, glare, exposure and size.
     Precheck(cmd_precheck::Args),
     /// Hash a staff PIN read from standard input, for `[kiosk] staff_pin_hash`.
     PinHash(cmd_pin::Args),
@@ -58,12 +61,29 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<kyc_kiosk::config::Confi
     Ok(raw.with_env(std::env::vars()).validate()?)
 }
 
-fn main() -> ExitCode {
+fn main() -> Exit {
+    // Images, document data and secrets live in this process's memory:
+    // never in a core file.
+    if let Err(e) = kyc_kiosk::hardening::disable_core_dumps() {
+        eprintln!("kyc-kiosk: {e}");
+    }
     let log = std::env::var("KYC_KIOSK_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok());
     kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("warn")));
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout and are a success; a refused
+            // command line is `Exit::Error`, not clap's own code 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Success
+            };
+        }
+    };
     let result = match cli.command {
         Command::Cameras(args) => cmd_cameras::run(&args, cli.config),
         Command::Config(args) => cmd_config::run(&args, cli.config),
@@ -74,11 +94,14 @@ fn main() -> ExitCode {
         Command::Precheck(args) => cmd_precheck::run(&args),
         Command::PinHash(args) => cmd_pin::run(&args),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        Exit::Error
+    })
+}
+
+/// The command line, with the exit codes at the end of `--help`.
+fn parse() -> Result<Cli, clap::Error> {
+    let matches = Cli::command().after_help(Exit::help()).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
 }

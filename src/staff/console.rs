@@ -1,0 +1,449 @@
+//! The staff console: everything behind the staff button as one value the
+//! desktop shell holds and shares between its commands. It owns the PIN
+//! [`Gate`], the settings file and where it is saved, the secret store, the
+//! settings in effect (the start form's defaults and the UI language), and
+//! the rules: staff actions only between customers, every one but unlocking
+//! and the first PIN behind the gate, a new PIN kept only once it is saved,
+//! the settings form mapped onto the file (a bad value is named and nothing
+//! is saved), secrets stored only as typed in, which saved changes wait for
+//! a restart, and staff functions closing when a customer session starts.
+//!
+//! It knows nothing of windows or commands: the shell passes the session's
+//! current [`Screen`], adds what the window looks like to the [`Status`],
+//! and carries out leaving and restarting once [`Console::authorize`] agrees.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{CameraRoles, Config, KioskConfig, Secret};
+use crate::session::Screen;
+
+use super::{secrets, Error, Gate, SecretName, SecretStore, StaffFile};
+
+/// The settings screen's editable values (no secrets, no PIN), as the form
+/// shows and sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsForm {
+    pub document_camera: Option<String>,
+    pub selfie_camera: Option<String>,
+    pub default_country: Option<String>,
+    pub documents: Vec<String>,
+    pub language: String,
+    pub idle_timeout_secs: u64,
+    pub kiosk_mode: bool,
+}
+
+impl SettingsForm {
+    /// Writes the form onto the staff file's values: the country upper-cased,
+    /// blank country and cameras left unset (the config file's or the first
+    /// camera then apply). The PIN hash is left as it is.
+    pub fn apply_to(self, file: &mut StaffFile) {
+        let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let k = &mut file.kiosk;
+        k.default_country = self
+            .default_country
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty());
+        k.documents = Some(self.documents);
+        k.language = Some(self.language);
+        k.idle_timeout_secs = Some(self.idle_timeout_secs);
+        k.kiosk_mode = Some(self.kiosk_mode);
+        file.camera.document = blank(self.document_camera);
+        file.camera.selfie = blank(self.selfie_camera);
+    }
+}
+
+/// The secrets form: only the fields typed in are stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretsForm {
+    pub api_key: Option<Secret>,
+    pub api_secret: Option<Secret>,
+    pub signing_key: Option<Secret>,
+    /// Remove all three instead (back to the sandbox at the next start).
+    #[serde(default)]
+    pub clear: bool,
+}
+
+impl SecretsForm {
+    /// The values typed in (an empty field is not a value).
+    #[must_use]
+    pub fn given(self) -> Vec<(SecretName, Secret)> {
+        [
+            (SecretName::ApiKey, self.api_key),
+            (SecretName::ApiSecret, self.api_secret),
+            (SecretName::SigningKey, self.signing_key),
+        ]
+        .into_iter()
+        .filter_map(|(n, v)| v.filter(|v| !v.is_empty()).map(|v| (n, v)))
+        .collect()
+    }
+}
+
+/// Which secrets are stored: flags only, never values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretFlags {
+    pub api_key: bool,
+    pub api_secret: bool,
+    pub signing_key: bool,
+}
+
+/// The staff panel's state. Settings, cameras and secret flags only while
+/// the gate is open.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub pin_set: bool,
+    pub unlocked: bool,
+    pub locked_secs: Option<u64>,
+    pub settings: Option<SettingsForm>,
+    pub cameras: Vec<String>,
+    pub secrets: Option<SecretFlags>,
+    /// Where secrets are kept ("OS keyring", ...).
+    pub secret_store: &'static str,
+    /// Why the keyring cannot be used, when it cannot.
+    pub keyring_error: Option<String>,
+    /// `sandbox` or `live`: the backend the kiosk runs against now.
+    pub backend: &'static str,
+    /// Saved changes that apply at the next start.
+    pub restart_needed: bool,
+}
+
+/// What a console starts with, read at the edge.
+pub struct Setup<'a> {
+    /// The configuration the kiosk started with (staff file and environment
+    /// applied).
+    pub config: &'a Config,
+    /// The staff settings file as read.
+    pub file: StaffFile,
+    /// Where `file` is saved (`None` when the OS has no config directory).
+    pub path: Option<PathBuf>,
+    pub store: Box<dyn SecretStore>,
+    /// Why the keyring could not be read at start, if it could not.
+    pub keyring_error: Option<String>,
+    /// The language codes the UI has a catalog for.
+    pub languages: Vec<String>,
+}
+
+/// The staff functions and the settings in effect; shared between commands
+/// (every method takes `&self`).
+pub struct Console {
+    epoch: Instant,
+    path: Option<PathBuf>,
+    store: Box<dyn SecretStore>,
+    keyring_error: Option<String>,
+    languages: Vec<String>,
+    sandbox: bool,
+    /// What the kiosk started with: a change here needs a restart.
+    started: (KioskConfig, CameraRoles),
+    inner: Mutex<Inner>,
+}
+
+/// What staff actions change.
+struct Inner {
+    gate: Gate,
+    file: StaffFile,
+    /// The settings in effect (the form defaults follow saves at once).
+    kiosk: KioskConfig,
+    cameras: CameraRoles,
+    /// The UI language, also sent as the token's `locale`.
+    language: String,
+    secrets_changed: bool,
+}
+
+impl Console {
+    /// A console with the gate closed.
+    #[must_use]
+    pub fn new(setup: Setup<'_>) -> Self {
+        let Setup {
+            config,
+            file,
+            path,
+            store,
+            keyring_error,
+            languages,
+        } = setup;
+        Self {
+            epoch: Instant::now(),
+            path,
+            store,
+            keyring_error,
+            languages,
+            sandbox: config.backend.is_sandbox(),
+            started: (config.kiosk.clone(), config.cameras.clone()),
+            inner: Mutex::new(Inner {
+                gate: Gate::new(config.kiosk.staff_pin_hash.clone()),
+                file,
+                kiosk: config.kiosk.clone(),
+                cameras: config.cameras.clone(),
+                language: config.kiosk.language.clone(),
+                secrets_changed: false,
+            }),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The gate's state and, while it is open, the settings, the cameras
+    /// and which secrets are stored.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        let s = self.inner();
+        let g = s.gate.state(self.now());
+        let mut keyring_error = self.keyring_error.clone();
+        let (settings, secrets) = if g.unlocked {
+            let settings = SettingsForm {
+                document_camera: s.cameras.document.clone(),
+                selfie_camera: s.cameras.selfie.clone(),
+                default_country: s.kiosk.default_country.clone(),
+                documents: s.kiosk.documents.clone(),
+                language: s.language.clone(),
+                idle_timeout_secs: s.kiosk.idle_timeout.as_secs(),
+                kiosk_mode: s.kiosk.kiosk_mode,
+            };
+            let flags = match secrets::stored(self.store.as_ref()) {
+                Ok(f) => {
+                    let has = |n: SecretName| f.iter().any(|(k, set)| *k == n && *set);
+                    Some(SecretFlags {
+                        api_key: has(SecretName::ApiKey),
+                        api_secret: has(SecretName::ApiSecret),
+                        signing_key: has(SecretName::SigningKey),
+                    })
+                }
+                Err(e) => {
+                    keyring_error = Some(e.to_string());
+                    None
+                }
+            };
+            (Some(settings), flags)
+        } else {
+            (None, None)
+        };
+        let restart_needed = self.restart_needed(&s);
+        drop(s);
+        let cameras = if g.unlocked {
+            crate::camera::devices::list_devices()
+                .map(|l| l.devices.into_iter().map(|d| d.name).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Status {
+            pin_set: g.pin_set,
+            unlocked: g.unlocked,
+            locked_secs: g.locked_secs,
+            settings,
+            cameras,
+            secrets,
+            secret_store: self.store.describe(),
+            keyring_error,
+            backend: if self.sandbox { "sandbox" } else { "live" },
+            restart_needed,
+        }
+    }
+
+    /// Opens staff functions with the PIN, between customers.
+    ///
+    /// # Errors
+    /// [`Error::SessionOpen`] during a customer's session, or the gate's
+    /// refusal ([`Gate::unlock`]).
+    pub fn unlock(&self, screen: Screen, pin: &Secret) -> Result<Status, Error> {
+        self.between_customers(screen, "staff functions opened", |s, now| {
+            s.gate
+                .unlock(pin.expose(), now)
+                .inspect_err(|e| tracing::warn!(code = %e.code(), "staff PIN refused"))
+        })?;
+        Ok(self.status())
+    }
+
+    /// Closes staff functions (the staff screen was left).
+    pub fn lock(&self) {
+        self.inner().gate.lock();
+    }
+
+    /// Sets the PIN: the first one at installation, later ones behind the
+    /// gate. The new PIN takes effect only once the file holding its hash is
+    /// saved; otherwise the old one stays in force.
+    ///
+    /// # Errors
+    /// [`Error::SessionOpen`], the gate's refusal ([`Gate::set_pin`]),
+    /// [`Error::NoConfigDir`] or the file's error.
+    pub fn set_pin(&self, screen: Screen, pin: &Secret) -> Result<Status, Error> {
+        self.between_customers(screen, "staff PIN set", |s, now| {
+            let before = s.gate.clone();
+            let hash = s.gate.set_pin(pin.expose(), now)?;
+            let mut file = s.file.clone();
+            file.kiosk.staff_pin_hash = Some(hash);
+            if let Err(e) = self.save_file(&file) {
+                s.gate = before;
+                return Err(e);
+            }
+            s.file = file;
+            Ok(())
+        })?;
+        Ok(self.status())
+    }
+
+    /// Saves the settings screen. The form defaults and the language apply
+    /// at once; cameras, idle timeout and kiosk mode at the next start. The
+    /// language is checked first, even with the gate closed.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field (nothing is saved then),
+    /// [`Error::SessionOpen`], [`Error::StaffOnly`], [`Error::NoConfigDir`]
+    /// or the file's error.
+    pub fn save(&self, screen: Screen, form: SettingsForm) -> Result<Status, Error> {
+        self.check_language(&form.language)
+            .map_err(|e| Error::Invalid {
+                field: "language",
+                reason: e.to_string(),
+            })?;
+        self.gated(screen, "staff settings saved", |s| {
+            let language = form.language.clone();
+            let mut file = s.file.clone();
+            form.apply_to(&mut file);
+            let cfg = file.validate()?;
+            self.save_file(&file)?;
+            s.file = file;
+            s.kiosk = cfg.kiosk;
+            s.cameras = cfg.cameras;
+            s.language = language;
+            Ok(())
+        })?;
+        Ok(self.status())
+    }
+
+    /// Stores API secrets in the store (used from the next start), or
+    /// clears all three.
+    ///
+    /// # Errors
+    /// [`Error::SessionOpen`], [`Error::StaffOnly`], [`Error::NothingToStore`]
+    /// for a form without a value, [`Error::Invalid`] naming the field
+    /// (nothing is stored then), or the store's error.
+    pub fn set_secrets(&self, screen: Screen, form: SecretsForm) -> Result<Status, Error> {
+        self.gated(screen, "API secrets changed in the keyring", |s| {
+            if form.clear {
+                for n in SecretName::ALL {
+                    self.store.delete(n)?;
+                }
+            } else {
+                let given = form.given();
+                if given.is_empty() {
+                    return Err(Error::NothingToStore);
+                }
+                secrets::save(self.store.as_ref(), &given)?;
+            }
+            s.secrets_changed = true;
+            Ok(())
+        })?;
+        Ok(self.status())
+    }
+
+    /// Allows a staff action the shell carries out (`what`: leaving the app,
+    /// restarting it), between customers and with the gate open.
+    ///
+    /// # Errors
+    /// [`Error::SessionOpen`] or [`Error::StaffOnly`].
+    pub fn authorize(&self, screen: Screen, what: &str) -> Result<(), Error> {
+        self.gated(screen, what, |_| Ok(()))
+    }
+
+    /// Starts a customer's session with `start`. Staff functions close
+    /// first, whatever the session answers: a customer is at the kiosk.
+    pub async fn start_session<T>(&self, start: impl Future<Output = T>) -> T {
+        self.lock();
+        start.await
+    }
+
+    /// The kiosk settings in effect (a save changes the form defaults at once).
+    #[must_use]
+    pub fn kiosk(&self) -> KioskConfig {
+        self.inner().kiosk.clone()
+    }
+
+    /// The current UI language.
+    #[must_use]
+    pub fn language(&self) -> String {
+        self.inner().language.clone()
+    }
+
+    /// Changes the UI language (anyone may: the next token's `locale`
+    /// follows it).
+    ///
+    /// # Errors
+    /// [`Error::NoCatalog`] when the UI has no catalog for `code`.
+    pub fn set_language(&self, code: &str) -> Result<(), Error> {
+        self.check_language(code)?;
+        code.clone_into(&mut self.inner().language);
+        Ok(())
+    }
+
+    fn check_language(&self, code: &str) -> Result<(), Error> {
+        if self.languages.iter().any(|c| c == code) {
+            Ok(())
+        } else {
+            Err(Error::NoCatalog {
+                language: code.to_owned(),
+            })
+        }
+    }
+
+    /// Runs `act` between customers (given the time), then logs `done`.
+    fn between_customers(
+        &self,
+        screen: Screen,
+        done: &str,
+        act: impl FnOnce(&mut Inner, u64) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if screen != Screen::Start {
+            return Err(Error::SessionOpen);
+        }
+        act(&mut self.inner(), self.now())?;
+        tracing::info!("{done}");
+        Ok(())
+    }
+
+    /// Runs `act` between customers with the gate open (which keeps it
+    /// open), then logs `done`.
+    fn gated(
+        &self,
+        screen: Screen,
+        done: &str,
+        act: impl FnOnce(&mut Inner) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.between_customers(screen, done, |s, now| {
+            s.gate.check(now)?;
+            act(s)
+        })
+    }
+
+    fn restart_needed(&self, s: &Inner) -> bool {
+        let (k, c) = &self.started;
+        s.secrets_changed
+            || k.idle_timeout != s.kiosk.idle_timeout
+            || k.kiosk_mode != s.kiosk.kiosk_mode
+            || c.document != s.cameras.document
+            || c.selfie != s.cameras.selfie
+    }
+
+    fn save_file(&self, file: &StaffFile) -> Result<(), Error> {
+        let path = self.path.as_deref().ok_or(Error::NoConfigDir)?;
+        file.save(path)
+    }
+}
+
+#[cfg(test)]
+#[path = "console_tests.rs"]
+mod tests;
