@@ -6,6 +6,8 @@
 
 /// Camera devices (nokhwa), the demo source, the frame pipeline and JPEG encoding.
 pub mod camera;
+/// What the kiosk photographs: the camera role and the accepted document types (a leaf).
+pub mod capture;
 /// Typed, validated configuration: file + environment, read once at the edge.
 pub mod config;
 /// The crate error and its stable, serializable [`error::ErrorCode`].

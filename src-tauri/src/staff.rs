@@ -182,7 +182,12 @@ fn status(app: &AppHandle, state: &AppState) -> StaffStatus {
             document_camera: s.cameras.document.clone(),
             selfie_camera: s.cameras.selfie.clone(),
             default_country: s.kiosk.default_country.clone(),
-            documents: s.kiosk.documents.clone(),
+            documents: s
+                .kiosk
+                .documents
+                .iter()
+                .map(|d| d.as_str().into())
+                .collect(),
             language: state.language(),
             idle_timeout_secs: s.kiosk.idle_timeout.as_secs(),
             kiosk_mode: s.kiosk.kiosk_mode,
