@@ -44,7 +44,7 @@ pub trait Ports: Send + Sync + 'static {
     /// closed or replaced.
     fn watch_camera(&self) -> impl Future<Output = Option<Failure>> + Send;
     /// Take a still of `side`, precheck it, encode it as JPEG. A precheck
-    /// refusal is `Failure::ImageRejected` (with the reason as a hint).
+    /// refusal is `Failure::ImageRejected` with the quality issue as its reason.
     fn capture_still(&self, side: Side) -> impl Future<Output = Result<Still, Failure>> + Send;
     /// `POST /process`.
     fn process(&self, submission: Submission) -> impl Future<Output = Result<(), Failure>> + Send;

@@ -12,6 +12,7 @@
 //! - [`view`]: what a screen or a terminal shows, derived from the state; nothing secret.
 //! - [`qr`]: the mobile-handoff QR of the digit string (SVG, PNG, terminal).
 //! - [`types`]: plain types the ports convert the API and camera types into.
+//! - `testing` (under `cfg(test)` or the `testing` feature): scripted ports for tests.
 //!
 //! The desktop shell and the CLI (`demo`, `verify`, `handoff`) all start a
 //! [`Kiosk`] and drive it through its [`Handle`]: the start form goes in as
