@@ -6,6 +6,8 @@
 
 /// Camera devices (nokhwa), the demo source, the frame pipeline and JPEG encoding.
 pub mod camera;
+/// What the kiosk photographs: the camera role and the accepted document types (a leaf).
+pub mod capture;
 /// Typed, validated configuration: file + environment, read once at the edge.
 pub mod config;
 /// ISO 3166-1 alpha-2 country codes as iDenfy accepts them (a leaf module).
