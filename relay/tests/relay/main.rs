@@ -1,0 +1,8 @@
+//! The relay's integration tests, against a real PostgreSQL (see `support`).
+
+mod cli;
+mod flow;
+mod instances;
+mod ops;
+mod security;
+mod support;
