@@ -1,5 +1,6 @@
 //! The relay's integration tests, against a real PostgreSQL (see `support`).
 
+mod backoffice;
 mod cli;
 mod flow;
 mod instances;
