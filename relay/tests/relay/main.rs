@@ -4,6 +4,7 @@ mod backoffice;
 mod cli;
 mod flow;
 mod instances;
+mod load;
 mod ops;
 mod security;
 mod support;
