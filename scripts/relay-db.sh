@@ -4,7 +4,7 @@
 # TCP port is opened. When run as root the server runs as `postgres` (it
 # refuses to run as root).
 #
-#   scripts/relay-db.sh [start] [DIR]   initdb if needed, start, print DATABASE_URL='…'
+#   scripts/relay-db.sh [start] [DIR]   initdb if needed, start, print export DATABASE_URL='…'
 #                                       (eval-able: eval "$(scripts/relay-db.sh)")
 #   scripts/relay-db.sh stop [DIR]      stop the cluster (the data stays)
 #   scripts/relay-db.sh url [DIR]       print DATABASE_URL
@@ -60,13 +60,13 @@ case "$cmd" in
     if ! as_pg "$bin/psql" -h "$sock" -U "$user" -d postgres -Atqc "select 1 from pg_database where datname='kyc'" | grep -q 1; then
       as_pg "$bin/createdb" -h "$sock" -U "$user" kyc
     fi
-    echo "DATABASE_URL='$url'"
+    echo "export DATABASE_URL='$url'"
     ;;
   stop)
     if [ -f "$data/PG_VERSION" ]; then as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; fi
     ;;
   url)
-    echo "DATABASE_URL='$url'"
+    echo "export DATABASE_URL='$url'"
     ;;
   wipe)
     if [ -f "$data/PG_VERSION" ]; then as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; fi
