@@ -4,6 +4,8 @@
 //! (`src/bin/kyc-kiosk/`) both drive these modules and only translate their
 //! types for a screen or a terminal.
 
+/// The kiosk's client for the back-office relay (`kyc-kiosk-relay`): outbound HTTPS only.
+pub mod backoffice;
 /// Camera devices (nokhwa), the demo source, the frame pipeline and JPEG encoding.
 pub mod camera;
 /// What the kiosk photographs: the camera role and the accepted document types (a leaf).
