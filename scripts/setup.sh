@@ -2,7 +2,8 @@
 # Installs what kyc-kiosk needs on Debian/Ubuntu. Idempotent: installs only
 # what is missing. Usage: scripts/setup.sh run|test
 #   run   system libraries to build and run the kiosk
-#   test  the above plus Xvfb, WebKitWebDriver and tauri-driver
+#   test  the above plus Xvfb, WebKitWebDriver, tauri-driver and PostgreSQL
+#         (the relay's tests start throwaway clusters of their own)
 # (The benchmark scripts have their own requirements: see BENCHMARKS.md.)
 set -euo pipefail
 
@@ -10,7 +11,8 @@ what="${1:-run}"
 RUN_PKGS=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libclang-dev libturbojpeg0-dev libdbus-1-dev)
 # v4l-utils: tools/fakecam/tests/run.sh checks the emulated cameras with v4l2-ctl.
-TEST_PKGS=(xvfb webkit2gtk-driver xauth v4l-utils)
+# postgresql: the relay's tests start a throwaway cluster of their own.
+TEST_PKGS=(xvfb webkit2gtk-driver xauth v4l-utils postgresql)
 
 pkgs=("${RUN_PKGS[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${TEST_PKGS[@]}"); fi

@@ -210,24 +210,13 @@ impl RawConfig {
                 )
             })?),
         };
-        let documents = self
-            .kiosk
-            .documents
-            .unwrap_or_else(|| vec!["ID_CARD".into(), "PASSPORT".into()]);
-        if documents.is_empty() {
-            return Err(ConfigError::invalid(
-                "kiosk.documents",
-                "lists no document type",
-            ));
-        }
-        for d in &documents {
-            if !KIOSK_DOCUMENTS.contains(&d.as_str()) {
-                return Err(ConfigError::invalid(
-                    "kiosk.documents",
-                    format!("`{d}` is not one of {}", KIOSK_DOCUMENTS.join(", ")),
-                ));
-            }
-        }
+        let documents = match self.kiosk.documents {
+            None => vec![
+                crate::capture::DocumentType::IdCard,
+                crate::capture::DocumentType::Passport,
+            ],
+            Some(names) => kiosk_documents(&names)?,
+        };
         let language = self.kiosk.language.unwrap_or_else(|| "en".into());
         if language.len() != 2 || !language.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(ConfigError::invalid(
@@ -269,9 +258,32 @@ impl RawConfig {
     }
 }
 
-/// The document types a kiosk can photograph and submit by direct processing.
-pub const KIOSK_DOCUMENTS: [&str; 4] =
-    ["ID_CARD", "PASSPORT", "DRIVER_LICENSE", "RESIDENCE_PERMIT"];
+/// `kiosk.documents`: the API's names, exactly as it spells them, of
+/// document types the kiosk accepts ([`crate::capture::DocumentType::ALL`]).
+fn kiosk_documents(names: &[String]) -> Result<Vec<crate::capture::DocumentType>, ConfigError> {
+    use crate::capture::DocumentType;
+    if names.is_empty() {
+        return Err(ConfigError::invalid(
+            "kiosk.documents",
+            "lists no document type",
+        ));
+    }
+    names
+        .iter()
+        .map(|d| {
+            DocumentType::ALL
+                .into_iter()
+                .find(|t| t.as_str() == d)
+                .ok_or_else(|| {
+                    let all: Vec<_> = DocumentType::ALL.iter().map(|t| t.as_str()).collect();
+                    ConfigError::invalid(
+                        "kiosk.documents",
+                        format!("`{d}` is not one of {}", all.join(", ")),
+                    )
+                })
+        })
+        .collect()
+}
 
 fn validate_backend(
     base_url: Option<String>,
@@ -384,7 +396,8 @@ pub struct WebhookConfig {
 #[derive(Debug, Clone)]
 pub struct KioskConfig {
     pub default_country: Option<String>,
-    pub documents: Vec<String>,
+    /// The documents the start form offers by default.
+    pub documents: Vec<crate::capture::DocumentType>,
     pub language: String,
     pub idle_timeout: Duration,
     pub kiosk_mode: bool,

@@ -4,8 +4,12 @@
 //! (`src/bin/kyc-kiosk/`) both drive these modules and only translate their
 //! types for a screen or a terminal.
 
+/// The kiosk's client for the back-office relay (`kyc-kiosk-relay`): outbound HTTPS only.
+pub mod backoffice;
 /// Camera devices (nokhwa), the demo source, the frame pipeline and JPEG encoding.
 pub mod camera;
+/// What the kiosk photographs: the camera role and the accepted document types (a leaf).
+pub mod capture;
 /// Typed, validated configuration: file + environment, read once at the edge.
 pub mod config;
 /// ISO 3166-1 alpha-2 country codes as iDenfy accepts them (a leaf module).

@@ -20,7 +20,7 @@ async function call(cmd, args = {}) {
 }
 
 export const api = {
-  /** Version, sandbox flag, form defaults, languages. */
+  /** Version, sandbox flag, form defaults, the accepted document types, languages. */
   appInfo: () => call("app_info"),
   /** The session view, once its version is newer than `after` (long poll). */
   view: (after) => call("session_view", { after }),

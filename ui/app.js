@@ -59,7 +59,7 @@ function showToast(text) {
 function renderStart() {
   const docs = $("#f-documents");
   if (!docs.childElementCount && info) {
-    documentChips(docs, info.documents);
+    documentChips(docs, info.documentTypes, info.documents);
     if (info.defaultCountry && !$("#f-country").value) $("#f-country").value = info.defaultCountry;
   }
 }
@@ -471,6 +471,7 @@ function bind() {
     debug: () => debug,
     setDebug: (on) => { debug = on; },
     languages: () => (info ? info.languages : []),
+    documentTypes: () => (info ? info.documentTypes : []),
     // Settings saved: new form defaults and language from Rust.
     refresh: async () => {
       info = await api.appInfo();

@@ -78,7 +78,7 @@ function showSettings(status) {
   $("#s-idleTimeoutSecs").value = String(s.idleTimeoutSecs);
   $("#s-kioskMode").checked = s.kioskMode;
   $("#s-debugOverlay").checked = deps.debug();
-  documentChips($("#s-documents"), s.documents);
+  documentChips($("#s-documents"), deps.documentTypes(), s.documents);
   renderStatus(status);
   $("#s-defaultCountry").focus();
 }

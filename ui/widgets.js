@@ -2,13 +2,13 @@
 
 import { t } from "./i18n.js";
 
-/** The document types a kiosk can photograph. */
-export const DOCUMENT_TYPES = ["ID_CARD", "PASSPORT", "DRIVER_LICENSE", "RESIDENCE_PERMIT"];
-
-/** Fill `container` with one labelled checkbox per document type. */
-export function documentChips(container, selected) {
+/**
+ * Fill `container` with one labelled checkbox per document type in `types`
+ * (the kiosk's accepted types, from Rust: `appInfo().documentTypes`).
+ */
+export function documentChips(container, types, selected) {
   container.replaceChildren();
-  for (const d of DOCUMENT_TYPES) {
+  for (const d of types) {
     const label = document.createElement("label");
     label.className = "chip";
     const cb = document.createElement("input");

@@ -7,11 +7,11 @@ use std::time::Duration;
 use tauri::ipc::Response;
 use tauri::State;
 
-use kyc_kiosk::session::{qr, Side};
+use kyc_kiosk::session::{qr, DocumentType, Input, Side};
 use kyc_kiosk::ErrorCode;
 
 use crate::dto::{
-    pack_preview, AppInfo, CommandError, InputDto, Language, PreviewHeader, StartForm, Versioned,
+    pack_preview, AppInfo, CommandError, Language, PreviewHeader, StartForm, Versioned,
 };
 use crate::state::AppState;
 
@@ -34,6 +34,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             .collect(),
         default_country: k.default_country,
         documents: k.documents,
+        document_types: DocumentType::ALL.to_vec(),
         kiosk_mode: state.config.kiosk.kiosk_mode,
         preview_transport: state.preview_transport,
     }
@@ -59,10 +60,11 @@ pub async fn session_start(state: State<'_, AppState>, form: StartForm) -> CmdRe
     Ok(())
 }
 
-/// Any other input (verify here, capture, retake, confirm, cancel, ...).
+/// Any other input (verify here, capture, retake, confirm, cancel, ...), as
+/// the core decodes it from the UI's JSON.
 #[tauri::command]
-pub async fn session_input(state: State<'_, AppState>, input: InputDto) -> CmdResult<()> {
-    state.kiosk.handle().send(input.into()).await?;
+pub async fn session_input(state: State<'_, AppState>, input: Input) -> CmdResult<()> {
+    state.kiosk.handle().send(input).await?;
     Ok(())
 }
 

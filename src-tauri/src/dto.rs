@@ -1,9 +1,11 @@
-//! View types sent to the webview and inputs received from it. Only what the
-//! screen needs; never a secret. Conversions to core types live here.
+//! View types sent to the webview and the start form received from it (every
+//! other input decodes as the core's `session::Input`). Only what the screen
+//! needs; never a secret. Conversions to core types live here.
 
 use serde::{Deserialize, Serialize};
 
-use kyc_kiosk::session::{DocumentType, Input, Side, StartRequest, TokenType, View};
+use kyc_kiosk::session::ports::LiveQuality;
+use kyc_kiosk::session::{DocumentType, StartRequest, TokenType, View};
 use kyc_kiosk::ErrorCode;
 
 /// One language the UI has a catalog for.
@@ -23,7 +25,10 @@ pub struct AppInfo {
     pub language: String,
     pub languages: Vec<Language>,
     pub default_country: Option<String>,
-    pub documents: Vec<String>,
+    /// The documents the start form ticks by default.
+    pub documents: Vec<DocumentType>,
+    /// Every document type the kiosk accepts, in the order the form lists them.
+    pub document_types: Vec<DocumentType>,
     /// How the preview reaches the webview: `ipc` (binary command, the
     /// default) or `scheme` (custom URI scheme), for measurement.
     pub preview_transport: &'static str,
@@ -108,39 +113,6 @@ impl StartForm {
     }
 }
 
-/// Every other input, tagged by `kind` as the UI sends it.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum InputDto {
-    VerifyHere { document: DocumentType },
-    ContinueOnPhone,
-    Capture,
-    Retake { side: Side },
-    Confirm,
-    Retry,
-    CheckStatus,
-    Cancel,
-    Finish,
-    Touch,
-}
-
-impl From<InputDto> for Input {
-    fn from(i: InputDto) -> Self {
-        match i {
-            InputDto::VerifyHere { document } => Input::VerifyHere(document),
-            InputDto::ContinueOnPhone => Input::ContinueOnPhone,
-            InputDto::Capture => Input::Capture,
-            InputDto::Retake { side } => Input::Retake(side),
-            InputDto::Confirm => Input::Confirm,
-            InputDto::Retry => Input::Retry,
-            InputDto::CheckStatus => Input::CheckStatus,
-            InputDto::Cancel => Input::Cancel,
-            InputDto::Finish => Input::Finish,
-            InputDto::Touch => Input::Touch,
-        }
-    }
-}
-
 /// The header that precedes each preview JPEG in the binary response.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,7 +122,7 @@ pub struct PreviewHeader {
     pub age_ms: f64,
     pub width: u32,
     pub height: u32,
-    pub quality: Option<LiveQualityDto>,
+    pub quality: Option<LiveQuality>,
     /// Seconds left before the auto-capture fires, while it counts down.
     pub auto_capture_in: Option<u32>,
 }
@@ -166,20 +138,10 @@ impl PreviewHeader {
                 * 1000.0,
             width: p.width,
             height: p.height,
-            quality: p.quality.as_ref().map(|q| LiveQualityDto {
-                ok: q.ok,
-                issues: q.issues.iter().map(|i| (*i).to_owned()).collect(),
-            }),
+            quality: p.quality,
             auto_capture_in: p.auto_capture_in,
         }
     }
-}
-
-/// The live quality result shown as a hint.
-#[derive(Debug, Serialize)]
-pub struct LiveQualityDto {
-    pub ok: bool,
-    pub issues: Vec<String>,
 }
 
 /// `[u32 LE header length][header JSON][JPEG]`: one binary IPC response, so
@@ -196,19 +158,6 @@ pub fn pack_preview(header: &PreviewHeader, jpeg: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inputs_decode_from_the_ui_shape() {
-        let i: InputDto =
-            serde_json::from_str(r#"{"kind":"verifyHere","document":"PASSPORT"}"#).unwrap();
-        assert!(matches!(
-            Input::from(i),
-            Input::VerifyHere(DocumentType::Passport)
-        ));
-        let i: InputDto = serde_json::from_str(r#"{"kind":"retake","side":"BACK"}"#).unwrap();
-        assert!(matches!(Input::from(i), Input::Retake(Side::Back)));
-        assert!(serde_json::from_str::<InputDto>(r#"{"kind":"selfDestruct"}"#).is_err());
-    }
 
     #[test]
     fn preview_packet_layout() {

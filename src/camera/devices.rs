@@ -63,14 +63,7 @@ pub fn list_devices() -> Result<DeviceList, Error> {
 }
 
 /// What a camera is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Role {
-    /// Photographs the identity document: resolution matters most.
-    Document,
-    /// Photographs the customer: a fluid preview matters most.
-    Selfie,
-}
+pub use crate::capture::Role;
 
 /// How to pick a format when opening a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! The documented constraints of the token and direct-processing requests,
 //! checked before anything is sent (and by the sandbox on what it receives).
-//! Every error names the field.
+//! These are the only copy of the rules: the kiosk's start form is checked
+//! here too (the session normalises it and converts it into a
+//! [`TokenRequest`] first). Every error names the field, as a [`Field`].
 
 use super::models::{DocumentType, ImageSide, TokenRequest, TokenType};
 use super::Error;
@@ -16,62 +18,157 @@ pub const NAME_FORBIDDEN: &str = "~!@#$%^*()_+={}[]|:;\",<>/?";
 /// Largest `expiryTime`, 30 days.
 pub const MAX_EXPIRY_SECS: u64 = 2_592_000;
 
-/// Check a token request against every documented constraint.
+macro_rules! fields {
+    ($($variant:ident => $wire:literal),+ $(,)?) => {
+        /// A request field a rule applies to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Field {
+            $($variant,)+
+        }
+
+        impl Field {
+            /// The field as the API names it (`clientId`, `firstName`, ...).
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                }
+            }
+        }
+    };
+}
+
+fields! {
+    ClientId => "clientId",
+    FirstName => "firstName",
+    LastName => "lastName",
+    SuccessUrl => "successUrl",
+    ErrorUrl => "errorUrl",
+    UnverifiedUrl => "unverifiedUrl",
+    CallbackUrl => "callbackUrl",
+    Locale => "locale",
+    ExpiryTime => "expiryTime",
+    SessionLength => "sessionLength",
+    Country => "country",
+    Nationality => "nationality",
+    Documents => "documents",
+    DateOfBirth => "dateOfBirth",
+    DateOfExpiry => "dateOfExpiry",
+    DateOfIssue => "dateOfIssue",
+    PersonalNumber => "personalNumber",
+    DocumentNumber => "documentNumber",
+    Sex => "sex",
+    Address => "address",
+    TokenType => "tokenType",
+    ExternalRef => "externalRef",
+    UtilityBill => "utilityBill",
+    AdditionalSteps => "additionalSteps",
+    AdditionalData => "additionalData",
+    DummyStatus => "dummyStatus",
+    LevenshteinTextMatchRatio => "levenshteinTextMatchRatio",
+    LevenshteinMrzMatchRatio => "levenshteinMrzMatchRatio",
+    FraudServices => "fraudServices",
+    DetectionTypes => "detectionTypes",
+    DocumentType => "documentType",
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A field that breaks a documented rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: Field,
+    pub reason: String,
+}
+
+fn invalid(field: Field, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(e: Invalid) -> Self {
+        Error::invalid(e.field.as_str(), e.reason)
+    }
+}
+
+/// [`check_token_request`], as the client's error (for the client and the sandbox).
 ///
 /// # Errors
 /// [`Error::Invalid`] naming the first field that breaks a rule.
 pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
-    ascii_len("clientId", &r.client_id, 1, 100)?;
-    for (field, v) in [("firstName", &r.first_name), ("lastName", &r.last_name)] {
+    Ok(check_token_request(r)?)
+}
+
+/// Check a token request against every documented constraint.
+///
+/// # Errors
+/// [`Invalid`] naming the first field that breaks a rule.
+pub fn check_token_request(r: &TokenRequest) -> Result<(), Invalid> {
+    ascii_len(Field::ClientId, &r.client_id, 1, 100)?;
+    for (field, v) in [
+        (Field::FirstName, &r.first_name),
+        (Field::LastName, &r.last_name),
+    ] {
         if let Some(v) = v {
             name(field, v)?;
         }
     }
     for (field, v) in [
-        ("successUrl", &r.success_url),
-        ("errorUrl", &r.error_url),
-        ("unverifiedUrl", &r.unverified_url),
+        (Field::SuccessUrl, &r.success_url),
+        (Field::ErrorUrl, &r.error_url),
+        (Field::UnverifiedUrl, &r.unverified_url),
     ] {
         if let Some(v) = v {
             let n = v.chars().count();
             if !(5..=2048).contains(&n) {
-                return Err(Error::invalid(field, "must be 5 to 2048 characters long"));
+                return Err(invalid(field, "must be 5 to 2048 characters long"));
             }
         }
     }
     if let Some(u) = &r.callback_url {
         if !u.starts_with("https://") || u.len() < 12 {
-            return Err(Error::invalid("callbackUrl", "must be an HTTPS URL"));
+            return Err(invalid(Field::CallbackUrl, "must be an HTTPS URL"));
         }
     }
     if let Some(l) = &r.locale {
         if !LOCALES.contains(&l.as_str()) {
-            return Err(Error::invalid(
-                "locale",
+            return Err(invalid(
+                Field::Locale,
                 format!("`{l}` is not one of {}", LOCALES.join(", ")),
             ));
         }
     }
     if let Some(t) = r.expiry_time {
         if t == 0 || t > MAX_EXPIRY_SECS {
-            return Err(Error::invalid(
-                "expiryTime",
+            return Err(invalid(
+                Field::ExpiryTime,
                 format!("must be 1..={MAX_EXPIRY_SECS} seconds"),
             ));
         }
     }
     if let Some(t) = r.session_length {
         if t <= 60 || t >= 3600 {
-            return Err(Error::invalid(
-                "sessionLength",
+            return Err(invalid(
+                Field::SessionLength,
                 "must be more than 60 and less than 3600 seconds",
             ));
         }
     }
-    for (field, v) in [("country", &r.country), ("nationality", &r.nationality)] {
+    for (field, v) in [
+        (Field::Country, &r.country),
+        (Field::Nationality, &r.nationality),
+    ] {
         if let Some(v) = v {
             if country::normalize(v).is_none() {
-                return Err(Error::invalid(
+                return Err(invalid(
                     field,
                     format!("`{v}` is not an ISO 3166-1 alpha-2 country code"),
                 ));
@@ -80,29 +177,29 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
     }
     if let Some(docs) = &r.documents {
         if docs.is_empty() {
-            return Err(Error::invalid("documents", "must not be empty"));
+            return Err(invalid(Field::Documents, "must not be empty"));
         }
         for d in docs {
             if !DocumentType::TOKEN_DOCUMENTS.contains(&d.as_str()) {
-                return Err(Error::invalid(
-                    "documents",
+                return Err(invalid(
+                    Field::Documents,
                     format!("`{d}` is not a supported document type"),
                 ));
             }
         }
     }
     for (field, v) in [
-        ("dateOfBirth", &r.date_of_birth),
-        ("dateOfExpiry", &r.date_of_expiry),
-        ("dateOfIssue", &r.date_of_issue),
+        (Field::DateOfBirth, &r.date_of_birth),
+        (Field::DateOfExpiry, &r.date_of_expiry),
+        (Field::DateOfIssue, &r.date_of_issue),
     ] {
         if let Some(v) = v {
             date(field, v)?;
         }
     }
     for (field, v) in [
-        ("personalNumber", &r.personal_number),
-        ("documentNumber", &r.document_number),
+        (Field::PersonalNumber, &r.personal_number),
+        (Field::DocumentNumber, &r.document_number),
     ] {
         if let Some(v) = v {
             ascii_len(field, v, 1, 50)?;
@@ -110,34 +207,34 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
     }
     if let Some(s) = &r.sex {
         if s != "M" && s != "F" {
-            return Err(Error::invalid("sex", "must be M or F"));
+            return Err(invalid(Field::Sex, "must be M or F"));
         }
     }
     if let Some(a) = &r.address {
         if a.chars().count() > 255 {
-            return Err(Error::invalid("address", "must be at most 255 characters"));
+            return Err(invalid(Field::Address, "must be at most 255 characters"));
         }
     }
     if let Some(t) = &r.token_type {
         if !t.is_known() {
-            return Err(Error::invalid(
-                "tokenType",
+            return Err(invalid(
+                Field::TokenType,
                 format!("`{t}` is not a token type"),
             ));
         }
     }
     if let Some(e) = &r.external_ref {
-        ascii_len("externalRef", e, 0, 40)?;
+        ascii_len(Field::ExternalRef, e, 0, 40)?;
     }
     if r.utility_bill == Some(true) && r.additional_steps.as_ref().is_some_and(|v| !v.is_null()) {
-        return Err(Error::invalid(
-            "utilityBill",
+        return Err(invalid(
+            Field::UtilityBill,
             "cannot be used together with additionalSteps",
         ));
     }
     if let Some(s) = &r.additional_steps {
         if !(s.is_object() || s.is_null()) {
-            return Err(Error::invalid("additionalSteps", "must be a JSON object"));
+            return Err(invalid(Field::AdditionalSteps, "must be a JSON object"));
         }
     }
     if r.additional_data.as_ref().is_some_and(|v| !v.is_null()) {
@@ -146,41 +243,47 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
             .as_ref()
             .is_some_and(serde_json::Value::is_object)
         {
-            return Err(Error::invalid("additionalData", "must be a JSON object"));
+            return Err(invalid(Field::AdditionalData, "must be a JSON object"));
         }
         if r.additional_steps
             .as_ref()
             .is_none_or(serde_json::Value::is_null)
         {
-            return Err(Error::invalid(
-                "additionalData",
+            return Err(invalid(
+                Field::AdditionalData,
                 "must be used with additionalSteps",
             ));
         }
     }
     if let Some(d) = &r.dummy_status {
         if !d.is_known() {
-            return Err(Error::invalid(
-                "dummyStatus",
+            return Err(invalid(
+                Field::DummyStatus,
                 format!("`{d}` is not APPROVED, DENIED, SUSPECTED or EXPIRED"),
             ));
         }
     }
     for (field, v) in [
-        ("levenshteinTextMatchRatio", r.levenshtein_text_match_ratio),
-        ("levenshteinMrzMatchRatio", r.levenshtein_mrz_match_ratio),
+        (
+            Field::LevenshteinTextMatchRatio,
+            r.levenshtein_text_match_ratio,
+        ),
+        (
+            Field::LevenshteinMrzMatchRatio,
+            r.levenshtein_mrz_match_ratio,
+        ),
     ] {
         if let Some(v) = v {
             if !(0.0..=1.0).contains(&v) {
-                return Err(Error::invalid(field, "must be between 0 and 1"));
+                return Err(invalid(field, "must be between 0 and 1"));
             }
         }
     }
     if let Some(f) = &r.fraud_services {
         for s in f {
             if !["AML_NAMES_CHECK", "LID", "AML_NEWS"].contains(&s.as_str()) {
-                return Err(Error::invalid(
-                    "fraudServices",
+                return Err(invalid(
+                    Field::FraudServices,
                     format!("`{s}` is not AML_NAMES_CHECK, LID or AML_NEWS"),
                 ));
             }
@@ -189,8 +292,8 @@ pub fn token_request(r: &TokenRequest) -> Result<(), Error> {
     if let Some(d) = &r.detection_types {
         for s in d {
             if s != "FACE" && s != "EYES" {
-                return Err(Error::invalid(
-                    "detectionTypes",
+                return Err(invalid(
+                    Field::DetectionTypes,
                     format!("`{s}` is not FACE or EYES"),
                 ));
             }
@@ -212,20 +315,20 @@ pub fn process_sides(
     sides: &[ImageSide],
 ) -> Result<(), Error> {
     if country::normalize(country_code).is_none() {
-        return Err(Error::invalid(
-            "country",
+        return Err(Error::from(invalid(
+            Field::Country,
             format!("`{country_code}` is not an ISO 3166-1 alpha-2 country code"),
-        ));
+        )));
     }
     if let Some(d) = document_type {
         if !DocumentType::PROCESS_DOCUMENTS.contains(&d.as_str()) {
-            return Err(Error::invalid(
-                "documentType",
+            return Err(Error::from(invalid(
+                Field::DocumentType,
                 format!(
                     "`{d}` is not one of {}",
                     DocumentType::PROCESS_DOCUMENTS.join(", ")
                 ),
-            ));
+            )));
         }
     }
     if let Some(s) = sides.iter().find(|s| !s.is_known()) {
@@ -250,12 +353,12 @@ pub fn process_sides(
     Ok(())
 }
 
-fn ascii_len(field: &str, v: &str, min: usize, max: usize) -> Result<(), Error> {
+fn ascii_len(field: Field, v: &str, min: usize, max: usize) -> Result<(), Invalid> {
     if !v.is_ascii() {
-        return Err(Error::invalid(field, "must be ASCII"));
+        return Err(invalid(field, "must be ASCII"));
     }
     if v.len() < min || v.len() > max {
-        return Err(Error::invalid(
+        return Err(invalid(
             field,
             format!("must be {min} to {max} characters long"),
         ));
@@ -263,16 +366,16 @@ fn ascii_len(field: &str, v: &str, min: usize, max: usize) -> Result<(), Error> 
     Ok(())
 }
 
-fn name(field: &str, v: &str) -> Result<(), Error> {
+fn name(field: Field, v: &str) -> Result<(), Invalid> {
     let n = v.chars().count();
     if n == 0 || n > 100 || v.trim().is_empty() {
-        return Err(Error::invalid(field, "must be 1 to 100 characters long"));
+        return Err(invalid(field, "must be 1 to 100 characters long"));
     }
     if v.chars().any(|c| c.is_numeric()) {
-        return Err(Error::invalid(field, "must not contain digits"));
+        return Err(invalid(field, "must not contain digits"));
     }
     if let Some(c) = v.chars().find(|c| NAME_FORBIDDEN.contains(*c)) {
-        return Err(Error::invalid(
+        return Err(invalid(
             field,
             format!("must not contain `{c}` (none of {NAME_FORBIDDEN})"),
         ));
@@ -281,9 +384,9 @@ fn name(field: &str, v: &str) -> Result<(), Error> {
 }
 
 /// `YYYY-MM-DD` with a real calendar date.
-fn date(field: &str, v: &str) -> Result<(), Error> {
+fn date(field: Field, v: &str) -> Result<(), Invalid> {
     let bad = || {
-        Error::invalid(
+        invalid(
             field,
             format!("`{v}` is not a date in the format YYYY-MM-DD"),
         )
@@ -292,7 +395,7 @@ fn date(field: &str, v: &str) -> Result<(), Error> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());
     }
-    let num = |r: std::ops::Range<usize>| -> Result<u32, Error> {
+    let num = |r: std::ops::Range<usize>| -> Result<u32, Invalid> {
         let s = &v[r];
         if s.bytes().all(|c| c.is_ascii_digit()) {
             s.parse().map_err(|_| bad())
@@ -319,9 +422,9 @@ fn date(field: &str, v: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn field(r: TokenRequest) -> String {
-        match token_request(&r) {
-            Err(Error::Invalid { field, .. }) => field,
+    fn field(r: TokenRequest) -> &'static str {
+        match check_token_request(&r) {
+            Err(Invalid { field, .. }) => field.as_str(),
             other => panic!("expected Invalid, got {other:?}"),
         }
     }

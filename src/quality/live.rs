@@ -59,7 +59,8 @@ pub struct LiveAssessment {
     /// interest too small (or inconsistent) to analyse at all.
     pub issues: IssueSet,
     pub scores: Scores,
-    /// The role the frame was judged as.
+    /// The role the frame was judged as (detected when none was given;
+    /// `Document` for a frame that could not be analysed).
     pub role: Role,
     /// Share of clipped cells in the judged area.
     pub clipped: f32,
@@ -78,13 +79,13 @@ pub fn assess_live(
     roi: Option<Roi>,
     scratch: &mut Scratch,
 ) -> LiveAssessment {
-    run(view, roi, Role::Auto, true, scratch)
+    run(view, roi, None, true, scratch)
 }
 
 pub(crate) fn run(
     view: &ImageView<'_>,
     roi: Option<Roi>,
-    role: Role,
+    role: Option<Role>,
     sparse: bool,
     scratch: &mut Scratch,
 ) -> LiveAssessment {
@@ -95,7 +96,7 @@ pub(crate) fn run(
             verdict: Verdict::Retake,
             issues,
             scores: Scores::default(),
-            role,
+            role: role.unwrap_or(Role::Document),
             clipped: 0.0,
             judged,
             analyzed: false,
@@ -116,10 +117,7 @@ pub(crate) fn run(
     {
         return unusable(judged);
     }
-    let role = match role {
-        Role::Auto => detect_role(g),
-        r => r,
-    };
+    let role = role.unwrap_or_else(|| detect_role(g));
     let sharp = sharpness(g, &mut scratch.sharp);
     let glare_area = glare::glare(g, role);
     let (brightness, clipped, background, centre_clipped) = exposure::exposure(&g.stats, g.w * g.h);
@@ -132,7 +130,7 @@ pub(crate) fn run(
         || centre_clipped > t::TOO_BRIGHT_CENTRE_CLIPPED;
     let blurry_below = match role {
         Role::Selfie => t::BLURRY_BELOW_SELFIE,
-        _ => t::BLURRY_BELOW_DOCUMENT,
+        Role::Document => t::BLURRY_BELOW_DOCUMENT,
     };
     // A frame too dark to show its edges says nothing about focus: report the
     // light, not the blur.

@@ -189,20 +189,14 @@ impl Roi {
 }
 
 /// What the photo is of; decides the size limits and where glare matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Detect from the picture: a skin-coloured centre means a selfie.
-    #[default]
-    Auto,
-    Document,
-    Selfie,
-}
+pub use crate::capture::Role;
 
 /// Options of [`assess`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    pub role: Role,
+    /// What the photo is of; `None` detects it from the picture (a
+    /// skin-coloured centre means a selfie).
+    pub role: Option<Role>,
     /// Judge only this part of the frame (clipped to it).
     pub roi: Option<Roi>,
 }
@@ -286,7 +280,8 @@ pub struct Assessment {
     /// Every failed check, in [`Issue::ALL`] order; empty when `Ok`.
     pub issues: Vec<Issue>,
     pub scores: Scores,
-    /// The role the photo was judged as (detected when asked for `Auto`).
+    /// The role the photo was judged as (detected when none was given;
+    /// `Document` for a frame too small or inconsistent to look at).
     pub role: Role,
     /// Share of clipped cells in the judged area.
     pub clipped: f32,
@@ -319,7 +314,7 @@ pub fn assess(view: &ImageView<'_>, opts: &Options) -> Assessment {
         let (short, long) = (w.min(h), w.max(h));
         let small = match live.role {
             Role::Selfie => short < thresholds::SELFIE_MIN_SHORT_SIDE,
-            _ => {
+            Role::Document => {
                 short < thresholds::DOCUMENT_MIN_SHORT_SIDE
                     || long < thresholds::DOCUMENT_MIN_LONG_SIDE
             }
@@ -442,7 +437,7 @@ mod tests {
         let px = textured_with_blob();
         let view = ImageView::rgb(&px, 1280, 720);
         let doc = |roi| Options {
-            role: Role::Document,
+            role: Some(Role::Document),
             roi,
         };
         // The whole frame: the blob is glare.

@@ -19,15 +19,16 @@ use tokio::time::Instant;
 use super::machine::CAMERA_RETRY_MS;
 use super::machine::{Effect, Event, Input, Machine, Settings};
 use super::types::{
-    CameraRole, Failure, Millis, Outcome, Side, StartRequest, Still, Submission, TokenInfo,
-    TokenStatus,
+    Failure, Millis, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
 };
 use super::view::View;
 use super::Error;
+use crate::capture::Role;
 
-/// The outside world, as the flow needs it. The real implementation wraps
-/// `idenfy::Client`, the webhook receiver, `camera` and `quality`; tests use
-/// fakes. Every method maps its errors into a [`Failure`].
+/// The outside world, as the flow needs it. The real implementation
+/// ([`super::ports::LivePorts`]) wraps `idenfy::Client`, the webhook
+/// receiver, `camera` and `quality`; tests use scripted ports
+/// (`session::testing`). Every method maps its errors into a [`Failure`].
 pub trait Ports: Send + Sync + 'static {
     /// `POST /token`.
     fn create_token(
@@ -35,7 +36,7 @@ pub trait Ports: Send + Sync + 'static {
         request: StartRequest,
     ) -> impl Future<Output = Result<TokenInfo, Failure>> + Send;
     /// Open the camera for `role` (switching from another one if needed).
-    fn start_camera(&self, role: CameraRole) -> impl Future<Output = Result<(), Failure>> + Send;
+    fn start_camera(&self, role: Role) -> impl Future<Output = Result<(), Failure>> + Send;
     /// Close the camera and drop its frames. Must not fail.
     fn stop_camera(&self) -> impl Future<Output = ()> + Send;
     /// Resolves with the failure when the open camera stops delivering
@@ -43,7 +44,7 @@ pub trait Ports: Send + Sync + 'static {
     /// closed or replaced.
     fn watch_camera(&self) -> impl Future<Output = Option<Failure>> + Send;
     /// Take a still of `side`, precheck it, encode it as JPEG. A precheck
-    /// refusal is `Failure::ImageRejected` (with the reason as a hint).
+    /// refusal is `Failure::ImageRejected` with the quality issue as its reason.
     fn capture_still(&self, side: Side) -> impl Future<Output = Result<Still, Failure>> + Send;
     /// `POST /process`.
     fn process(&self, submission: Submission) -> impl Future<Output = Result<(), Failure>> + Send;
@@ -143,7 +144,7 @@ pub struct Driver<P: Ports> {
 }
 
 enum CameraOp {
-    Start(CameraRole),
+    Start(Role),
     Stop,
     Capture(Side),
 }
@@ -364,99 +365,11 @@ impl<P: Ports> Driver<P> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-    use std::sync::Mutex;
-
     use super::*;
+    use crate::session::testing::{Scripted, DIGITS, SCAN_REF};
     use crate::session::types::{DocumentType, OverallStatus, TokenType};
     use crate::session::view::Screen;
     use crate::ErrorCode;
-
-    /// Fake ports: scripted answers, a log of calls, webhook results pushed
-    /// by the test.
-    #[derive(Default)]
-    struct Fake {
-        log: Mutex<Vec<String>>,
-        process: Mutex<VecDeque<Result<(), Failure>>>,
-        status: Mutex<VecDeque<Result<TokenStatus, Failure>>>,
-        results: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Outcome>>>,
-        wipes: Mutex<u32>,
-        /// The camera is unplugged: opening fails, a watch reports it.
-        unplugged: tokio::sync::watch::Sender<bool>,
-    }
-
-    impl Fake {
-        fn log(&self, s: impl Into<String>) {
-            self.log.lock().unwrap().push(s.into());
-        }
-        fn calls(&self) -> Vec<String> {
-            self.log.lock().unwrap().clone()
-        }
-        fn lost() -> Failure {
-            Failure::Camera {
-                code: ErrorCode::CameraLost,
-                message: "unplugged".into(),
-            }
-        }
-    }
-
-    impl Ports for Fake {
-        async fn create_token(&self, request: StartRequest) -> Result<TokenInfo, Failure> {
-            self.log(format!("token {}", request.client_id));
-            Ok(TokenInfo {
-                scan_ref: "scan-1".into(),
-                auth_token: "auth-1".into(),
-                digit_string: Some("12345678".into()),
-                token_type: request.token_type,
-                expiry_secs: 600,
-                session_length_secs: 300,
-            })
-        }
-        async fn start_camera(&self, role: CameraRole) -> Result<(), Failure> {
-            self.log(format!("start {role:?}"));
-            if *self.unplugged.borrow() {
-                return Err(Self::lost());
-            }
-            Ok(())
-        }
-        async fn stop_camera(&self) {
-            self.log("stop");
-        }
-        async fn watch_camera(&self) -> Option<Failure> {
-            let mut rx = self.unplugged.subscribe();
-            rx.wait_for(|u| *u).await.ok()?;
-            Some(Self::lost())
-        }
-        async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
-            self.log(format!("capture {side:?}"));
-            Ok(Still::new(side, vec![0xFF, 0xD8, 1, 2, 3], 640, 480))
-        }
-        async fn process(&self, s: Submission) -> Result<(), Failure> {
-            let sides: Vec<_> = s.images.iter().map(|i| i.side.as_str()).collect();
-            self.log(format!("process {}", sides.join(",")));
-            self.process.lock().unwrap().pop_front().unwrap_or(Ok(()))
-        }
-        async fn status(&self, scan_ref: String) -> Result<TokenStatus, Failure> {
-            self.log(format!("status {scan_ref}"));
-            self.status
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or(Ok(TokenStatus::Pending))
-        }
-        async fn next_result(&self, _scan_ref: String) -> Result<Outcome, Failure> {
-            let mut guard = self.results.lock().await;
-            match guard.as_mut() {
-                Some(rx) => rx.recv().await.ok_or(Failure::Internal {
-                    message: "closed".into(),
-                }),
-                None => std::future::pending().await,
-            }
-        }
-        async fn wipe(&self) {
-            *self.wipes.lock().unwrap() += 1;
-        }
-    }
 
     fn start(client: &str) -> Input {
         let mut r = StartRequest::new(client, "lt");
@@ -482,7 +395,7 @@ mod tests {
         .unwrap();
     }
 
-    fn driver(fake: Arc<Fake>) -> Handle {
+    fn driver(fake: Arc<Scripted>) -> Handle {
         let (d, h) = Driver::with_tick(fake, Settings::default(), Duration::from_millis(20));
         tokio::spawn(d.run());
         h
@@ -490,9 +403,7 @@ mod tests {
 
     #[tokio::test]
     async fn full_flow_with_an_id_card_ends_approved_and_wipes_on_finish() {
-        let fake = Arc::new(Fake::default());
-        let (tx, rx) = mpsc::unbounded_channel();
-        *fake.results.lock().await = Some(rx);
+        let fake = Scripted::new();
         let h = driver(fake.clone());
 
         h.send(start("c-1")).await.unwrap();
@@ -515,31 +426,30 @@ mod tests {
         assert_eq!(&front.jpeg[..2], &[0xFF, 0xD8]);
         h.send(Input::Confirm).await.unwrap();
         until(&h, Screen::Waiting).await;
-        tx.send(Outcome::new(OverallStatus::Approved, true))
-            .unwrap();
+        fake.send_result(Outcome::new(OverallStatus::Approved, true));
         let v = until(&h, Screen::Result).await;
         assert_eq!(v.result.unwrap().status, "APPROVED");
         h.send(Input::Finish).await.unwrap();
         until(&h, Screen::Start).await;
         assert_eq!(h.still(Side::Front).await.unwrap(), None);
-        assert!(*fake.wipes.lock().unwrap() >= 1);
-        let calls = fake.calls();
+        assert!(fake.wipes() >= 1);
+        let calls = fake.log();
         assert!(
-            calls.contains(&"process FRONT,BACK,FACE".to_string()),
+            calls.contains(&"process ID_CARD FRONT,BACK,FACE".to_string()),
             "{calls:?}"
         );
         // The selfie camera was started after the document camera, and the
         // camera was stopped before the review.
-        let doc = calls.iter().position(|c| c == "start Document").unwrap();
-        let selfie = calls.iter().position(|c| c == "start Selfie").unwrap();
+        let doc = calls.iter().position(|c| c == "camera Document").unwrap();
+        let selfie = calls.iter().position(|c| c == "camera Selfie").unwrap();
         let process = calls.iter().position(|c| c.starts_with("process")).unwrap();
         assert!(doc < selfie && selfie < process);
-        assert!(calls[selfie..process].contains(&"stop".to_string()));
+        assert!(calls[selfie..process].contains(&"camera off".to_string()));
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_unplugged_camera_shows_the_error_then_resumes_by_itself() {
-        let fake = Arc::new(Fake::default());
+        let fake = Scripted::new();
         let h = driver(fake.clone());
         h.send(start("c-1")).await.unwrap();
         until(&h, Screen::Choice).await;
@@ -550,20 +460,16 @@ mod tests {
         h.send(Input::Capture).await.unwrap();
         capture_ready(&h, Side::Back).await;
 
-        fake.unplugged.send_replace(true);
+        fake.unplug(true);
         let v = until(&h, Screen::Error).await;
         assert_eq!(v.error.unwrap().code, ErrorCode::CameraLost);
         // Tried again in the background, and still away.
         tokio::time::sleep(Duration::from_millis(3 * CAMERA_RETRY_MS)).await;
         assert_eq!(h.view().screen, Screen::Error);
-        let starts = fake
-            .calls()
-            .iter()
-            .filter(|c| *c == "start Document")
-            .count();
-        assert!(starts >= 3, "{:?}", fake.calls());
+        let starts = fake.calls("camera Document").len();
+        assert!(starts >= 3, "{:?}", fake.log());
 
-        fake.unplugged.send_replace(false);
+        fake.unplug(false);
         tokio::time::timeout(
             Duration::from_millis(2 * CAMERA_RETRY_MS),
             capture_ready(&h, Side::Back),
@@ -577,7 +483,7 @@ mod tests {
             .any(|s| s.side == Side::Front && s.taken));
         assert!(h.still(Side::Front).await.unwrap().is_some(), "FRONT kept");
         // An idle kiosk is still reset while it waits for a camera.
-        fake.unplugged.send_replace(true);
+        fake.unplug(true);
         until(&h, Screen::Error).await;
         let idle = Settings::default().idle_timeout_ms;
         tokio::time::timeout(
@@ -592,17 +498,11 @@ mod tests {
 
     #[tokio::test]
     async fn network_failure_at_submit_asks_status_then_retries_with_the_same_stills() {
-        let fake = Arc::new(Fake::default());
-        fake.process
-            .lock()
-            .unwrap()
-            .push_back(Err(Failure::Network {
-                message: "connection reset".into(),
-            }));
-        fake.status
-            .lock()
-            .unwrap()
-            .push_back(Ok(TokenStatus::Unused));
+        let fake = Scripted::new();
+        fake.answer_process(Err(Failure::Network {
+            message: "connection reset".into(),
+        }));
+        fake.answer_status(Ok(TokenStatus::Unused));
         let h = driver(fake.clone());
         h.send(start("c-2")).await.unwrap();
         until(&h, Screen::Choice).await;
@@ -620,7 +520,7 @@ mod tests {
         assert!(h.still(Side::Front).await.unwrap().is_some(), "stills kept");
         h.send(Input::Retry).await.unwrap();
         until(&h, Screen::Waiting).await;
-        let calls = fake.calls();
+        let calls = fake.log();
         let seq: Vec<_> = calls
             .iter()
             .filter(|c| c.starts_with("process") || c.starts_with("status"))
@@ -628,13 +528,17 @@ mod tests {
             .collect();
         assert_eq!(
             seq,
-            ["process FRONT,FACE", "status scan-1", "process FRONT,FACE"]
+            [
+                "process PASSPORT FRONT,FACE".to_owned(),
+                format!("status {SCAN_REF}"),
+                "process PASSPORT FRONT,FACE".to_owned(),
+            ]
         );
     }
 
     #[tokio::test]
     async fn cancel_wipes_the_ports_and_drops_late_events() {
-        let fake = Arc::new(Fake::default());
+        let fake = Scripted::new();
         let h = driver(fake.clone());
         h.send(start("c-3")).await.unwrap();
         until(&h, Screen::Choice).await;
@@ -650,13 +554,13 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(h.view().screen, Screen::Start);
         assert_eq!(h.still(Side::Front).await.unwrap(), None);
-        assert_eq!(*fake.wipes.lock().unwrap(), 1);
-        assert_eq!(fake.calls().last().map(String::as_str), Some("stop"));
+        assert_eq!(fake.wipes(), 1);
+        assert_eq!(fake.log().last().map(String::as_str), Some("camera off"));
     }
 
     #[tokio::test]
     async fn idle_timeout_wipes_and_returns_to_start() {
-        let fake = Arc::new(Fake::default());
+        let fake = Scripted::new();
         let settings = Settings {
             idle_timeout_ms: 300,
             idle_warning_ms: 200,
@@ -675,34 +579,32 @@ mod tests {
         .unwrap();
         assert_eq!(warned.screen, Screen::Choice);
         until(&h, Screen::Start).await;
-        assert_eq!(*fake.wipes.lock().unwrap(), 1);
+        assert_eq!(fake.wipes(), 1);
     }
 
     #[tokio::test]
     async fn mobile_handoff_shows_the_code_then_the_result() {
-        let fake = Arc::new(Fake::default());
-        let (tx, rx) = mpsc::unbounded_channel();
-        *fake.results.lock().await = Some(rx);
+        let fake = Scripted::new();
         let h = driver(fake.clone());
         h.send(start("c-5")).await.unwrap();
         until(&h, Screen::Choice).await;
         h.send(Input::ContinueOnPhone).await.unwrap();
         let v = until(&h, Screen::Handoff).await;
-        assert_eq!(v.digit_string.as_deref(), Some("12345678"));
+        assert_eq!(v.digit_string.as_deref(), Some(DIGITS));
         let mut auto = Outcome::new(OverallStatus::Suspected, false);
         auto.fraud_tags.push("DOC_MOBILE_PHOTO".into());
-        tx.send(auto).unwrap();
+        fake.send_result(auto);
         let v = until(&h, Screen::UnderReview).await;
         assert_eq!(v.digit_string, None);
-        tx.send(Outcome::new(OverallStatus::Denied, true)).unwrap();
+        fake.send_result(Outcome::new(OverallStatus::Denied, true));
         let v = until(&h, Screen::Result).await;
         assert_eq!(v.result.unwrap().status, "DENIED");
-        assert!(fake.calls().iter().all(|c| !c.starts_with("process")));
+        assert!(fake.calls("process").is_empty());
     }
 
     #[tokio::test]
     async fn invalid_inputs_are_refused_through_the_handle() {
-        let h = driver(Arc::new(Fake::default()));
+        let h = driver(Scripted::new());
         let err = h.send(Input::Confirm).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidState);
         let err = h
@@ -715,7 +617,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_every_handle_stops_the_driver_and_wipes() {
-        let fake = Arc::new(Fake::default());
+        let fake = Scripted::new();
         let (d, h) = Driver::new(fake.clone(), Settings::default());
         let task = tokio::spawn(d.run());
         h.send(start("c-6")).await.unwrap();
@@ -724,6 +626,6 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(*fake.wipes.lock().unwrap(), 1);
+        assert_eq!(fake.wipes(), 1);
     }
 }

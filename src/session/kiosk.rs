@@ -13,8 +13,8 @@ use tokio::task::JoinHandle;
 
 use super::autocapture::{AutoCapture, AutoConfig, AutoState};
 use super::driver::{Driver, Handle};
-use super::live::{CameraMode, LivePorts, LiveQuality};
 use super::machine::{Input, InputKind, Settings};
+use super::ports::{CameraMode, LivePorts, LiveQuality};
 use super::types::Side;
 use super::view::Screen;
 use crate::camera::demo;
@@ -289,13 +289,13 @@ impl Kiosk {
         self.webhook.as_ref().map(webhook::Server::local_addr)
     }
 
-    /// Starts a session after checking the form as the token request would
-    /// be checked, so a bad field is reported at once and names the field.
+    /// Starts a session. The machine checks the form against the token
+    /// request's documented rules first, so a bad field is reported at once
+    /// and named.
     ///
     /// # Errors
     /// [`super::Error::InvalidInput`] naming the field, or the machine's refusal.
     pub async fn start_session(&self, req: super::StartRequest) -> Result<(), super::Error> {
-        super::live::validate_start(&req)?;
         self.handle.send(Input::Start(req)).await
     }
 
@@ -312,7 +312,7 @@ impl Kiosk {
             width: p.width,
             height: p.height,
             jpeg: Arc::new(p.jpeg.clone()),
-            quality: Some(p.analysis.clone()),
+            quality: Some(p.analysis),
             auto_capture_in: auto,
         })
     }

@@ -4,25 +4,38 @@
 //!
 //! - [`machine`]: states, events, effects and [`machine::step`]; no I/O.
 //! - [`driver`]: performs effects through [`driver::Ports`] and publishes a [`View`].
+//! - [`ports`]: the real [`driver::Ports`]: the iDenfy client, webhook results,
+//!   cameras and quality checks.
+//! - [`convert`]: the pure conversions between the API's types and the flow's.
+//! - [`kiosk`]: starts the backend, the webhook receiver, the cameras and the
+//!   driver; runs auto-capture ([`autocapture`]).
 //! - [`view`]: what a screen or a terminal shows, derived from the state; nothing secret.
 //! - [`qr`]: the mobile-handoff QR of the digit string (SVG, PNG, terminal).
 //! - [`types`]: plain types the ports convert the API and camera types into.
-//! - [`command`]: one typed line -> one [`Input`], for terminal loops.
+//! - `testing` (under `cfg(test)` or the `testing` feature): scripted ports for tests.
 //!
-//! A terminal loop (the CLI's `demo`, `verify`, `handoff`) looks like this:
+//! The desktop shell and the CLI (`demo`, `verify`, `handoff`) all start a
+//! [`Kiosk`] and drive it through its [`Handle`]: the start form goes in as
+//! [`Kiosk::start_session`], every other step as an [`Input`], and they
+//! follow the published [`View`]. The CLI has no prompt: it sends the inputs
+//! its flags imply (`verify here` with a document, `capture` once the camera
+//! is ready, `confirm` at the review, `continue on the phone` for `handoff`)
+//! and prints each new screen once (`View::summary` without its countdown):
 //!
 //! ```text
-//! let (driver, handle) = Driver::new(Arc::new(ports), Settings::from_kiosk(&config.kiosk));
-//! tokio::spawn(driver.run());
-//! handle.send(Input::Start(request)).await?;
-//! let mut views = handle.subscribe();
+//! let kiosk = Kiosk::start(&config, KioskOptions { .. }).await?;
+//! let h = kiosk.handle().clone();
+//! kiosk.start_session(StartRequest::new(client_id, country)).await?; // refusals name the field
 //! loop {
-//!     let view = views.borrow_and_update().clone();
-//!     println!("{}", view.summary());                  // plus qr::Qr::terminal() on Handoff
-//!     if view.screen == Screen::Result { break }
-//!     // read a line when command::help(&view) is not empty, then:
-//!     // handle.send(command::parse(&line)?).await?;   // refusals carry a stable code
-//!     views.changed().await?;
+//!     let v = h.view();
+//!     match v.screen {
+//!         Screen::Choice => h.send(Input::VerifyHere(document)).await?,
+//!         Screen::Capture if v.allowed.contains(&InputKind::Capture) => h.send(Input::Capture).await?,
+//!         Screen::Review => h.send(Input::Confirm).await?,
+//!         Screen::Result | Screen::Error => break,
+//!         _ => {}
+//!     }
+//!     h.wait_for(|n| n != &v).await?;
 //! }
 //! ```
 //!
@@ -30,12 +43,14 @@
 //! zeroized when it is dropped: at the end, on cancel, on idle timeout.
 
 pub mod autocapture;
-pub mod command;
+pub mod convert;
 pub mod driver;
 pub mod kiosk;
-pub mod live;
 pub mod machine;
+pub mod ports;
 pub mod qr;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod types;
 pub mod view;
 
@@ -43,10 +58,10 @@ pub use driver::{Driver, Handle, Ports};
 pub use kiosk::{CameraChoice, Kiosk, KioskOptions, PreviewPacket};
 pub use machine::{Effect, Event, Input, InputKind, Machine, Settings, State};
 pub use types::{
-    CameraRole, DocumentType, Failure, Millis, Outcome, OverallStatus, Side, StartRequest, Still,
+    DocumentType, Failure, Millis, Outcome, OverallStatus, RetakeReason, Side, StartRequest, Still,
     Submission, TokenInfo, TokenStatus, TokenType,
 };
-pub use view::{Screen, View};
+pub use view::{Countdown, Screen, View};
 
 use crate::error::ErrorCode;
 
@@ -70,6 +85,15 @@ pub enum Error {
     /// The driver has stopped (its task ended), so the input went nowhere.
     #[error("the verification flow has stopped")]
     Stopped,
+}
+
+impl From<crate::idenfy::validate::Invalid> for Error {
+    fn from(e: crate::idenfy::validate::Invalid) -> Self {
+        Self::InvalidInput {
+            field: e.field.as_str(),
+            reason: e.reason,
+        }
+    }
 }
 
 impl Error {

@@ -1,13 +1,19 @@
 //! Plain types the flow works with. They deliberately do not depend on the
-//! `idenfy`, `camera` or `quality` modules: the code that implements
-//! [`super::driver::Ports`] converts those modules' types into these.
+//! `idenfy` or `camera` modules: the code that implements
+//! [`super::driver::Ports`] converts those modules' types into these (see
+//! [`super::convert`]). The vocabulary shared with the rest of the crate
+//! comes from the leaf [`crate::capture`] (camera role, document types), and
+//! a photo refused by the local check carries its [`quality::Issue`].
 //!
 //! Everything that describes the customer zeroizes its memory on drop.
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
+pub use crate::capture::DocumentType;
+use crate::capture::Role;
 use crate::error::ErrorCode;
+use crate::quality;
 
 /// Milliseconds on a monotonic clock chosen by the driver.
 pub type Millis = u64;
@@ -37,63 +43,10 @@ impl Side {
 
     /// Which camera takes this image.
     #[must_use]
-    pub fn camera(self) -> CameraRole {
+    pub fn camera(self) -> Role {
         match self {
-            Self::Front | Self::Back => CameraRole::Document,
-            Self::Face => CameraRole::Selfie,
-        }
-    }
-}
-
-/// The camera a step uses (a kiosk may have a document camera and a selfie camera).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum CameraRole {
-    Document,
-    Selfie,
-}
-
-/// The documents the kiosk accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DocumentType {
-    IdCard,
-    Passport,
-    DriverLicense,
-    ResidencePermit,
-}
-
-impl DocumentType {
-    /// Every accepted type, in the order a form lists them.
-    pub const ALL: [Self; 4] = [
-        Self::IdCard,
-        Self::Passport,
-        Self::DriverLicense,
-        Self::ResidencePermit,
-    ];
-
-    /// Whether `/process` requires a BACK image for this type.
-    #[must_use]
-    pub fn has_back(self) -> bool {
-        !matches!(self, Self::Passport)
-    }
-
-    /// Parses the API's name (any case); `None` for a type the kiosk does not take.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
-    }
-
-    /// The API's name for the type.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::IdCard => "ID_CARD",
-            Self::Passport => "PASSPORT",
-            Self::DriverLicense => "DRIVER_LICENSE",
-            Self::ResidencePermit => "RESIDENCE_PERMIT",
+            Self::Front | Self::Back => Role::Document,
+            Self::Face => Role::Selfie,
         }
     }
 }
@@ -116,8 +69,10 @@ pub enum TokenType {
 pub struct StartRequest {
     /// The bank's identifier for the customer (ASCII, 1..=100 characters).
     pub client_id: String,
-    /// ISO 3166-1 alpha-2 document country; `/process` requires one.
-    pub country: String,
+    /// ISO 3166-1 alpha-2 document country. Optional for the token (the
+    /// customer then picks it in the mobile app); verifying on the kiosk
+    /// needs one, since `/process` requires it.
+    pub country: Option<String>,
     /// Accepted documents; empty means all of [`DocumentType::ALL`].
     pub documents: Vec<DocumentType>,
     pub token_type: TokenType,
@@ -141,25 +96,25 @@ pub struct StartRequest {
 }
 
 impl StartRequest {
-    /// A request with the API's defaults for everything but the client and country.
+    /// A request with the API's defaults for everything but the client and
+    /// country. A blank `country` means none (the customer picks it on the phone).
     #[must_use]
     pub fn new(client_id: impl Into<String>, country: impl Into<String>) -> Self {
+        let country: String = country.into();
         let mut r = Self::default();
         r.client_id = client_id.into();
-        r.country = country.into();
+        r.country = Some(country).filter(|c| !c.trim().is_empty());
         r
     }
 
     /// A request with the kiosk's configured defaults (country, documents).
-    /// Staff still has to supply a country when none is configured.
+    /// Without a configured country, staff supplies one, or the customer
+    /// picks it on the phone.
     #[must_use]
     pub fn with_defaults(client_id: impl Into<String>, kiosk: &crate::config::KioskConfig) -> Self {
-        let mut r = Self::new(client_id, kiosk.default_country.clone().unwrap_or_default());
-        r.documents = kiosk
-            .documents
-            .iter()
-            .filter_map(|d| DocumentType::parse(d))
-            .collect();
+        let mut r = Self::new(client_id, "");
+        r.country.clone_from(&kiosk.default_country);
+        r.documents.clone_from(&kiosk.documents);
         r.locale = Some(kiosk.language.clone());
         r
     }
@@ -422,7 +377,7 @@ pub enum Failure {
     /// The token expired (or the API says it is no longer valid).
     TokenExpired,
     /// An image was refused (by the local precheck or by the API): retake `side`.
-    ImageRejected { side: Side, reason: String },
+    ImageRejected { side: Side, reason: RetakeReason },
     /// The camera failed; `code` is one of the `Camera*` codes.
     Camera { code: ErrorCode, message: String },
     /// The API refused the request for another reason.
@@ -466,10 +421,12 @@ impl Failure {
                 "The verification session expired. Start again for this customer.".into()
             }
             Self::ImageRejected { side, reason } => {
-                // A local quality issue code reads as its hint; an API
-                // message is shown as it came.
-                let why =
-                    crate::quality::Issue::parse(reason).map_or(reason.as_str(), |i| i.hint());
+                // A local quality issue reads as its hint; an API message is
+                // shown as it came.
+                let why = match reason {
+                    RetakeReason::Quality(i) => i.hint(),
+                    RetakeReason::Api(message) => message,
+                };
                 format!("The {} photo must be retaken: {why}", side_words(*side))
             }
             Self::Camera { message, .. } => format!("Camera problem: {message}"),
@@ -484,6 +441,32 @@ impl Failure {
     #[must_use]
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Network { .. } | Self::RateLimited)
+    }
+}
+
+/// Why a photo must be retaken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetakeReason {
+    /// The local quality check found this issue.
+    Quality(quality::Issue),
+    /// The API refused the image; its message, as it came.
+    Api(String),
+}
+
+impl RetakeReason {
+    /// The local quality issue, when that is the reason.
+    #[must_use]
+    pub fn issue(&self) -> Option<quality::Issue> {
+        match self {
+            Self::Quality(i) => Some(*i),
+            Self::Api(_) => None,
+        }
+    }
+}
+
+impl From<quality::Issue> for RetakeReason {
+    fn from(i: quality::Issue) -> Self {
+        Self::Quality(i)
     }
 }
 
@@ -587,7 +570,7 @@ mod tests {
             (
                 Failure::ImageRejected {
                     side: Side::Back,
-                    reason: "blurry".into(),
+                    reason: quality::Issue::Blurry.into(),
                 },
                 ErrorCode::ImageRetake,
             ),
@@ -618,7 +601,7 @@ mod tests {
         assert!(Failure::OutOfCredits.message().contains("credits"));
         assert!(Failure::ImageRejected {
             side: Side::Back,
-            reason: "blurry".into()
+            reason: quality::Issue::Blurry.into()
         }
         .message()
         .contains("document back"));

@@ -10,6 +10,7 @@ use super::types::{
     side_words, DocumentType, Failure, Millis, Outcome, OverallStatus, Side, TokenType,
 };
 use crate::error::ErrorCode;
+use crate::quality::Issue;
 
 /// Which screen to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,17 +67,13 @@ pub struct ErrorView {
     /// For a photo to retake: the quality issue (`blurry`, `glare`,
     /// `too_dark`, `too_bright`, `too_small`) when the local check found it,
     /// so the UI can show its own words.
-    pub detail: Option<String>,
+    pub detail: Option<Issue>,
 }
 
 impl From<&Failure> for ErrorView {
     fn from(f: &Failure) -> Self {
         let detail = match f {
-            Failure::ImageRejected { reason, .. }
-                if crate::quality::Issue::parse(reason).is_some() =>
-            {
-                Some(reason.clone())
-            }
+            Failure::ImageRejected { reason, .. } => reason.issue(),
             _ => None,
         };
         Self {

@@ -208,7 +208,12 @@ impl Console {
                 document_camera: s.cameras.document.clone(),
                 selfie_camera: s.cameras.selfie.clone(),
                 default_country: s.kiosk.default_country.clone(),
-                documents: s.kiosk.documents.clone(),
+                documents: s
+                    .kiosk
+                    .documents
+                    .iter()
+                    .map(|d| d.as_str().to_owned())
+                    .collect(),
                 language: s.language.clone(),
                 idle_timeout_secs: s.kiosk.idle_timeout.as_secs(),
                 kiosk_mode: s.kiosk.kiosk_mode,

@@ -207,7 +207,13 @@ fn the_form_maps_onto_the_file_and_applies_at_once() {
 
     // The form defaults and the language apply at once.
     assert_eq!(c.kiosk().default_country.as_deref(), Some("DE"));
-    assert_eq!(c.kiosk().documents, ["PASSPORT", "ID_CARD"]);
+    assert_eq!(
+        c.kiosk().documents,
+        [
+            crate::capture::DocumentType::Passport,
+            crate::capture::DocumentType::IdCard
+        ]
+    );
     assert_eq!(c.language(), "de");
     let shown = s.settings.unwrap();
     assert_eq!(shown.default_country.as_deref(), Some("DE"));

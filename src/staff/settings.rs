@@ -192,7 +192,10 @@ mod tests {
         file.camera.selfie = Some("Webcam".into());
         let cfg = back.overlay(file).validate().unwrap();
         assert_eq!(cfg.kiosk.default_country.as_deref(), Some("DE"));
-        assert_eq!(cfg.kiosk.documents, ["PASSPORT"]);
+        assert_eq!(
+            cfg.kiosk.documents,
+            [crate::capture::DocumentType::Passport]
+        );
         assert_eq!(cfg.kiosk.idle_timeout.as_secs(), 90);
         assert!(cfg.kiosk.kiosk_mode);
         assert_eq!(cfg.cameras.document.as_deref(), Some("Document camera"));

@@ -137,7 +137,7 @@ async fn a_blurry_capture_is_refused_then_retaken_automatically() {
     let v = wait(&k, "hint", |v| v.hint.is_some()).await;
     let hint = v.hint.unwrap();
     assert_eq!(hint.code, ErrorCode::ImageRetake);
-    assert_eq!(hint.detail.as_deref(), Some("blurry"));
+    assert_eq!(hint.detail, Some(kyc_kiosk::quality::Issue::Blurry));
     assert!(
         v.sides.iter().all(|s| !s.taken),
         "nothing kept from the blurry photo"
@@ -199,6 +199,29 @@ async fn an_unplugged_camera_is_shown_and_the_capture_resumes_when_it_returns() 
     assert!(k.wait_preview(0, Duration::from_secs(5)).await.is_some());
     k.handle().send(Input::Cancel).await.unwrap();
     wait(&k, "start", |v| v.screen == Screen::Start).await;
+    k.shutdown().await;
+}
+
+// Regression: a token for the phone without a document country was refused
+// ("country: `` is not an ISO 3166-1 alpha-2 country code"); the customer
+// picks the country in the mobile app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handoff_needs_no_country() {
+    let k = kiosk(KioskOptions::default()).await;
+    k.start_session(request("it-no-country", "")).await.unwrap();
+    wait(&k, "choice", |v| {
+        v.allowed.contains(&InputKind::ContinueOnPhone)
+    })
+    .await;
+    let err = k
+        .handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("country"));
+    k.handle().send(Input::ContinueOnPhone).await.unwrap();
+    let v = wait(&k, "handoff", |v| v.screen == Screen::Handoff).await;
+    assert_eq!(v.digit_string.map(|d| d.len()), Some(8));
     k.shutdown().await;
 }
 

@@ -1,142 +1,20 @@
 //! Whole verification flows through `session::Driver`, as the UI and the CLI
-//! drive it, against scripted ports (the real ports wrap the iDenfy client
-//! and the camera; these answer like them without a network or a camera).
+//! drive it, against the scripted ports of `session::testing` (the real ports
+//! wrap the iDenfy client and the camera; these answer like them without a
+//! network or a camera).
 
-use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use kyc_kiosk::quality::Issue;
+use kyc_kiosk::session::testing::{Scripted, DIGITS, MARKER};
 use kyc_kiosk::session::view::Screen;
 use kyc_kiosk::session::{
-    CameraRole, DocumentType, Driver, Failure, Handle, Input, Outcome, OverallStatus, Ports,
-    Settings, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus, TokenType, View,
+    DocumentType, Driver, Failure, Handle, Input, Outcome, OverallStatus, RetakeReason, Settings,
+    Side, StartRequest, TokenStatus, TokenType, View,
 };
 use kyc_kiosk::ErrorCode;
-use tokio::sync::mpsc;
-
-/// Bytes that identify this customer's images anywhere they might leak.
-const MARKER: &[u8] = b"KIOSK-PRIVACY-MARKER-7f3a";
-
-#[derive(Default)]
-struct Scripted {
-    calls: Mutex<Vec<String>>,
-    expiry_secs: Mutex<Option<u32>>,
-    capture_failures: Mutex<HashMap<Side, VecDeque<Failure>>>,
-    process: Mutex<VecDeque<Result<(), Failure>>>,
-    status: Mutex<VecDeque<Result<TokenStatus, Failure>>>,
-    /// Webhook results for the session; the sender side is `webhook`.
-    results: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Outcome>>>,
-    webhook: Mutex<Option<mpsc::UnboundedSender<Outcome>>>,
-    /// Whatever a real port would hold between calls (frames, stills).
-    held: Mutex<Vec<Vec<u8>>>,
-    wipes: Mutex<u32>,
-}
-
-impl Scripted {
-    fn new() -> Arc<Self> {
-        let s = Arc::new(Self::default());
-        let (tx, rx) = mpsc::unbounded_channel();
-        *s.webhook.lock().unwrap() = Some(tx);
-        *s.results.try_lock().unwrap() = Some(rx);
-        s
-    }
-    fn call(&self, s: String) {
-        self.calls.lock().unwrap().push(s);
-    }
-    fn calls(&self, prefix: &str) -> Vec<String> {
-        let calls = self.calls.lock().unwrap();
-        calls
-            .iter()
-            .filter(|c| c.starts_with(prefix))
-            .cloned()
-            .collect()
-    }
-    fn send_webhook(&self, o: Outcome) {
-        self.webhook
-            .lock()
-            .unwrap()
-            .as_ref()
-            .unwrap()
-            .send(o)
-            .unwrap();
-    }
-    fn wipes(&self) -> u32 {
-        *self.wipes.lock().unwrap()
-    }
-}
-
-impl Ports for Scripted {
-    async fn create_token(&self, request: StartRequest) -> Result<TokenInfo, Failure> {
-        self.call(format!("token {:?}", request.token_type));
-        Ok(TokenInfo {
-            scan_ref: "scan-42".into(),
-            auth_token: "auth-42".into(),
-            digit_string: request.generate_digit_string.then(|| "48236571".into()),
-            token_type: request.token_type,
-            expiry_secs: self.expiry_secs.lock().unwrap().unwrap_or(3600),
-            session_length_secs: 1800,
-        })
-    }
-    async fn start_camera(&self, role: CameraRole) -> Result<(), Failure> {
-        self.call(format!("camera {role:?}"));
-        Ok(())
-    }
-    async fn stop_camera(&self) {
-        self.call("camera off".into());
-    }
-    async fn watch_camera(&self) -> Option<Failure> {
-        // These cameras never go away.
-        std::future::pending().await
-    }
-    async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
-        self.call(format!("capture {}", side.as_str()));
-        let failure = self
-            .capture_failures
-            .lock()
-            .unwrap()
-            .get_mut(&side)
-            .and_then(VecDeque::pop_front);
-        if let Some(f) = failure {
-            return Err(f);
-        }
-        let mut jpeg = vec![0xFF, 0xD8];
-        jpeg.extend_from_slice(MARKER);
-        jpeg.push(side as u8);
-        self.held.lock().unwrap().push(jpeg.clone());
-        Ok(Still::new(side, jpeg, 1280, 720))
-    }
-    async fn process(&self, s: Submission) -> Result<(), Failure> {
-        let sides: Vec<_> = s.images.iter().map(|i| i.side.as_str()).collect();
-        self.call(format!(
-            "process {} {}",
-            s.document_type.as_str(),
-            sides.join(",")
-        ));
-        self.process.lock().unwrap().pop_front().unwrap_or(Ok(()))
-    }
-    async fn status(&self, scan_ref: String) -> Result<TokenStatus, Failure> {
-        self.call(format!("status {scan_ref}"));
-        self.status
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Ok(TokenStatus::Pending))
-    }
-    async fn next_result(&self, _scan_ref: String) -> Result<Outcome, Failure> {
-        let mut rx = self.results.lock().await;
-        match rx.as_mut() {
-            Some(rx) => rx.recv().await.ok_or(Failure::Internal {
-                message: "webhook receiver closed".into(),
-            }),
-            None => std::future::pending().await,
-        }
-    }
-    async fn wipe(&self) {
-        self.held.lock().unwrap().clear();
-        *self.wipes.lock().unwrap() += 1;
-    }
-}
 
 fn settings() -> Settings {
     Settings {
@@ -207,10 +85,7 @@ async fn finish(h: &Handle, ports: &Scripted) {
     assert_eq!(v.scan_ref, None);
     assert_eq!(h.still(Side::Front).await.unwrap(), None);
     assert_eq!(ports.wipes(), before + 1);
-    assert!(
-        ports.held.lock().unwrap().is_empty(),
-        "the ports forgot the images"
-    );
+    assert!(!ports.holds_images(), "the ports forgot the images");
 }
 
 #[tokio::test]
@@ -222,7 +97,7 @@ async fn approved_with_an_id_card() {
     h.send(Input::Confirm).await.unwrap();
     screen(&h, Screen::Waiting).await;
     assert_eq!(ports.calls("process"), ["process ID_CARD FRONT,BACK,FACE"]);
-    ports.send_webhook(Outcome::new(OverallStatus::Approved, true));
+    ports.send_result(Outcome::new(OverallStatus::Approved, true));
     let v = screen(&h, Screen::Result).await;
     let r = v.result.unwrap();
     assert_eq!(
@@ -246,7 +121,7 @@ async fn denied_with_a_passport_and_a_document_only_token() {
     assert_eq!(ports.calls("process"), ["process PASSPORT FRONT"]);
     let mut o = Outcome::new(OverallStatus::Denied, true);
     o.auto_document = Some("DOC_EXPIRED".into());
-    ports.send_webhook(o);
+    ports.send_result(o);
     let v = screen(&h, Screen::Result).await;
     let r = v.result.unwrap();
     assert_eq!(r.status, "DENIED");
@@ -261,7 +136,7 @@ async fn suspected_after_an_automatic_then_a_manual_result() {
     to_review(&h, TokenType::Identification, DocumentType::DriverLicense).await;
     h.send(Input::Confirm).await.unwrap();
     screen(&h, Screen::Waiting).await;
-    ports.send_webhook(Outcome::new(
+    ports.send_result(Outcome::new(
         OverallStatus::Other("REVIEWING".into()),
         false,
     ));
@@ -269,7 +144,7 @@ async fn suspected_after_an_automatic_then_a_manual_result() {
     let mut o = Outcome::new(OverallStatus::Suspected, true);
     o.fraud_tags.push("DOC_PRINT_SPOOFED".into());
     o.mismatch_tags.push("DATE_OF_BIRTH".into());
-    ports.send_webhook(o);
+    ports.send_result(o);
     let v = screen(&h, Screen::Result).await;
     let r = v.result.unwrap();
     assert_eq!(r.status, "SUSPECTED");
@@ -281,12 +156,12 @@ async fn suspected_after_an_automatic_then_a_manual_result() {
 #[tokio::test]
 async fn a_blurry_front_is_retaken_then_a_review_retake_keeps_the_rest() {
     let ports = Scripted::new();
-    ports.capture_failures.lock().unwrap().insert(
+    ports.fail_capture(
         Side::Front,
-        VecDeque::from([Failure::ImageRejected {
+        Failure::ImageRejected {
             side: Side::Front,
-            reason: "the image is blurry; hold the document still".into(),
-        }]),
+            reason: Issue::Blurry.into(),
+        },
     );
     let h = start_driver(ports.clone(), settings());
     h.send(form(TokenType::Identification)).await.unwrap();
@@ -328,9 +203,9 @@ async fn cancel_mid_capture_wipes_everything() {
     screen(&h, Screen::Start).await;
     assert_eq!(h.still(Side::Front).await.unwrap(), None);
     assert_eq!(ports.wipes(), 1);
-    assert!(ports.held.lock().unwrap().is_empty());
+    assert!(!ports.holds_images());
     // A webhook for the cancelled session changes nothing.
-    ports.send_webhook(Outcome::new(OverallStatus::Approved, true));
+    ports.send_result(Outcome::new(OverallStatus::Approved, true));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(h.view().screen, Screen::Start);
 }
@@ -355,13 +230,13 @@ async fn idle_timeout_wipes_and_returns_to_start() {
     until(&h, "the idle warning", |v| v.idle_seconds_left.is_some()).await;
     screen(&h, Screen::Start).await;
     assert_eq!(ports.wipes(), 1);
-    assert!(ports.held.lock().unwrap().is_empty());
+    assert!(!ports.holds_images());
 }
 
 #[tokio::test]
 async fn token_expiry_ends_the_session_with_its_own_code() {
     let ports = Scripted::new();
-    *ports.expiry_secs.lock().unwrap() = Some(2);
+    ports.set_expiry_secs(2);
     let h = start_driver(ports.clone(), settings());
     h.send(form(TokenType::Identification)).await.unwrap();
     let v = screen(&h, Screen::Choice).await;
@@ -378,18 +253,10 @@ async fn token_expiry_ends_the_session_with_its_own_code() {
 #[tokio::test]
 async fn network_failure_mid_submit_keeps_the_stills_and_retries_after_a_status_check() {
     let ports = Scripted::new();
-    ports
-        .process
-        .lock()
-        .unwrap()
-        .push_back(Err(Failure::Network {
-            message: "connection reset by peer".into(),
-        }));
-    ports
-        .status
-        .lock()
-        .unwrap()
-        .push_back(Ok(TokenStatus::Unused));
+    ports.answer_process(Err(Failure::Network {
+        message: "connection reset by peer".into(),
+    }));
+    ports.answer_status(Ok(TokenStatus::Unused));
     let h = start_driver(ports.clone(), settings());
     to_review(&h, TokenType::Identification, DocumentType::ResidencePermit).await;
     h.send(Input::Confirm).await.unwrap();
@@ -400,7 +267,7 @@ async fn network_failure_mid_submit_keeps_the_stills_and_retries_after_a_status_
     h.send(Input::Retry).await.unwrap();
     screen(&h, Screen::Waiting).await;
     assert_eq!(ports.calls("process").len(), 2);
-    ports.send_webhook(Outcome::new(OverallStatus::Approved, true));
+    ports.send_result(Outcome::new(OverallStatus::Approved, true));
     screen(&h, Screen::Result).await;
     finish(&h, &ports).await;
 }
@@ -408,23 +275,15 @@ async fn network_failure_mid_submit_keeps_the_stills_and_retries_after_a_status_
 #[tokio::test]
 async fn network_failure_after_the_images_arrived_does_not_submit_twice() {
     let ports = Scripted::new();
-    ports
-        .process
-        .lock()
-        .unwrap()
-        .push_back(Err(Failure::Network {
-            message: "timed out reading the response".into(),
-        }));
-    ports
-        .status
-        .lock()
-        .unwrap()
-        .push_back(Ok(TokenStatus::Pending));
+    ports.answer_process(Err(Failure::Network {
+        message: "timed out reading the response".into(),
+    }));
+    ports.answer_status(Ok(TokenStatus::Pending));
     let h = start_driver(ports.clone(), settings());
     to_review(&h, TokenType::Document, DocumentType::IdCard).await;
     h.send(Input::Confirm).await.unwrap();
     screen(&h, Screen::Waiting).await;
-    ports.send_webhook(Outcome::new(OverallStatus::Approved, true));
+    ports.send_result(Outcome::new(OverallStatus::Approved, true));
     screen(&h, Screen::Result).await;
     assert_eq!(ports.calls("process").len(), 1);
 }
@@ -432,11 +291,7 @@ async fn network_failure_after_the_images_arrived_does_not_submit_twice() {
 #[tokio::test]
 async fn out_of_credits_tells_staff_plainly_and_wipes() {
     let ports = Scripted::new();
-    ports
-        .process
-        .lock()
-        .unwrap()
-        .push_back(Err(Failure::OutOfCredits));
+    ports.answer_process(Err(Failure::OutOfCredits));
     let h = start_driver(ports.clone(), settings());
     to_review(&h, TokenType::Identification, DocumentType::Passport).await;
     h.send(Input::Confirm).await.unwrap();
@@ -456,14 +311,10 @@ async fn out_of_credits_tells_staff_plainly_and_wipes() {
 #[tokio::test]
 async fn a_back_refused_by_the_api_is_retaken_alone() {
     let ports = Scripted::new();
-    ports
-        .process
-        .lock()
-        .unwrap()
-        .push_back(Err(Failure::ImageRejected {
-            side: Side::Back,
-            reason: "No image provided for step 'BACK'".into(),
-        }));
+    ports.answer_process(Err(Failure::ImageRejected {
+        side: Side::Back,
+        reason: RetakeReason::Api("No image provided for step 'BACK'".into()),
+    }));
     let h = start_driver(ports.clone(), settings());
     to_review(&h, TokenType::Identification, DocumentType::IdCard).await;
     h.send(Input::Confirm).await.unwrap();
@@ -488,12 +339,12 @@ async fn mobile_handoff_shows_a_scannable_code_then_the_result() {
     h.send(Input::ContinueOnPhone).await.unwrap();
     let v = screen(&h, Screen::Handoff).await;
     let digits = v.digit_string.clone().unwrap();
-    assert_eq!(digits, "48236571");
+    assert_eq!(digits, DIGITS);
     let qr = kyc_kiosk::session::qr::Qr::new(&digits).unwrap();
     assert!(qr.svg(256).contains("<svg"));
     assert!(qr.png(256).unwrap().starts_with(b"\x89PNG"));
     assert!(v.summary().contains("4823 6571"), "{}", v.summary());
-    ports.send_webhook(Outcome::new(OverallStatus::Approved, true));
+    ports.send_result(Outcome::new(OverallStatus::Approved, true));
     let v = screen(&h, Screen::Result).await;
     assert_eq!(v.digit_string, None);
     assert!(ports.calls("process").is_empty());
@@ -530,7 +381,7 @@ async fn a_full_flow_writes_nothing_personal_to_disk() {
     to_review(&h, TokenType::Identification, DocumentType::IdCard).await;
     h.send(Input::Confirm).await.unwrap();
     screen(&h, Screen::Waiting).await;
-    ports.send_webhook(Outcome::new(OverallStatus::Approved, true));
+    ports.send_result(Outcome::new(OverallStatus::Approved, true));
     screen(&h, Screen::Result).await;
     finish(&h, &ports).await;
 

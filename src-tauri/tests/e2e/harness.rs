@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -24,13 +23,13 @@ pub struct App {
     name: String,
     n: usize,
     // Declared last: released after the driver has stopped.
-    _one_at_a_time: MutexGuard<'static, ()>,
+    _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// Only one window and one tauri-driver at a time (they share the X display
-/// and the WebKit driver). A test that panicked leaves the lock poisoned,
-/// which says nothing about the next test.
-static ONE_APP: Mutex<()> = Mutex::new(());
+/// and the WebKit driver). An async lock: each test has its own runtime, and
+/// the guard lives across awaits.
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -52,7 +51,7 @@ impl App {
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "end-to-end tests need a display: run them through `make test` (xvfb-run)"
         );
-        let one_at_a_time = ONE_APP.lock().unwrap_or_else(PoisonError::into_inner);
+        let one_at_a_time = ONE_APP.lock().await;
         let app = PathBuf::from(env!("CARGO_BIN_EXE_kyc-kiosk-app"));
         let port = free_port();
         let native = free_port();

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use kyc_kiosk::config::Config;
+use kyc_kiosk::quality::Issue;
 use kyc_kiosk::session::{
     qr, CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, StartRequest,
 };
@@ -93,7 +94,7 @@ async fn run_async(args: &Args) -> anyhow::Result<Exit> {
                     (Some(q), None) => q
                         .issues
                         .iter()
-                        .map(|i| issue_hint(i))
+                        .map(issue_hint)
                         .collect::<Vec<_>>()
                         .join("; "),
                     (None, None) => String::new(),
@@ -182,13 +183,12 @@ async fn show_handoff(h: &kyc_kiosk::session::Handle) -> Option<String> {
     v.digit_string.clone()
 }
 
-fn issue_hint(code: &str) -> &'static str {
-    match code {
-        "blurry" => "hold still — the picture is blurry",
-        "glare" => "tilt the card away from the light",
-        "too_dark" => "too dark",
-        "too_bright" => "too bright",
-        "too_small" => "move closer",
-        _ => "retake",
+fn issue_hint(issue: Issue) -> &'static str {
+    match issue {
+        Issue::Blurry => "hold still — the picture is blurry",
+        Issue::Glare => "tilt the card away from the light",
+        Issue::TooDark => "too dark",
+        Issue::TooBright => "too bright",
+        Issue::TooSmall => "move closer",
     }
 }

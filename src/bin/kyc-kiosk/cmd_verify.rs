@@ -109,7 +109,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
             if args.json {
                 println!(
                     "{}",
-                    serde_json::json!({"error": {"code": "IMAGE_RETAKE", "precheck": failures}})
+                    serde_json::json!({"error": {"code": ErrorCode::ImageRetake, "precheck": failures}})
                 );
             }
             eprintln!("precheck refused the images (use --force to send them anyway)");
@@ -273,7 +273,7 @@ async fn verify(
         if args.json {
             println!(
                 "{}",
-                serde_json::json!({"error": {"code": "TIMEOUT", "scanRef": scan, "statusNow": known}})
+                serde_json::json!({"error": {"code": ErrorCode::Timeout, "scanRef": scan, "statusNow": known}})
             );
         }
         eprintln!(

@@ -21,13 +21,12 @@ pub async fn follow(
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let view = rx.borrow_and_update().clone();
-        let mut line = view.summary();
         // Countdowns change every second: print a screen once, not each tick.
-        if let Some(i) = line.find(" (") {
-            if line.ends_with(" left)") || line[i..].contains(" left)") {
-                line.truncate(i);
-            }
+        let line = View {
+            seconds_left: None,
+            ..view.clone()
         }
+        .summary();
         if line != last {
             if !quiet {
                 eprintln!("· {line}");

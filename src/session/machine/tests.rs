@@ -2,8 +2,13 @@
 //! then the transitions one by one.
 
 use super::*;
+use crate::capture::Role;
 use crate::error::ErrorCode;
-use crate::session::types::OverallStatus;
+use crate::quality::Issue;
+use crate::session::types::{
+    DocumentType, Failure, Outcome, OverallStatus, RetakeReason, StartRequest, TokenInfo,
+    TokenStatus, TokenType,
+};
 use crate::session::view::{Screen, View};
 
 const S: u64 = 1000;
@@ -43,7 +48,7 @@ fn still(side: Side) -> Still {
 /// A session created at t=0 with the given document (None: not chosen yet).
 fn session(doc: Option<DocumentType>, ty: TokenType) -> Box<Session> {
     let mut r = request();
-    r.country = "LT".into();
+    r.country = Some("LT".into());
     let mut s = Session::new(r, token(ty, Some("12345678")), 0);
     if doc.is_some() {
         s.document = doc;
@@ -212,7 +217,7 @@ fn states() -> Vec<(&'static str, State)> {
                 resume: Some(Resume::Camera {
                     session: {
                         let mut s = with_stills(id_card(), &[Side::Front]);
-                        s.camera = Some(CameraRole::Document);
+                        s.camera = Some(Role::Document);
                         s
                     },
                     side: Side::Back,
@@ -253,7 +258,7 @@ fn events() -> Vec<Event> {
         Event::StillCaptured(still(Side::Front)),
         Event::CaptureFailed(Failure::ImageRejected {
             side: Side::Front,
-            reason: "blurry".into(),
+            reason: Issue::Blurry.into(),
         }),
         Event::Submitted,
         Event::SubmitFailed(network()),
@@ -400,8 +405,8 @@ fn start_validates_the_form_and_keeps_the_start_screen_on_error() {
         ("clientId", Box::new(|r| r.client_id = "  ".into())),
         ("clientId", Box::new(|r| r.client_id = "x".repeat(101))),
         ("clientId", Box::new(|r| r.client_id = "klientė".into())),
-        ("country", Box::new(|r| r.country = "XX".into())),
-        ("country", Box::new(|r| r.country = "LTU".into())),
+        ("country", Box::new(|r| r.country = Some("XX".into()))),
+        ("country", Box::new(|r| r.country = Some("LTU".into()))),
         ("expiryTime", Box::new(|r| r.expiry_secs = Some(0))),
         ("expiryTime", Box::new(|r| r.expiry_secs = Some(2_592_001))),
         (
@@ -440,9 +445,72 @@ fn start_validates_the_form_and_keeps_the_start_screen_on_error() {
     let Effect::CreateToken(sent) = &fx[0] else {
         panic!("{fx:?}")
     };
-    assert_eq!(sent.country, "LT");
+    assert_eq!(sent.country.as_deref(), Some("LT"));
     assert_eq!(sent.client_id, "CLIENT-77");
     assert_eq!(m.state().name(), "creatingToken");
+}
+
+#[test]
+fn start_request_validation_names_the_field() {
+    let mut r = StartRequest::new("client-1", "LT");
+    r.first_name = Some("J0hn".into());
+    match validate_request(r) {
+        Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "firstName"),
+        other => panic!("{other:?}"),
+    }
+    let ok = StartRequest::new("client-1", "LT");
+    validate_request(ok).unwrap();
+}
+
+// Regression: `kyc-kiosk handoff --client-id X` with no country anywhere
+// failed with "country: `` is not an ISO 3166-1 alpha-2 country code". A
+// token needs no country: the customer then picks it in the mobile app.
+#[test]
+fn a_start_without_a_country_creates_a_token() {
+    for blank in [None, Some(String::new()), Some("  ".to_owned())] {
+        let mut r = request();
+        r.country = blank.clone();
+        let mut m = Machine::new(settings(), 0);
+        let fx = m.step(Event::Input(Input::Start(r)), 1).unwrap();
+        let Effect::CreateToken(sent) = &fx[0] else {
+            panic!("{blank:?}: {fx:?}")
+        };
+        assert_eq!(sent.country, None, "{blank:?}");
+        assert_eq!(m.state().name(), "creatingToken");
+    }
+    assert_eq!(StartRequest::new("c", " ").country, None);
+}
+
+/// `/process` needs the document country: without one, verifying here is
+/// refused before any photo is taken (the phone stays open).
+#[test]
+fn verify_here_needs_a_country() {
+    let mut s = session(None, TokenType::Identification);
+    s.request.country = None;
+    for state in [
+        State::Choice { session: s.clone() },
+        State::Handoff { session: s.clone() },
+    ] {
+        let mut m = Machine::with_state(settings(), state.clone(), 0);
+        let err = m
+            .step(Event::Input(Input::VerifyHere(DocumentType::IdCard)), S)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidInput {
+                    field: "country",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert_eq!(m.state(), &state);
+    }
+    let mut m = Machine::with_state(settings(), State::Choice { session: s }, 0);
+    m.step(Event::Input(Input::ContinueOnPhone), S).unwrap();
+    assert_eq!(m.state().name(), "handoff");
 }
 
 #[test]
@@ -538,7 +606,7 @@ fn walk(doc: DocumentType, ty: TokenType) -> (Vec<Side>, Machine) {
     let fx = m
         .step(Event::Input(Input::VerifyHere(doc)), 10 * S)
         .unwrap();
-    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Document)]);
     let mut visited = Vec::new();
     let mut t = 11 * S;
     while let State::Capturing { side, session, .. } = m.state() {
@@ -593,7 +661,7 @@ fn capture_order_follows_the_document_and_the_token_type() {
 fn cameras_switch_for_the_selfie_and_stop_for_the_review() {
     let mut m = Machine::with_state(settings(), capturing(Side::Back, true, true), 0);
     let fx = m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
-    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Selfie)]);
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Selfie)]);
     assert!(
         !m.allowed_inputs().contains(&InputKind::Capture),
         "not before the camera is ready"
@@ -621,7 +689,7 @@ fn a_rejected_still_stays_on_the_side_with_a_hint() {
     let mut m = Machine::with_state(settings(), capturing(Side::Front, true, true), 0);
     let f = Failure::ImageRejected {
         side: Side::Front,
-        reason: "too blurry".into(),
+        reason: RetakeReason::Api("too blurry".into()),
     };
     let fx = m.step(Event::CaptureFailed(f), S).unwrap();
     assert!(fx.is_empty());
@@ -641,7 +709,7 @@ fn a_rejected_still_stays_on_the_side_with_a_hint() {
 #[test]
 fn a_camera_failure_keeps_the_stills_and_offers_retry_or_the_phone() {
     let mut s = with_stills(id_card(), &[Side::Front]);
-    s.camera = Some(CameraRole::Document);
+    s.camera = Some(Role::Document);
     s.camera_ready = true;
     let state = State::Capturing {
         session: s,
@@ -669,7 +737,7 @@ fn a_camera_failure_keeps_the_stills_and_offers_retry_or_the_phone() {
         assert!(m.still(Side::Front).is_some());
         let mut phone = Machine::with_state(settings(), m.state().clone(), S);
         let fx = m.step(Event::Input(Input::Retry), 2 * S).unwrap();
-        assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+        assert_eq!(fx, vec![Effect::StartCamera(Role::Document)]);
         assert!(matches!(
             m.state(),
             State::Capturing {
@@ -695,7 +763,7 @@ fn retake_from_review_replaces_one_side_and_returns_to_review() {
     let fx = m
         .step(Event::Input(Input::Retake(Side::Front)), 30 * S)
         .unwrap();
-    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Document)]);
     m.step(Event::CameraStarted, 30 * S).unwrap();
     m.step(Event::Input(Input::Capture), 31 * S).unwrap();
     let new_front = Still::new(Side::Front, vec![0xFF, 0xD8, 9, 9], 800, 600);
@@ -869,14 +937,14 @@ fn submit_failures_each_take_their_own_way() {
     let mut m = Machine::with_state(settings(), submitting.clone(), 0);
     let f = Failure::ImageRejected {
         side: Side::Back,
-        reason: "glare".into(),
+        reason: Issue::Glare.into(),
     };
     let fx = m.step(Event::SubmitFailed(f), S).unwrap();
-    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Document)]);
     let v = View::of(&m, S);
     assert_eq!((v.screen, v.side), (Screen::Capture, Some(Side::Back)));
     let hint = v.hint.unwrap();
-    assert_eq!(hint.detail.as_deref(), Some("glare"));
+    assert_eq!(hint.detail, Some(Issue::Glare));
     assert!(hint.message.contains("light"), "{}", hint.message);
     assert!(m.still(Side::Front).is_some() && m.still(Side::Face).is_some());
     m.step(Event::CameraStarted, S).unwrap();
@@ -893,7 +961,7 @@ fn submit_failures_each_take_their_own_way() {
         },
         Failure::ImageRejected {
             side: Side::Back,
-            reason: "x".into(),
+            reason: RetakeReason::Api("x".into()),
         },
     ] {
         let passport = with_stills(
@@ -1224,7 +1292,7 @@ fn the_kiosk_may_take_over_from_the_handoff_until_process() {
     let fx = m
         .step(Event::Input(Input::VerifyHere(DocumentType::Passport)), S)
         .unwrap();
-    assert_eq!(fx, vec![Effect::StartCamera(CameraRole::Document)]);
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Document)]);
     assert_eq!(View::of(&m, S).digit_string, None);
     // ...and hand back to the phone from the capture, dropping the stills.
     m.step(Event::CameraStarted, S).unwrap();
@@ -1314,7 +1382,7 @@ fn the_view_is_camel_case() {
 fn settings_follow_the_kiosk_config() {
     let mut kiosk = crate::config::KioskConfig {
         default_country: Some("LT".into()),
-        documents: vec!["PASSPORT".into(), "ID_CARD".into(), "VISA".into()],
+        documents: vec![DocumentType::Passport, DocumentType::IdCard],
         language: "lt".into(),
         idle_timeout: std::time::Duration::from_secs(120),
         kiosk_mode: false,
@@ -1325,12 +1393,8 @@ fn settings_follow_the_kiosk_config() {
     kiosk.idle_timeout = std::time::Duration::from_secs(40);
     assert_eq!(Settings::from_kiosk(&kiosk).idle_warning_ms, 10 * S);
     let r = StartRequest::with_defaults("C-1", &kiosk);
-    assert_eq!(r.country, "LT");
-    assert_eq!(
-        r.documents,
-        [DocumentType::Passport, DocumentType::IdCard],
-        "VISA is not taken here"
-    );
+    assert_eq!(r.country.as_deref(), Some("LT"));
+    assert_eq!(r.documents, [DocumentType::Passport, DocumentType::IdCard]);
     assert_eq!(r.locale.as_deref(), Some("lt"));
 }
 
@@ -1365,7 +1429,7 @@ fn an_unused_token_past_its_lifetime_ends_the_wait() {
 #[test]
 fn behind_a_camera_error_the_camera_is_retried_and_the_capture_resumes() {
     let mut s = with_stills(id_card(), &[Side::Front]);
-    s.camera = Some(CameraRole::Document);
+    s.camera = Some(Role::Document);
     s.camera_ready = true;
     let capturing = State::Capturing {
         session: s,
@@ -1387,7 +1451,7 @@ fn behind_a_camera_error_the_camera_is_retried_and_the_capture_resumes() {
     assert_eq!(m.step(Event::Tick, t - 1).unwrap(), vec![]);
     assert_eq!(
         m.step(Event::Tick, t).unwrap(),
-        vec![Effect::StartCamera(CameraRole::Document)]
+        vec![Effect::StartCamera(Role::Document)]
     );
     assert_eq!(m.step(Event::Tick, t + 1).unwrap(), vec![], "one at a time");
     // Still away: the first reason stays on screen, and another try later.
@@ -1406,7 +1470,7 @@ fn behind_a_camera_error_the_camera_is_retried_and_the_capture_resumes() {
     let t2 = t + 100 + CAMERA_RETRY_MS;
     assert_eq!(
         m.step(Event::Tick, t2).unwrap(),
-        vec![Effect::StartCamera(CameraRole::Document)]
+        vec![Effect::StartCamera(Role::Document)]
     );
     // Back: capture resumes on BACK with FRONT kept, and the camera is watched.
     assert_eq!(

@@ -1,22 +1,23 @@
 //! The real [`Ports`]: the iDenfy client (or the embedded sandbox), the
-//! webhook results, the cameras and the quality prechecks. This is where the
-//! module types are converted into the flow's plain types; no flow decision
-//! is taken here.
+//! webhook results, the cameras and the quality prechecks. The conversions
+//! between the module types and the flow's plain types are in
+//! [`super::convert`]; no flow decision is taken here.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use zeroize::Zeroizing;
+use serde::Serialize;
 
+use super::convert::{self, failure};
 use super::driver::Ports;
 use super::types::{
-    CameraRole, DocumentType, Failure, Outcome, OverallStatus, Side, StartRequest, Still,
-    Submission, TokenInfo, TokenStatus, TokenType,
+    Failure, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
 };
 use crate::camera::{self, demo, pipeline::Pipeline, Frame};
+use crate::capture::Role;
 use crate::error::ErrorCode;
-use crate::idenfy::models::{self as m, ImageSide};
+use crate::idenfy::models as m;
 use crate::idenfy::webhook::ResultStore;
 use crate::idenfy::{self, Client};
 use crate::quality;
@@ -27,13 +28,14 @@ const CAMERA_START_LIMIT: Duration = Duration::from_secs(5);
 /// How often an open camera's status is looked at for an unplug.
 const CAMERA_WATCH_PERIOD: Duration = Duration::from_millis(200);
 
-/// What the live analyser attaches to each preview frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the live analyser attaches to each preview frame (sent to the UI as
+/// is: `{"ok": false, "issues": ["blurry", "glare"]}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LiveQuality {
     /// True when the frame would pass (no issue).
     pub ok: bool,
-    /// Issue codes as `quality::Issue::as_str` spells them, worst first.
-    pub issues: Vec<&'static str>,
+    /// What the frame would be refused for, in [`quality::Issue::ALL`] order.
+    pub issues: quality::IssueSet,
 }
 
 /// Where frames come from.
@@ -52,194 +54,8 @@ pub enum CameraMode {
     Stills(Arc<HashMap<Side, Vec<u8>>>),
 }
 
-/// Converts the staff form into the API's token request.
-#[must_use]
-pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> m::TokenRequest {
-    let mut t = m::TokenRequest::new(req.client_id.clone());
-    t.first_name = req.first_name.clone();
-    t.last_name = req.last_name.clone();
-    t.date_of_birth = req.date_of_birth.clone();
-    t.document_number = req.document_number.clone();
-    t.locale = req.locale.clone();
-    t.country = Some(req.country.to_ascii_lowercase());
-    t.documents = Some(
-        req.allowed_documents()
-            .iter()
-            .map(|d| document_type(*d))
-            .collect(),
-    );
-    t.token_type = Some(match req.token_type {
-        TokenType::Identification => m::TokenType::Identification,
-        TokenType::Document => m::TokenType::Document,
-    });
-    if req.generate_digit_string {
-        t.generate_digit_string = Some(true);
-    }
-    t.expiry_time = req.expiry_secs.map(u64::from);
-    t.session_length = req.session_length_secs.map(u64::from);
-    t.callback_url = callback_url.map(str::to_owned);
-    t.dummy_status = req.dummy_status.as_deref().map(m::DummyStatus::parse);
-    t
-}
-
-/// The token request's documented constraints, checked before anything is
-/// sent, as a session error that names the field (for the staff form).
-///
-/// # Errors
-/// [`super::Error::InvalidInput`] naming the first field that is wrong.
-pub fn validate_start(req: &StartRequest) -> Result<(), super::Error> {
-    match idenfy::validate::token_request(&token_request(req, None)) {
-        Ok(()) => Ok(()),
-        Err(idenfy::Error::Invalid { field, reason }) => Err(super::Error::InvalidInput {
-            field: static_field(&field),
-            reason,
-        }),
-        Err(e) => Err(super::Error::InvalidInput {
-            field: "request",
-            reason: e.to_string(),
-        }),
-    }
-}
-
-/// The form fields a token request error can name, as `'static` strings.
-fn static_field(field: &str) -> &'static str {
-    const FIELDS: [&str; 12] = [
-        "clientId",
-        "firstName",
-        "lastName",
-        "country",
-        "documents",
-        "dateOfBirth",
-        "documentNumber",
-        "locale",
-        "expiryTime",
-        "sessionLength",
-        "tokenType",
-        "dummyStatus",
-    ];
-    FIELDS
-        .iter()
-        .find(|f| **f == field)
-        .copied()
-        .unwrap_or("request")
-}
-
-fn document_type(d: DocumentType) -> m::DocumentType {
-    match d {
-        DocumentType::IdCard => m::DocumentType::IdCard,
-        DocumentType::Passport => m::DocumentType::Passport,
-        DocumentType::DriverLicense => m::DocumentType::DriverLicense,
-        DocumentType::ResidencePermit => m::DocumentType::ResidencePermit,
-    }
-}
-
-fn image_side(s: Side) -> ImageSide {
-    match s {
-        Side::Front => ImageSide::Front,
-        Side::Back => ImageSide::Back,
-        Side::Face => ImageSide::Face,
-    }
-}
-
-/// Maps a client error into what the flow needs to know.
-#[must_use]
-pub fn failure(e: &idenfy::Error) -> Failure {
-    use idenfy::Error as E;
-    match e {
-        E::Unauthorized { .. } => Failure::Unauthorized,
-        E::OutOfCredits { .. } => Failure::OutOfCredits,
-        E::RateLimited { .. } => Failure::RateLimited,
-        E::Transport { .. } | E::OutcomeUnknown { .. } => Failure::Network {
-            message: e.to_string(),
-        },
-        E::NotProcessed { message, .. } => Failure::ImageRejected {
-            side: Side::Front,
-            reason: message.clone(),
-        },
-        E::Api { message, .. } => {
-            // "No image provided for step 'BACK'": retake that side only.
-            let side = ["FRONT", "BACK", "FACE"]
-                .into_iter()
-                .find(|s| message.contains(&format!("'{s}'")));
-            match side {
-                Some("FRONT") => Failure::ImageRejected {
-                    side: Side::Front,
-                    reason: message.clone(),
-                },
-                Some("BACK") => Failure::ImageRejected {
-                    side: Side::Back,
-                    reason: message.clone(),
-                },
-                Some("FACE") => Failure::ImageRejected {
-                    side: Side::Face,
-                    reason: message.clone(),
-                },
-                _ if message.to_ascii_lowercase().contains("expired") => Failure::TokenExpired,
-                _ => Failure::Rejected {
-                    message: message.clone(),
-                },
-            }
-        }
-        E::Invalid { .. } | E::TooLarge { .. } => Failure::Rejected {
-            message: e.to_string(),
-        },
-        _ => Failure::Internal {
-            message: e.to_string(),
-        },
-    }
-}
-
-fn outcome(
-    overall: &m::OverallStatus,
-    is_final: bool,
-    fraud: &[m::FraudTag],
-    mismatch: &[m::MismatchTag],
-    docs: (Option<&m::DocumentStatus>, Option<&m::DocumentStatus>),
-    faces: (Option<&m::FaceStatus>, Option<&m::FaceStatus>),
-) -> Outcome {
-    let mut o = Outcome::new(OverallStatus::parse(overall.as_str()), is_final);
-    o.fraud_tags = fraud.iter().map(|t| t.as_str().to_owned()).collect();
-    o.mismatch_tags = mismatch.iter().map(|t| t.as_str().to_owned()).collect();
-    o.auto_document = docs.0.map(|d| d.as_str().to_owned());
-    o.manual_document = docs.1.map(|d| d.as_str().to_owned());
-    o.auto_face = faces.0.map(|f| f.as_str().to_owned());
-    o.manual_face = faces.1.map(|f| f.as_str().to_owned());
-    o
-}
-
-/// A webhook result as the flow sees it.
-#[must_use]
-pub fn outcome_of_webhook(p: &m::WebhookPayload) -> Outcome {
-    let s = &p.status;
-    outcome(
-        &s.overall,
-        p.is_final,
-        &s.fraud_tags,
-        &s.mismatch_tags,
-        (s.auto_document.as_ref(), s.manual_document.as_ref()),
-        (s.auto_face.as_ref(), s.manual_face.as_ref()),
-    )
-}
-
-fn token_status(s: &m::StatusResponse) -> TokenStatus {
-    match s.status.as_str() {
-        "ACTIVE" => TokenStatus::Unused,
-        "REVIEWING" => TokenStatus::Pending,
-        "EXPIRED" | "EXPIRED-DELETED" => TokenStatus::Expired,
-        "APPROVED" | "DENIED" | "SUSPECTED" => TokenStatus::Done(outcome(
-            &s.status,
-            true,
-            &s.fraud_tags,
-            &s.mismatch_tags,
-            (s.auto_document.as_ref(), s.manual_document.as_ref()),
-            (s.auto_face.as_ref(), s.manual_face.as_ref()),
-        )),
-        other => TokenStatus::Other(other.to_owned()),
-    }
-}
-
 struct Open {
-    role: CameraRole,
+    role: Role,
     /// Shared so blocking waits run off the async threads without holding the lock.
     pipeline: Arc<Pipeline<LiveQuality>>,
 }
@@ -310,15 +126,15 @@ impl LivePorts {
         guard.as_ref().map(|o| o.pipeline.clone())
     }
 
-    fn open_pipeline(&self, role: CameraRole) -> Result<Pipeline<LiveQuality>, camera::Error> {
+    fn open_pipeline(&self, role: Role) -> Result<Pipeline<LiveQuality>, camera::Error> {
         let opener = match &self.mode {
             CameraMode::Demo { frames, control } => {
-                if role == CameraRole::Selfie {
+                if role == Role::Selfie {
                     control.set_scene(demo::DemoScene::Face);
                 }
                 demo::opener(frames.clone(), control.clone(), 30)
             }
-            CameraMode::Native { roles } => native_opener(roles, native_role(role))?,
+            CameraMode::Native { roles } => native_opener(roles, role)?,
             CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
         };
         let mut scratch = quality::Scratch::default();
@@ -330,7 +146,7 @@ impl LivePorts {
             tracing::trace!(seq = f.seq(), verdict = ?a.verdict, scores = ?a.scores, "live check");
             LiveQuality {
                 ok: a.verdict == quality::Verdict::Ok,
-                issues: a.issues.iter().map(|i| i.as_str()).collect(),
+                issues: a.issues,
             }
         });
         Pipeline::start(opener, analyse, camera::pipeline::PipelineConfig::default())
@@ -340,13 +156,13 @@ impl LivePorts {
 /// Opens the configured device for `role` through nokhwa.
 fn native_opener(
     roles: &crate::config::CameraRoles,
-    role: camera::Role,
+    role: Role,
 ) -> Result<camera::Opener, camera::Error> {
     let list = camera::list_devices()?;
     let assigned = camera::devices::assign_roles(roles, &list.devices)?;
     let device = match role {
-        camera::Role::Document => assigned.document,
-        camera::Role::Selfie => assigned.selfie,
+        Role::Document => assigned.document,
+        Role::Selfie => assigned.selfie,
     };
     #[cfg(feature = "native-camera")]
     {
@@ -359,13 +175,6 @@ fn native_opener(
     {
         let _ = device;
         Err(camera::Error::NoCamera)
-    }
-}
-
-fn native_role(role: CameraRole) -> camera::devices::Role {
-    match role {
-        CameraRole::Document => camera::devices::Role::Document,
-        CameraRole::Selfie => camera::devices::Role::Selfie,
     }
 }
 
@@ -389,23 +198,18 @@ fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Resu
     let frame = pipeline
         .capture_still(Duration::from_secs(3))
         .map_err(|e| camera_failure(&e))?;
-    let role = if side == Side::Face {
-        quality::Role::Selfie
-    } else {
-        quality::Role::Document
-    };
     let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
         .with_stride(frame.stride());
     let opts = quality::Options {
-        role,
+        role: Some(side.camera()),
         roi: Some(guide_roi(frame.width(), frame.height())),
     };
     let a = quality::assess(&view, &opts);
-    if a.verdict == quality::Verdict::Retake {
-        let reason = a.issues.first().map_or("retake", |i| i.as_str());
+    // A retake verdict always names its issues: the first is shown.
+    if let (quality::Verdict::Retake, Some(&issue)) = (a.verdict, a.issues.first()) {
         return Err(Failure::ImageRejected {
             side,
-            reason: reason.to_owned(),
+            reason: issue.into(),
         });
     }
     let limits = camera::SubmissionLimits::default().starting_at(jpeg_quality);
@@ -461,34 +265,15 @@ fn camera_failure(e: &camera::Error) -> Failure {
 
 impl Ports for LivePorts {
     async fn create_token(&self, request: StartRequest) -> Result<TokenInfo, Failure> {
-        let req = token_request(&request, self.callback_url.as_deref());
+        let req = convert::token_request(&request, self.callback_url.as_deref());
         let resp = self.client.create_token(&req).await.map_err(|e| {
             tracing::warn!(code = %e.code(), "token creation failed");
             failure(&e)
         })?;
-        Ok(TokenInfo {
-            scan_ref: resp.scan_ref.as_str().to_owned(),
-            auth_token: resp.auth_token.as_str().to_owned(),
-            digit_string: resp.digit_string.clone(),
-            token_type: match resp.token_type.as_ref().map(m::TokenType::as_str) {
-                Some("DOCUMENT") => TokenType::Document,
-                Some(_) => TokenType::Identification,
-                None => request.token_type,
-            },
-            expiry_secs: resp
-                .expiry_time
-                .and_then(|v| u32::try_from(v).ok())
-                .or(request.expiry_secs)
-                .unwrap_or(86_400),
-            session_length_secs: resp
-                .session_length
-                .and_then(|v| u32::try_from(v).ok())
-                .or(request.session_length_secs)
-                .unwrap_or(1_800),
-        })
+        Ok(convert::token_info(&resp, &request))
     }
 
-    async fn start_camera(&self, role: CameraRole) -> Result<(), Failure> {
+    async fn start_camera(&self, role: Role) -> Result<(), Failure> {
         if matches!(self.mode, CameraMode::Stills(_)) {
             return Ok(());
         }
@@ -575,24 +360,7 @@ impl Ports for LivePorts {
     }
 
     async fn process(&self, submission: Submission) -> Result<(), Failure> {
-        let req = idenfy::ProcessRequest {
-            scan_ref: m::ScanRef::from(submission.scan_ref.clone()),
-            token: m::AuthToken::from(submission.auth_token.to_string()),
-            token_type: m::TokenType::Identification,
-            country: submission.country.clone(),
-            document_type: Some(document_type(submission.document_type)),
-            images: submission
-                .images
-                .iter()
-                .map(|s| (image_side(s.side), Zeroizing::new(s.jpeg.to_vec())))
-                .map(|(side, z)| (side, z.to_vec()))
-                .collect(),
-            skip_analysis: false,
-        };
-        let mut req = req;
-        if !submission.images.iter().any(|s| s.side == Side::Face) {
-            req.token_type = m::TokenType::Document;
-        }
+        let mut req = convert::process_request(&submission);
         let result = self.client.process(&req).await;
         // The request held copies of the images: overwrite them now.
         for (_, bytes) in &mut req.images {
@@ -613,7 +381,7 @@ impl Ports for LivePorts {
             .status(&m::ScanRef::from(scan_ref))
             .await
             .map_err(|e| failure(&e))?;
-        Ok(token_status(&s))
+        Ok(convert::token_status(&s))
     }
 
     async fn next_result(&self, scan_ref: String) -> Result<Outcome, Failure> {
@@ -632,7 +400,7 @@ impl Ports for LivePorts {
                 if all.len() > *n {
                     let p = &all[*n];
                     *n += 1;
-                    return Ok(outcome_of_webhook(p));
+                    return Ok(convert::outcome_of_webhook(p));
                 }
             }
             match rx.recv().await {
@@ -669,48 +437,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn api_errors_map_to_what_the_flow_needs() {
-        let api = |msg: &str| idenfy::Error::Api {
-            status: 400,
-            identifier: Some("MISSING_VALUE".into()),
-            message: msg.into(),
-        };
-        assert_eq!(
-            failure(&api("No image provided for step 'BACK'")),
-            Failure::ImageRejected {
-                side: Side::Back,
-                reason: "No image provided for step 'BACK'".into()
-            }
-        );
-        assert!(matches!(
-            failure(&api("Something else")),
-            Failure::Rejected { .. }
-        ));
-        assert_eq!(
-            failure(&idenfy::Error::OutOfCredits {
-                message: String::new()
-            }),
-            Failure::OutOfCredits
-        );
-    }
-
-    #[test]
-    fn start_request_validation_names_the_field() {
-        let mut r = StartRequest::new("client-1", "LT");
-        r.first_name = Some("J0hn".into());
-        match validate_start(&r) {
-            Err(super::super::Error::InvalidInput { field, .. }) => assert_eq!(field, "firstName"),
-            other => panic!("{other:?}"),
-        }
-        let ok = StartRequest::new("client-1", "LT");
-        validate_start(&ok).unwrap();
-    }
-
-    #[test]
     fn guide_roi_is_centred_and_inside() {
         let r = guide_roi(1920, 1080);
         assert_eq!((r.x, r.y, r.width, r.height), (288, 162, 1344, 756));
         let r = guide_roi(1, 1);
         assert!(r.x + r.width <= 1 && r.y + r.height <= 1);
+    }
+
+    #[test]
+    fn live_quality_reaches_the_ui_as_issue_names() {
+        let mut issues = quality::IssueSet::default();
+        issues.insert(quality::Issue::Glare);
+        issues.insert(quality::Issue::Blurry);
+        let q = LiveQuality { ok: false, issues };
+        assert_eq!(
+            serde_json::to_value(q).unwrap(),
+            serde_json::json!({"ok": false, "issues": ["blurry", "glare"]})
+        );
     }
 }

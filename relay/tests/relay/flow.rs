@@ -1,0 +1,178 @@
+//! A verification through the relay, end to end against the embedded sandbox.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::{self, enrol, relay, shared};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrol_token_process_webhook_reaches_that_kiosk_only() {
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |_| {}).await;
+    let base = r.url();
+    let a = enrol(&db, "kiosk-a", Some("vilnius")).await;
+    let b = enrol(&db, "kiosk-b", Some("vilnius")).await;
+
+    let (s, me) = a.call(&base, "GET", "/kiosk/v1/me", None).await;
+    assert_eq!(s, 200, "{me}");
+    assert_eq!(me["name"], "kiosk-a");
+
+    let (s, t) = a.token(&base, "c-1").await;
+    assert_eq!(s, 200, "{t}");
+    let scan_ref = t["scanRef"].as_str().unwrap().to_owned();
+    // Direct processing: the authToken never leaves the relay.
+    assert!(t.get("authToken").is_none(), "{t}");
+
+    // Another kiosk cannot submit or ask about it.
+    let (s, _) = b.process(&base, &scan_ref).await;
+    assert_eq!(s, 404);
+    let (s, _) = b
+        .call(
+            &base,
+            "GET",
+            &format!("/kiosk/v1/scans/{scan_ref}/status"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+
+    let (s, p) = a.process(&base, &scan_ref).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["outcome"], "ACCEPTED");
+    // Never a second /process for the same token.
+    let (s, again) = a.process(&base, &scan_ref).await;
+    assert_eq!(s, 409, "{again}");
+    assert_eq!(again["code"], "INVALID_STATE");
+
+    let got = a.results(&base, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let res = &got[0];
+    assert_eq!(res["scanRef"], scan_ref.as_str());
+    assert_eq!(res["final"], true);
+    assert_eq!(res["event"], "AUTO_FINISHED");
+    assert_eq!(res["status"]["overall"], "APPROVED");
+    assert_eq!(res["clientId"], "c-1");
+
+    // Kiosk B never sees it.
+    assert!(b
+        .results(&base, Duration::from_millis(300))
+        .await
+        .is_empty());
+
+    // Until acknowledged, it is offered again (a kiosk that crashed loses nothing).
+    let again = a.results(&base, Duration::from_secs(1)).await;
+    assert_eq!(again.len(), 1);
+    let id = res["id"].as_i64().unwrap();
+    // B cannot acknowledge A's result.
+    let (_, n) = b.ack(&base, &[id]).await;
+    assert_eq!(n["acked"], 0);
+    let (s, n) = a.ack(&base, &[id]).await;
+    assert_eq!((s, n["acked"].as_u64()), (200, Some(1)));
+    assert!(a
+        .results(&base, Duration::from_millis(200))
+        .await
+        .is_empty());
+
+    // /status is one question about the kiosk's own verification.
+    let (s, st) = a
+        .call(
+            &base,
+            "GET",
+            &format!("/kiosk/v1/scans/{scan_ref}/status"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["status"], "APPROVED");
+
+    // The audit trail has the steps and no names.
+    let audit = support::scalar_i64(
+        &db,
+        &format!("SELECT count(*) FROM audit WHERE scan_ref = '{scan_ref}' AND event IN ('token_created','process_accepted','webhook_auto_finished','result_delivered','result_acked')"),
+    )
+    .await;
+    assert_eq!(audit, 5);
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handoff_tokens_carry_a_digit_string_and_the_auth_token() {
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |_| {}).await;
+    let k = enrol(&db, "kiosk", None).await;
+    let (s, t) = k
+        .call(
+            &r.url(),
+            "POST",
+            "/kiosk/v1/handoff",
+            Some(json!({"clientId": "c-2"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["digitString"].as_str().map(str::len), Some(8), "{t}");
+    assert!(t["authToken"].as_str().is_some_and(|a| !a.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_rate_limit_and_branch_client_id_rule_are_enforced() {
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |s| s.token_limit_per_hour = 3).await;
+    let base = r.url();
+    let k = enrol(&db, "kiosk", Some("kaunas")).await;
+    {
+        let pool = kyc_kiosk_relay::db::connect(&db, 1).await.unwrap();
+        kyc_kiosk_relay::kiosks::set_branch_rule(&pool, "kaunas", Some("KA-"))
+            .await
+            .unwrap();
+    }
+    let (s, e) = k.token(&base, "VI-1").await;
+    assert_eq!(s, 403, "{e}");
+    assert_eq!(e["code"], "INVALID_INPUT");
+    let (s, _) = k.token(&base, "KA-1").await;
+    assert_eq!(s, 200);
+    let (s, _) = k.token(&base, "KA-2").await;
+    assert_eq!(s, 200);
+    // The fourth request this hour (the refused one counted too).
+    let (s, e) = k.token(&base, "KA-3").await;
+    assert_eq!(s, 429, "{e}");
+    assert_eq!(e["code"], "RATE_LIMITED");
+    // The limit lives in the database: a second instance enforces the same count.
+    let r2 = relay(&db, None, |s| s.token_limit_per_hour = 3).await;
+    let (s, _) = k.token(&r2.url(), "KA-4").await;
+    assert_eq!(s, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_process_outcome_asks_status_once_and_is_never_resent() {
+    let db = shared().fresh_database();
+    let mut up = support::fast_sandbox();
+    // The sandbox swallows the first /process: no answer, nothing spent.
+    up.sandbox.stall_process = 1;
+    up.timeout = Duration::from_millis(800);
+    let r = relay(&db, Some(up), |_| {}).await;
+    let base = r.url();
+    let k = enrol(&db, "kiosk", None).await;
+    let (_, t) = k.token(&base, "c-3").await;
+    let scan_ref = t["scanRef"].as_str().unwrap().to_owned();
+    let (s, e) = k.process(&base, &scan_ref).await;
+    assert_eq!(s, 504, "{e}");
+    assert_eq!(e["code"], "NETWORK");
+    assert_eq!(e["outcomeUnknown"], true, "{e}");
+    let (s, e) = k.process(&base, &scan_ref).await;
+    assert_eq!(s, 409, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("never resend"),
+        "{e}"
+    );
+    let unknown = support::scalar_i64(
+        &db,
+        &format!("SELECT count(*) FROM scan WHERE scan_ref = '{scan_ref}' AND process_state = 'unknown' AND auth_token IS NULL"),
+    )
+    .await;
+    assert_eq!(unknown, 1);
+    assert!(r
+        .metrics()
+        .render()
+        .contains("kyc_relay_upstream_errors_total{class=\"network\"} 1"));
+}

@@ -1,0 +1,10 @@
+//! The relay's integration tests, against a real PostgreSQL (see `support`).
+
+mod backoffice;
+mod cli;
+mod flow;
+mod instances;
+mod load;
+mod ops;
+mod security;
+mod support;
