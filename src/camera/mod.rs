@@ -1,6 +1,7 @@
 //! Cameras: the only module that imports nokhwa. A [`FrameSource`] trait with
 //! the native source and a demo source, the latest-frame [`Pipeline`], preview
-//! frames and JPEG encoding for submission.
+//! frames and JPEG encoding for submission, a [`watchdog`] on real cameras'
+//! frame reads and a [`probe`] of each connected camera.
 //!
 //! It owns devices, frames and their encoding; it knows nothing of sessions,
 //! the API or the screen. Image-quality judgement is passed in as an analyser.
@@ -14,7 +15,9 @@ pub mod frame;
 #[cfg(feature = "native-camera")]
 pub mod native;
 pub mod pipeline;
+pub mod probe;
 pub mod source;
+pub mod watchdog;
 
 pub use convert::{Converter, RawFormat};
 pub use demo::{DemoControl, DemoScene, DemoSource};
