@@ -447,33 +447,12 @@ fn unplugged_and_stalled_cameras_are_lost_and_the_capture_resumes_with_the_photo
         // The document camera at 1080p: the picture's own size, as sharp as
         // the demo camera's.
         &[("FAKECAM_SIZES", "640x480,1280x720,1920x1080")],
-        |cams| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(unplug_and_stall(cams));
-        },
+        |cams| block_on(unplug_and_stall(cams)),
     );
 }
 
 async fn unplug_and_stall(cams: &Cameras) {
-    let mut config = Config::default();
-    config.cameras = CameraRoles {
-        document: Some("Document Camera".into()),
-        selfie: Some("Face Camera".into()),
-    };
-    let k = Kiosk::start(
-        &config,
-        KioskOptions {
-            camera: CameraChoice::Native,
-            auto_capture: None,
-            ..KioskOptions::default()
-        },
-    )
-    .await
-    .expect("kiosk starts");
+    let k = native_kiosk(false).await;
     let long = Duration::from_secs(45);
     let mut req = StartRequest::new("it-native-unplug", "LT");
     req.documents = vec![DocumentType::IdCard];
@@ -537,4 +516,62 @@ async fn unplug_and_stall(cams: &Cameras) {
     k.handle().send(Input::Cancel).await.unwrap();
     wait_view(&k, "start", long, |v| v.screen == Screen::Start).await;
     k.shutdown().await;
+}
+
+async fn native_kiosk(auto_capture: bool) -> Kiosk {
+    let mut config = Config::default();
+    config.cameras = CameraRoles {
+        document: Some("Document Camera".into()),
+        selfie: Some("Face Camera".into()),
+    };
+    let mut opts = KioskOptions {
+        camera: CameraChoice::Native,
+        ..KioskOptions::default()
+    };
+    if !auto_capture {
+        opts.auto_capture = None;
+    }
+    Kiosk::start(&config, opts).await.expect("kiosk starts")
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// The demo camera's whole flow (tests/integration/kiosk.rs) on the two
+/// emulated cameras: auto-capture takes every side, the sandbox approves.
+#[test]
+fn the_flow_on_two_emulated_cameras_is_approved() {
+    under_fake_cameras(
+        "the_flow_on_two_emulated_cameras_is_approved",
+        &[("FAKECAM_SIZES", "640x480,1280x720,1920x1080")],
+        |_| {
+            block_on(async {
+                let k = native_kiosk(true).await;
+                let long = Duration::from_secs(45);
+                let mut req = StartRequest::new("it-native-approved", "LT");
+                req.documents = vec![DocumentType::IdCard];
+                k.start_session(req).await.unwrap();
+                wait_view(&k, "choice", long, |v| v.screen == Screen::Choice).await;
+                k.handle()
+                    .send(Input::VerifyHere(DocumentType::IdCard))
+                    .await
+                    .unwrap();
+                let review = wait_view(&k, "review", long, |v| v.screen == Screen::Review).await;
+                assert_eq!(review.sides.iter().filter(|s| s.taken).count(), 3);
+                k.handle().send(Input::Confirm).await.unwrap();
+                let v = wait_view(&k, "result", long, |v| {
+                    v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+                })
+                .await;
+                assert_eq!(v.result.unwrap().status, "APPROVED");
+                k.shutdown().await;
+            });
+        },
+    );
 }
