@@ -83,12 +83,13 @@ impl Cameras {
 /// Runs `body` in a child process of this test binary with the shim
 /// preloaded, the cameras set by `env` (`FAKECAM_*`) and a fresh control
 /// file; `name` is the test's own name (the child runs only it).
-fn under_fake_cameras(name: &str, env: &[(&str, &str)], body: impl FnOnce(&Cameras)) {
+/// Returns the child's standard output (empty in the child itself).
+fn under_fake_cameras(name: &str, env: &[(&str, &str)], body: impl FnOnce(&Cameras)) -> String {
     let test = format!("camera_path::{name}");
     if std::env::var(CHILD).as_deref() == Ok(test.as_str()) {
         let control = PathBuf::from(std::env::var_os("FAKECAM_CONTROL").expect("control file"));
         body(&Cameras { control });
-        return;
+        return String::new();
     }
     let shim = shim();
     let _turn = one_at_a_time();
@@ -96,19 +97,25 @@ fn under_fake_cameras(name: &str, env: &[(&str, &str)], body: impl FnOnce(&Camer
     let control = dir.path().join("cameras.ctl");
     std::fs::write(&control, "").unwrap();
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, &test)
-        .env("LD_PRELOAD", &shim)
-        .env("FAKECAM_CONTROL", &control)
-        .env("FAKECAM_DEVICES", "Document Camera;Face Camera")
-        .env(
-            "FAKECAM_IMAGES",
-            format!(
-                "{};{}",
-                repo().join("assets/demo/front.jpg").display(),
-                repo().join("assets/demo/face.jpg").display()
-            ),
-        );
+    cmd.args([
+        test.as_str(),
+        "--exact",
+        "--nocapture",
+        "--include-ignored",
+        "--test-threads=1",
+    ])
+    .env(CHILD, &test)
+    .env("LD_PRELOAD", &shim)
+    .env("FAKECAM_CONTROL", &control)
+    .env("FAKECAM_DEVICES", "Document Camera;Face Camera")
+    .env(
+        "FAKECAM_IMAGES",
+        format!(
+            "{};{}",
+            repo().join("assets/demo/front.jpg").display(),
+            repo().join("assets/demo/face.jpg").display()
+        ),
+    );
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -125,6 +132,7 @@ fn under_fake_cameras(name: &str, env: &[(&str, &str)], body: impl FnOnce(&Camer
         stdout.contains("1 passed"),
         "{test} did not run in the child:\n{stdout}"
     );
+    stdout.into_owned()
 }
 
 /// The CLI under the wrapper.
@@ -332,7 +340,7 @@ fn cameras_probe_reports_each_camera_and_fails_when_one_cannot_deliver() {
         &["--control", ctl.to_str().unwrap()],
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(7), "{text}");
     assert!(
         text.contains("#0 Document Camera") && text.contains("delivered"),
         "{text}"
@@ -519,10 +527,12 @@ async fn unplug_and_stall(cams: &Cameras) {
 }
 
 async fn native_kiosk(auto_capture: bool) -> Kiosk {
-    let mut config = Config::default();
-    config.cameras = CameraRoles {
-        document: Some("Document Camera".into()),
-        selfie: Some("Face Camera".into()),
+    let config = Config {
+        cameras: CameraRoles {
+            document: Some("Document Camera".into()),
+            selfie: Some("Face Camera".into()),
+        },
+        ..Config::default()
     };
     let mut opts = KioskOptions {
         camera: CameraChoice::Native,
@@ -574,4 +584,137 @@ fn the_flow_on_two_emulated_cameras_is_approved() {
             });
         },
     );
+}
+
+/// User plus system CPU time of this process (Linux: `/proc/self/stat`,
+/// in clock ticks of 1/100 s, the kernel's fixed `USER_HZ`).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<u64> = rest
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    Duration::from_millis((f[0] + f[1]) * 10)
+}
+
+/// One case of the benchmark, in the child: the kiosk's preview pipeline
+/// (the live quality analyser included) on one camera for `KYC_BENCH_SECS`.
+fn bench_case() {
+    let (w, h): (u32, u32) = {
+        let size = std::env::var("KYC_BENCH_SIZE").unwrap();
+        let (w, h) = size.split_once('x').unwrap();
+        (w.parse().unwrap(), h.parse().unwrap())
+    };
+    let secs: f64 = std::env::var("KYC_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    let open = camera::native::opener(
+        index_of("Bench Camera"),
+        OpenRequest {
+            preferred: Some((w, h)),
+            min_fps: 1,
+        },
+    );
+    let mut scratch = kyc_kiosk::quality::Scratch::default();
+    let analyse = Box::new(move |f: &Frame| {
+        let view = kyc_kiosk::quality::ImageView::rgb(f.pixels(), f.width(), f.height())
+            .with_stride(f.stride());
+        let (rw, rh) = (f.width() * 7 / 10, f.height() * 7 / 10);
+        let roi = kyc_kiosk::quality::Roi {
+            x: (f.width() - rw) / 2,
+            y: (f.height() - rh) / 2,
+            width: rw,
+            height: rh,
+        };
+        let _ = kyc_kiosk::quality::assess_live(&view, Some(roi), &mut scratch);
+    });
+    let p = Pipeline::start(open, analyse, PipelineConfig::default()).unwrap();
+    let mut last = p.wait_preview(0, Duration::from_secs(10)).unwrap().seq;
+    // Warm up: buffers, decoder, caches.
+    let warm = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < warm {
+        last = p.wait_preview(last, Duration::from_secs(2)).unwrap().seq;
+    }
+    let CameraStatus::Live {
+        width, height, fps, ..
+    } = p.status()
+    else {
+        panic!("not live: {:?}", p.status());
+    };
+    assert_eq!((width, height), (w, h));
+    let (t0, cpu0, s0) = (Instant::now(), cpu_time(), p.stats());
+    let mut latencies = Vec::new();
+    while t0.elapsed().as_secs_f64() < secs {
+        let pv = p.wait_preview(last, Duration::from_secs(2)).unwrap();
+        latencies.push(pv.captured.elapsed());
+        last = pv.seq;
+    }
+    let (wall, cpu, s1) = (t0.elapsed(), cpu_time() - cpu0, p.stats());
+    p.stop();
+    latencies.sort();
+    let pct = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "BENCH|{w}x{h}|{fps}|{:.1}|{:.1}|{:.0}|{:.0}|{:.0}",
+        (s1.captured - s0.captured) as f64 / wall.as_secs_f64(),
+        (s1.previews - s0.previews) as f64 / wall.as_secs_f64(),
+        pct(0.5).as_secs_f64() * 1000.0,
+        pct(0.95).as_secs_f64() * 1000.0,
+        cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
+    );
+}
+
+/// The real path's figures for BENCHMARKS.md: preview rate, capture to
+/// display latency and CPU at 720p, 1080p and 4K, MJPEG against YUYV.
+/// `cargo test -p kyc-kiosk --test integration camera_path::bench -- --ignored --nocapture`
+/// (`KYC_BENCH_SECS`, default 5, per case).
+#[test]
+#[ignore = "a benchmark: prints a table, asserts little"]
+fn bench_real_path() {
+    if std::env::var_os(CHILD).is_some() {
+        bench_case();
+        return;
+    }
+    println!(
+        "| format | size | camera fps | frames/s decoded | previews/s | latency p50 | latency p95 | CPU (of one core) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for format in ["MJPG", "YUYV"] {
+        for size in ["1280x720", "1920x1080", "3840x2160"] {
+            let out = under_fake_cameras(
+                "bench_real_path",
+                &[
+                    ("FAKECAM_DEVICES", "Bench Camera"),
+                    (
+                        "FAKECAM_IMAGES",
+                        repo().join("assets/demo/front.jpg").to_str().unwrap(),
+                    ),
+                    ("FAKECAM_FORMATS", format),
+                    ("FAKECAM_SIZES", size),
+                    ("KYC_BENCH_SIZE", size),
+                ],
+                |_| unreachable!("the child runs bench_case"),
+            );
+            let line = out
+                .lines()
+                .find_map(|l| l.split_once("BENCH|").map(|(_, r)| r.to_owned()))
+                .unwrap_or_else(|| panic!("no figures from the child:\n{out}"));
+            let f: Vec<&str> = line.split('|').collect();
+            println!(
+                "| {} | {} | {} | {} | {} | {} ms | {} ms | {} % |",
+                if format == "MJPG" { "MJPEG" } else { "YUYV" },
+                f[0],
+                f[1],
+                f[2],
+                f[3],
+                f[4],
+                f[5],
+                f[6]
+            );
+        }
+    }
 }
