@@ -49,11 +49,13 @@ pub fn run(seconds: f64, json: bool, config: Option<PathBuf>) -> anyhow::Result<
 fn judge(frame: &camera::Frame, role: camera::Role) -> Quality {
     let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
         .with_stride(frame.stride());
-    let role = match role {
-        camera::Role::Document => quality::Role::Document,
-        camera::Role::Selfie => quality::Role::Selfie,
-    };
-    let a = quality::assess(&view, &quality::Options { role, roi: None });
+    let a = quality::assess(
+        &view,
+        &quality::Options {
+            role: Some(role),
+            roi: None,
+        },
+    );
     Quality {
         verdict: a.verdict,
         issues: a.issues,
