@@ -85,39 +85,59 @@ impl Converter {
     }
 
     fn mjpeg_to_rgb(&mut self, src: &[u8], dst: &mut Vec<u8>) -> Result<(u32, u32), Error> {
-        let bad = |e: turbojpeg::Error| Error::BadFrame {
-            format: RawFormat::Mjpeg,
-            detail: e.to_string(),
-        };
         if self.jpeg.is_none() {
-            self.jpeg = Some(turbojpeg::Decompressor::new().map_err(bad)?);
+            let d = turbojpeg::Decompressor::new().map_err(|e| Error::BadFrame {
+                format: RawFormat::Mjpeg,
+                detail: e.to_string(),
+            })?;
+            self.jpeg = Some(d);
         }
         let Some(dec) = self.jpeg.as_mut() else {
             unreachable!("set above")
         };
-        let header = dec.read_header(src).map_err(bad)?;
-        let (w, h) = (header.width, header.height);
-        let n = w.checked_mul(h).and_then(|n| n.checked_mul(3));
-        let n = match n {
-            Some(n) if w > 0 && h > 0 && n <= MAX_PIXELS * 3 => n,
-            _ => {
-                return Err(Error::BadFrame {
-                    format: RawFormat::Mjpeg,
-                    detail: format!("implausible JPEG size {w}x{h}"),
-                })
-            }
-        };
-        dst.resize(n, 0);
-        let image = turbojpeg::Image {
-            pixels: dst.as_mut_slice(),
-            width: w,
-            pitch: w * 3,
-            height: h,
-            format: turbojpeg::PixelFormat::RGB,
-        };
-        dec.decompress(src, image).map_err(bad)?;
-        Ok((w as u32, h as u32))
+        let decoded = decode_jpeg(dec, src, dst);
+        if decoded.is_err() {
+            // TurboJPEG leaves a decompressor that failed inside the headers
+            // half-way through them: every later frame then fails with the
+            // same error (an unsupported marker, say). One corrupt frame must
+            // cost one frame, so the next one gets a fresh decompressor.
+            self.jpeg = None;
+        }
+        decoded
     }
+}
+
+fn decode_jpeg(
+    dec: &mut turbojpeg::Decompressor,
+    src: &[u8],
+    dst: &mut Vec<u8>,
+) -> Result<(u32, u32), Error> {
+    let bad = |e: turbojpeg::Error| Error::BadFrame {
+        format: RawFormat::Mjpeg,
+        detail: e.to_string(),
+    };
+    let header = dec.read_header(src).map_err(bad)?;
+    let (w, h) = (header.width, header.height);
+    let n = w.checked_mul(h).and_then(|n| n.checked_mul(3));
+    let n = match n {
+        Some(n) if w > 0 && h > 0 && n <= MAX_PIXELS * 3 => n,
+        _ => {
+            return Err(Error::BadFrame {
+                format: RawFormat::Mjpeg,
+                detail: format!("implausible JPEG size {w}x{h}"),
+            })
+        }
+    };
+    dst.resize(n, 0);
+    let image = turbojpeg::Image {
+        pixels: dst.as_mut_slice(),
+        width: w,
+        pitch: w * 3,
+        height: h,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    dec.decompress(src, image).map_err(bad)?;
+    Ok((w as u32, h as u32))
 }
 
 /// No camera frame is larger than this (16k x 8k); bigger headers are corrupt.
@@ -334,5 +354,40 @@ mod tests {
                 .all(|(a, b)| a.abs_diff(b) < 12),
             "{last:?}"
         );
+    }
+
+    // Regression: after one frame of noise with a marker TurboJPEG does not
+    // support, its decompressor failed every later frame with the same
+    // error, so one corrupt camera frame blanked the preview for a second
+    // (until the pipeline reopened the camera).
+    #[test]
+    fn a_good_frame_decodes_after_a_garbage_one() {
+        let rgb = vec![128u8; 16 * 8 * 3];
+        let jpeg = turbojpeg::compress(
+            turbojpeg::Image {
+                pixels: rgb.as_slice(),
+                width: 16,
+                pitch: 48,
+                height: 8,
+                format: turbojpeg::PixelFormat::RGB,
+            },
+            90,
+            turbojpeg::Subsamp::Sub2x1,
+        )
+        .unwrap();
+        let mut garbage = vec![0xFF, 0xD8, 0xFF, 0x91];
+        garbage.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        let mut c = Converter::new();
+        let mut out = Vec::new();
+        assert!(matches!(
+            c.to_rgb(RawFormat::Mjpeg, &garbage, 0, 0, &mut out),
+            Err(Error::BadFrame { .. })
+        ));
+        for _ in 0..3 {
+            assert_eq!(
+                c.to_rgb(RawFormat::Mjpeg, &jpeg, 0, 0, &mut out).unwrap(),
+                (16, 8)
+            );
+        }
     }
 }

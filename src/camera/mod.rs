@@ -1,8 +1,9 @@
 //! Cameras: the only module that imports nokhwa. A [`FrameSource`] trait with
 //! the native source and a demo source, the latest-frame [`Pipeline`], preview
-//! frames, and JPEG encoding of stills sized for submission ([`encode_still`]).
-//! `faulty`, a camera that fails on purpose, exists for tests only (the
-//! `testing` feature).
+//! frames, JPEG encoding of stills sized for submission ([`encode_still`]), a
+//! [`watchdog`] on real cameras' frame reads and a [`probe`] of each
+//! connected camera. `faulty`, a camera that fails on purpose, exists for
+//! tests only (the `testing` feature).
 //!
 //! It owns devices, frames and their encoding; it knows nothing of sessions
 //! or the screen, and of the API only its request size limit (the budget of
@@ -18,7 +19,9 @@ pub mod frame;
 #[cfg(feature = "native-camera")]
 pub mod native;
 pub mod pipeline;
+pub mod probe;
 pub mod source;
+pub mod watchdog;
 
 pub use convert::{Converter, RawFormat};
 pub use demo::{DemoControl, DemoScene, DemoSource};

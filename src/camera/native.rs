@@ -230,10 +230,19 @@ impl Drop for NativeSource {
     }
 }
 
-/// An [`Opener`] for camera `index` (reopened by the pipeline after a loss).
+/// An [`Opener`] for camera `index` (reopened by the pipeline after a loss),
+/// its reads under the [`super::watchdog`]: nokhwa waits for a frame with no
+/// time limit, so a camera that stops delivering without an error would
+/// otherwise freeze the capture thread.
 #[must_use]
 pub fn opener(index: u32, req: OpenRequest) -> Opener {
-    Box::new(move || Ok(Box::new(NativeSource::open(index, &req)?) as Box<dyn FrameSource>))
+    super::watchdog::guard(
+        format!("#{index}"),
+        std::sync::Arc::new(move || {
+            Ok(Box::new(NativeSource::open(index, &req)?) as Box<dyn FrameSource>)
+        }),
+        super::watchdog::Limits::default(),
+    )
 }
 
 /// Map a nokhwa error onto a typed camera error by the OS error text it

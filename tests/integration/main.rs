@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod camera;
+mod camera_path;
 mod cli;
 mod fixtures;
 mod idenfy_client;

@@ -1,4 +1,6 @@
-//! Whole flows in the real window, with the demo camera and the embedded sandbox.
+//! Whole flows in the real window, with the demo camera and the embedded
+//! sandbox; one of them on two emulated cameras through nokhwa
+//! (`tools/fakecam`).
 
 use crate::harness::App;
 
@@ -180,5 +182,49 @@ async fn switching_the_language_translates_the_screen() {
     );
     assert!(app.text("#sandbox-banner").await.contains("SMĖLIO DĖŽĖ"));
     app.shot("lithuanian").await;
+    app.close().await;
+}
+
+/// The emulated-camera shim, built by the wrapper that runs programs on it.
+/// Where it cannot be built (no `cc` or `libturbojpeg0-dev`) the test fails.
+fn fake_camera_shim() -> String {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(repo.join("scripts/with-fake-camera"))
+        .arg("--lib")
+        .output()
+        .expect("scripts/with-fake-camera runs");
+    assert!(
+        out.status.success(),
+        "building the fake camera shim failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_flow_on_two_emulated_cameras_ends_approved() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let images = format!(
+        "{};{}",
+        repo.join("assets/demo/front.jpg").display(),
+        repo.join("assets/demo/face.jpg").display()
+    );
+    let shim = fake_camera_shim();
+    let mut app = App::launch_with(
+        "native",
+        &[
+            ("LD_PRELOAD", shim.as_str()),
+            ("FAKECAM_DEVICES", "Document Camera;Face Camera"),
+            ("FAKECAM_IMAGES", images.as_str()),
+            // The pictures' own size: as sharp as the demo camera's.
+            ("FAKECAM_SIZES", "640x480,1280x720,1920x1080"),
+            ("KYC_KIOSK_CAMERA", "native"),
+        ],
+        "[camera]\ndocument = \"Document Camera\"\nselfie = \"Face Camera\"\n",
+    )
+    .await;
+    start(&mut app, "E2E-NATIVE", "LT", None).await;
+    verify_here(&mut app).await;
+    assert_eq!(result_status(&mut app).await, "APPROVED");
     app.close().await;
 }

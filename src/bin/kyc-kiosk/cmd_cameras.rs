@@ -1,6 +1,7 @@
 //! `kyc-kiosk cameras`: list camera devices (name, index, formats, sizes,
 //! frame rates) and which one serves each role; say plainly when there are
-//! none (the demo camera still works).
+//! none (the demo camera still works). With `--probe`, stream from each one
+//! and report what it delivers (see `cameras_probe`).
 
 use std::path::PathBuf;
 
@@ -16,9 +17,20 @@ pub struct Args {
     /// Directory of the demo camera's pictures.
     #[arg(long, value_name = "DIR")]
     demo_dir: Option<PathBuf>,
+    /// Open each camera as the kiosk would, stream and report its measured
+    /// rate, first-frame latency, bad frames and the quality of its last
+    /// frame; exit 7 when a camera cannot deliver.
+    #[arg(long)]
+    probe: bool,
+    /// How long `--probe` streams from each camera.
+    #[arg(long, value_name = "S", default_value_t = 3.0, requires = "probe")]
+    seconds: f64,
 }
 
 pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
+    if args.probe {
+        return super::cameras_probe::run(args.seconds, args.json, config);
+    }
     let list = camera::list_devices()?;
     let demo_dir = args
         .demo_dir

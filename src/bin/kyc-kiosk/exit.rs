@@ -3,7 +3,7 @@
 //!
 //! Each number has one meaning whatever the command. 1 and 2 belong to
 //! `precheck`, 3 to `verify`'s precheck, 4 to 6 to the commands that wait for
-//! a result (`verify`, `demo`, `handoff`). Everything else that stops a
+//! a result (`verify`, `demo`, `handoff`), 7 to `cameras --probe`. Everything else that stops a
 //! command, including a command line clap refuses, is [`Exit::Error`]: it is
 //! not clap's default of 2, which is `precheck`'s "unreadable image".
 
@@ -21,12 +21,13 @@ pub enum Exit {
     NoResult = 4,
     ApiRefused = 5,
     Network = 6,
+    CameraFailed = 7,
     Error = 10,
 }
 
 impl Exit {
     /// Every code, in numeric order.
-    pub const ALL: [Exit; 8] = [
+    pub const ALL: [Exit; 9] = [
         Exit::Success,
         Exit::Retake,
         Exit::Unreadable,
@@ -34,6 +35,7 @@ impl Exit {
         Exit::NoResult,
         Exit::ApiRefused,
         Exit::Network,
+        Exit::CameraFailed,
         Exit::Error,
     ];
 
@@ -51,6 +53,9 @@ impl Exit {
             Self::NoResult => "no final result within `--wait`",
             Self::ApiRefused => "the API refused (the message is shown)",
             Self::Network => "network failure",
+            Self::CameraFailed => {
+                "`cameras --probe`: a camera could not deliver frames (or none is connected)"
+            }
             Self::Error => "bad arguments or configuration, or any other error",
         }
     }

@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::exit::Exit;
 
+mod cameras_probe;
 mod cmd_cameras;
 mod cmd_config;
 mod cmd_demo;
