@@ -4,12 +4,23 @@
 //!
 //! Two steps: [`RawConfig`] (everything optional, straight from TOML and the
 //! environment) and [`Config`] (validated; errors name the field that is wrong).
+//!
+//! The backend is chosen, never guessed: `[api] backend = "live" | "sandbox"`
+//! (`KYC_KIOSK_BACKEND`). Unset, the embedded sandbox runs only when nothing
+//! at all is configured (no key, secret, base URL or signing key) outside
+//! kiosk mode. With `backend = "live"` or in kiosk mode, missing credentials
+//! (or an unreadable keyring that should have held them) are
+//! [`ConfigError::LiveUnavailable`]: the kiosk fails closed instead of running
+//! the sandbox, which approves any sharp photo.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use url::{Host, Url};
+
+use crate::error::ErrorCode;
 
 pub use crate::endpoint::PRODUCTION_BASE_URL;
 pub use crate::secret::Secret;
@@ -18,6 +29,15 @@ pub use crate::secret::Secret;
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "127.0.0.1:8787";
 /// Idle time before the kiosk wipes the session and returns to the start screen.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 120;
+/// Shortest webhook signing key accepted (the HMAC key of every result).
+pub const MIN_SIGNING_KEY_CHARS: usize = 32;
+
+const BACKEND_FIELD: &str = "api.backend (KYC_KIOSK_BACKEND)";
+const BASE_URL_FIELD: &str = "api.base_url (IDENFY_BASE_URL)";
+const API_KEY_FIELD: &str = "api.api_key (IDENFY_API_KEY)";
+const API_SECRET_FIELD: &str = "api.api_secret (IDENFY_API_SECRET)";
+const SIGNING_KEY_FIELD: &str = "api.signing_key (IDENFY_SIGNING_KEY)";
+const CALLBACK_URL_FIELD: &str = "webhook.callback_url";
 
 /// A configuration error. Each variant names the field (the TOML key path or
 /// the environment variable) so staff can fix it without reading code.
@@ -33,6 +53,42 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// The live API is required (`api.backend = "live"` or kiosk mode) and
+    /// cannot be used. Never answered by running the sandbox instead.
+    #[error("{}", live_unavailable(*.required, .missing, .keyring.as_deref()))]
+    LiveUnavailable {
+        required: LiveRequired,
+        /// The credentials not configured, as field names.
+        missing: Vec<&'static str>,
+        /// Why the keyring that should hold them could not be read.
+        keyring: Option<String>,
+    },
+}
+
+/// Why a configuration needs the live API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveRequired {
+    /// `api.backend = "live"` (or `KYC_KIOSK_BACKEND=live`).
+    Chosen,
+    /// Kiosk mode without `api.backend = "sandbox"`.
+    KioskMode,
+}
+
+fn live_unavailable(required: LiveRequired, missing: &[&str], keyring: Option<&str>) -> String {
+    let why = match required {
+        LiveRequired::Chosen => "api.backend is `live`",
+        LiveRequired::KioskMode => "the kiosk is in kiosk mode",
+    };
+    let cause = match keyring {
+        Some(reason) => format!("the keyring cannot be read ({reason}), so"),
+        None => "the kiosk has no".to_owned(),
+    };
+    format!(
+        "{why}, but {cause} {}; store them on the staff screen or in the keyring (a kernel \
+         keyring forgets them at reboot) or set them in the environment; the sandbox is never \
+         used instead unless api.backend is `sandbox`",
+        missing.join(", ")
+    )
 }
 
 impl ConfigError {
@@ -51,6 +107,27 @@ impl ConfigError {
             _ => None,
         }
     }
+
+    /// The stable code: [`ErrorCode::CredentialsMissing`] or
+    /// [`ErrorCode::KeyringUnavailable`] when the live API cannot be used,
+    /// [`ErrorCode::Config`] for everything else.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::LiveUnavailable {
+                keyring: Some(_), ..
+            } => ErrorCode::KeyringUnavailable,
+            Self::LiveUnavailable { .. } => ErrorCode::CredentialsMissing,
+            _ => ErrorCode::Config,
+        }
+    }
+
+    /// True when the live API was required and cannot be used (the CLI's
+    /// exit 5, the app's start-up error screen).
+    #[must_use]
+    pub fn is_live_unavailable(&self) -> bool {
+        matches!(self, Self::LiveUnavailable { .. })
+    }
 }
 
 /// Settings as found in the file and the environment, nothing checked yet.
@@ -65,12 +142,18 @@ pub struct RawConfig {
     pub kiosk: RawKiosk,
     #[serde(default)]
     pub camera: RawCamera,
+    /// Why the keyring could not be read at start; given by the edge
+    /// ([`RawConfig::with_keyring_error`]), never read from a file.
+    #[serde(skip)]
+    keyring_error: Option<String>,
 }
 
 /// `[api]`: where iDenfy is and how to authenticate.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
+    /// `live` or `sandbox`; unset, see the module documentation.
+    pub backend: Option<String>,
     pub base_url: Option<String>,
     pub api_key: Option<Secret>,
     pub api_secret: Option<Secret>,
@@ -137,7 +220,8 @@ impl RawConfig {
     }
 
     /// Overlay environment variables (`IDENFY_BASE_URL`, `IDENFY_API_KEY`,
-    /// `IDENFY_API_SECRET`, `IDENFY_SIGNING_KEY`) on the file's values. The
+    /// `IDENFY_API_SECRET`, `IDENFY_SIGNING_KEY`, `KYC_KIOSK_BACKEND`) on the
+    /// file's values; `KYC_KIOSK_MODE=1` (or `true`) turns kiosk mode on. The
     /// caller passes the variables, so this stays testable and pure. Empty
     /// values are ignored.
     #[must_use]
@@ -157,9 +241,23 @@ impl RawConfig {
                 "IDENFY_API_KEY" => self.api.api_key = Some(Secret::new(v)),
                 "IDENFY_API_SECRET" => self.api.api_secret = Some(Secret::new(v)),
                 "IDENFY_SIGNING_KEY" => self.api.signing_key = Some(Secret::new(v)),
+                "KYC_KIOSK_BACKEND" => self.api.backend = Some(v),
+                // The environment turns kiosk mode on, never off.
+                "KYC_KIOSK_MODE" if v == "1" || v.eq_ignore_ascii_case("true") => {
+                    self.kiosk.kiosk_mode = Some(true);
+                }
                 _ => {}
             }
         }
+        self
+    }
+
+    /// Records why the keyring could not be read, so that a configuration
+    /// that needs the live API names the keyring as the cause of the
+    /// missing credentials.
+    #[must_use]
+    pub fn with_keyring_error(mut self, reason: impl Into<String>) -> Self {
+        self.keyring_error = Some(reason.into());
         self
     }
 
@@ -168,17 +266,8 @@ impl RawConfig {
     /// # Errors
     /// [`ConfigError::Invalid`] naming the first field that is wrong.
     pub fn validate(self) -> Result<Config, ConfigError> {
-        let backend = validate_backend(self.api.base_url, self.api.api_key, self.api.api_secret)?;
-        let signing_key = match self.api.signing_key {
-            Some(k) if k.is_empty() => None,
-            Some(k) if k.expose().len() < 8 => {
-                return Err(ConfigError::invalid(
-                    "api.signing_key (IDENFY_SIGNING_KEY)",
-                    "is shorter than 8 characters",
-                ))
-            }
-            other => other,
-        };
+        let kiosk_mode = self.kiosk.kiosk_mode.unwrap_or(false);
+        let (backend, signing_key) = validate_backend(self.api, kiosk_mode, self.keyring_error)?;
 
         let listen = self
             .webhook
@@ -191,15 +280,12 @@ impl RawConfig {
                 format!("`{listen}` is not an address like 127.0.0.1:8787"),
             )
         })?;
-        let callback_url = match self.webhook.callback_url {
-            Some(u) if !u.starts_with("https://") || u.len() < 12 => {
-                return Err(ConfigError::invalid(
-                    "webhook.callback_url",
-                    "must be an https:// URL (iDenfy calls only HTTPS endpoints)",
-                ))
-            }
-            other => other,
-        };
+        let callback_url = self
+            .webhook
+            .callback_url
+            .as_deref()
+            .map(validate_callback_url)
+            .transpose()?;
 
         let default_country = match self.kiosk.default_country {
             None => None,
@@ -247,7 +333,7 @@ impl RawConfig {
                 documents,
                 language,
                 idle_timeout: Duration::from_secs(idle),
-                kiosk_mode: self.kiosk.kiosk_mode.unwrap_or(false),
+                kiosk_mode,
                 staff_pin_hash: self.kiosk.staff_pin_hash,
             },
             cameras: CameraRoles {
@@ -285,71 +371,209 @@ fn kiosk_documents(names: &[String]) -> Result<Vec<crate::capture::DocumentType>
         .collect()
 }
 
+/// How the backend was chosen.
+#[derive(Clone, Copy)]
+enum Choice {
+    Live,
+    Sandbox,
+}
+
+/// The backend and the signing key (none with the embedded sandbox, which
+/// signs with its own).
 fn validate_backend(
-    base_url: Option<String>,
-    key: Option<Secret>,
-    secret: Option<Secret>,
-) -> Result<Backend, ConfigError> {
-    let key = key.filter(|k| !k.is_empty());
-    let secret = secret.filter(|s| !s.is_empty());
-    match (key, secret) {
-        (None, None) => {
-            if let Some(url) = base_url {
-                // A base URL with no credentials would silently fall back to the
-                // sandbox; say so instead of guessing.
+    api: RawApi,
+    kiosk_mode: bool,
+    keyring: Option<String>,
+) -> Result<(Backend, Option<Secret>), ConfigError> {
+    let choice = match api.backend.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(b) if b.eq_ignore_ascii_case("live") => Some(Choice::Live),
+        Some(b) if b.eq_ignore_ascii_case("sandbox") => Some(Choice::Sandbox),
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                BACKEND_FIELD,
+                format!("`{other}` is not `live` or `sandbox`"),
+            ))
+        }
+    };
+    let key = api.api_key.filter(|k| !k.is_empty());
+    let secret = api.api_secret.filter(|s| !s.is_empty());
+    let signing_key = api.signing_key.filter(|k| !k.is_empty());
+    if signing_key
+        .as_ref()
+        .is_some_and(|k| k.expose().chars().count() < MIN_SIGNING_KEY_CHARS)
+    {
+        return Err(ConfigError::invalid(
+            SIGNING_KEY_FIELD,
+            format!("is shorter than {MIN_SIGNING_KEY_CHARS} characters"),
+        ));
+    }
+    let base_url = api.base_url.filter(|u| !u.trim().is_empty());
+    let required = match choice {
+        Some(Choice::Sandbox) => {
+            if base_url.is_some() {
+                // A standalone sandbox is a base URL with credentials, like any
+                // other API: `sandbox` means the embedded one only.
                 return Err(ConfigError::invalid(
-                    "api.base_url (IDENFY_BASE_URL)",
-                    format!("is set to `{url}` but no API key is configured; set IDENFY_API_KEY and IDENFY_API_SECRET, or unset it to use the sandbox"),
+                    BASE_URL_FIELD,
+                    "is set while api.backend is `sandbox` (the embedded sandbox); for another \
+                     API, a standalone sandbox included, set api.backend to `live`",
                 ));
             }
-            Ok(Backend::Sandbox)
+            return Ok((Backend::Sandbox, None));
         }
-        (Some(_), None) => Err(ConfigError::invalid(
-            "api.api_secret (IDENFY_API_SECRET)",
-            "is missing while an API key is set",
-        )),
-        (None, Some(_)) => Err(ConfigError::invalid(
-            "api.api_key (IDENFY_API_KEY)",
-            "is missing while an API secret is set",
-        )),
-        (Some(api_key), Some(api_secret)) => {
-            let base_url = base_url.unwrap_or_else(|| PRODUCTION_BASE_URL.into());
-            let base_url = validate_base_url(&base_url)?;
-            Ok(Backend::Live {
+        Some(Choice::Live) => Some(LiveRequired::Chosen),
+        None if kiosk_mode => Some(LiveRequired::KioskMode),
+        None => None,
+    };
+    if let Some(required) = required {
+        let missing: Vec<&'static str> = [
+            (key.is_none(), API_KEY_FIELD),
+            (secret.is_none(), API_SECRET_FIELD),
+            (signing_key.is_none(), SIGNING_KEY_FIELD),
+        ]
+        .into_iter()
+        .filter_map(|(absent, field)| absent.then_some(field))
+        .collect();
+        let (Some(api_key), Some(api_secret), true) = (key, secret, missing.is_empty()) else {
+            return Err(ConfigError::LiveUnavailable {
+                required,
+                missing,
+                keyring,
+            });
+        };
+        let base_url = validate_base_url(base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL))?;
+        return Ok((
+            Backend::Live {
                 base_url,
                 api_key,
                 api_secret,
-            })
+            },
+            signing_key,
+        ));
+    }
+    // Not chosen, not kiosk mode: the sandbox only when nothing is configured.
+    match (key, secret) {
+        (None, None) => {
+            if let Some(url) = base_url {
+                return Err(ConfigError::invalid(
+                    BASE_URL_FIELD,
+                    format!("is set to `{}` but no API key is configured; set IDENFY_API_KEY and IDENFY_API_SECRET, or unset it to use the sandbox", shown_url(&url)),
+                ));
+            }
+            if signing_key.is_some() {
+                return Err(ConfigError::invalid(
+                    API_KEY_FIELD,
+                    "is missing while a signing key is set; set IDENFY_API_KEY and \
+                     IDENFY_API_SECRET, or unset the signing key to use the sandbox",
+                ));
+            }
+            Ok((Backend::Sandbox, None))
+        }
+        (Some(_), None) => Err(ConfigError::invalid(
+            API_SECRET_FIELD,
+            "is missing while an API key is set",
+        )),
+        (None, Some(_)) => Err(ConfigError::invalid(
+            API_KEY_FIELD,
+            "is missing while an API secret is set",
+        )),
+        (Some(api_key), Some(api_secret)) => {
+            let base_url = validate_base_url(base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL))?;
+            Ok((
+                Backend::Live {
+                    base_url,
+                    api_key,
+                    api_secret,
+                },
+                signing_key,
+            ))
         }
     }
 }
 
+/// A URL for an error message; one that may hold a user name or password is
+/// not repeated.
+fn shown_url(url: &str) -> &str {
+    if url.contains('@') {
+        "(a URL with user-info)"
+    } else {
+        url
+    }
+}
+
+/// A URL parsed for one field: http(s), a host, no user-info, no fragment.
+fn parse_url(field: &'static str, text: &str) -> Result<Url, ConfigError> {
+    let text = text.trim();
+    let url = Url::parse(text).map_err(|e| {
+        ConfigError::invalid(field, format!("`{}` is not a URL ({e})", shown_url(text)))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // `http://127.0.0.1@elsewhere` names the host `elsewhere`.
+        return Err(ConfigError::invalid(
+            field,
+            "must not hold a user name or password (`user@`): the host is what follows the `@`",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            field,
+            "must not have a fragment (`#`)",
+        ));
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::invalid(
+            field,
+            format!("scheme `{}` is not http or https", url.scheme()),
+        ));
+    }
+    if url.host().is_none() {
+        return Err(ConfigError::invalid(field, format!("`{text}` has no host")));
+    }
+    Ok(url)
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Accepts `https://host[:port][/path]`, and `http://` only for loopback
-/// hosts (a local sandbox). Returns the URL without a trailing slash.
-fn validate_base_url(url: &str) -> Result<String, ConfigError> {
-    const FIELD: &str = "api.base_url (IDENFY_BASE_URL)";
-    let url = url.trim().trim_end_matches('/');
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| ConfigError::invalid(FIELD, format!("`{url}` is not a URL")))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_only = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    if host_only.is_empty() || url.chars().any(char::is_whitespace) {
-        return Err(ConfigError::invalid(FIELD, format!("`{url}` has no host")));
+/// hosts (a local sandbox); no user-info, query or fragment. Returns the
+/// URL without a trailing slash.
+fn validate_base_url(text: &str) -> Result<String, ConfigError> {
+    let url = parse_url(BASE_URL_FIELD, text)?;
+    if url.query().is_some() {
+        return Err(ConfigError::invalid(
+            BASE_URL_FIELD,
+            "must not have a query (`?`)",
+        ));
     }
-    let loopback = matches!(host_only, "localhost" | "[::1]") || host_only.starts_with("127.");
-    match scheme {
-        "https" => Ok(url.to_owned()),
-        "http" if loopback => Ok(url.to_owned()),
-        "http" => Err(ConfigError::invalid(
-            FIELD,
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(ConfigError::invalid(
+            BASE_URL_FIELD,
             "must use https:// (plain http is allowed only for a local sandbox on loopback)",
-        )),
-        _ => Err(ConfigError::invalid(
-            FIELD,
-            format!("scheme `{scheme}` is not http or https"),
-        )),
+        ));
     }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Accepts `https://` URLs only (iDenfy calls only HTTPS endpoints), with
+/// no user-info or fragment. Returns the URL as given (trimmed).
+fn validate_callback_url(text: &str) -> Result<String, ConfigError> {
+    let url = parse_url(CALLBACK_URL_FIELD, text)?;
+    if url.scheme() != "https" {
+        return Err(ConfigError::invalid(
+            CALLBACK_URL_FIELD,
+            "must be an https:// URL (iDenfy calls only HTTPS endpoints)",
+        ));
+    }
+    Ok(text.trim().to_owned())
 }
 
 /// Which API the kiosk talks to.
@@ -371,6 +595,27 @@ impl Backend {
     pub fn is_sandbox(&self) -> bool {
         matches!(self, Self::Sandbox)
     }
+
+    /// The base URL of an API that is not iDenfy's production host (a test
+    /// API or a standalone sandbox): shown on screen, like the SANDBOX
+    /// banner. `None` for production and for the embedded sandbox.
+    #[must_use]
+    pub fn test_api(&self) -> Option<&str> {
+        match self {
+            Self::Live { base_url, .. } if !is_production(base_url) => Some(base_url),
+            _ => None,
+        }
+    }
+}
+
+/// Same scheme, host and port as [`PRODUCTION_BASE_URL`].
+fn is_production(base_url: &str) -> bool {
+    let (Ok(url), Ok(prod)) = (Url::parse(base_url), Url::parse(PRODUCTION_BASE_URL)) else {
+        return false;
+    };
+    url.scheme() == prod.scheme()
+        && url.host_str() == prod.host_str()
+        && url.port_or_known_default() == prod.port_or_known_default()
 }
 
 /// Validated configuration.
@@ -432,6 +677,7 @@ mod tests {
 
     const KEY: &str = "live-key-123456";
     const SECRET: &str = "top-secret-value-987";
+    const SIGNING: &str = "signing-key-abcdef-0123456789-xyz";
 
     #[test]
     fn debug_output_never_shows_secrets() {
@@ -439,12 +685,12 @@ mod tests {
             .with_env([
                 ("IDENFY_API_KEY", KEY),
                 ("IDENFY_API_SECRET", SECRET),
-                ("IDENFY_SIGNING_KEY", "signing-key-abcdef"),
+                ("IDENFY_SIGNING_KEY", SIGNING),
             ])
             .validate()
             .unwrap();
         let dump = format!("{cfg:?} {cfg:#?}");
-        for v in [KEY, SECRET, "signing-key-abcdef"] {
+        for v in [KEY, SECRET, SIGNING] {
             assert!(!dump.contains(v), "config debug output leaks {v}");
         }
         assert!(dump.contains("***"));
@@ -563,6 +809,256 @@ mod tests {
             field_of(toml("[webhook]\ncallback_url = \"http://x.example/h\"")),
             "webhook.callback_url"
         );
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> RawConfig {
+        RawConfig::default().with_env(pairs.iter().map(|(k, v)| (*k, v.to_string())))
+    }
+
+    const FULL: [(&str, &str); 3] = [
+        ("IDENFY_API_KEY", KEY),
+        ("IDENFY_API_SECRET", SECRET),
+        ("IDENFY_SIGNING_KEY", SIGNING),
+    ];
+
+    #[test]
+    fn a_chosen_live_backend_or_kiosk_mode_never_falls_back_to_the_sandbox() {
+        let kiosk_toml = RawConfig::from_toml("[kiosk]\nkiosk_mode = true", Path::new("c.toml"))
+            .unwrap()
+            .with_env(Vec::<(String, String)>::new());
+        let live_toml = RawConfig::from_toml("[api]\nbackend = \"live\"", Path::new("c.toml"))
+            .unwrap()
+            .with_env(Vec::<(String, String)>::new());
+        for (raw, required) in [
+            (env(&[("KYC_KIOSK_BACKEND", "live")]), LiveRequired::Chosen),
+            (live_toml, LiveRequired::Chosen),
+            (env(&[("KYC_KIOSK_MODE", "1")]), LiveRequired::KioskMode),
+            (env(&[("KYC_KIOSK_MODE", "true")]), LiveRequired::KioskMode),
+            (kiosk_toml, LiveRequired::KioskMode),
+        ] {
+            let e = raw.validate().unwrap_err();
+            assert_eq!(e.code(), ErrorCode::CredentialsMissing, "{e}");
+            assert!(e.is_live_unavailable());
+            match &e {
+                ConfigError::LiveUnavailable {
+                    required: r,
+                    missing,
+                    keyring: None,
+                } => {
+                    assert_eq!(*r, required);
+                    assert_eq!(
+                        missing,
+                        &[API_KEY_FIELD, API_SECRET_FIELD, SIGNING_KEY_FIELD]
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            let text = e.to_string();
+            assert!(text.contains("IDENFY_API_KEY") && text.contains("IDENFY_SIGNING_KEY"));
+        }
+        // Key and secret without the signing key are not enough either.
+        let e = env(&[
+            ("KYC_KIOSK_MODE", "1"),
+            ("IDENFY_API_KEY", KEY),
+            ("IDENFY_API_SECRET", SECRET),
+        ])
+        .validate()
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::LiveUnavailable { missing, .. } if missing == &[SIGNING_KEY_FIELD]),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains(SECRET));
+        // Complete credentials: the live API, production by default.
+        let mut pairs = FULL.to_vec();
+        pairs.push(("KYC_KIOSK_MODE", "1"));
+        let cfg = env(&pairs).validate().unwrap();
+        assert!(cfg.kiosk.kiosk_mode);
+        assert!(!cfg.backend.is_sandbox());
+        assert_eq!(cfg.backend.test_api(), None);
+        // KYC_KIOSK_MODE=0 does not turn the file's kiosk mode off.
+        let raw = RawConfig::from_toml("[kiosk]\nkiosk_mode = true", Path::new("c.toml"))
+            .unwrap()
+            .with_env([("KYC_KIOSK_MODE", "0")]);
+        assert!(raw.validate().unwrap_err().is_live_unavailable());
+    }
+
+    #[test]
+    fn the_sandbox_runs_when_chosen_even_in_kiosk_mode() {
+        let cfg = env(&[("KYC_KIOSK_MODE", "1"), ("KYC_KIOSK_BACKEND", "sandbox")])
+            .validate()
+            .unwrap();
+        assert!(cfg.backend.is_sandbox() && cfg.kiosk.kiosk_mode);
+        // Credentials (say, from the keyring) are not used by the embedded sandbox.
+        let mut pairs = FULL.to_vec();
+        pairs.push(("KYC_KIOSK_BACKEND", "sandbox"));
+        let cfg = env(&pairs).validate().unwrap();
+        assert!(cfg.backend.is_sandbox());
+        assert!(cfg.signing_key.is_none());
+        // A base URL with `sandbox` is ambiguous: named, not guessed.
+        let mut pairs = FULL.to_vec();
+        pairs.push(("KYC_KIOSK_BACKEND", "sandbox"));
+        pairs.push(("IDENFY_BASE_URL", "http://127.0.0.1:8080"));
+        assert_eq!(field_of(env(&pairs)), BASE_URL_FIELD);
+        assert_eq!(
+            field_of(env(&[("KYC_KIOSK_BACKEND", "production")])),
+            BACKEND_FIELD
+        );
+    }
+
+    #[test]
+    fn an_unreadable_keyring_is_named_when_the_live_api_needs_it() {
+        let e = env(&[("KYC_KIOSK_MODE", "1")])
+            .with_keyring_error("no secret service")
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::KeyringUnavailable);
+        assert!(e.to_string().contains("no secret service"), "{e}");
+        // The environment gave everything: the keyring was not needed.
+        let mut pairs = FULL.to_vec();
+        pairs.push(("KYC_KIOSK_MODE", "1"));
+        assert!(env(&pairs)
+            .with_keyring_error("no secret service")
+            .validate()
+            .is_ok());
+        // Outside kiosk mode with nothing configured, the embedded sandbox
+        // (shown as SANDBOX) still runs on a desktop without a keyring.
+        assert!(RawConfig::default()
+            .with_keyring_error("no secret service")
+            .validate()
+            .unwrap()
+            .backend
+            .is_sandbox());
+    }
+
+    #[test]
+    fn a_signing_key_alone_is_configuration_not_the_sandbox() {
+        assert_eq!(
+            field_of(env(&[("IDENFY_SIGNING_KEY", SIGNING)])),
+            API_KEY_FIELD
+        );
+    }
+
+    #[test]
+    fn signing_keys_have_at_least_32_characters() {
+        let short = "k".repeat(MIN_SIGNING_KEY_CHARS - 1);
+        let long = "k".repeat(MIN_SIGNING_KEY_CHARS);
+        let with = |k: &str| {
+            env(&[
+                ("IDENFY_API_KEY", KEY),
+                ("IDENFY_API_SECRET", SECRET),
+                ("IDENFY_SIGNING_KEY", k),
+            ])
+        };
+        assert_eq!(field_of(with(&short)), SIGNING_KEY_FIELD);
+        assert_eq!(
+            with(&long)
+                .validate()
+                .unwrap()
+                .signing_key
+                .unwrap()
+                .expose(),
+            long
+        );
+    }
+
+    fn base_url(url: &str) -> Result<Backend, ConfigError> {
+        let mut pairs = FULL.to_vec();
+        pairs.push(("IDENFY_BASE_URL", url));
+        env(&pairs).validate().map(|c| c.backend)
+    }
+
+    #[test]
+    fn base_urls_are_parsed_http_only_on_loopback_and_without_user_info() {
+        for ok in [
+            "https://ivs.idenfy.com",
+            "https://api.example.com:8443/v2/",
+            "http://127.0.0.1:8080",
+            "http://127.5.6.7",
+            "http://[::1]:9000",
+            "http://localhost:9000",
+            "http://LOCALHOST",
+        ] {
+            assert!(base_url(ok).is_ok(), "{ok}: {:?}", base_url(ok));
+        }
+        for bad in [
+            // User-info moves the host after the `@`.
+            "http://127.0.0.1@elsewhere.example",
+            "http://127.0.0.1:80@elsewhere.example",
+            "https://user:pw@ivs.idenfy.com",
+            "https://user@ivs.idenfy.com",
+            "http://example.com",
+            "http://128.0.0.1",
+            "http://localhost.example.com",
+            "http://[::2]",
+            "https://ivs.idenfy.com/?x=1",
+            "https://ivs.idenfy.com/#top",
+            "ftp://ivs.idenfy.com",
+            "ivs.idenfy.com",
+            "https://",
+        ] {
+            let e = base_url(bad).unwrap_err();
+            assert_eq!(e.field(), Some(BASE_URL_FIELD), "{bad}: {e}");
+            assert!(
+                !e.to_string().contains("pw@"),
+                "never echoes user-info: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn callback_urls_are_https_without_user_info() {
+        let cb = |u: &str| {
+            RawConfig::from_toml(
+                &format!("[webhook]\ncallback_url = \"{u}\""),
+                Path::new("c.toml"),
+            )
+            .unwrap()
+            .validate()
+        };
+        assert_eq!(
+            cb("https://kiosk.example.com/webhooks/idenfy")
+                .unwrap()
+                .webhook
+                .callback_url
+                .as_deref(),
+            Some("https://kiosk.example.com/webhooks/idenfy")
+        );
+        for bad in [
+            "http://kiosk.example.com/h",
+            "https://user:pw@kiosk.example.com/h",
+            "https://kiosk.example.com@evil.example/h",
+            "https://kiosk.example.com/h#x",
+            "https://",
+        ] {
+            assert_eq!(
+                cb(bad).unwrap_err().field(),
+                Some(CALLBACK_URL_FIELD),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn any_api_but_production_is_a_test_api() {
+        assert_eq!(base_url("https://ivs.idenfy.com").unwrap().test_api(), None);
+        assert_eq!(
+            base_url("https://IVS.idenfy.com:443/").unwrap().test_api(),
+            None
+        );
+        assert_eq!(
+            base_url("http://127.0.0.1:8080").unwrap().test_api(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            base_url("https://ivs.idenfy.com:8443").unwrap().test_api(),
+            Some("https://ivs.idenfy.com:8443")
+        );
+        assert_eq!(
+            base_url("https://staging.idenfy.com").unwrap().test_api(),
+            Some("https://staging.idenfy.com")
+        );
+        assert_eq!(Backend::Sandbox.test_api(), None);
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     /// The configuration is invalid (the message names the field).
     Config,
+    /// The live API is required (chosen, or kiosk mode) and its credentials
+    /// are missing: the kiosk does not start (never the sandbox instead).
+    CredentialsMissing,
     /// Input given by staff or the caller failed validation (the message names the field).
     InvalidInput,
     /// No camera is present or the chosen one cannot be found.
@@ -64,8 +67,9 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code (the UI's catalogs must word each one).
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::Config,
+        Self::CredentialsMissing,
         Self::InvalidInput,
         Self::CameraUnavailable,
         Self::CameraBusy,
@@ -97,6 +101,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Config => "CONFIG",
+            Self::CredentialsMissing => "CREDENTIALS_MISSING",
             Self::InvalidInput => "INVALID_INPUT",
             Self::CameraUnavailable => "CAMERA_UNAVAILABLE",
             Self::CameraBusy => "CAMERA_BUSY",
@@ -154,7 +159,7 @@ impl Error {
     #[must_use]
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Config(_) => ErrorCode::Config,
+            Self::Config(e) => e.code(),
             Self::Idenfy(e) => e.code(),
             Self::Camera(e) => e.code(),
             Self::Image(_) => ErrorCode::ImageUnreadable,

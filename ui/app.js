@@ -462,6 +462,8 @@ function bind() {
     await setLanguage(sel.value);
     await api.setLanguage(sel.value).catch(() => {});
     labelKeypad();
+    if (info) renderBanners();
+    if (info && info.startupError) renderStartupError();
     if (view) render();
   });
 
@@ -485,6 +487,30 @@ function bind() {
   });
 }
 
+/** The banners that say which API this is: the sandbox, or a test API. */
+function renderBanners() {
+  document.getElementById("sandbox-banner").hidden = !info.sandbox;
+  const test = document.getElementById("test-api-banner");
+  test.hidden = !info.testApi;
+  test.textContent = info.testApi ? t("banner.testApi", { url: info.testApi }) : "";
+}
+
+/**
+ * The kiosk did not start: the cause in words, no session functions; the
+ * staff button stays (exit with the PIN).
+ */
+function renderStartupError() {
+  const err = info.startupError;
+  document.body.dataset.screen = "startupError";
+  document.body.dataset.startupError = err.code;
+  for (const s of $$("[data-screen]")) s.hidden = s.dataset.screen !== "startupError";
+  const key = `error.${err.code}`;
+  $("#startup-cause").textContent = has(key) ? t(key) : err.message;
+  // Rust's own words name the field or the cause (never a secret).
+  $("#startup-detail").textContent = err.message;
+  $("#staff-btn").hidden = false;
+}
+
 async function main() {
   bind();
   try {
@@ -506,8 +532,13 @@ async function main() {
   applyStatic();
   labelKeypad();
   document.body.dataset.kiosk = info.kioskMode ? "1" : "0";
-  document.getElementById("sandbox-banner").hidden = !info.sandbox;
+  renderBanners();
   document.getElementById("footer").textContent = `kyc-kiosk ${info.version}`;
+  if (info.startupError) {
+    renderStartupError();
+    document.body.dataset.ready = "1";
+    return;
+  }
   document.body.dataset.ready = "1";
   viewLoop();
 }

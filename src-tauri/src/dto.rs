@@ -22,6 +22,12 @@ pub struct AppInfo {
     pub version: &'static str,
     /// True when the embedded sandbox is in use: the UI shows a SANDBOX banner.
     pub sandbox: bool,
+    /// The API's base URL when it is not iDenfy's production host (a test
+    /// API, a standalone sandbox): the UI shows a TEST API banner with it.
+    pub test_api: Option<String>,
+    /// Why the kiosk did not start: the UI shows the start-up error screen
+    /// (the cause in words, no session functions; staff exit with the PIN).
+    pub startup_error: Option<CommandError>,
     pub language: String,
     pub languages: Vec<Language>,
     pub default_country: Option<String>,
@@ -45,7 +51,7 @@ pub struct Versioned {
 
 /// An error for the UI: a stable code to branch on, a sentence to show, and
 /// the form field it is about (when it is about one).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CommandError {
     pub code: ErrorCode,
     pub message: String,
@@ -60,6 +66,22 @@ impl CommandError {
             message: message.into(),
             field: None,
         }
+    }
+}
+
+impl From<kyc_kiosk::config::ConfigError> for CommandError {
+    fn from(e: kyc_kiosk::config::ConfigError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+            field: e.field().map(str::to_owned),
+        }
+    }
+}
+
+impl From<kyc_kiosk::session::kiosk::StartError> for CommandError {
+    fn from(e: kyc_kiosk::session::kiosk::StartError) -> Self {
+        Self::new(e.code(), e.to_string())
     }
 }
 

@@ -16,10 +16,13 @@ mod window;
 
 use std::path::PathBuf;
 
-/// Everything read at start: the validated configuration, the staff file and
+use crate::dto::CommandError;
+
+/// Everything read at start: the validated configuration (or why there is
+/// none, with the defaults the error screen runs on), the staff file and
 /// where it lives, the secret store, and why the keyring could not be read.
 struct Loaded {
-    config: kyc_kiosk::config::Config,
+    config: Result<kyc_kiosk::config::Config, (CommandError, kyc_kiosk::config::Config)>,
     staff_file: kyc_kiosk::staff::StaffFile,
     staff_path: Option<PathBuf>,
     store: Box<dyn kyc_kiosk::staff::SecretStore>,
@@ -46,19 +49,29 @@ fn secret_store() -> Box<dyn kyc_kiosk::staff::SecretStore> {
 
 /// Config file, then the staff settings file over it, then secrets from the
 /// keyring where the file has none, then the environment over everything.
-fn load_config() -> anyhow::Result<Loaded> {
-    use kyc_kiosk::config::{default_path, RawConfig};
+/// Never fails: a file that cannot be read or a configuration that does not
+/// validate (a live API without credentials included) is kept as the
+/// start-up error, and the window opens on the error screen.
+fn load_config() -> Loaded {
+    use kyc_kiosk::config::{default_path, Config, RawConfig};
     use kyc_kiosk::staff::{settings, StaffFile};
+    let mut failed: Option<CommandError> = None;
     let path = std::env::var_os("KYC_KIOSK_CONFIG")
         .map(PathBuf::from)
         .or_else(default_path);
     let raw = match &path {
-        Some(p) => RawConfig::load(p)?,
+        Some(p) => RawConfig::load(p).unwrap_or_else(|e| {
+            failed.get_or_insert(e.into());
+            RawConfig::default()
+        }),
         None => RawConfig::default(),
     };
     let staff_path = path.as_deref().map(settings::path_for);
     let staff_file = match &staff_path {
-        Some(p) => StaffFile::load(p)?,
+        Some(p) => StaffFile::load(p).unwrap_or_else(|e| {
+            failed.get_or_insert(e.into());
+            StaffFile::default()
+        }),
         None => StaffFile::default(),
     };
     let mut raw = staff_file.overlay(raw);
@@ -66,19 +79,34 @@ fn load_config() -> anyhow::Result<Loaded> {
     let keyring_error = match kyc_kiosk::staff::secrets::fill(&mut raw, store.as_ref()) {
         Ok(()) => None,
         Err(e) => {
-            // Not fatal: credentials may come from the environment.
+            // Fatal only when the live API needs what the keyring holds
+            // (validation decides): credentials may come from the environment.
             tracing::warn!(code = %e.code(), "{e}");
             Some(e.to_string())
         }
     };
-    let config = raw.with_env(std::env::vars()).validate()?;
-    Ok(Loaded {
-        config,
+    if let Some(e) = &keyring_error {
+        raw = raw.with_keyring_error(e.clone());
+    }
+    let raw = raw.with_env(std::env::vars());
+    // What the error screen needs: the staff PIN (to exit) and kiosk mode.
+    let mut fallback = Config::default();
+    fallback.kiosk.kiosk_mode = raw.kiosk.kiosk_mode.unwrap_or(false);
+    fallback
+        .kiosk
+        .staff_pin_hash
+        .clone_from(&raw.kiosk.staff_pin_hash);
+    let config = match failed {
+        Some(e) => Err(e),
+        None => raw.validate().map_err(CommandError::from),
+    };
+    Loaded {
+        config: config.map_err(|e| (e, fallback)),
         staff_file,
         staff_path,
         store,
         keyring_error,
-    })
+    }
 }
 
 /// Test switches from the environment, read here at the edge (only in builds
@@ -135,24 +163,26 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok());
     kyc_kiosk::logging::init(Some(log.as_deref().unwrap_or("info")));
-    let loaded = load_config().map_err(|e| {
-        // Shown on the terminal that started the kiosk; the message names the
-        // field and never holds a secret value.
-        tracing::error!("configuration: {e:#}");
-        e
-    })?;
     let Loaded {
-        mut config,
+        config,
         staff_file,
         staff_path,
         store,
         keyring_error,
-    } = loaded;
-    let kiosk_mode = config.kiosk.kiosk_mode
-        || std::env::var("KYC_KIOSK_MODE").is_ok_and(|v| v == "1" || v == "true");
-    config.kiosk.kiosk_mode = kiosk_mode;
+    } = load_config();
+    let (config, failed) = match config {
+        Ok(c) => (c, None),
+        Err((e, fallback)) => {
+            // Shown in the window too; the message names the field or the
+            // cause and never holds a secret value.
+            tracing::error!(code = %e.code, "configuration: {}", e.message);
+            (fallback, Some(e))
+        }
+    };
+    let kiosk_mode = config.kiosk.kiosk_mode;
     tracing::info!(
         sandbox = config.backend.is_sandbox(),
+        test_api = config.backend.test_api(),
         kiosk_mode,
         "starting kyc-kiosk"
     );
@@ -179,16 +209,21 @@ fn main() -> anyhow::Result<()> {
         ])
         .setup(move |app| {
             use tauri::Manager;
-            // The sandbox (when no credentials are set), the webhook receiver,
-            // the cameras and the session driver start here, once.
-            let kiosk = tauri::async_runtime::block_on(kyc_kiosk::session::Kiosk::start(
-                &config,
-                kiosk_options(),
-            ))
-            .map_err(|e| {
-                tracing::error!(code = %e.code(), "cannot start the kiosk: {e}");
-                Box::new(e) as Box<dyn std::error::Error>
-            })?;
+            // The backend (the embedded sandbox when chosen or nothing is
+            // configured), the webhook receiver, the cameras and the session
+            // driver start here, once. Whatever stops them is the start-up
+            // error the window shows.
+            let kiosk = match failed {
+                Some(e) => Err(e),
+                None => tauri::async_runtime::block_on(kyc_kiosk::session::Kiosk::start(
+                    &config,
+                    kiosk_options(),
+                ))
+                .map_err(|e| {
+                    tracing::error!(code = %e.code(), "cannot start the kiosk: {e}");
+                    CommandError::from(e)
+                }),
+            };
             let transport = preview_transport();
             let staff = kyc_kiosk::staff::Console::new(kyc_kiosk::staff::Setup {
                 config: &config,

@@ -65,11 +65,12 @@ pub fn handle<R: Runtime>(
             }
             return;
         };
-        let response = match state
-            .kiosk
-            .wait_preview(after, Duration::from_millis(500))
-            .await
-        {
+        // No kiosk (the start-up error screen): no frame, as when none came.
+        let preview = match state.kiosk() {
+            Ok(k) => k.wait_preview(after, Duration::from_millis(500)).await,
+            Err(_) => None,
+        };
+        let response = match preview {
             Some(p) => {
                 let header = PreviewHeader::of(&p);
                 let json = serde_json::to_string(&header).unwrap_or_else(|_| "{}".into());

@@ -36,8 +36,12 @@ pub struct StaffStatus {
     pub decorated: bool,
 }
 
-/// The console's answer with the window's looks added.
-fn answer(app: &AppHandle, console: staff::Status) -> StaffStatus {
+/// The console's answer with the window's looks added; on the start-up
+/// error screen no backend runs.
+fn answer(app: &AppHandle, state: &AppState, mut console: staff::Status) -> StaffStatus {
+    if state.startup_error().is_some() {
+        console.backend = "none";
+    }
     let (fullscreen, decorated) = app.get_webview_window("main").map_or((false, true), |w| {
         (
             w.is_fullscreen().unwrap_or(false),
@@ -54,7 +58,7 @@ fn answer(app: &AppHandle, console: staff::Status) -> StaffStatus {
 /// The gate's state (and, while open, the settings).
 #[tauri::command]
 pub fn staff_status(app: AppHandle, state: State<'_, AppState>) -> StaffStatus {
-    answer(&app, state.staff.status())
+    answer(&app, &state, state.staff.status())
 }
 
 /// Open staff functions with the PIN.
@@ -64,14 +68,18 @@ pub fn staff_unlock(
     state: State<'_, AppState>,
     pin: Secret,
 ) -> CmdResult<StaffStatus> {
-    Ok(answer(&app, state.staff.unlock(state.screen(), &pin)?))
+    Ok(answer(
+        &app,
+        &state,
+        state.staff.unlock(state.screen(), &pin)?,
+    ))
 }
 
 /// Close staff functions.
 #[tauri::command]
 pub fn staff_lock(app: AppHandle, state: State<'_, AppState>) -> StaffStatus {
     state.staff.lock();
-    answer(&app, state.staff.status())
+    answer(&app, &state, state.staff.status())
 }
 
 /// Set the PIN: the first one at installation, later ones behind the gate.
@@ -81,7 +89,13 @@ pub fn staff_set_pin(
     state: State<'_, AppState>,
     pin: Secret,
 ) -> CmdResult<StaffStatus> {
-    Ok(answer(&app, state.staff.set_pin(state.screen(), &pin)?))
+    // Not on the start-up error screen: a PIN is provisioned, not set there.
+    state.kiosk()?;
+    Ok(answer(
+        &app,
+        &state,
+        state.staff.set_pin(state.screen(), &pin)?,
+    ))
 }
 
 /// Save the settings screen. The form defaults and the language apply at
@@ -92,10 +106,19 @@ pub fn staff_save(
     state: State<'_, AppState>,
     settings: SettingsForm,
 ) -> CmdResult<StaffStatus> {
-    Ok(answer(&app, state.staff.save(state.screen(), settings)?))
+    // The settings shown on the start-up error screen are defaults, not the
+    // file's: saving them would overwrite it.
+    state.kiosk()?;
+    Ok(answer(
+        &app,
+        &state,
+        state.staff.save(state.screen(), settings)?,
+    ))
 }
 
-/// Store API secrets in the keyring (used from the next start), or clear them.
+/// Store API secrets in the keyring (used from the next start), or clear
+/// them; also on the start-up error screen, where missing credentials are
+/// the usual cause.
 #[tauri::command]
 pub fn staff_set_secrets(
     app: AppHandle,
@@ -103,7 +126,7 @@ pub fn staff_set_secrets(
     secrets: SecretsForm,
 ) -> CmdResult<StaffStatus> {
     let status = state.staff.set_secrets(state.screen(), secrets)?;
-    Ok(answer(&app, status))
+    Ok(answer(&app, &state, status))
 }
 
 /// Leave the kiosk app (the only way out in kiosk mode).

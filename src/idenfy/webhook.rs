@@ -5,10 +5,19 @@
 //! protocol, so results are de-duplicated on scanRef + event type + `final`.
 //! The handler answers 200 only after the result is recorded (the sender
 //! retries otherwise), and answers fast: nothing slow happens in it.
+//!
+//! [`serve`] bounds what a sender can hold: each request (headers and body)
+//! must arrive within [`Limits::request_timeout`] of connecting or of the
+//! previous answer, and at most [`Limits::max_connections`] connections are
+//! served at once (more wait in the kernel's backlog). Listening beyond
+//! loopback is logged as a warning.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future as _;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -19,7 +28,9 @@ use axum::Router;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use tokio::sync::broadcast;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, OwnedSemaphorePermit, Semaphore};
 
 use super::models::{ScanRef, WebhookPayload};
 use crate::secret::Secret;
@@ -304,19 +315,70 @@ impl Drop for Server {
     }
 }
 
+/// What one sender can hold of the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time to deliver one request, headers and body, from connecting or
+    /// from the previous answer on the same connection; then it is closed.
+    pub request_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            max_connections: 32,
+        }
+    }
+}
+
 /// Serve [`router`] on an already bound listener (bind first, so nothing is
-/// lost between binding and creating the token).
+/// lost between binding and creating the token), with the default [`Limits`].
 ///
 /// # Errors
 /// When the listener's address cannot be read.
 pub fn serve(
-    listener: tokio::net::TcpListener,
+    listener: TcpListener,
     signing_key: Option<Secret>,
     store: ResultStore,
 ) -> std::io::Result<Server> {
+    serve_with(listener, signing_key, store, Limits::default())
+}
+
+/// Whether a receiver on `addr` can be reached from other machines (any
+/// address but loopback, the unspecified `0.0.0.0` and `::` included).
+#[must_use]
+pub fn beyond_loopback(addr: SocketAddr) -> bool {
+    !addr.ip().is_loopback()
+}
+
+/// As [`serve`], with the given limits.
+///
+/// # Errors
+/// When the listener's address cannot be read.
+pub fn serve_with(
+    listener: TcpListener,
+    signing_key: Option<Secret>,
+    store: ResultStore,
+    limits: Limits,
+) -> std::io::Result<Server> {
     let addr = listener.local_addr()?;
+    if beyond_loopback(addr) {
+        tracing::warn!(
+            %addr,
+            "the webhook receiver listens beyond loopback: other machines can reach it \
+             (only signed results are accepted; prefer 127.0.0.1 behind an HTTPS proxy)"
+        );
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(signing_key, store);
+    let listener = Guarded {
+        inner: listener,
+        permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+        timeout: limits.request_timeout,
+    };
     let task = tokio::spawn(async move {
         let r = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -332,6 +394,98 @@ pub fn serve(
         stop: Some(tx),
         task: Some(task),
     })
+}
+
+/// The listener [`serve_with`] uses: a connection is accepted only with a
+/// free slot, and carries its slot and its request deadline.
+struct Guarded {
+    inner: TcpListener,
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl axum::serve::Listener for Guarded {
+    type Io = Deadline;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // Wait for a slot before accepting: extra senders wait in the
+        // backlog instead of holding tasks and sockets here.
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        (Deadline::new(io, permit, self.timeout), addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection whose reads fail once `timeout` has passed since it was
+/// opened or since the last bytes were written to it (the previous answer):
+/// a sender trickling headers or a body is cut off. Holds its slot until
+/// dropped.
+struct Deadline {
+    io: TcpStream,
+    timeout: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Deadline {
+    fn new(io: TcpStream, slot: OwnedSemaphorePermit, timeout: Duration) -> Self {
+        Self {
+            io,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            _slot: slot,
+        }
+    }
+}
+
+impl AsyncRead for Deadline {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "webhook request not received in time",
+            )));
+        }
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Deadline {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            // An answer went out: the next request gets a full period.
+            let next = tokio::time::Instant::now() + self.timeout;
+            self.deadline.as_mut().reset(next);
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 #[cfg(test)]
@@ -404,5 +558,90 @@ mod tests {
             sign(&k, b"what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    async fn read_until_closed(c: &mut TcpStream) -> Vec<u8> {
+        use tokio::io::AsyncReadExt as _;
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got).await;
+        got
+    }
+
+    const UNSIGNED: &[u8] =
+        b"POST /webhooks/idenfy HTTP/1.1\r\nHost: k\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+
+    /// A sender that trickles its headers (or never finishes its body) is
+    /// cut off after the request timeout instead of holding a connection.
+    #[tokio::test]
+    async fn a_slow_sender_is_cut_off_after_the_request_timeout() {
+        use tokio::io::AsyncWriteExt as _;
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let limits = Limits {
+            request_timeout: Duration::from_millis(300),
+            max_connections: 4,
+        };
+        let srv = serve_with(
+            l,
+            Some(Secret::new("k".repeat(32))),
+            ResultStore::new(),
+            limits,
+        )
+        .unwrap();
+        for partial in [
+            &b"POST /webhooks/idenfy HTTP/1.1\r\nHost: k\r\n"[..],
+            &b"POST /webhooks/idenfy HTTP/1.1\r\nHost: k\r\nContent-Length: 100\r\n\r\n{\"a\""[..],
+        ] {
+            let mut c = TcpStream::connect(srv.local_addr()).await.unwrap();
+            c.write_all(partial).await.unwrap();
+            let closed =
+                tokio::time::timeout(Duration::from_secs(5), read_until_closed(&mut c)).await;
+            assert!(closed.is_ok(), "the connection stayed open");
+        }
+        srv.shutdown().await;
+    }
+
+    /// Connections beyond the cap wait until a slot frees.
+    #[tokio::test]
+    async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+        use tokio::io::AsyncWriteExt as _;
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let limits = Limits {
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1,
+        };
+        let srv = serve_with(
+            l,
+            Some(Secret::new("k".repeat(32))),
+            ResultStore::new(),
+            limits,
+        )
+        .unwrap();
+        let idle = TcpStream::connect(srv.local_addr()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut c = TcpStream::connect(srv.local_addr()).await.unwrap();
+        c.write_all(UNSIGNED).await.unwrap();
+        let early =
+            tokio::time::timeout(Duration::from_millis(400), read_until_closed(&mut c)).await;
+        assert!(early.is_err(), "served beyond the cap");
+        drop(idle);
+        let answer = tokio::time::timeout(Duration::from_secs(5), read_until_closed(&mut c))
+            .await
+            .expect("served once the slot is free");
+        assert!(
+            answer.starts_with(b"HTTP/1.1 401"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        srv.shutdown().await;
+    }
+
+    #[test]
+    fn loopback_is_local_everything_else_is_beyond() {
+        for local in ["127.0.0.1:8787", "127.9.9.9:1", "[::1]:8787"] {
+            assert!(!beyond_loopback(local.parse().unwrap()), "{local}");
+        }
+        for wide in ["0.0.0.0:8787", "[::]:8787", "192.168.1.20:8787"] {
+            assert!(beyond_loopback(wide.parse().unwrap()), "{wide}");
+        }
     }
 }

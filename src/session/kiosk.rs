@@ -1,5 +1,5 @@
-//! The kiosk runtime: starts the backend (the embedded sandbox when no
-//! credentials are configured), the webhook receiver, the cameras and the
+//! The kiosk runtime: starts the backend (the embedded sandbox when the
+//! configuration chose it), the webhook receiver, the cameras and the
 //! session driver, and runs auto-capture. The desktop shell and the CLI's
 //! `demo`/`handoff`/`verify` all start one of these and only talk to its
 //! [`Handle`].

@@ -41,7 +41,11 @@ impl SecretName {
     /// [`Error::Invalid`] naming the field (never echoing the value).
     pub fn validate(self, value: &Secret) -> Result<(), Error> {
         let v = value.expose();
-        let min = if self == Self::SigningKey { 8 } else { 4 };
+        let min = if self == Self::SigningKey {
+            crate::config::MIN_SIGNING_KEY_CHARS
+        } else {
+            4
+        };
         if v.chars().count() < min || v.len() > 512 {
             return Err(Error::Invalid {
                 field: self.as_str(),

@@ -42,7 +42,8 @@ impl StaffFile {
         };
         let raw = RawConfig::load(path).map_err(|e| file_err(e.to_string()))?;
         let api = &raw.api;
-        if api.base_url.is_some()
+        if api.backend.is_some()
+            || api.base_url.is_some()
             || api.api_key.is_some()
             || api.api_secret.is_some()
             || api.signing_key.is_some()
@@ -89,18 +90,20 @@ impl StaffFile {
                 });
             }
         }
-        self.overlay(RawConfig::default())
-            .validate()
-            .map_err(|e| match e {
-                ConfigError::Invalid { field, reason } => Error::Invalid {
-                    field: settings_field(field),
-                    reason,
-                },
-                other => Error::Invalid {
-                    field: "settings",
-                    reason: other.to_string(),
-                },
-            })
+        // Only the settings are checked here: the backend (which kiosk mode
+        // makes live) is the configuration's, checked at start.
+        let mut raw = RawConfig::default();
+        raw.api.backend = Some("sandbox".into());
+        self.overlay(raw).validate().map_err(|e| match e {
+            ConfigError::Invalid { field, reason } => Error::Invalid {
+                field: settings_field(field),
+                reason,
+            },
+            other => Error::Invalid {
+                field: "settings",
+                reason: other.to_string(),
+            },
+        })
     }
 
     /// Writes the file atomically (a temporary file renamed over it), only
@@ -187,6 +190,8 @@ mod tests {
         }
         let back = StaffFile::load(&path).unwrap();
         let mut file = RawConfig::default();
+        // Kiosk mode needs the live API unless the sandbox is chosen.
+        file.api.backend = Some("sandbox".into());
         file.kiosk.default_country = Some("LT".into());
         file.kiosk.idle_timeout_secs = Some(300);
         file.camera.selfie = Some("Webcam".into());

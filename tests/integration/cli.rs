@@ -7,8 +7,71 @@ fn kiosk() -> Command {
     c.env_remove("IDENFY_API_KEY")
         .env_remove("IDENFY_API_SECRET")
         .env_remove("IDENFY_BASE_URL")
-        .env_remove("IDENFY_SIGNING_KEY");
+        .env_remove("IDENFY_SIGNING_KEY")
+        .env_remove("KYC_KIOSK_BACKEND")
+        .env_remove("KYC_KIOSK_MODE");
     c
+}
+
+#[test]
+fn config_in_kiosk_mode_without_credentials_exits_5_naming_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[kiosk]\nkiosk_mode = true\n").unwrap();
+    let out = kiosk()
+        .args(["config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kiosk mode") && err.contains("IDENFY_SIGNING_KEY"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no configuration shown");
+    // Chosen, the sandbox runs in kiosk mode too.
+    let out = kiosk()
+        .args(["config", "--config"])
+        .arg(&cfg)
+        .env("KYC_KIOSK_BACKEND", "sandbox")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SANDBOX"));
+}
+
+#[test]
+fn config_says_whether_a_pin_is_set_but_never_prints_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    let hash = kyc_kiosk::staff::pin::hash("482913").unwrap();
+    std::fs::write(&cfg, format!("[kiosk]\nstaff_pin_hash = \"{hash}\"\n")).unwrap();
+    let out = kiosk()
+        .args(["config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(&hash) && !text.contains("$argon2"), "{text}");
+    assert!(text.contains("staff PIN: set"), "{text}");
+}
+
+#[test]
+fn config_shows_a_base_url_other_than_production_as_a_test_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kiosk()
+        .args(["config", "--config"])
+        .arg(dir.path().join("none.toml"))
+        .env("IDENFY_BASE_URL", "http://127.0.0.1:8080")
+        .env("IDENFY_API_KEY", "sandbox-key")
+        .env("IDENFY_API_SECRET", "sandbox-secret")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("TEST API: http://127.0.0.1:8080"), "{text}");
 }
 
 #[test]

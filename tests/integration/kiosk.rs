@@ -336,3 +336,38 @@ async fn network_failure_mid_submit_keeps_the_photos_and_retries_after_asking_st
     assert_eq!(v.result.unwrap().status, "APPROVED");
     k.shutdown().await;
 }
+
+/// A live kiosk never photographs the demo specimen: without a camera it
+/// shows the camera error. Here the live API is a standalone sandbox reached
+/// by its base URL, which is also reported as a test API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_kiosk_never_falls_back_to_the_demo_camera() {
+    let (sb, _) = crate::support::sandbox(kyc_kiosk::sandbox::SandboxConfig::default()).await;
+    let config = kyc_kiosk::config::RawConfig::default()
+        .with_env([
+            ("IDENFY_BASE_URL", sb.base_url()),
+            ("IDENFY_API_KEY", sb.api_key().expose().to_owned()),
+            ("IDENFY_API_SECRET", sb.api_secret().expose().to_owned()),
+            ("IDENFY_SIGNING_KEY", sb.signing_key().expose().to_owned()),
+            ("KYC_KIOSK_BACKEND", "live".to_owned()),
+        ])
+        .validate()
+        .expect("the sandbox's own keys are a valid live configuration");
+    assert_eq!(config.backend.test_api(), Some(sb.base_url().as_str()));
+    let k = Kiosk::start(
+        &config,
+        KioskOptions {
+            camera: CameraChoice::Auto,
+            webhook_listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..KioskOptions::default()
+        },
+    )
+    .await
+    .expect("kiosk starts");
+    assert!(!k.is_sandbox());
+    assert!(
+        k.demo_camera().is_none(),
+        "a live kiosk uses the demo camera"
+    );
+    k.shutdown().await;
+}

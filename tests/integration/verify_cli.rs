@@ -39,6 +39,8 @@ fn kiosk(files: &Files) -> Command {
         .env_remove("IDENFY_API_SECRET")
         .env_remove("IDENFY_BASE_URL")
         .env_remove("IDENFY_SIGNING_KEY")
+        .env_remove("KYC_KIOSK_BACKEND")
+        .env_remove("KYC_KIOSK_MODE")
         .env("KYC_KIOSK_CONFIG", files.path("absent.toml"));
     c
 }
@@ -261,7 +263,7 @@ fn network_failure_exits_6() {
         .env("IDENFY_BASE_URL", format!("http://{addr}"))
         .env("IDENFY_API_KEY", "k")
         .env("IDENFY_API_SECRET", "s")
-        .env("IDENFY_SIGNING_KEY", "signing-key-1"));
+        .env("IDENFY_SIGNING_KEY", "signing-key-1-0123456789abcdefghij"));
     assert_eq!(
         out.status.code(),
         Some(6),
@@ -269,6 +271,31 @@ fn network_failure_exits_6() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(json_of(&out)["error"]["code"], "NETWORK");
+}
+
+/// A live backend chosen (or kiosk mode) without credentials stops before
+/// anything is sent: exit 5 naming the cause, never the embedded sandbox.
+#[test]
+fn verify_and_handoff_fail_closed_without_live_credentials() {
+    let f = Files::new();
+    for env in [("KYC_KIOSK_BACKEND", "live"), ("KYC_KIOSK_MODE", "1")] {
+        let out = run(kiosk(&f)
+            .args(verify_args(&f, "front.jpg"))
+            .env(env.0, env.1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{env:?}: {err}");
+        assert!(err.contains("IDENFY_API_KEY"), "{err}");
+        assert!(!err.contains("SANDBOX"), "{err}");
+        let out = run(kiosk(&f)
+            .args(["handoff", "--client-id", "c-1", "--wait", "1"])
+            .env(env.0, env.1));
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Kills the standalone sandbox this test started.
@@ -328,7 +355,7 @@ fn verify_against_standalone_sandbox_with_manual_review() {
         .env("IDENFY_BASE_URL", &base)
         .env("IDENFY_API_KEY", "sandbox-key")
         .env("IDENFY_API_SECRET", "sandbox-secret")
-        .env("IDENFY_SIGNING_KEY", "sandbox-signing-key"));
+        .env("IDENFY_SIGNING_KEY", "sandbox-signing-key-for-local-tests"));
     assert_eq!(
         out.status.code(),
         Some(0),

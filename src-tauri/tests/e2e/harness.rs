@@ -71,6 +71,8 @@ impl App {
             "IDENFY_API_SECRET",
             "IDENFY_BASE_URL",
             "IDENFY_SIGNING_KEY",
+            "KYC_KIOSK_BACKEND",
+            "KYC_KIOSK_MODE",
         ] {
             cmd.env_remove(var);
         }

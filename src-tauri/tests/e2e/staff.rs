@@ -26,7 +26,12 @@ async fn staff_error(app: &App) -> String {
 async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     let mut app = App::launch(
         "staff",
-        &[("KYC_KIOSK_MODE", "1"), ("KYC_KIOSK_KEYRING", "memory")],
+        &[
+            ("KYC_KIOSK_MODE", "1"),
+            ("KYC_KIOSK_KEYRING", "memory"),
+            // Kiosk mode runs the sandbox only when it is chosen.
+            ("KYC_KIOSK_BACKEND", "sandbox"),
+        ],
     )
     .await;
     app.wait_for("body[data-ready='1'][data-kiosk='1']").await;

@@ -1,4 +1,5 @@
-//! `kyc-kiosk config`: print the validated configuration, secrets masked.
+//! `kyc-kiosk config`: print the validated configuration, secrets masked and
+//! the staff PIN hash left out (only whether one is set).
 
 use std::path::PathBuf;
 
@@ -9,7 +10,10 @@ pub struct Args {}
 
 pub fn run(_args: &Args, path: Option<PathBuf>) -> anyhow::Result<Exit> {
     let shown = path.clone().or_else(kyc_kiosk::config::default_path);
-    let cfg = super::load_config(path)?;
+    let mut cfg = super::load_config(path)?;
+    // The hash is not a secret's mask: it can be attacked offline. Say only
+    // whether it is there.
+    let pin_set = cfg.kiosk.staff_pin_hash.take().is_some();
     if let Some(p) = shown {
         println!("config file: {}", p.display());
     }
@@ -18,8 +22,19 @@ pub fn run(_args: &Args, path: Option<PathBuf>) -> anyhow::Result<Exit> {
         match &cfg.backend {
             kyc_kiosk::config::Backend::Sandbox =>
                 "SANDBOX (embedded; no API credentials set)".to_string(),
-            kyc_kiosk::config::Backend::Live { base_url, .. } =>
-                format!("{base_url} (credentials set)"),
+            kyc_kiosk::config::Backend::Live { base_url, .. } => match cfg.backend.test_api() {
+                Some(_) =>
+                    format!("TEST API: {base_url} (not iDenfy's production host; credentials set)"),
+                None => format!("{base_url} (credentials set)"),
+            },
+        }
+    );
+    println!(
+        "staff PIN: {}",
+        if pin_set {
+            "set (hash not shown)"
+        } else {
+            "not set"
         }
     );
     println!("{cfg:#?}");

@@ -11,7 +11,9 @@ use crate::exit::Exit;
 /// Defaults that are printed, so a second terminal can use them.
 const DEFAULT_KEY: &str = "sandbox-key";
 const DEFAULT_SECRET: &str = "sandbox-secret";
-const DEFAULT_SIGNING_KEY: &str = "sandbox-signing-key";
+/// At least [`kyc_kiosk::config::MIN_SIGNING_KEY_CHARS`] long, so a kiosk
+/// configured with it starts.
+const DEFAULT_SIGNING_KEY: &str = "sandbox-signing-key-for-local-tests";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,7 +23,7 @@ pub struct Args {
     /// Where to post signed results (e.g. http://127.0.0.1:8787/webhooks/idenfy).
     #[arg(long)]
     webhook_url: Option<String>,
-    /// Key to sign webhooks with [default: sandbox-signing-key].
+    /// Key to sign webhooks with [default: sandbox-signing-key-for-local-tests].
     #[arg(long, env = "IDENFY_SIGNING_KEY", hide_env_values = true)]
     signing_key: Option<String>,
     /// Send a manual-review result after the automatic one.

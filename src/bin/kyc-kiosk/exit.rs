@@ -3,7 +3,10 @@
 //!
 //! Each number has one meaning whatever the command. 1 and 2 belong to
 //! `precheck`, 3 to `verify`'s precheck, 4 to 6 to the commands that wait for
-//! a result (`verify`, `demo`, `handoff`), 7 to `cameras --probe`. Everything else that stops a
+//! a result (`verify`, `demo`, `handoff`); 5 also when the live API is
+//! required (`api.backend = "live"` or kiosk mode) and its credentials are
+//! missing: the commands fail closed, never the sandbox instead. 7 belongs
+//! to `cameras --probe`. Everything else that stops a
 //! command, including a command line clap refuses, is [`Exit::Error`]: it is
 //! not clap's default of 2, which is `precheck`'s "unreadable image".
 
@@ -51,7 +54,9 @@ impl Exit {
                 "`verify`: the precheck refused an image (`--force` sends it unless unreadable)"
             }
             Self::NoResult => "no final result within `--wait`",
-            Self::ApiRefused => "the API refused (the message is shown)",
+            Self::ApiRefused => {
+                "the API refused, or the live API it needs has no credentials (the message says which)"
+            }
             Self::Network => "network failure",
             Self::CameraFailed => {
                 "`cameras --probe`: a camera could not deliver frames (or none is connected)"
@@ -67,6 +72,16 @@ impl Exit {
             Some(ErrorCode::Network) => Self::Network,
             Some(ErrorCode::Timeout) | None => Self::NoResult,
             Some(_) => Self::ApiRefused,
+        }
+    }
+
+    /// The code of a command that stopped on `e`: [`Exit::ApiRefused`] when
+    /// the configuration needs the live API and cannot use it, else
+    /// [`Exit::Error`].
+    pub fn of_failure(e: &anyhow::Error) -> Self {
+        match e.downcast_ref::<kyc_kiosk::config::ConfigError>() {
+            Some(c) if c.is_live_unavailable() => Self::ApiRefused,
+            _ => Self::Error,
         }
     }
 
@@ -101,5 +116,19 @@ mod tests {
         let n: Vec<u8> = Exit::ALL.iter().map(|e| *e as u8).collect();
         assert!(n.windows(2).all(|w| w[0] < w[1]), "{n:?}");
         assert!(Exit::help().contains(" 10  bad arguments"));
+    }
+
+    #[test]
+    fn a_live_api_without_credentials_is_5_other_config_errors_10() {
+        let closed = kyc_kiosk::config::RawConfig::default()
+            .with_env([("KYC_KIOSK_BACKEND", "live")])
+            .validate()
+            .unwrap_err();
+        assert_eq!(Exit::of_failure(&closed.into()), Exit::ApiRefused);
+        let invalid = kyc_kiosk::config::RawConfig::default()
+            .with_env([("IDENFY_API_KEY", "k")])
+            .validate()
+            .unwrap_err();
+        assert_eq!(Exit::of_failure(&invalid.into()), Exit::Error);
     }
 }

@@ -52,7 +52,9 @@ enum Command {
     PinHash(cmd_pin::Args),
 }
 
-/// Read the config file and the environment once, here at the edge.
+/// Read the config file and the environment once, here at the edge. A
+/// configuration that needs the live API without its credentials is an
+/// error ([`Exit::ApiRefused`] through [`Exit::of_failure`]), never the sandbox.
 fn load_config(path: Option<PathBuf>) -> anyhow::Result<kyc_kiosk::config::Config> {
     use kyc_kiosk::config::{default_path, RawConfig};
     let raw = match path.or_else(default_path) {
@@ -97,7 +99,7 @@ fn main() -> Exit {
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
-        Exit::Error
+        Exit::of_failure(&e)
     })
 }
 
