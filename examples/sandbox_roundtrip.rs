@@ -58,6 +58,8 @@ async fn main() -> anyhow::Result<()> {
             let t = c
                 .create_token(&TokenRequest::new(format!("bench-{i}")))
                 .await?;
+            // The receiver keeps results only for scanRefs it was told of.
+            store.register(&t.scan_ref);
             c.process(&ProcessRequest {
                 scan_ref: t.scan_ref.clone(),
                 token: t.auth_token,
@@ -72,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
                 .wait_final(&t.scan_ref, Duration::from_secs(30))
                 .await
                 .ok_or_else(|| anyhow::anyhow!("no result"))?;
+            store.forget(&t.scan_ref);
             times.push(start.elapsed());
         }
         times.sort();

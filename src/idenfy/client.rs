@@ -1,6 +1,7 @@
-//! The HTTP client: Basic auth, timeouts, status-code mapping, lenient decoding
-//! with the failing JSON path, and the one-shot `/status` check after a
-//! `/process` call whose outcome is unknown.
+//! The HTTP client: Basic auth, timeouts (for `/process`, growing with the
+//! body), status-code mapping, answers read up to [`MAX_RESPONSE_BYTES`],
+//! lenient decoding with the failing JSON path, and the one-shot `/status`
+//! check after a `/process` call whose outcome is unknown.
 
 use std::time::Duration;
 
@@ -23,6 +24,14 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 20_000_000;
 pub const PROCESS_JSON_HEADROOM: usize = 256 * 1024;
 /// Whole-request timeout unless the builder says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The slowest uplink `/process` allows for: 512 kbit/s, a poor branch line.
+pub const UPLOAD_FLOOR_BYTES_PER_SEC: u64 = 64 * 1024;
+/// The part of a `/process` body the whole-request timeout is meant to
+/// carry; each byte beyond it adds time at [`UPLOAD_FLOOR_BYTES_PER_SEC`].
+pub const UPLOAD_INCLUDED_BYTES: u64 = 2 * 1024 * 1024;
+/// Largest answer read from the API: its JSON answers are a few kilobytes,
+/// so anything bigger is not iDenfy speaking and is not read further.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest error body we read and quote.
 const MAX_ERROR_MESSAGE: usize = 300;
@@ -51,7 +60,8 @@ impl Builder {
         self
     }
 
-    /// Whole-request timeout (default 60 s).
+    /// Whole-request timeout (default 60 s). `/process` gets more for a large
+    /// body: see [`upload_timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -104,6 +114,7 @@ impl Builder {
             key,
             secret,
             max_body_bytes: self.max_body_bytes,
+            timeout: self.timeout,
         })
     }
 }
@@ -116,6 +127,7 @@ pub struct Client {
     key: Secret,
     secret: Secret,
     max_body_bytes: usize,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -202,14 +214,19 @@ impl Client {
 
     /// `POST /api/v2/process`: submit the images. Never retried: the API
     /// deactivates a token after one call, so when the outcome is unknown
-    /// (timeout, connection dropped after sending, gateway error) this asks
-    /// `/status` once for `req.scan_ref` and returns what it learned.
+    /// (timeout, connection dropped or reset after sending, any 5xx, a 200
+    /// whose body is neither empty nor a JSON object, an answer over
+    /// [`MAX_RESPONSE_BYTES`]) this asks `/status` once for `req.scan_ref`
+    /// and returns what it learned. The request may take
+    /// [`upload_timeout`] of the body's size.
     ///
     /// # Errors
     /// [`Error::Invalid`] for a missing image or a bad field, and
     /// [`Error::TooLarge`] for images over the body limit (nothing sent: the
-    /// token is not spent);
+    /// token is not spent); [`Error::RateLimited`] for a 429 (refused before
+    /// processing: the token is not spent, retry later);
     /// [`Error::NotProcessed`] when the API answered 200 with an error body;
+    /// another 4xx as mapped by status;
     /// [`Error::OutcomeUnknown`] when even `/status` could not show the
     /// submission arrived; [`Error::Transport`] only when nothing was sent.
     pub async fn process(&self, req: &ProcessRequest) -> Result<ProcessOutcome, Error> {
@@ -230,12 +247,14 @@ impl Client {
         }
         check_body_size(&req.images, self.max_body_bytes)?;
         let body = serialize_process(req)?;
-        tracing::info!(scan_ref = %req.scan_ref, bytes = body.len(), "submitting images");
+        let timeout = upload_timeout(self.timeout, body.len());
+        tracing::info!(scan_ref = %req.scan_ref, bytes = body.len(), ?timeout, "submitting images");
         let sent = self
             .http
             .post(self.url("/api/v2/process"))
             .basic_auth(self.key.expose(), Some(self.secret.expose()))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .timeout(timeout)
             .body(body)
             .send()
             .await;
@@ -251,27 +270,30 @@ impl Client {
             Ok(r) => r,
         };
         let status = resp.status().as_u16();
-        if matches!(status, 502..=504) {
+        if resp.status().is_server_error() {
+            // A 500 may come after the images were stored, and a gateway's
+            // 502-504 says nothing about what happened behind it.
             return self
-                .after_unknown(&req.scan_ref, format!("gateway answered HTTP {status}"))
+                .after_unknown(&req.scan_ref, format!("answered HTTP {status}"))
                 .await;
         }
         if !resp.status().is_success() {
             return Err(error_from(resp).await);
         }
-        let bytes = match resp.bytes().await {
+        let bytes = match read_capped(resp, MAX_RESPONSE_BYTES).await {
             Ok(b) => b,
             Err(e) => return self.after_unknown(&req.scan_ref, e.to_string()).await,
         };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(ProcessOutcome::Accepted);
-        }
-        match serde_json::from_slice::<ApiErrorBody>(&bytes) {
-            Ok(b) if !b.message.is_empty() || b.identifier.is_some() => Err(Error::NotProcessed {
-                identifier: b.identifier,
-                message: truncate(&b.message),
-            }),
-            _ => Ok(ProcessOutcome::Accepted),
+        match process_answer(&bytes) {
+            Some(Ok(())) => Ok(ProcessOutcome::Accepted),
+            Some(Err(e)) => Err(e),
+            None => {
+                self.after_unknown(
+                    &req.scan_ref,
+                    "answered HTTP 200 with a body that is not the API's JSON".to_owned(),
+                )
+                .await
+            }
         }
     }
 
@@ -368,10 +390,9 @@ impl Client {
         if !resp.status().is_success() {
             return Err(error_from(resp).await);
         }
-        let bytes = resp
-            .bytes()
+        let bytes = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|source| Error::Transport { endpoint, source })?;
+            .map_err(|e| e.into_error(endpoint))?;
         decode(endpoint, &bytes)
     }
 
@@ -442,6 +463,95 @@ pub fn check_body_size(images: &[(ImageSide, Vec<u8>)], limit: usize) -> Result<
     Ok(())
 }
 
+/// What a 200 answer of `/process` says: accepted (empty, or a JSON object
+/// without an error), not processed (a JSON object with a message or an
+/// identifier), or `None` when it is not the API's JSON at all (a proxy's
+/// page, a cut-off body): then nobody knows whether the images arrived.
+fn process_answer(bytes: &[u8]) -> Option<Result<(), Error>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Some(Ok(()));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !value.is_object() {
+        return None;
+    }
+    let b: ApiErrorBody = serde_json::from_value(value).unwrap_or_default();
+    if b.message.is_empty() && b.identifier.is_none() {
+        Some(Ok(()))
+    } else {
+        Some(Err(Error::NotProcessed {
+            identifier: b.identifier,
+            message: truncate(&b.message),
+        }))
+    }
+}
+
+/// The whole-request timeout of a `/process` call with a `body_bytes` body:
+/// `base`, plus the time to send what is beyond [`UPLOAD_INCLUDED_BYTES`] at
+/// [`UPLOAD_FLOOR_BYTES_PER_SEC`] (a 20 MB body on a 512 kbit/s line needs
+/// five minutes, not the 60 s that suit the other calls).
+#[must_use]
+pub fn upload_timeout(base: Duration, body_bytes: usize) -> Duration {
+    let beyond = u64::try_from(body_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_sub(UPLOAD_INCLUDED_BYTES);
+    base.saturating_add(Duration::from_millis(
+        beyond.saturating_mul(1000) / UPLOAD_FLOOR_BYTES_PER_SEC,
+    ))
+}
+
+/// Why an answer's body could not be read.
+#[derive(Debug)]
+enum ReadError {
+    /// Larger than the cap (announced, or found while reading): not read further.
+    TooLarge {
+        cap: usize,
+    },
+    Transport(reqwest::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge { cap } => write!(f, "the answer is larger than {cap} bytes"),
+            Self::Transport(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl ReadError {
+    fn into_error(self, endpoint: &'static str) -> Error {
+        match self {
+            Self::TooLarge { cap } => Error::Decode {
+                endpoint,
+                path: ".".to_owned(),
+                message: format!("the answer is larger than {cap} bytes; not read"),
+            },
+            Self::Transport(source) => Error::Transport { endpoint, source },
+        }
+    }
+}
+
+/// The body of `resp`, refused as soon as it is known to exceed `cap` bytes
+/// (from `Content-Length`, or while reading): an oversized answer is never
+/// buffered.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(cap).unwrap_or(u64::MAX))
+    {
+        return Err(ReadError::TooLarge { cap });
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Transport)? {
+        if out.len() + chunk.len() > cap {
+            return Err(ReadError::TooLarge { cap });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 fn truncate(s: &str) -> String {
     if s.chars().count() <= MAX_ERROR_MESSAGE {
         s.to_owned()
@@ -460,7 +570,10 @@ async fn error_from(resp: reqwest::Response) -> Error {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
-    let bytes = resp.bytes().await.unwrap_or_default();
+    // An error answer is quoted, not kept: what is over the cap is not read.
+    let bytes = read_capped(resp, MAX_RESPONSE_BYTES)
+        .await
+        .unwrap_or_default();
     let body: ApiErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiErrorBody {
         message: String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_MESSAGE)]).into_owned(),
         ..ApiErrorBody::default()
@@ -620,5 +733,47 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::InvalidInput);
         let msg = e.to_string();
         assert!(msg.contains(&needed.to_string()), "{msg}");
+    }
+
+    #[test]
+    fn the_upload_timeout_grows_with_the_body_beyond_the_included_part() {
+        let base = Duration::from_secs(60);
+        assert_eq!(upload_timeout(base, 0), base);
+        assert_eq!(upload_timeout(base, 2 * 1024 * 1024), base);
+        // 20 MB on a 512 kbit/s line: about five minutes more than the base.
+        let t = upload_timeout(base, 20_000_000);
+        let send =
+            Duration::from_secs((20_000_000 - UPLOAD_INCLUDED_BYTES) / UPLOAD_FLOOR_BYTES_PER_SEC);
+        assert!(
+            t >= base + send && t <= base + send + Duration::from_secs(1),
+            "{t:?}"
+        );
+        assert!(t > Duration::from_secs(300), "{t:?}");
+        assert_eq!(upload_timeout(Duration::MAX, usize::MAX), Duration::MAX);
+    }
+
+    #[test]
+    fn a_process_answer_is_accepted_refused_or_not_the_apis() {
+        for accepted in ["", " \r\n", "{}", r#"{"unknown":1}"#] {
+            assert!(
+                matches!(process_answer(accepted.as_bytes()), Some(Ok(()))),
+                "{accepted:?}"
+            );
+        }
+        assert!(matches!(
+            process_answer(
+                br#"{"message":"Document not detected","identifier":"DOC_NOT_DETECTED"}"#
+            ),
+            Some(Err(Error::NotProcessed { .. }))
+        ));
+        for foreign in [
+            "<html>Bad gateway</html>",
+            "[]",
+            "\"ok\"",
+            "{\"message\":",
+            "42",
+        ] {
+            assert!(process_answer(foreign.as_bytes()).is_none(), "{foreign:?}");
+        }
     }
 }

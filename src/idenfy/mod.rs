@@ -9,8 +9,9 @@ pub mod webhook;
 
 pub use client::decode as decode_json;
 pub use client::{
-    base64_len, check_body_size, Builder, Client, ProcessOutcome, ProcessRequest,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, PROCESS_JSON_HEADROOM,
+    base64_len, check_body_size, upload_timeout, Builder, Client, ProcessOutcome, ProcessRequest,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROCESS_JSON_HEADROOM,
+    UPLOAD_FLOOR_BYTES_PER_SEC, UPLOAD_INCLUDED_BYTES,
 };
 pub use models::*;
 
@@ -42,7 +43,8 @@ pub enum Error {
     /// The account has no verification credits left (HTTP 402).
     #[error("the iDenfy account has no verification credits left: {message}")]
     OutOfCredits { message: String },
-    /// Too many requests (HTTP 429).
+    /// Too many requests (HTTP 429). Refused before any processing: for
+    /// `/process` the token is not spent, and the same call may be made later.
     #[error("too many requests to iDenfy; retry after {}", retry_after_secs.map_or_else(|| "a while".to_owned(), |s| format!("{s} s")))]
     RateLimited { retry_after_secs: Option<u64> },
     /// The network failed before a response arrived. For `/process` this
@@ -69,8 +71,9 @@ pub enum Error {
         message: String,
     },
     /// `/process` may or may not have been received (timeout, connection
-    /// reset after sending), and the one `/status` check that followed did
-    /// not show it was. `status` is what `/status` said, when it answered.
+    /// reset after sending, any 5xx, a 200 that is not the API's JSON, an
+    /// answer too large to read), and the one `/status` check that followed
+    /// did not show it was. `status` is what `/status` said, when it answered.
     /// The token may be spent: do not resend blindly.
     #[error("the outcome of the submission for {scan_ref} is unknown ({detail}); status: {}", status.as_ref().map_or("unavailable", OverallStatus::as_str))]
     OutcomeUnknown {

@@ -2,7 +2,11 @@
 //!
 //! iDenfy signs the raw body: `Idenfy-Signature` is the lowercase hex of
 //! HMAC-SHA256(body, signing key). There is no replay protection in the
-//! protocol, so results are de-duplicated on scanRef + event type + `final`.
+//! protocol, so results are de-duplicated on scanRef + `final` + SHA-256 of
+//! the body (not on the `Idenfy-Event-Type` header, which is not signed).
+//! Only results for scanRefs this kiosk created are kept, and of each only
+//! its [`Report`]: the `status` part, never the document data. What the
+//! store remembers is bounded in size and time ([`Retention`]).
 //! The handler answers 200 only after the result is recorded (the sender
 //! retries otherwise), and answers fast: nothing slow happens in it.
 //!
@@ -12,13 +16,13 @@
 //! served at once (more wait in the kernel's backlog). Listening beyond
 //! loopback is logged as a warning.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -26,13 +30,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, OwnedSemaphorePermit, Semaphore};
 
-use super::models::{ScanRef, WebhookPayload};
+use super::models::{ClientId, ScanRef, WebhookPayload, WebhookStatus};
 use crate::secret::Secret;
 
 /// Header carrying the signature.
@@ -67,26 +72,184 @@ pub fn verify(key: &Secret, body: &[u8], signature: &str) -> bool {
     given.len() == expected.len() && bool::from(expected.as_slice().ct_eq(&given))
 }
 
-/// Whether [`ResultStore::record`] kept the result.
+/// The event types iDenfy names in `Idenfy-Event-Type`, in their current
+/// spelling (`IDENTIFICATION_AUTO_FINISHED`) and the short one the embedded
+/// sandbox sends (`AUTO_FINISHED`). The header is not signed: the type is
+/// only logged, never used to decide anything, and a value outside this set
+/// is kept as [`EventType::Unknown`] (its text is not kept at all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// The automatic check finished (`final` false when a review follows).
+    AutoFinished,
+    /// A person at iDenfy finished the review.
+    ManualFinished,
+    /// The customer sent what a reviewer asked for.
+    Resubmitted,
+    /// The verification was cancelled.
+    Cancelled,
+    /// The token expired before the customer finished.
+    Expired,
+    /// The legacy event that carries every outcome.
+    Identification,
+    /// Missing, or not one of the above.
+    Unknown,
+}
+
+impl EventType {
+    /// The type named by a header value (surrounding space and case ignored).
+    #[must_use]
+    pub fn parse(header: &str) -> Self {
+        let h = header.trim().to_ascii_uppercase();
+        let short = h.strip_prefix("IDENTIFICATION_").unwrap_or(&h);
+        match short {
+            "AUTO_FINISHED" => Self::AutoFinished,
+            "MANUAL_FINISHED" => Self::ManualFinished,
+            "RESUBMITTED" => Self::Resubmitted,
+            "CANCELLED" | "CANCELED" => Self::Cancelled,
+            "EXPIRED" => Self::Expired,
+            "IDENTIFICATION" => Self::Identification,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The name for logs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AutoFinished => "AUTO_FINISHED",
+            Self::ManualFinished => "MANUAL_FINISHED",
+            Self::Resubmitted => "RESUBMITTED",
+            Self::Cancelled => "CANCELLED",
+            Self::Expired => "EXPIRED",
+            Self::Identification => "IDENTIFICATION",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A webhook result as the kiosk keeps it: the verification it is about and
+/// its `status` part. Decoded straight from the body, so the document data
+/// (`data`: names, numbers, addresses), `fileUrls` and the customer's IP and
+/// location are skipped by the decoder and never held.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub scan_ref: ScanRef,
+    #[serde(default)]
+    pub client_id: Option<ClientId>,
+    /// False for the automatic result when a manual review follows.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    pub status: WebhookStatus,
+}
+
+impl From<&WebhookPayload> for Report {
+    fn from(p: &WebhookPayload) -> Self {
+        Self {
+            scan_ref: p.scan_ref.clone(),
+            client_id: p.client_id.clone(),
+            is_final: p.is_final,
+            status: p.status.clone(),
+        }
+    }
+}
+
+/// What [`ResultStore::record`] did with a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
+    /// Kept and handed to subscribers.
     New,
-    /// Same scanRef, event type and `final` as one already recorded.
+    /// Same scanRef, `final` and body as one already recorded (a replay, or
+    /// the sender's retry): dropped.
     Duplicate,
+    /// For a verification this kiosk created whose session has ended
+    /// ([`ResultStore::forget`]): dropped.
+    Late,
+    /// For a scanRef this kiosk did not create (or forgot long ago): dropped.
+    Foreign,
+}
+
+/// How much the store remembers, so a sender cannot make it grow: at most
+/// `max_keys` de-duplication keys and `max_scans` scanRefs, none older than
+/// `ttl` (an ended scanRef past `ttl` is forgotten, and a result for it is
+/// then [`Recorded::Foreign`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub max_keys: usize,
+    pub max_scans: usize,
+    pub ttl: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            max_keys: 1024,
+            max_scans: 256,
+            ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// De-duplication key: scanRef, `final` and the SHA-256 of the raw body.
+type Key = (ScanRef, bool, [u8; 32]);
+
+struct Scan {
+    /// Results are accepted (not yet forgotten).
+    open: bool,
+    /// When it was registered, or ended.
+    since: Instant,
+    results: Vec<Report>,
 }
 
 #[derive(Default)]
 struct Inner {
-    seen: HashSet<(ScanRef, String, bool)>,
-    results: HashMap<ScanRef, Vec<WebhookPayload>>,
+    seen: HashSet<Key>,
+    /// `seen` in insertion order, with when: the oldest go first.
+    order: VecDeque<(Instant, Key)>,
+    scans: HashMap<ScanRef, Scan>,
+}
+
+impl Inner {
+    fn prune(&mut self, now: Instant, r: &Retention) {
+        while let Some((at, _)) = self.order.front() {
+            if self.order.len() <= r.max_keys && now.saturating_duration_since(*at) < r.ttl {
+                break;
+            }
+            if let Some((_, key)) = self.order.pop_front() {
+                self.seen.remove(&key);
+            }
+        }
+        self.scans
+            .retain(|_, s| s.open || now.saturating_duration_since(s.since) < r.ttl);
+        while self.scans.len() > r.max_scans {
+            // The oldest ended scanRef goes first, then the oldest open one.
+            let oldest = self
+                .scans
+                .iter()
+                .min_by_key(|(_, s)| (s.open, s.since))
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.scans.remove(&k),
+                None => break,
+            };
+        }
+    }
 }
 
 /// Where the receiver hands results to the app. Cheap to clone; results stay
-/// in memory only, until [`ResultStore::forget`].
+/// in memory only, and only for scanRefs [`ResultStore::register`]ed and not
+/// yet [`ResultStore::forget`]ten.
 #[derive(Clone)]
 pub struct ResultStore {
     inner: Arc<Mutex<Inner>>,
-    tx: broadcast::Sender<WebhookPayload>,
+    retention: Retention,
+    tx: broadcast::Sender<Report>,
 }
 
 impl Default for ResultStore {
@@ -97,91 +260,122 @@ impl Default for ResultStore {
 
 impl std::fmt::Debug for ResultStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResultStore").finish_non_exhaustive()
+        f.debug_struct("ResultStore")
+            .field("retention", &self.retention)
+            .finish_non_exhaustive()
     }
 }
 
 impl ResultStore {
-    /// An empty store.
+    /// An empty store with the default [`Retention`].
     #[must_use]
     pub fn new() -> Self {
+        Self::with_retention(Retention::default())
+    }
+
+    /// An empty store remembering what `retention` allows.
+    #[must_use]
+    pub fn with_retention(retention: Retention) -> Self {
         let (tx, _) = broadcast::channel(64);
         Self {
             inner: Arc::default(),
+            retention,
             tx,
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps inconsistent
-        // (each update is one insert), so a poisoned lock is still usable.
+        // (each update is one insert or remove), so a poisoned lock is still usable.
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Record a result unless it is a duplicate, and notify subscribers.
-    pub fn record(&self, payload: WebhookPayload, event_type: &str) -> Recorded {
-        let key = (
-            payload.scan_ref.clone(),
-            event_type.to_owned(),
-            payload.is_final,
-        );
+    /// Accept results for `scan_ref` from now on: the kiosk calls this as
+    /// soon as it has created the token. Registering again keeps what is held.
+    pub fn register(&self, scan_ref: &ScanRef) {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let scan = inner.scans.entry(scan_ref.clone()).or_insert(Scan {
+            open: true,
+            since: now,
+            results: Vec::new(),
+        });
+        if !scan.open {
+            scan.open = true;
+            scan.since = now;
+        }
+        inner.prune(now, &self.retention);
+    }
+
+    /// Record a result decoded from `body` (the raw bytes, for the
+    /// de-duplication key), and notify subscribers when it is new.
+    pub fn record(&self, report: Report, body: &[u8]) -> Recorded {
+        self.record_at(report, body, Instant::now())
+    }
+
+    fn record_at(&self, report: Report, body: &[u8], now: Instant) -> Recorded {
+        let digest: [u8; 32] = Sha256::digest(body).into();
+        let key = (report.scan_ref.clone(), report.is_final, digest);
         {
             let mut inner = self.lock();
-            if !inner.seen.insert(key) {
+            inner.prune(now, &self.retention);
+            match inner.scans.get(&report.scan_ref) {
+                None => return Recorded::Foreign,
+                Some(s) if !s.open => return Recorded::Late,
+                Some(_) => {}
+            }
+            if !inner.seen.insert(key.clone()) {
                 return Recorded::Duplicate;
             }
-            inner
-                .results
-                .entry(payload.scan_ref.clone())
-                .or_default()
-                .push(payload.clone());
+            inner.order.push_back((now, key));
+            if let Some(s) = inner.scans.get_mut(&report.scan_ref) {
+                s.results.push(report.clone());
+            }
+            inner.prune(now, &self.retention);
         }
         // No subscriber is fine: the result is stored.
-        let _ = self.tx.send(payload);
+        let _ = self.tx.send(report);
         Recorded::New
     }
 
     /// Every result recorded for `scan_ref`, in arrival order.
     #[must_use]
-    pub fn results(&self, scan_ref: &ScanRef) -> Vec<WebhookPayload> {
+    pub fn results(&self, scan_ref: &ScanRef) -> Vec<Report> {
         self.lock()
-            .results
+            .scans
             .get(scan_ref)
-            .cloned()
+            .map(|s| s.results.clone())
             .unwrap_or_default()
     }
 
     /// The latest result for `scan_ref`, preferring a final one.
     #[must_use]
-    pub fn latest(&self, scan_ref: &ScanRef) -> Option<WebhookPayload> {
+    pub fn latest(&self, scan_ref: &ScanRef) -> Option<Report> {
         let inner = self.lock();
-        let v = inner.results.get(scan_ref)?;
+        let v = &inner.scans.get(scan_ref)?.results;
         v.iter().rev().find(|p| p.is_final).or(v.last()).cloned()
+    }
+
+    fn first_final(&self, scan_ref: &ScanRef) -> Option<Report> {
+        let inner = self.lock();
+        let v = &inner.scans.get(scan_ref)?.results;
+        v.iter().find(|p| p.is_final).cloned()
     }
 
     /// Results as they arrive.
     #[must_use]
-    pub fn subscribe(&self) -> broadcast::Receiver<WebhookPayload> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Report> {
         self.tx.subscribe()
     }
 
     /// Wait until a result with `final: true` is recorded for `scan_ref`, or
     /// `timeout` passes (then `None`). A result recorded before the call counts.
-    pub async fn wait_final(
-        &self,
-        scan_ref: &ScanRef,
-        timeout: Duration,
-    ) -> Option<WebhookPayload> {
+    pub async fn wait_final(&self, scan_ref: &ScanRef, timeout: Duration) -> Option<Report> {
         let mut rx = self.subscribe();
-        let already = self
-            .lock()
-            .results
-            .get(scan_ref)
-            .and_then(|v| v.iter().find(|p| p.is_final).cloned());
-        if already.is_some() {
-            return already;
+        if let Some(r) = self.first_final(scan_ref) {
+            return Some(r);
         }
         let wait = async {
             loop {
@@ -190,13 +384,8 @@ impl ResultStore {
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // Missed some: look in the store instead.
-                        let found = self
-                            .lock()
-                            .results
-                            .get(scan_ref)
-                            .and_then(|v| v.iter().find(|p| p.is_final).cloned());
-                        if found.is_some() {
-                            return found;
+                        if let Some(r) = self.first_final(scan_ref) {
+                            return Some(r);
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
@@ -206,10 +395,18 @@ impl ResultStore {
         tokio::time::timeout(timeout, wait).await.ok().flatten()
     }
 
-    /// Drop everything held for `scan_ref` (the kiosk's wipe step). The
-    /// de-duplication keys stay, so a late replay is still refused.
+    /// The session of `scan_ref` has ended (the kiosk's wipe step): drop its
+    /// results. A result for it that comes later is acknowledged and dropped
+    /// ([`Recorded::Late`]) until [`Retention::ttl`] has passed.
     pub fn forget(&self, scan_ref: &ScanRef) {
-        self.lock().results.remove(scan_ref);
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if let Some(s) = inner.scans.get_mut(scan_ref) {
+            s.open = false;
+            s.since = now;
+            s.results = Vec::new();
+        }
+        inner.prune(now, &self.retention);
     }
 }
 
@@ -231,6 +428,12 @@ pub fn router(signing_key: Option<Secret>, store: ResultStore) -> Router {
         })
 }
 
+/// Checks the signature, decodes the [`Report`] and records it. Answers 401
+/// for a missing or bad signature, 400 for a body that does not decode, 200
+/// for a new, duplicate or late result (the sender stops retrying; nothing
+/// changes here), and 422 for a scanRef this kiosk did not create: an
+/// authentic result sent to the wrong receiver is refused out loud, so the
+/// sender's delivery log shows the misrouting instead of it vanishing here.
 async fn receive(
     State(st): State<ReceiverState>,
     headers: HeaderMap,
@@ -248,29 +451,38 @@ async fn receive(
         tracing::warn!("webhook refused: bad or missing signature");
         return (StatusCode::UNAUTHORIZED, "bad signature");
     }
-    let payload: WebhookPayload = match super::client::decode("webhook", &body) {
+    let report: Report = match super::client::decode("webhook", &body) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "webhook body does not decode");
             return (StatusCode::BAD_REQUEST, "body does not decode");
         }
     };
-    let event = headers
-        .get(EVENT_TYPE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let scan_ref = payload.scan_ref.clone();
-    let overall = payload.status.overall.clone();
-    let is_final = payload.is_final;
-    match st.store.record(payload, &event) {
+    let event = EventType::parse(
+        headers
+            .get(EVENT_TYPE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    let scan_ref = report.scan_ref.clone();
+    let overall = report.status.overall.clone();
+    let is_final = report.is_final;
+    match st.store.record(report, &body) {
         Recorded::New => {
-            tracing::info!(%scan_ref, %overall, is_final, event, "webhook result recorded");
+            tracing::info!(%scan_ref, %overall, is_final, %event, "webhook result recorded");
             (StatusCode::OK, "recorded")
         }
         Recorded::Duplicate => {
-            tracing::info!(%scan_ref, is_final, event, "duplicate webhook ignored");
+            tracing::info!(%scan_ref, is_final, %event, "duplicate webhook ignored");
             (StatusCode::OK, "duplicate")
+        }
+        Recorded::Late => {
+            tracing::info!(%scan_ref, is_final, %event, "webhook for an ended session dropped");
+            (StatusCode::OK, "session ended")
+        }
+        Recorded::Foreign => {
+            tracing::warn!(%scan_ref, is_final, %event, "webhook for a scanRef this kiosk did not create refused");
+            (StatusCode::UNPROCESSABLE_ENTITY, "unknown scanRef")
         }
     }
 }
@@ -510,18 +722,26 @@ mod tests {
         assert!(!verify(&k, body, &sig[..62]));
     }
 
-    fn result(scan: &str, is_final: bool) -> WebhookPayload {
-        serde_json::from_value(serde_json::json!({
+    /// A result and the body it came in.
+    fn result(scan: &str, is_final: bool) -> (Report, Vec<u8>) {
+        let body = serde_json::to_vec(&serde_json::json!({
             "final": is_final, "status": {"overall": "APPROVED"}, "scanRef": scan
         }))
-        .unwrap()
+        .unwrap();
+        (serde_json::from_slice(&body).unwrap(), body)
+    }
+
+    fn record(store: &ResultStore, (report, body): (Report, Vec<u8>)) -> Recorded {
+        store.record(report, &body)
     }
 
     #[tokio::test]
     async fn wait_final_sees_earlier_and_later_results_and_times_out() {
         let store = ResultStore::new();
         let s = ScanRef::from("s-1");
-        store.record(result("s-1", false), "AUTO_FINISHED");
+        store.register(&s);
+        store.register(&ScanRef::from("other"));
+        record(&store, result("s-1", false));
         // Only a non-final result so far: time out.
         assert!(store
             .wait_final(&s, Duration::from_millis(50))
@@ -533,8 +753,8 @@ mod tests {
             tokio::spawn(async move { store.wait_final(&s, Duration::from_secs(5)).await })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
-        store.record(result("other", true), "MANUAL_FINISHED");
-        store.record(result("s-1", true), "MANUAL_FINISHED");
+        record(&store, result("other", true));
+        record(&store, result("s-1", true));
         let got = waiter.await.unwrap().unwrap();
         assert!(got.is_final && got.scan_ref == s);
         // Recorded before the call also counts.
@@ -542,12 +762,147 @@ mod tests {
             .wait_final(&s, Duration::from_millis(1))
             .await
             .is_some());
-        assert_eq!(
-            store.record(result("s-1", true), "MANUAL_FINISHED"),
-            Recorded::Duplicate
-        );
+        assert_eq!(record(&store, result("s-1", true)), Recorded::Duplicate);
         assert_eq!(store.results(&s).len(), 2);
         assert!(store.latest(&s).unwrap().is_final);
+    }
+
+    #[test]
+    fn only_registered_scan_refs_are_kept_and_a_forgotten_one_is_late() {
+        let store = ResultStore::new();
+        let s = ScanRef::from("mine");
+        assert_eq!(record(&store, result("mine", true)), Recorded::Foreign);
+        assert!(store.results(&s).is_empty());
+        store.register(&s);
+        assert_eq!(record(&store, result("mine", false)), Recorded::New);
+        store.forget(&s);
+        assert!(store.results(&s).is_empty());
+        // Ended: acknowledged and dropped, the same body or a new one.
+        assert_eq!(record(&store, result("mine", false)), Recorded::Late);
+        assert_eq!(record(&store, result("mine", true)), Recorded::Late);
+        assert!(store.results(&s).is_empty());
+        assert_eq!(record(&store, result("yours", true)), Recorded::Foreign);
+    }
+
+    #[test]
+    fn the_same_scan_and_final_with_another_body_is_a_new_result() {
+        let store = ResultStore::new();
+        store.register(&ScanRef::from("s"));
+        let (report, body) = result("s", true);
+        assert_eq!(store.record(report.clone(), &body), Recorded::New);
+        assert_eq!(store.record(report.clone(), &body), Recorded::Duplicate);
+        let mut other = body.clone();
+        other.push(b' ');
+        assert_eq!(store.record(report, &other), Recorded::New);
+    }
+
+    #[test]
+    fn the_store_forgets_keys_and_ended_scans_past_its_bounds() {
+        let store = ResultStore::with_retention(Retention {
+            max_keys: 3,
+            max_scans: 4,
+            ttl: Duration::from_secs(60),
+        });
+        let t0 = Instant::now();
+        let s = ScanRef::from("s");
+        store.register(&s);
+        let bodies: Vec<_> = (0..5)
+            .map(|i| {
+                let (r, mut b) = result("s", false);
+                b.extend(vec![b' '; i]);
+                (r, b)
+            })
+            .collect();
+        for (r, b) in &bodies {
+            assert_eq!(store.record_at(r.clone(), b, t0), Recorded::New);
+        }
+        assert!(store.lock().seen.len() <= 3);
+        // The oldest keys went first: the newest is still a duplicate.
+        let (r, b) = &bodies[4];
+        assert_eq!(store.record_at(r.clone(), b, t0), Recorded::Duplicate);
+        // Past the time limit every key is forgotten.
+        let later = t0 + Duration::from_secs(61);
+        let (r, b) = result("s", true);
+        assert_eq!(store.record_at(r, &b, later), Recorded::New);
+        assert_eq!(store.lock().seen.len(), 1);
+
+        // ScanRefs: never more than `max_scans`, ended ones dropped first.
+        for i in 0..10 {
+            let x = ScanRef::from(format!("x-{i}").as_str());
+            store.register(&x);
+            store.forget(&x);
+        }
+        let inner = store.lock();
+        assert!(inner.scans.len() <= 4, "{}", inner.scans.len());
+        assert!(
+            inner.scans.get(&s).is_some_and(|x| x.open),
+            "the open one stays"
+        );
+        drop(inner);
+        // An ended scanRef past the time limit is forgotten: then it is foreign.
+        let e = ScanRef::from("x-9");
+        assert_eq!(
+            store.record_at(result("x-9", true).0, b"{}", Instant::now()),
+            Recorded::Late
+        );
+        store
+            .lock()
+            .prune(Instant::now() + Duration::from_secs(61), &store.retention);
+        assert!(!store.lock().scans.contains_key(&e));
+        assert!(
+            store.lock().scans.contains_key(&s),
+            "open scans have no time limit"
+        );
+    }
+
+    #[test]
+    fn event_types_come_from_the_known_set_only() {
+        for (header, want) in [
+            ("AUTO_FINISHED", EventType::AutoFinished),
+            ("IDENTIFICATION_AUTO_FINISHED", EventType::AutoFinished),
+            (" manual_finished ", EventType::ManualFinished),
+            ("IDENTIFICATION_MANUAL_FINISHED", EventType::ManualFinished),
+            ("IDENTIFICATION_RESUBMITTED", EventType::Resubmitted),
+            ("IDENTIFICATION_CANCELLED", EventType::Cancelled),
+            ("IDENTIFICATION_EXPIRED", EventType::Expired),
+            ("IDENTIFICATION", EventType::Identification),
+            ("", EventType::Unknown),
+            ("OTHER_EVENT", EventType::Unknown),
+            ("AUTO_FINISHED\nforged log line", EventType::Unknown),
+        ] {
+            assert_eq!(EventType::parse(header), want, "{header:?}");
+        }
+        assert_eq!(EventType::parse("OTHER_EVENT").to_string(), "unknown");
+        // What the embedded sandbox sends is known.
+        assert_eq!(
+            EventType::parse(crate::sandbox::notify::EVENT_AUTO),
+            EventType::AutoFinished
+        );
+        assert_eq!(
+            EventType::parse(crate::sandbox::notify::EVENT_MANUAL),
+            EventType::ManualFinished
+        );
+    }
+
+    #[test]
+    fn a_report_holds_no_document_data() {
+        let body = include_str!("../../tests/data/idenfy/webhook-manual-final.json");
+        let full: WebhookPayload = serde_json::from_str(body).unwrap();
+        assert!(full.data.doc_last_name.is_some(), "the fixture has a name");
+        let report: Report = super::super::client::decode("webhook", body.as_bytes()).unwrap();
+        assert_eq!(report, Report::from(&full));
+        let kept = format!("{report:?}");
+        for personal in [
+            full.data.doc_last_name.as_deref(),
+            full.data.doc_first_name.as_deref(),
+            full.data.doc_number.as_deref(),
+            full.client_ip.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            assert!(!kept.contains(personal), "{personal} is held: {kept}");
+        }
     }
 
     #[test]

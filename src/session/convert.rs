@@ -179,7 +179,7 @@ fn outcome(
 
 /// A webhook result as the flow sees it.
 #[must_use]
-pub fn outcome_of_webhook(p: &m::WebhookPayload) -> Outcome {
+pub fn outcome_of_webhook(p: &idenfy::webhook::Report) -> Outcome {
     let s = &p.status;
     outcome(
         &s.overall,

@@ -67,7 +67,8 @@ pub struct LivePorts {
     callback_url: Option<String>,
     mode: CameraMode,
     camera: Mutex<Option<Open>>,
-    /// How many webhook results of each scanRef the flow has been given.
+    /// The scanRefs created here and not yet wiped, with how many of their
+    /// webhook results the flow has been given.
     delivered: Mutex<HashMap<String, usize>>,
     /// JPEG quality tried first for stills (lowered at capture if one would not fit).
     still_quality: u8,
@@ -270,6 +271,14 @@ impl Ports for LivePorts {
             tracing::warn!(code = %e.code(), "token creation failed");
             failure(&e)
         })?;
+        // Results are accepted only for the scanRefs created here; the wipe
+        // step ends each one again.
+        self.results.register(&resp.scan_ref);
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(resp.scan_ref.as_str().to_owned())
+            .or_insert(0);
         Ok(convert::token_info(&resp, &request))
     }
 

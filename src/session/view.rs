@@ -132,6 +132,9 @@ pub struct View {
     /// Seconds before the token can no longer be used (before `/process`).
     pub seconds_left: Option<u64>,
     pub countdown: Option<Countdown>,
+    /// Seconds before the wait for a result is overdue and the one-off status
+    /// check is offered (waiting screens, while listening).
+    pub wait_seconds_left: Option<u64>,
     /// The 8-digit code for the phone (handoff screen only, while usable).
     pub digit_string: Option<String>,
     pub can_hand_off: bool,
@@ -167,6 +170,7 @@ impl View {
             scan_ref: session.map(|s| s.token.scan_ref.clone()),
             seconds_left: None,
             countdown: None,
+            wait_seconds_left: None,
             digit_string: None,
             can_hand_off: session.is_some_and(|s| s.can_hand_off()),
             camera_ready: false,
@@ -235,9 +239,13 @@ impl View {
             State::Waiting {
                 auto,
                 phase,
+                deadline,
                 last_error,
                 ..
             } => {
+                if *phase == WaitPhase::Listening {
+                    v.wait_seconds_left = Some(deadline.saturating_sub(now).div_ceil(1000));
+                }
                 v.screen = match (phase, auto) {
                     (WaitPhase::Listening, None) => Screen::Waiting,
                     (WaitPhase::Listening, Some(_)) => Screen::UnderReview,

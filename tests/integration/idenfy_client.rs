@@ -607,3 +607,207 @@ async fn sandbox_stops_on_shutdown_and_on_drop() {
     let e = c.create_token(&TokenRequest::new("c")).await.unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
 }
+
+/// How the fake API of the outcome tests below answers one endpoint.
+#[derive(Clone)]
+enum Reply {
+    /// These raw bytes, then a clean close.
+    Raw(String),
+    /// These raw bytes, then a reset (`SO_LINGER` 0: the peer sees RST, not
+    /// an end of stream).
+    ResetAfter(&'static str),
+}
+
+/// Reads one request whole (head and `Content-Length` body) and returns its
+/// path, or `None` when the connection ends first.
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 65536];
+    let head_end = loop {
+        let n = sock.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = sock.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some(head.split_whitespace().nth(1)?.to_owned())
+}
+
+/// A fake API answering `/process` and `/status` as given, counting the
+/// calls of each: (client, `/process` calls, `/status` calls).
+async fn fake_api(process: Reply, status: Reply) -> (Client, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    use tokio::io::AsyncWriteExt as _;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let processes = Arc::new(AtomicUsize::new(0));
+    let statuses = Arc::new(AtomicUsize::new(0));
+    let (p, s) = (processes.clone(), statuses.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = l.accept().await {
+            let (process, status, p, s) = (process.clone(), status.clone(), p.clone(), s.clone());
+            tokio::spawn(async move {
+                let reply = match read_request(&mut sock).await.as_deref() {
+                    Some("/api/v2/process") => {
+                        p.fetch_add(1, Ordering::SeqCst);
+                        process
+                    }
+                    Some("/api/v2/status") => {
+                        s.fetch_add(1, Ordering::SeqCst);
+                        status
+                    }
+                    _ => Reply::Raw(json_answer("404 Not Found", "{}", "").1),
+                };
+                match reply {
+                    Reply::Raw(answer) => {
+                        let _ = sock.write_all(answer.as_bytes()).await;
+                        let _ = sock.shutdown().await;
+                    }
+                    Reply::ResetAfter(partial) => {
+                        let _ = sock.write_all(partial.as_bytes()).await;
+                        let _ = sock.flush().await;
+                        sock.set_zero_linger().unwrap();
+                        drop(sock);
+                    }
+                }
+            });
+        }
+    });
+    let c = Client::builder()
+        .base_url(base)
+        .credentials(Secret::new("k"), Secret::new("s"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    (c, processes, statuses)
+}
+
+fn reviewing() -> Reply {
+    Reply::Raw(json_answer("200 OK", STATUS_REVIEWING, "").1)
+}
+
+/// Submits the fake token's images; the outcome and the (`/process`,
+/// `/status`) calls the server saw.
+async fn submit(process: Reply) -> (Result<ProcessOutcome, Error>, (usize, usize)) {
+    let (c, processes, statuses) = fake_api(process, reviewing()).await;
+    let out = c
+        .process(&process_req(&fake_token(), support::id_card_images()))
+        .await;
+    (
+        out,
+        (
+            processes.load(Ordering::SeqCst),
+            statuses.load(Ordering::SeqCst),
+        ),
+    )
+}
+
+fn assert_confirmed_by_status(out: &Result<ProcessOutcome, Error>, what: &str) {
+    match out {
+        Ok(ProcessOutcome::ConfirmedByStatus(s)) => {
+            assert_eq!(s.status, OverallStatus::Reviewing, "{what}");
+        }
+        o => panic!("{what}: {o:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_429_on_process_is_rate_limited_and_the_token_not_spent() {
+    let (out, hits) = submit(Reply::Raw(
+        json_answer("429 Too Many Requests", "{}", "retry-after: 30\r\n").1,
+    ))
+    .await;
+    let e = out.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::RateLimited {
+                retry_after_secs: Some(30)
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::RateLimited);
+    assert_eq!(hits, (1, 0), "refused before processing: nothing to ask");
+}
+
+// Regression: only 502-504 were an unknown outcome; a 500 (which may come
+// after the images were stored) was reported as a refusal, inviting a resend.
+#[tokio::test]
+async fn every_5xx_on_process_asks_status_once_and_never_resends() {
+    for status in [
+        "500 Internal Server Error",
+        "502 Bad Gateway",
+        "503 Service Unavailable",
+        "504 Gateway Timeout",
+    ] {
+        let (out, hits) = submit(Reply::Raw(
+            json_answer(status, r#"{"message":"try later"}"#, "").1,
+        ))
+        .await;
+        assert_confirmed_by_status(&out, status);
+        assert_eq!(hits, (1, 1), "{status}");
+    }
+}
+
+// Regression: a 200 whose body was not JSON (a proxy's page) counted as
+// accepted.
+#[tokio::test]
+async fn a_200_that_is_not_the_apis_json_asks_status_once() {
+    for body in [
+        "<html><body>Welcome to the branch proxy</body></html>",
+        "[]",
+    ] {
+        let (out, hits) = submit(Reply::Raw(json_answer("200 OK", body, "").1)).await;
+        assert_confirmed_by_status(&out, body);
+        assert_eq!(hits, (1, 1), "{body}");
+    }
+}
+
+// Regression: answers were read whole, whatever their size.
+#[tokio::test]
+async fn an_oversized_answer_is_not_read_and_asks_status_once() {
+    let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(MAX_RESPONSE_BYTES));
+    // Announced by Content-Length, and not announced (read until the cap).
+    let announced = json_answer("200 OK", &big, "").1;
+    let unannounced = format!("HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{big}");
+    for answer in [announced, unannounced] {
+        let (out, hits) = submit(Reply::Raw(answer)).await;
+        assert_confirmed_by_status(&out, "oversized");
+        assert_eq!(hits, (1, 1));
+    }
+    // Elsewhere it is an error naming the endpoint, not a decoded answer.
+    let (c, _, statuses) =
+        fake_api(reviewing(), Reply::Raw(json_answer("200 OK", &big, "").1)).await;
+    let e = c.status(&ScanRef::from("s-1")).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Decode { endpoint: "/api/v2/status", ref message, .. } if message.contains("larger than")),
+        "{e:?}"
+    );
+    assert_eq!(statuses.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_reset_mid_answer_asks_status_once_and_never_resends() {
+    for partial in [
+        "HTTP/1.1 200 OK\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\"",
+    ] {
+        let (out, hits) = submit(Reply::ResetAfter(partial)).await;
+        assert_confirmed_by_status(&out, partial);
+        assert_eq!(hits, (1, 1), "{partial:?}");
+    }
+}

@@ -37,7 +37,7 @@ async fn kiosk_mode_without_credentials_opens_on_the_startup_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_api_other_than_production_is_shown_as_a_test_api() {
-    let mut app = App::launch_with(
+    let app = App::launch_with(
         "test-api",
         &[
             ("KYC_KIOSK_BACKEND", "live"),
