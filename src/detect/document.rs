@@ -77,15 +77,20 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
     if fill < MIN_FILL {
         return None;
     }
-    if kind == Kind::Id && !best.cut && (ratio(&corners) - 1.414).abs() < 0.09 && blank_paper(&work, &corners) {
+    if kind == Kind::Id
+        && !best.cut
+        && (ratio(&corners) - 1.414).abs() < 0.09
+        && blank_paper(&work, &corners)
+    {
         return None;
     }
     let margin = 1.5;
-    let outside = corners
-        .iter()
-        .any(|c| c[0] < margin || c[1] < margin || c[0] > w - 1.0 - margin || c[1] > h - 1.0 - margin);
+    let outside = corners.iter().any(|c| {
+        c[0] < margin || c[1] < margin || c[0] > w - 1.0 - margin || c[1] > h - 1.0 - margin
+    });
     let (sx, sy) = (view.width as f32 / w, view.height as f32 / h);
-    let corners = order_corners(corners.map(|c| [(c[0] + 0.5) * sx - 0.5, (c[1] + 0.5) * sy - 0.5]));
+    let corners =
+        order_corners(corners.map(|c| [(c[0] + 0.5) * sx - 0.5, (c[1] + 0.5) * sy - 0.5]));
     Some(Document {
         corners,
         fill,
@@ -153,9 +158,13 @@ impl Edges {
         for plane in &work.planes {
             for y in 1..h - 1 {
                 for x in 1..w - 1 {
-                    let p = |dx: isize, dy: isize| plane[(y as isize + dy) as usize * w + (x as isize + dx) as usize];
-                    let gx = p(1, -1) + 2.0 * p(1, 0) + p(1, 1) - p(-1, -1) - 2.0 * p(-1, 0) - p(-1, 1);
-                    let gy = p(-1, 1) + 2.0 * p(0, 1) + p(1, 1) - p(-1, -1) - 2.0 * p(0, -1) - p(1, -1);
+                    let p = |dx: isize, dy: isize| {
+                        plane[(y as isize + dy) as usize * w + (x as isize + dx) as usize]
+                    };
+                    let gx =
+                        p(1, -1) + 2.0 * p(1, 0) + p(1, 1) - p(-1, -1) - 2.0 * p(-1, 0) - p(-1, 1);
+                    let gy =
+                        p(-1, 1) + 2.0 * p(0, 1) + p(1, 1) - p(-1, -1) - 2.0 * p(0, -1) - p(1, -1);
                     // Sobel weighs a step of D grey levels as 4·D: back to grey levels.
                     let m = (gx * gx + gy * gy).sqrt() / 4.0;
                     let i = y * w + x;
@@ -221,7 +230,11 @@ impl Edges {
 
     fn near_at(&self, p: [f32; 2]) -> bool {
         let (x, y) = (p[0].round(), p[1].round());
-        x >= 0.0 && y >= 0.0 && (x as usize) < self.w && (y as usize) < self.h && self.near[y as usize * self.w + x as usize]
+        x >= 0.0
+            && y >= 0.0
+            && (x as usize) < self.w
+            && (y as usize) < self.h
+            && self.near[y as usize * self.w + x as usize]
     }
 
     fn on_border(&self, p: [f32; 2]) -> bool {
@@ -271,7 +284,10 @@ fn best_quad(work: &Work, edges: &Edges, shape: &Shape) -> Option<Candidate> {
             x1 = x1.max(p.x);
             y1 = y1.max(p.y);
         }
-        if ((x1 - x0) as f32) < min_side || ((y1 - y0) as f32) < min_side || (((x1 - x0) * (y1 - y0)) as f32) < MIN_FILL * frame_area {
+        if ((x1 - x0) as f32) < min_side
+            || ((y1 - y0) as f32) < min_side
+            || (((x1 - x0) * (y1 - y0)) as f32) < MIN_FILL * frame_area
+        {
             continue;
         }
         let hull = convex_hull(contour.points.clone());
@@ -311,7 +327,13 @@ fn simplify(points: &[Point<i32>]) -> Vec<[f32; 2]> {
     }
 }
 
-fn quads_from(v: &[[f32; 2]], edges: &Edges, shape: &Shape, frame_area: f32, out: &mut Vec<Candidate>) {
+fn quads_from(
+    v: &[[f32; 2]],
+    edges: &Edges,
+    shape: &Shape,
+    frame_area: f32,
+    out: &mut Vec<Candidate>,
+) {
     let n = v.len();
     for a in 0..n {
         for b in a + 1..n {
@@ -370,7 +392,11 @@ fn judge(q: [[f32; 2]; 4], edges: &Edges, shape: &Shape, frame_area: f32) -> Opt
         if r < shape.range.0 || r > shape.range.1 {
             return None;
         }
-        let off = shape.aspects.iter().map(|t| (r - t).abs()).fold(f32::MAX, f32::min);
+        let off = shape
+            .aspects
+            .iter()
+            .map(|t| (r - t).abs())
+            .fold(f32::MAX, f32::min);
         (1.0 - (off - 0.1).max(0.0) * 2.0).max(0.0)
     };
     Some(Candidate {
@@ -382,7 +408,9 @@ fn judge(q: [[f32; 2]; 4], edges: &Edges, shape: &Shape, frame_area: f32) -> Opt
 }
 
 fn convex(q: &[[f32; 2]; 4]) -> bool {
-    let s: Vec<f32> = (0..4).map(|i| super::geometry::cross(q[i], q[(i + 1) % 4], q[(i + 2) % 4])).collect();
+    let s: Vec<f32> = (0..4)
+        .map(|i| super::geometry::cross(q[i], q[(i + 1) % 4], q[(i + 2) % 4]))
+        .collect();
     s.iter().all(|&v| v > 0.0) || s.iter().all(|&v| v < 0.0)
 }
 
@@ -420,7 +448,9 @@ fn refine(edges: &Edges, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
     let mut lines = Vec::with_capacity(4);
     for i in 0..4 {
         let (a, b) = (q[i], q[(i + 1) % 4]);
-        let Some(chord) = Line::through(a, b) else { return q };
+        let Some(chord) = Line::through(a, b) else {
+            return q;
+        };
         let len = (b[0] - a[0]).hypot(b[1] - a[1]);
         let mut points = Vec::new();
         let steps = len.ceil() as usize;
@@ -447,7 +477,11 @@ fn refine(edges: &Edges, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
         let fitted = if points.len() as f32 >= len * 0.3 {
             // One pass of outlier rejection around the first fit.
             Line::fit(&points).and_then(|l| {
-                let inliers: Vec<[f32; 2]> = points.iter().copied().filter(|&p| l.distance(p) <= 1.5).collect();
+                let inliers: Vec<[f32; 2]> = points
+                    .iter()
+                    .copied()
+                    .filter(|&p| l.distance(p) <= 1.5)
+                    .collect();
                 Line::fit(&inliers)
             })
         } else {
@@ -478,10 +512,22 @@ fn blank_paper(work: &Work, q: &[[f32; 2]; 4]) -> bool {
     for i in 1..n {
         for j in 1..n {
             // Bilinear interpolation inside the quad, away from its border.
-            let (u, v) = (0.1 + 0.8 * i as f32 / n as f32, 0.1 + 0.8 * j as f32 / n as f32);
-            let top = [q[0][0] + (q[1][0] - q[0][0]) * u, q[0][1] + (q[1][1] - q[0][1]) * u];
-            let bottom = [q[3][0] + (q[2][0] - q[3][0]) * u, q[3][1] + (q[2][1] - q[3][1]) * u];
-            let p = [top[0] + (bottom[0] - top[0]) * v, top[1] + (bottom[1] - top[1]) * v];
+            let (u, v) = (
+                0.1 + 0.8 * i as f32 / n as f32,
+                0.1 + 0.8 * j as f32 / n as f32,
+            );
+            let top = [
+                q[0][0] + (q[1][0] - q[0][0]) * u,
+                q[0][1] + (q[1][1] - q[0][1]) * u,
+            ];
+            let bottom = [
+                q[3][0] + (q[2][0] - q[3][0]) * u,
+                q[3][1] + (q[2][1] - q[3][1]) * u,
+            ];
+            let p = [
+                top[0] + (bottom[0] - top[0]) * v,
+                top[1] + (bottom[1] - top[1]) * v,
+            ];
             let (x, y) = (p[0].round() as usize, p[1].round() as usize);
             if x >= work.w || y >= work.h {
                 continue;
@@ -497,6 +543,9 @@ fn blank_paper(work: &Work, q: &[[f32; 2]; 4]) -> bool {
     let mut bright: Vec<f32> = values.iter().map(|v| v.0).collect();
     bright.sort_by(f32::total_cmp);
     let white = bright[bright.len() * 9 / 10];
-    let paper = values.iter().filter(|(v, c)| *v >= 0.85 * white && *c <= 0.1 * white).count();
+    let paper = values
+        .iter()
+        .filter(|(v, c)| *v >= 0.85 * white && *c <= 0.1 * white)
+        .count();
     paper as f32 >= 0.6 * values.len() as f32
 }

@@ -15,7 +15,8 @@ use crate::quality::{ImageView, PixelFormat};
 /// 256×256 input, converted to ONNX by PINTO0309 and keijiro (see
 /// `assets/models/README.md`). It finds faces down to about 5 % of the
 /// frame's long side, which a selfie needs for a second person in the back.
-pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../assets/models/face_detection_back_256x256_barracuda.onnx");
+pub const BUILTIN_MODEL: &[u8] =
+    include_bytes!("../../assets/models/face_detection_back_256x256_barracuda.onnx");
 
 /// Scores below this are not faces (chosen on the tuning part of the
 /// evaluation set, see BENCHMARKS.md).
@@ -124,14 +125,20 @@ impl FaceDetector {
         };
         let (scores16, scores8) = (values(0)?, values(1)?);
         let (boxes16, boxes8) = (values(2)?, values(3)?);
-        if scores16.len() != 512 || scores8.len() != 384 || boxes16.len() != 512 * 16 || boxes8.len() != 384 * 16 {
+        if scores16.len() != 512
+            || scores8.len() != 384
+            || boxes16.len() != 512 * 16
+            || boxes8.len() != 384 * 16
+        {
             return Err(ModelError::Load {
                 detail: "outputs are not BlazeFace's 512 + 384 anchors".into(),
             });
         }
         let mut found = Vec::new();
         let side = s as f32;
-        for (scores, boxes, cells, per_cell) in [(&scores16, &boxes16, 16, 2), (&scores8, &boxes8, 8, 6)] {
+        for (scores, boxes, cells, per_cell) in
+            [(&scores16, &boxes16, 16, 2), (&scores8, &boxes8, 8, 6)]
+        {
             for (i, &raw) in scores.iter().enumerate() {
                 let score = sigmoid(raw);
                 if score < self.min_score {
@@ -147,7 +154,10 @@ impl FaceDetector {
                 let (w, h) = (b[2] / scale, b[3] / scale);
                 let (x, y) = (mx / scale - w / 2.0, my / scale - h / 2.0);
                 if w > 0.0 && h > 0.0 {
-                    found.push(Face { bbox: [x, y, w, h], score });
+                    found.push(Face {
+                        bbox: [x, y, w, h],
+                        score,
+                    });
                 }
             }
         }
@@ -174,7 +184,13 @@ fn letterbox(view: &ImageView<'_>, s: usize, scale: f32) -> Vec<f32> {
     let oh = ((h as f32 * scale).round() as usize).clamp(1, s);
     let bpp = view.format.bytes_per_pixel();
     let px = |x: usize, y: usize, c: usize| -> f32 {
-        let i = y * view.stride + x * bpp + if view.format == PixelFormat::Rgb8 { c } else { 0 };
+        let i = y * view.stride
+            + x * bpp
+            + if view.format == PixelFormat::Rgb8 {
+                c
+            } else {
+                0
+            };
         f32::from(view.pixels[i])
     };
     // When shrinking a lot, average a few taps so that edges do not alias.
@@ -223,7 +239,11 @@ fn suppress(mut faces: Vec<Face>, max_iou: f32) -> Vec<Face> {
                 weight += faces[j].score;
             }
         }
-        let bbox = if weight > 0.0 { sum.map(|v| v / weight) } else { faces[i].bbox };
+        let bbox = if weight > 0.0 {
+            sum.map(|v| v / weight)
+        } else {
+            faces[i].bbox
+        };
         kept.push(Face {
             bbox,
             score: faces[i].score,

@@ -83,7 +83,11 @@ pub(crate) fn cross(a: [f32; 2], b: [f32; 2], p: [f32; 2]) -> f32 {
 fn intersect_segment(a: [f32; 2], b: [f32; 2], p: [f32; 2], q: [f32; 2]) -> [f32; 2] {
     let d1 = cross(a, b, p);
     let d2 = cross(a, b, q);
-    let t = if (d1 - d2).abs() > f32::EPSILON { d1 / (d1 - d2) } else { 0.5 };
+    let t = if (d1 - d2).abs() > f32::EPSILON {
+        d1 / (d1 - d2)
+    } else {
+        0.5
+    };
     [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t]
 }
 
@@ -108,7 +112,10 @@ impl Line {
             return None;
         }
         let n = [-dy / len, dx / len];
-        Some(Line { n, d: n[0] * a[0] + n[1] * a[1] })
+        Some(Line {
+            n,
+            d: n[0] * a[0] + n[1] * a[1],
+        })
     }
 
     /// Total least squares fit (the principal direction of the points).
@@ -130,7 +137,10 @@ impl Line {
         let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
         let dir = [theta.cos(), theta.sin()];
         let n = [-dir[1], dir[0]];
-        Some(Line { n, d: n[0] * mx + n[1] * my })
+        Some(Line {
+            n,
+            d: n[0] * mx + n[1] * my,
+        })
     }
 
     pub fn distance(&self, p: [f32; 2]) -> f32 {
@@ -159,5 +169,10 @@ pub(crate) fn order_corners(q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
     let start = (0..4)
         .min_by(|&a, &b| (v[a][0] + v[a][1]).total_cmp(&(v[b][0] + v[b][1])))
         .unwrap_or(0);
-    [v[start], v[(start + 1) % 4], v[(start + 2) % 4], v[(start + 3) % 4]]
+    [
+        v[start],
+        v[(start + 1) % 4],
+        v[(start + 2) % 4],
+        v[(start + 3) % 4],
+    ]
 }

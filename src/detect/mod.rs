@@ -83,7 +83,10 @@ impl Face {
     /// The box's centre.
     #[must_use]
     pub fn centre(&self) -> [f32; 2] {
-        [self.bbox[0] + self.bbox[2] / 2.0, self.bbox[1] + self.bbox[3] / 2.0]
+        [
+            self.bbox[0] + self.bbox[2] / 2.0,
+            self.bbox[1] + self.bbox[3] / 2.0,
+        ]
     }
 }
 
@@ -99,7 +102,12 @@ pub enum ModelError {
 /// document (a printed portrait) and at least `min_height` of the frame's
 /// height tall (a portrait on a card far away is small).
 #[must_use]
-pub fn selfie_faces(faces: &[Face], document: Option<&Document>, frame_height: u32, min_height: f32) -> Vec<Face> {
+pub fn selfie_faces(
+    faces: &[Face],
+    document: Option<&Document>,
+    frame_height: u32,
+    min_height: f32,
+) -> Vec<Face> {
     faces
         .iter()
         .filter(|f| f.bbox[3] >= min_height * frame_height as f32)

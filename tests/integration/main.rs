@@ -2,6 +2,7 @@
 
 mod camera;
 mod cli;
+mod detect_cli;
 mod fixtures;
 mod idenfy_client;
 mod kiosk;
