@@ -1,17 +1,19 @@
 //! `kyc-kiosk detect [--json] [--kind id|page] FILE...`: where the document
 //! and the faces are in image files.
 //!
-//! One line per file, in the order given. Exit 0 when every file was read,
-//! 2 when any could not be (the others are still reported).
+//! One line per file, in the order given. Exit [`Exit::Success`] when every
+//! file was read, [`Exit::Unreadable`] when any could not be (the others are
+//! still reported).
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use kyc_kiosk::detect::{self, Document, Face, FaceDetector, Kind};
 use kyc_kiosk::quality::{self, thresholds, ImageView};
 use serde::Serialize;
+
+use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -110,7 +112,7 @@ fn round(v: f32, places: i32) -> f32 {
     (v * k).round() / k
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let kind = match args.kind {
         KindArg::Id => Kind::Id,
         KindArg::Page => Kind::Page,
@@ -176,5 +178,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::from(if unreadable { 2 } else { 0 }))
+    Ok(if unreadable {
+        Exit::Unreadable
+    } else {
+        Exit::Success
+    })
 }
