@@ -14,6 +14,8 @@ pub mod capture;
 pub mod config;
 /// ISO 3166-1 alpha-2 country codes as iDenfy accepts them (a leaf module).
 pub mod country;
+/// Where the document and the faces are in a frame: pure detectors, no I/O.
+pub mod detect;
 /// The iDenfy production API root, shared by `config` and `idenfy` (a leaf module).
 pub mod endpoint;
 /// The crate error and its stable, serializable [`error::ErrorCode`].

@@ -3,6 +3,7 @@
 mod camera;
 mod camera_path;
 mod cli;
+mod detect_cli;
 mod fixtures;
 mod idenfy_client;
 mod kiosk;

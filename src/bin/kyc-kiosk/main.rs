@@ -12,6 +12,7 @@ mod cameras_probe;
 mod cmd_cameras;
 mod cmd_config;
 mod cmd_demo;
+mod cmd_detect;
 mod cmd_handoff;
 mod cmd_pin;
 mod cmd_precheck;
@@ -40,6 +41,8 @@ enum Command {
     Config(cmd_config::Args),
     /// Run the whole kiosk flow headless against the embedded sandbox and the demo camera.
     Demo(cmd_demo::Args),
+    /// Find the document's corners and the faces in image files.
+    Detect(cmd_detect::Args),
     /// Create a token for iDenfy's mobile app, show its code and QR, wait for the result.
     Handoff(cmd_handoff::Args),
     /// Verify one customer from image files (token, submit, wait for the signed result).
@@ -91,6 +94,7 @@ fn main() -> Exit {
         Command::Cameras(args) => cmd_cameras::run(&args, cli.config),
         Command::Config(args) => cmd_config::run(&args, cli.config),
         Command::Demo(args) => cmd_demo::run(&args),
+        Command::Detect(args) => cmd_detect::run(&args),
         Command::Handoff(args) => cmd_handoff::run(&args, cli.config),
         Command::Verify(args) => cmd_verify::run(&args, cli.config),
         Command::Sandbox(args) => cmd_sandbox::run(&args),

@@ -1,0 +1,171 @@
+use super::geometry::order_corners;
+use super::*;
+use crate::quality::{decode_bounded, ImageView};
+
+/// A textured grey desk with a light card of the given corners painted on it.
+fn frame_with_card(w: u32, h: u32, card: Option<[[f32; 2]; 4]>) -> Vec<u8> {
+    let mut px = Vec::with_capacity((w * h * 3) as usize);
+    let mut seed = 7u32;
+    for y in 0..h {
+        for x in 0..w {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (seed >> 28) as u8;
+            let inside = card.is_some_and(|q| geometry::quad_contains(&q, [x as f32, y as f32]));
+            let v = if inside {
+                [225, 220, 200]
+            } else {
+                [110, 95, 80]
+            };
+            px.extend(v.map(|c: u8| c.saturating_add(noise)));
+        }
+    }
+    px
+}
+
+fn rotated_card(cx: f32, cy: f32, long: f32, degrees: f32) -> [[f32; 2]; 4] {
+    let (w, h) = (long / 2.0, long / 1.586 / 2.0);
+    let (s, c) = degrees.to_radians().sin_cos();
+    [[-w, -h], [w, -h], [w, h], [-w, h]].map(|[x, y]| [cx + x * c - y * s, cy + x * s + y * c])
+}
+
+fn mean_corner_error(a: &[[f32; 2]; 4], b: &[[f32; 2]; 4]) -> f32 {
+    (0..4)
+        .map(|k| {
+            (0..4)
+                .map(|i| (a[i][0] - b[(i + k) % 4][0]).hypot(a[i][1] - b[(i + k) % 4][1]))
+                .sum::<f32>()
+                / 4.0
+        })
+        .fold(f32::MAX, f32::min)
+}
+
+#[test]
+fn a_tilted_card_is_found_with_its_corners_and_fill() {
+    let (w, h) = (640u32, 360u32);
+    let truth = rotated_card(330.0, 170.0, 300.0, 18.0);
+    let px = frame_with_card(w, h, Some(truth));
+    let doc = find_document(&ImageView::rgb(&px, w, h), Kind::Id).expect("a card");
+    let diag = (w as f32).hypot(h as f32);
+    assert!(
+        mean_corner_error(&doc.corners, &truth) < 0.02 * diag,
+        "{doc:?}"
+    );
+    let fill = 300.0 * 300.0 / 1.586 / (w * h) as f32;
+    assert!((doc.fill - fill).abs() < 0.03, "{} vs {fill}", doc.fill);
+    assert!(!doc.cut);
+    // Top-left first, clockwise.
+    assert_eq!(doc.corners, order_corners(doc.corners));
+}
+
+#[test]
+fn a_bare_desk_has_no_document() {
+    let px = frame_with_card(640, 360, None);
+    assert_eq!(
+        find_document(&ImageView::rgb(&px, 640, 360), Kind::Id),
+        None
+    );
+}
+
+#[test]
+fn a_phone_shaped_rectangle_is_not_an_identity_document() {
+    // Aspect 2.1, like a phone lying on the desk.
+    let q = [
+        [200.0, 100.0],
+        [410.0, 100.0],
+        [410.0, 200.0],
+        [200.0, 200.0],
+    ];
+    let px = frame_with_card(640, 360, Some(q));
+    assert_eq!(
+        find_document(&ImageView::rgb(&px, 640, 360), Kind::Id),
+        None
+    );
+}
+
+#[test]
+fn empty_and_inconsistent_views_have_nothing() {
+    let px = [0u8; 12];
+    assert_eq!(find_document(&ImageView::rgb(&px, 0, 0), Kind::Id), None);
+    assert_eq!(
+        find_document(&ImageView::rgb(&px, 100, 100), Kind::Page),
+        None
+    );
+    let faces = FaceDetector::builtin().unwrap();
+    assert!(faces.detect(&ImageView::rgb(&px, 100, 100)).is_empty());
+}
+
+fn fixture(name: &str) -> crate::quality::Decoded {
+    let path = format!("{}/tests/data/detect/{name}", env!("CARGO_MANIFEST_DIR"));
+    decode_bounded(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn two_people_are_two_faces_and_a_desk_is_none() {
+    let faces = FaceDetector::builtin().unwrap();
+    let d = fixture("two_faces.jpg");
+    let found = faces.detect(&ImageView::rgb(&d.rgb, d.width, d.height));
+    assert_eq!(found.len(), 2, "{found:?}");
+    // The pasted faces' boxes, known by construction (scaled to 640x360).
+    let truth = [[205.0, 72.5, 121.5, 154.5], [426.0, 205.5, 61.0, 77.0]];
+    for t in truth {
+        assert!(
+            found.iter().any(|f| box_iou(&f.bbox, &t) >= 0.5),
+            "{t:?} in {found:?}"
+        );
+    }
+    let d = fixture("no_face.jpg");
+    assert!(faces
+        .detect(&ImageView::rgb(&d.rgb, d.width, d.height))
+        .is_empty());
+}
+
+#[test]
+fn a_portrait_inside_the_document_or_small_is_not_a_selfie() {
+    let doc = Document {
+        corners: [
+            [100.0, 100.0],
+            [400.0, 100.0],
+            [400.0, 300.0],
+            [100.0, 300.0],
+        ],
+        fill: 0.3,
+        cut: false,
+        score: 1.0,
+    };
+    let printed = Face {
+        bbox: [120.0, 150.0, 60.0, 80.0],
+        score: 0.9,
+    };
+    let person = Face {
+        bbox: [450.0, 50.0, 150.0, 190.0],
+        score: 0.9,
+    };
+    let far = Face {
+        bbox: [500.0, 300.0, 20.0, 25.0],
+        score: 0.9,
+    };
+    let kept = selfie_faces(&[printed, person, far], Some(&doc), 480, 0.2);
+    assert_eq!(kept, vec![person]);
+    assert_eq!(selfie_faces(&[printed, person], None, 480, 0.1).len(), 2);
+}
+
+#[test]
+fn overlap_measures() {
+    assert!((box_iou(&[0.0, 0.0, 10.0, 10.0], &[5.0, 0.0, 10.0, 10.0]) - 1.0 / 3.0).abs() < 1e-5);
+    assert_eq!(box_iou(&[0.0, 0.0, 1.0, 1.0], &[5.0, 5.0, 1.0, 1.0]), 0.0);
+    let a = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+    let b = [[5.0, 0.0], [15.0, 0.0], [15.0, 10.0], [5.0, 10.0]];
+    assert!((quad_iou(&a, &b) - 1.0 / 3.0).abs() < 1e-4);
+    // Orientation does not matter.
+    let reversed = [a[3], a[2], a[1], a[0]];
+    assert!((quad_iou(&a, &reversed) - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn corners_are_ordered_from_the_top_left_clockwise() {
+    let q = [[10.0, 90.0], [90.0, 90.0], [90.0, 10.0], [10.0, 10.0]];
+    assert_eq!(
+        order_corners(q),
+        [[10.0, 10.0], [90.0, 10.0], [90.0, 90.0], [10.0, 90.0]]
+    );
+}
