@@ -178,7 +178,11 @@ async fn images_over_the_body_limit_are_refused_before_a_token() {
     cmd.args(verify_args(&f, "huge.png"))
         .env("IDENFY_BASE_URL", base)
         .env("IDENFY_API_KEY", "key")
-        .env("IDENFY_API_SECRET", "secret");
+        .env("IDENFY_API_SECRET", "secret")
+        .env(
+            "IDENFY_SIGNING_KEY",
+            "a-webhook-signing-key-of-32-characters-or-more",
+        );
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
