@@ -56,6 +56,9 @@ pub enum ErrorCode {
     PinLocked,
     /// A staff-only action without the staff PIN (or after it timed out).
     StaffOnly,
+    /// This kiosk starts a session only with the staff PIN (or staff
+    /// functions open): `[kiosk] start_requires_staff`.
+    StartNeedsStaff,
     /// The OS keyring cannot store or read secrets.
     KeyringUnavailable,
     /// A bug or an unexpected condition; details are in the log.
@@ -64,7 +67,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code (the UI's catalogs must word each one).
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::Config,
         Self::InvalidInput,
         Self::CameraUnavailable,
@@ -88,6 +91,7 @@ impl ErrorCode {
         Self::PinWrong,
         Self::PinLocked,
         Self::StaffOnly,
+        Self::StartNeedsStaff,
         Self::KeyringUnavailable,
         Self::Internal,
     ];
@@ -119,6 +123,7 @@ impl ErrorCode {
             Self::PinWrong => "PIN_WRONG",
             Self::PinLocked => "PIN_LOCKED",
             Self::StaffOnly => "STAFF_ONLY",
+            Self::StartNeedsStaff => "START_NEEDS_STAFF",
             Self::KeyringUnavailable => "KEYRING_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }

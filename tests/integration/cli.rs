@@ -253,7 +253,8 @@ fn pin_hash_reads_the_pin_from_stdin_and_prints_a_verifiable_hash() {
         .strip_prefix("staff_pin_hash = \"")
         .and_then(|h| h.strip_suffix('"'))
         .unwrap_or_else(|| panic!("{line}"));
-    assert!(kyc_kiosk::staff::pin::verify("482913", hash));
+    let parsed = kyc_kiosk::staff::PinHash::parse(hash).unwrap();
+    assert!(kyc_kiosk::staff::pin::verify("482913", &parsed));
     assert!(!line.contains("482913"));
     // The printed line is valid config.
     let raw = kyc_kiosk::config::RawConfig::from_toml(
