@@ -142,15 +142,15 @@ fn main() -> anyhow::Result<()> {
         e
     })?;
     let Loaded {
-        mut config,
+        config,
         staff_file,
         staff_path,
         store,
         keyring_error,
     } = loaded;
-    let kiosk_mode = config.kiosk.kiosk_mode
-        || std::env::var("KYC_KIOSK_MODE").is_ok_and(|v| v == "1" || v == "true");
-    config.kiosk.kiosk_mode = kiosk_mode;
+    // `KYC_KIOSK_MODE` is applied with the other variables in validation,
+    // which refuses kiosk mode without a staff PIN hash.
+    let kiosk_mode = config.kiosk.kiosk_mode;
     tracing::info!(
         sandbox = config.backend.is_sandbox(),
         kiosk_mode,

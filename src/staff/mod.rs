@@ -93,6 +93,7 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::PinFormat | Self::PinWrong { .. } => Some("pin"),
+            Self::StartNeedsStaff => Some("staffPin"),
             Self::Invalid { field, .. } => Some(field),
             _ => None,
         }
