@@ -409,10 +409,16 @@ impl Console {
             return Err(Error::SessionOpen);
         }
         let _work = self.pin_work.lock().await;
+        let before = self.inner().gate.attempts(self.now());
         self.inner().gate.begin_set_pin(pin.expose(), self.now())?;
         let typed = Zeroizing::new(pin.expose().to_owned());
         let hash = blocking(move || pin::hash(&typed)).await??;
         self.install_hash(hash, self.now())?;
+        // A new PIN clears the count; keep that too.
+        if before.failures != 0 {
+            let after = self.inner().gate.attempts(self.now());
+            self.keep_attempts(after);
+        }
         tracing::info!("staff PIN set");
         Ok(self.status())
     }

@@ -270,3 +270,41 @@ fn pin_hash_reads_the_pin_from_stdin_and_prints_a_verifiable_hash() {
     assert!(err.contains("pin") && !err.contains("1111"), "{err}");
     assert!(weak.stdout.is_empty());
 }
+
+#[test]
+fn config_needs_a_staff_pin_in_kiosk_mode_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[kiosk]\nkiosk_mode = true\n").unwrap();
+    let run = || {
+        kiosk()
+            .env_remove("KYC_KIOSK_MODE")
+            .args(["config", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kiosk.staff_pin_hash"), "{err}");
+
+    // The hash set on the staff screen (staff.toml beside it) counts, and
+    // is not printed.
+    let hash = kyc_kiosk::staff::pin::hash("482913").unwrap();
+    std::fs::write(
+        dir.path().join("staff.toml"),
+        format!("[kiosk]\nstaff_pin_hash = \"{}\"\n", hash.as_str()),
+    )
+    .unwrap();
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let tail = hash.as_str().rsplit('$').next().unwrap();
+    assert!(!shown.contains(tail), "{shown}");
+    assert!(shown.contains("m=65536"), "{shown}");
+}
