@@ -24,6 +24,7 @@ use crate::error::ErrorCode;
 
 pub use crate::endpoint::PRODUCTION_BASE_URL;
 pub use crate::secret::Secret;
+use crate::staff::pin::PinHash;
 
 /// Where the kiosk listens for webhooks unless told otherwise.
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "127.0.0.1:8787";
@@ -181,6 +182,9 @@ pub struct RawKiosk {
     pub kiosk_mode: Option<bool>,
     /// Hash of the staff PIN as written by the settings screen.
     pub staff_pin_hash: Option<String>,
+    /// A session starts only with the staff PIN or staff functions open
+    /// (for unattended kiosks).
+    pub start_requires_staff: Option<bool>,
 }
 
 /// `[camera]`: which device serves which role (name or index).
@@ -321,9 +325,13 @@ impl RawConfig {
             ));
         }
 
+        let kiosk_mode = self.kiosk.kiosk_mode.unwrap_or(false);
+        let staff_pin_hash = validate_pin_hash(self.kiosk.staff_pin_hash.as_deref(), kiosk_mode)?;
+
         Ok(Config {
             backend,
             signing_key,
+            start_requires_staff: self.kiosk.start_requires_staff.unwrap_or(false),
             webhook: WebhookConfig {
                 listen,
                 callback_url,
@@ -334,7 +342,7 @@ impl RawConfig {
                 language,
                 idle_timeout: Duration::from_secs(idle),
                 kiosk_mode,
-                staff_pin_hash: self.kiosk.staff_pin_hash,
+                staff_pin_hash,
             },
             cameras: CameraRoles {
                 document: self.camera.document,
@@ -543,6 +551,23 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// The staff PIN hash: one that does not parse is an error, never "no PIN";
+/// kiosk mode needs one (only the PIN leaves a kiosk-mode window).
+fn validate_pin_hash(hash: Option<&str>, kiosk_mode: bool) -> Result<Option<PinHash>, ConfigError> {
+    const FIELD: &str = "kiosk.staff_pin_hash";
+    match hash {
+        Some(h) => PinHash::parse(h).map(Some).map_err(|e| {
+            ConfigError::invalid(FIELD, format!("{e}; make one with `kyc-kiosk pin-hash`"))
+        }),
+        None if kiosk_mode => Err(ConfigError::invalid(
+            FIELD,
+            "is missing, and kiosk mode needs a staff PIN: provision one with \
+             `kyc-kiosk pin-hash`, or set it on a first run outside kiosk mode",
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Accepts `https://host[:port][/path]`, and `http://` only for loopback
 /// hosts (a local sandbox); no user-info, query or fragment. Returns the
 /// URL without a trailing slash.
@@ -628,6 +653,9 @@ pub struct Config {
     pub webhook: WebhookConfig,
     pub kiosk: KioskConfig,
     pub cameras: CameraRoles,
+    /// `[kiosk] start_requires_staff`: a session starts only with the staff
+    /// PIN or staff functions open.
+    pub start_requires_staff: bool,
 }
 
 /// Where webhooks arrive.
@@ -646,7 +674,8 @@ pub struct KioskConfig {
     pub language: String,
     pub idle_timeout: Duration,
     pub kiosk_mode: bool,
-    pub staff_pin_hash: Option<String>,
+    /// The staff PIN's hash (its `Debug` shows only the parameters).
+    pub staff_pin_hash: Option<PinHash>,
 }
 
 /// Camera per role, as a device name or index; `None` means "first camera".
@@ -1090,5 +1119,44 @@ mod tests {
         )
         .unwrap_err();
         assert!(!err.to_string().contains("hunter2-secret"), "{err}");
+    }
+
+    #[test]
+    fn kiosk_mode_needs_a_staff_pin_hash_that_parses() {
+        let phc = crate::staff::pin::hash("482913").unwrap();
+        let with = |kiosk: &str| {
+            RawConfig::from_toml(&format!("[kiosk]\n{kiosk}"), Path::new("c.toml")).unwrap()
+        };
+        for raw in [
+            with("kiosk_mode = true"),
+            RawConfig::default().with_env([("KYC_KIOSK_MODE", "1")]),
+            RawConfig::default().with_env([("KYC_KIOSK_MODE", "true")]),
+        ] {
+            let e = raw.validate().unwrap_err();
+            assert_eq!(e.field(), Some("kiosk.staff_pin_hash"), "{e}");
+            assert!(e.to_string().contains("pin-hash"), "{e}");
+        }
+        // A hash that does not parse is an error, in kiosk mode or not.
+        for kiosk in [
+            "staff_pin_hash = \"garbage\"",
+            "staff_pin_hash = \"\"\nkiosk_mode = true",
+        ] {
+            let e = with(kiosk).validate().unwrap_err();
+            assert_eq!(e.field(), Some("kiosk.staff_pin_hash"), "{kiosk}: {e}");
+        }
+        let ok = with(&format!(
+            "kiosk_mode = true\nstaff_pin_hash = \"{}\"",
+            phc.as_str()
+        ))
+        .validate()
+        .unwrap();
+        assert!(ok.kiosk.kiosk_mode);
+        assert_eq!(ok.kiosk.staff_pin_hash.as_ref(), Some(&phc));
+        // Printing the configuration does not print the hash.
+        let tail = phc.as_str().rsplit('$').next().unwrap();
+        assert!(!format!("{ok:?}").contains(tail));
+        // Without kiosk mode the first staff visit sets the PIN.
+        let off = RawConfig::default().with_env([("KYC_KIOSK_MODE", "0")]);
+        assert!(off.validate().unwrap().kiosk.staff_pin_hash.is_none());
     }
 }

@@ -59,6 +59,9 @@ pub enum ErrorCode {
     PinLocked,
     /// A staff-only action without the staff PIN (or after it timed out).
     StaffOnly,
+    /// This kiosk starts a session only with the staff PIN (or staff
+    /// functions open): `[kiosk] start_requires_staff`.
+    StartNeedsStaff,
     /// The OS keyring cannot store or read secrets.
     KeyringUnavailable,
     /// A bug or an unexpected condition; details are in the log.
@@ -67,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code (the UI's catalogs must word each one).
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::Config,
         Self::CredentialsMissing,
         Self::InvalidInput,
@@ -92,6 +95,7 @@ impl ErrorCode {
         Self::PinWrong,
         Self::PinLocked,
         Self::StaffOnly,
+        Self::StartNeedsStaff,
         Self::KeyringUnavailable,
         Self::Internal,
     ];
@@ -124,6 +128,7 @@ impl ErrorCode {
             Self::PinWrong => "PIN_WRONG",
             Self::PinLocked => "PIN_LOCKED",
             Self::StaffOnly => "STAFF_ONLY",
+            Self::StartNeedsStaff => "START_NEEDS_STAFF",
             Self::KeyringUnavailable => "KEYRING_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }

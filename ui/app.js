@@ -413,6 +413,8 @@ function readForm() {
     documents: $$("input[name='documents']:checked", f).map((c) => c.value),
     tokenType: f.elements.tokenType.value,
     allowPhone: f.elements.allowPhone.checked,
+    // Only when this kiosk starts sessions for staff only (the field shows).
+    staffPin: f.elements.staffPin.value || null,
   };
 }
 
@@ -421,8 +423,10 @@ function bind() {
     ev.preventDefault();
     for (const el of $$("[aria-invalid]")) el.removeAttribute("aria-invalid");
     $("#start-error").hidden = true;
+    const form = readForm();
+    $("#f-staffPin").value = "";
     try {
-      await api.start(readForm());
+      await api.start(form);
     } catch (e) {
       if (e.field) {
         const el = document.getElementById(`f-${e.field}`);
@@ -533,6 +537,7 @@ async function main() {
   labelKeypad();
   document.body.dataset.kiosk = info.kioskMode ? "1" : "0";
   renderBanners();
+  document.getElementById("f-staffPin-wrap").hidden = !info.startRequiresStaff;
   document.getElementById("footer").textContent = `kyc-kiosk ${info.version}`;
   if (info.startupError) {
     renderStartupError();

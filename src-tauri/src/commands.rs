@@ -50,6 +50,7 @@ fn info(state: &AppState) -> AppInfo {
         documents: k.documents,
         document_types: DocumentType::ALL.to_vec(),
         kiosk_mode: state.config.kiosk.kiosk_mode,
+        start_requires_staff: state.config.start_requires_staff,
         preview_transport: state.preview_transport,
     }
 }
@@ -64,13 +65,15 @@ pub async fn session_view(state: State<'_, AppState>, after: u64) -> CmdResult<V
     Ok(Versioned { version, view })
 }
 
-/// Start a session from the staff form.
+/// Start a session from the staff form (with the staff PIN when the kiosk
+/// starts sessions only for staff).
 #[tauri::command]
-pub async fn session_start(state: State<'_, AppState>, form: StartForm) -> CmdResult<()> {
+pub async fn session_start(state: State<'_, AppState>, mut form: StartForm) -> CmdResult<()> {
+    let pin = form.staff_pin.take();
     let req = form.into_request(&state.language());
     // Staff functions close as the customer's session starts.
     let start = state.kiosk()?.start_session(req);
-    state.staff.start_session(start).await?;
+    state.staff.start_session(pin.as_ref(), start).await??;
     Ok(())
 }
 

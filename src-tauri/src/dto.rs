@@ -40,6 +40,8 @@ pub struct AppInfo {
     pub preview_transport: &'static str,
     /// The window is in kiosk mode (staff exit needs the PIN).
     pub kiosk_mode: bool,
+    /// Starting a session needs the staff PIN (`[kiosk] start_requires_staff`).
+    pub start_requires_staff: bool,
 }
 
 /// The session view with a version, for the UI's long poll.
@@ -117,6 +119,9 @@ pub struct StartForm {
     pub token_type: TokenType,
     #[serde(default)]
     pub allow_phone: bool,
+    /// The staff PIN, when the kiosk starts sessions only for staff.
+    #[serde(default)]
+    pub staff_pin: Option<kyc_kiosk::config::Secret>,
 }
 
 impl StartForm {

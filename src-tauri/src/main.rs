@@ -92,10 +92,12 @@ fn load_config() -> Loaded {
     // What the error screen needs: the staff PIN (to exit) and kiosk mode.
     let mut fallback = Config::default();
     fallback.kiosk.kiosk_mode = raw.kiosk.kiosk_mode.unwrap_or(false);
-    fallback
+    // A hash that does not parse opens nothing (it is the error shown).
+    fallback.kiosk.staff_pin_hash = raw
         .kiosk
         .staff_pin_hash
-        .clone_from(&raw.kiosk.staff_pin_hash);
+        .as_deref()
+        .and_then(|h| kyc_kiosk::staff::PinHash::parse(h).ok());
     let config = match failed {
         Some(e) => Err(e),
         None => raw.validate().map_err(CommandError::from),

@@ -61,9 +61,10 @@ pub fn staff_status(app: AppHandle, state: State<'_, AppState>) -> StaffStatus {
     answer(&app, &state, state.staff.status())
 }
 
-/// Open staff functions with the PIN.
+/// Open staff functions with the PIN (checked on a blocking thread: async,
+/// so neither the window's thread nor the runtime waits for Argon2).
 #[tauri::command]
-pub fn staff_unlock(
+pub async fn staff_unlock(
     app: AppHandle,
     state: State<'_, AppState>,
     pin: Secret,
@@ -71,7 +72,7 @@ pub fn staff_unlock(
     Ok(answer(
         &app,
         &state,
-        state.staff.unlock(state.screen(), &pin)?,
+        state.staff.unlock(state.screen(), &pin).await?,
     ))
 }
 
@@ -82,9 +83,10 @@ pub fn staff_lock(app: AppHandle, state: State<'_, AppState>) -> StaffStatus {
     answer(&app, &state, state.staff.status())
 }
 
-/// Set the PIN: the first one at installation, later ones behind the gate.
+/// Set the PIN: the first one at installation, later ones behind the gate
+/// (hashed on a blocking thread, as for unlocking).
 #[tauri::command]
-pub fn staff_set_pin(
+pub async fn staff_set_pin(
     app: AppHandle,
     state: State<'_, AppState>,
     pin: Secret,
@@ -94,7 +96,7 @@ pub fn staff_set_pin(
     Ok(answer(
         &app,
         &state,
-        state.staff.set_pin(state.screen(), &pin)?,
+        state.staff.set_pin(state.screen(), &pin).await?,
     ))
 }
 

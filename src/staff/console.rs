@@ -6,7 +6,16 @@
 //! and the first PIN behind the gate, a new PIN kept only once it is saved,
 //! the settings form mapped onto the file (a bad value is named and nothing
 //! is saved), secrets stored only as typed in, which saved changes wait for
-//! a restart, and staff functions closing when a customer session starts.
+//! a restart, and staff functions closing when a customer session starts
+//! (which, with `[kiosk] start_requires_staff`, needs the PIN or the gate
+//! open).
+//!
+//! PINs are checked and hashed one at a time, on a blocking thread
+//! (`spawn_blocking`), never under the console's lock: status and the other
+//! actions answer while Argon2 runs, and concurrent guesses are counted in
+//! turn. The wrong-PIN count and pause are kept in the state file beside the
+//! staff file ([`super::attempts`]); a stored hash weaker than new ones is
+//! replaced by a new hash of the same PIN at the next unlock.
 //!
 //! It knows nothing of windows or commands: the shell passes the session's
 //! current [`Screen`], adds what the window looks like to the [`Status`],
@@ -18,11 +27,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::config::{CameraRoles, Config, KioskConfig, Secret};
 use crate::session::Screen;
 
-use super::{secrets, Error, Gate, SecretName, SecretStore, StaffFile};
+use super::pin::{self, PinHash};
+use super::{attempts, secrets, Error, Gate, SecretName, SecretStore, StaffFile};
 
 /// The settings screen's editable values (no secrets, no PIN), as the form
 /// shows and sends them.
@@ -136,6 +147,15 @@ pub struct Setup<'a> {
 pub struct Console {
     epoch: Instant,
     path: Option<PathBuf>,
+    /// Where the wrong-PIN count and pause are kept (beside `path`).
+    attempts_path: Option<PathBuf>,
+    start_requires_staff: bool,
+    /// Held while a PIN is checked or hashed (not the state's lock): one
+    /// Argon2 run at a time, each outcome recorded before the next begins.
+    pin_work: tokio::sync::Mutex<()>,
+    /// Runs on the blocking thread just before a PIN is checked.
+    #[cfg(test)]
+    verify_hook: std::sync::OnceLock<std::sync::Arc<dyn Fn() + Send + Sync>>,
     store: Box<dyn SecretStore>,
     keyring_error: Option<String>,
     languages: Vec<String>,
@@ -158,7 +178,8 @@ struct Inner {
 }
 
 impl Console {
-    /// A console with the gate closed.
+    /// A console with the gate closed, and the wrong-PIN count and pause
+    /// kept from before (see [`attempts::load`]).
     #[must_use]
     pub fn new(setup: Setup<'_>) -> Self {
         let Setup {
@@ -169,16 +190,27 @@ impl Console {
             keyring_error,
             languages,
         } = setup;
+        let epoch = Instant::now();
+        let attempts_path = path.as_deref().map(attempts::path_for);
+        let mut gate = Gate::new(config.kiosk.staff_pin_hash.clone());
+        if let Some(p) = &attempts_path {
+            gate.restore(attempts::load(p, attempts::unix_ms()), 0);
+        }
         Self {
-            epoch: Instant::now(),
+            epoch,
             path,
+            attempts_path,
+            start_requires_staff: config.start_requires_staff,
+            pin_work: tokio::sync::Mutex::new(()),
+            #[cfg(test)]
+            verify_hook: std::sync::OnceLock::new(),
             store,
             keyring_error,
             languages,
             sandbox: config.backend.is_sandbox(),
             started: (config.kiosk.clone(), config.cameras.clone()),
             inner: Mutex::new(Inner {
-                gate: Gate::new(config.kiosk.staff_pin_hash.clone()),
+                gate,
                 file,
                 kiosk: config.kiosk.clone(),
                 cameras: config.cameras.clone(),
@@ -259,18 +291,103 @@ impl Console {
         }
     }
 
-    /// Opens staff functions with the PIN, between customers.
+    /// Opens staff functions with the PIN, between customers. The PIN is
+    /// checked on a blocking thread, outside the console's lock.
     ///
     /// # Errors
     /// [`Error::SessionOpen`] during a customer's session, or the gate's
-    /// refusal ([`Gate::unlock`]).
-    pub fn unlock(&self, screen: Screen, pin: &Secret) -> Result<Status, Error> {
-        self.between_customers(screen, "staff functions opened", |s, now| {
-            s.gate
-                .unlock(pin.expose(), now)
-                .inspect_err(|e| tracing::warn!(code = %e.code(), "staff PIN refused"))
-        })?;
+    /// refusal ([`Gate::begin_unlock`], [`Gate::finish_unlock`]).
+    pub async fn unlock(&self, screen: Screen, pin: &Secret) -> Result<Status, Error> {
+        if screen != Screen::Start {
+            return Err(Error::SessionOpen);
+        }
+        self.check_pin(pin, true).await?;
+        tracing::info!("staff functions opened");
         Ok(self.status())
+    }
+
+    /// Checks `pin` against the gate and records the outcome (kept across
+    /// restarts). With `upgrade`, a right PIN whose stored hash is weaker
+    /// than new ones gets a new hash, saved with the staff file.
+    async fn check_pin(&self, pin: &Secret, upgrade: bool) -> Result<(), Error> {
+        let _work = self.pin_work.lock().await;
+        let before = self.inner().gate.attempts(self.now());
+        let hash = self
+            .inner()
+            .gate
+            .begin_unlock(pin.expose(), self.now())
+            .inspect_err(|e| tracing::warn!(code = %e.code(), "staff PIN refused"))?;
+        let typed = Zeroizing::new(pin.expose().to_owned());
+        #[cfg(test)]
+        let hook = self.verify_hook.get().cloned();
+        let checked = hash.clone();
+        let matched = blocking(move || {
+            #[cfg(test)]
+            if let Some(hook) = hook {
+                hook();
+            }
+            pin::verify(&typed, &checked)
+        })
+        .await?;
+        let now = self.now();
+        let (outcome, after) = {
+            let mut s = self.inner();
+            let outcome = s.gate.finish_unlock(matched, now);
+            (outcome, s.gate.attempts(now))
+        };
+        if after != before {
+            self.keep_attempts(after);
+        }
+        outcome.inspect_err(|e| tracing::warn!(code = %e.code(), "staff PIN refused"))?;
+        if upgrade && !hash.is_current() {
+            self.upgrade_hash(pin).await;
+        }
+        Ok(())
+    }
+
+    /// Replaces a weaker stored hash by a new one of the same (right) PIN.
+    /// Best effort: on failure the old hash stays, and it is logged.
+    async fn upgrade_hash(&self, pin: &Secret) {
+        let typed = Zeroizing::new(pin.expose().to_owned());
+        let new = match blocking(move || pin::hash(&typed)).await.and_then(|r| r) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!("staff PIN hash not upgraded: {e}");
+                return;
+            }
+        };
+        if let Err(e) = self.install_hash(new, self.now()) {
+            tracing::warn!("staff PIN hash not upgraded: {e}");
+        } else {
+            tracing::info!("staff PIN hash upgraded to the current Argon2 parameters");
+        }
+    }
+
+    /// Installs a new hash in the gate and the staff file; on any error
+    /// the old one stays in force.
+    fn install_hash(&self, hash: PinHash, now: u64) -> Result<(), Error> {
+        let mut s = self.inner();
+        let before = s.gate.clone();
+        s.gate.finish_set_pin(hash.clone(), now)?;
+        let mut file = s.file.clone();
+        file.kiosk.staff_pin_hash = Some(hash.as_str().to_owned());
+        if let Err(e) = self.save_file(&file) {
+            s.gate = before;
+            return Err(e);
+        }
+        s.file = file;
+        Ok(())
+    }
+
+    /// Keeps the wrong-PIN count and pause for the next start. A failure
+    /// is logged: the count still holds in memory.
+    fn keep_attempts(&self, a: pin::Attempts) {
+        let Some(path) = &self.attempts_path else {
+            return;
+        };
+        if let Err(e) = attempts::save(path, a, attempts::unix_ms()) {
+            tracing::warn!("wrong-PIN count not kept: {e}");
+        }
     }
 
     /// Closes staff functions (the staff screen was left).
@@ -279,25 +396,30 @@ impl Console {
     }
 
     /// Sets the PIN: the first one at installation, later ones behind the
-    /// gate. The new PIN takes effect only once the file holding its hash is
-    /// saved; otherwise the old one stays in force.
+    /// gate. The PIN is hashed on a blocking thread, outside the console's
+    /// lock. The new PIN takes effect only once the file holding its hash
+    /// is saved; otherwise the old one stays in force.
     ///
     /// # Errors
-    /// [`Error::SessionOpen`], the gate's refusal ([`Gate::set_pin`]),
+    /// [`Error::SessionOpen`], the gate's refusal ([`Gate::begin_set_pin`],
+    /// [`Gate::finish_set_pin`]: also when the gate closed while hashing),
     /// [`Error::NoConfigDir`] or the file's error.
-    pub fn set_pin(&self, screen: Screen, pin: &Secret) -> Result<Status, Error> {
-        self.between_customers(screen, "staff PIN set", |s, now| {
-            let before = s.gate.clone();
-            let hash = s.gate.set_pin(pin.expose(), now)?;
-            let mut file = s.file.clone();
-            file.kiosk.staff_pin_hash = Some(hash);
-            if let Err(e) = self.save_file(&file) {
-                s.gate = before;
-                return Err(e);
-            }
-            s.file = file;
-            Ok(())
-        })?;
+    pub async fn set_pin(&self, screen: Screen, pin: &Secret) -> Result<Status, Error> {
+        if screen != Screen::Start {
+            return Err(Error::SessionOpen);
+        }
+        let _work = self.pin_work.lock().await;
+        let before = self.inner().gate.attempts(self.now());
+        self.inner().gate.begin_set_pin(pin.expose(), self.now())?;
+        let typed = Zeroizing::new(pin.expose().to_owned());
+        let hash = blocking(move || pin::hash(&typed)).await??;
+        self.install_hash(hash, self.now())?;
+        // A new PIN clears the count; keep that too.
+        if before.failures != 0 {
+            let after = self.inner().gate.attempts(self.now());
+            self.keep_attempts(after);
+        }
+        tracing::info!("staff PIN set");
         Ok(self.status())
     }
 
@@ -365,11 +487,30 @@ impl Console {
         self.gated(screen, what, |_| Ok(()))
     }
 
-    /// Starts a customer's session with `start`. Staff functions close
-    /// first, whatever the session answers: a customer is at the kiosk.
-    pub async fn start_session<T>(&self, start: impl Future<Output = T>) -> T {
+    /// Starts a customer's session with `start`. With `[kiosk]
+    /// start_requires_staff`, only with staff functions open or the staff
+    /// PIN given (checked as an unlock is: wrong ones count towards the
+    /// pause). Staff functions close first, whatever the session answers:
+    /// a customer is at the kiosk.
+    ///
+    /// # Errors
+    /// [`Error::StartNeedsStaff`] without the PIN or an open gate, or the
+    /// PIN's refusal; `start` is not run then.
+    pub async fn start_session<T>(
+        &self,
+        pin: Option<&Secret>,
+        start: impl Future<Output = T>,
+    ) -> Result<T, Error> {
+        if self.start_requires_staff {
+            let open = self.inner().gate.state(self.now()).unlocked;
+            match pin.filter(|p| !p.is_empty()) {
+                _ if open => {}
+                Some(pin) => self.check_pin(pin, false).await?,
+                None => return Err(Error::StartNeedsStaff),
+            }
+        }
         self.lock();
-        start.await
+        Ok(start.await)
     }
 
     /// The kiosk settings in effect (a save changes the form defaults at once).
@@ -434,6 +575,13 @@ impl Console {
         })
     }
 
+    /// Sets a function run on the blocking thread just before each PIN
+    /// check (tests hold the check there to look at the console meanwhile).
+    #[cfg(test)]
+    fn set_verify_hook(&self, hook: std::sync::Arc<dyn Fn() + Send + Sync>) {
+        let _ = self.verify_hook.set(hook);
+    }
+
     fn restart_needed(&self, s: &Inner) -> bool {
         let (k, c) = &self.started;
         s.secrets_changed
@@ -447,6 +595,13 @@ impl Console {
         let path = self.path.as_deref().ok_or(Error::NoConfigDir)?;
         file.save(path)
     }
+}
+
+/// Runs slow work (Argon2) on a blocking thread, off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Hash(e.to_string()))
 }
 
 #[cfg(test)]

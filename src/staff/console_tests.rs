@@ -1,13 +1,17 @@
 //! The staff console's rules, over a memory store and a temp folder.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 use super::*;
+use crate::config::RawConfig;
+use crate::staff::pin::{MAX_FAILURES, MEMORY_KIB};
 use crate::staff::settings::FILE_NAME;
 use crate::staff::MemoryStore;
 use crate::ErrorCode;
 
-const PIN: &str = "4829";
+const PIN: &str = "482913";
 const START: Screen = Screen::Start;
 
 fn pin(v: &str) -> Secret {
@@ -15,9 +19,13 @@ fn pin(v: &str) -> Secret {
 }
 
 fn console_at(path: Option<PathBuf>) -> Console {
+    console_with(&Config::default(), StaffFile::default(), path)
+}
+
+fn console_with(config: &Config, file: StaffFile, path: Option<PathBuf>) -> Console {
     Console::new(Setup {
-        config: &Config::default(),
-        file: StaffFile::default(),
+        config,
+        file,
         path,
         store: Box::new(MemoryStore::default()),
         keyring_error: None,
@@ -25,10 +33,19 @@ fn console_at(path: Option<PathBuf>) -> Console {
     })
 }
 
+/// A console over `dir` as the app starts one: the staff file there laid
+/// over `raw` (the config file's values).
+fn restart(dir: &Path, raw: RawConfig) -> Console {
+    let path = dir.join(FILE_NAME);
+    let file = StaffFile::load(&path).unwrap();
+    let config = file.overlay(raw).validate().unwrap();
+    console_with(&config, file, Some(path))
+}
+
 /// A console saving into `dir`, with the PIN set (which leaves it open).
-fn open_console(dir: &Path) -> Console {
+async fn open_console(dir: &Path) -> Console {
     let c = console_at(Some(dir.join(FILE_NAME)));
-    assert!(c.set_pin(START, &pin(PIN)).unwrap().unlocked);
+    assert!(c.set_pin(START, &pin(PIN)).await.unwrap().unlocked);
     c
 }
 
@@ -75,15 +92,15 @@ fn status_serializes_flags_never_values() {
     assert!(json.contains(r#""secrets":{"apiKey":true,"apiSecret":true,"signingKey":false}"#));
 }
 
-#[test]
-fn staff_actions_wait_until_the_customer_is_done() {
+#[tokio::test]
+async fn staff_actions_wait_until_the_customer_is_done() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
+    let c = open_console(dir.path()).await;
     let settings = form(&c);
     for screen in [Screen::CreatingToken, Screen::Capture, Screen::Result] {
         let refusals = [
-            c.unlock(screen, &pin(PIN)).map(drop),
-            c.set_pin(screen, &pin("7351")).map(drop),
+            c.unlock(screen, &pin(PIN)).await.map(drop),
+            c.set_pin(screen, &pin("735102")).await.map(drop),
             c.save(screen, settings.clone()).map(drop),
             c.set_secrets(screen, secrets_form(Some("key-1234"), Some("secret-1234")))
                 .map(drop),
@@ -107,15 +124,15 @@ fn staff_actions_wait_until_the_customer_is_done() {
         })
     );
     c.lock();
-    c.unlock(START, &pin(PIN)).unwrap();
+    c.unlock(START, &pin(PIN)).await.unwrap();
     c.authorize(START, "staff exit").unwrap();
 }
 
 #[tokio::test]
 async fn a_customer_session_closes_staff_functions() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
-    let answer = c.start_session(async { 7 }).await;
+    let c = open_console(dir.path()).await;
+    let answer = c.start_session(None, async { 7 }).await.unwrap();
     assert_eq!(answer, 7);
     let s = c.status();
     assert!(!s.unlocked && s.settings.is_none() && s.secrets.is_none());
@@ -125,64 +142,70 @@ async fn a_customer_session_closes_staff_functions() {
     ));
 
     // Also when the session refuses to start: a customer is at the kiosk.
-    c.unlock(START, &pin(PIN)).unwrap();
-    let r: Result<(), &str> = c.start_session(async { Err("bad form") }).await;
+    c.unlock(START, &pin(PIN)).await.unwrap();
+    let r: Result<(), &str> = c
+        .start_session(None, async { Err("bad form") })
+        .await
+        .unwrap();
     assert!(r.is_err());
     assert!(!c.status().unlocked);
 }
 
-#[test]
-fn every_action_but_unlocking_needs_the_pin() {
+#[tokio::test]
+async fn every_action_but_unlocking_needs_the_pin() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
+    let c = open_console(dir.path()).await;
     let settings = form(&c);
     c.lock();
     let s = c.status();
     assert!(s.pin_set && !s.unlocked && s.settings.is_none(), "{s:?}");
     for r in [
-        c.set_pin(START, &pin("7351")).map(drop),
+        c.set_pin(START, &pin("735102")).await.map(drop),
         c.save(START, settings).map(drop),
         c.set_secrets(START, SecretsForm::default()).map(drop),
         c.authorize(START, "staff restart"),
     ] {
         assert!(matches!(r, Err(Error::StaffOnly)), "{r:?}");
     }
-    let e = c.unlock(START, &pin("5555")).unwrap_err();
+    let e = c.unlock(START, &pin("5555")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::PinWrong);
-    assert!(c.unlock(START, &pin(PIN)).unwrap().unlocked);
+    assert!(c.unlock(START, &pin(PIN)).await.unwrap().unlocked);
 }
 
-#[test]
-fn the_old_pin_stays_when_the_new_one_cannot_be_saved() {
+#[tokio::test]
+async fn the_old_pin_stays_when_the_new_one_cannot_be_saved() {
     // No configuration directory: the first PIN is not set at all.
     let c = console_at(None);
-    let e = c.set_pin(START, &pin(PIN)).unwrap_err();
+    let e = c.set_pin(START, &pin(PIN)).await.unwrap_err();
     assert!(matches!(e, Error::NoConfigDir), "{e}");
     assert_eq!(e.code(), ErrorCode::Config);
     assert!(!c.status().pin_set);
-    assert!(matches!(c.unlock(START, &pin(PIN)), Err(Error::NoPin)));
+    assert!(matches!(
+        c.unlock(START, &pin(PIN)).await,
+        Err(Error::NoPin)
+    ));
 
     // The folder of the file turns into a file: the new PIN cannot be saved.
     let dir = tempfile::tempdir().unwrap();
     let sub = dir.path().join("cfg");
     let c = console_at(Some(sub.join(FILE_NAME)));
-    c.set_pin(START, &pin(PIN)).unwrap();
+    c.set_pin(START, &pin(PIN)).await.unwrap();
     std::fs::remove_dir_all(&sub).unwrap();
     std::fs::write(&sub, "not a folder").unwrap();
-    let e = c.set_pin(START, &pin("7351")).unwrap_err();
+    let e = c.set_pin(START, &pin("735102")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Config, "{e}");
     c.lock();
     assert_eq!(
-        c.unlock(START, &pin("7351")).unwrap_err().code(),
+        c.unlock(START, &pin("735102")).await.unwrap_err().code(),
         ErrorCode::PinWrong
     );
-    assert!(c.unlock(START, &pin(PIN)).unwrap().unlocked);
+    assert!(c.unlock(START, &pin(PIN)).await.unwrap().unlocked);
 }
 
-#[test]
-fn the_form_maps_onto_the_file_and_applies_at_once() {
+#[tokio::test]
+async fn the_form_maps_onto_the_file_and_applies_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
+    let c = open_console(dir.path()).await;
     let mut f = form(&c);
     f.default_country = Some(" de ".into());
     f.documents = vec!["PASSPORT".into(), "ID_CARD".into()];
@@ -221,10 +244,10 @@ fn the_form_maps_onto_the_file_and_applies_at_once() {
     assert_eq!(shown.language, "de");
 }
 
-#[test]
-fn a_bad_value_is_named_and_nothing_is_saved() {
+#[tokio::test]
+async fn a_bad_value_is_named_and_nothing_is_saved() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
+    let c = open_console(dir.path()).await;
     let path = dir.path().join(FILE_NAME);
     let before = std::fs::read_to_string(&path).unwrap();
     let shown = form(&c);
@@ -264,10 +287,10 @@ fn a_bad_value_is_named_and_nothing_is_saved() {
     assert_eq!(e.to_string(), "language: no catalog for `xx`");
 }
 
-#[test]
-fn restart_is_needed_only_for_what_applies_at_start() {
+#[tokio::test]
+async fn restart_is_needed_only_for_what_applies_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
+    let c = open_console(dir.path()).await;
     let start = form(&c);
     let restart = |edit: &dyn Fn(&mut SettingsForm)| {
         let mut f = start.clone();
@@ -293,10 +316,10 @@ fn restart_is_needed_only_for_what_applies_at_start() {
     assert!(restart(&|_| ()), "stays needed");
 }
 
-#[test]
-fn the_secrets_form_stores_only_what_was_typed() {
+#[tokio::test]
+async fn the_secrets_form_stores_only_what_was_typed() {
     let dir = tempfile::tempdir().unwrap();
-    let c = open_console(dir.path());
+    let c = open_console(dir.path()).await;
     for empty in [
         SecretsForm::default(),
         secrets_form(Some(""), None),
@@ -359,4 +382,178 @@ fn the_language_needs_a_catalog() {
     assert_eq!((e.code(), e.field()), (ErrorCode::InvalidInput, None));
     c.set_language("de").unwrap();
     assert_eq!(c.language(), "de");
+}
+
+#[tokio::test]
+async fn the_wrong_pin_count_and_the_pause_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = open_console(dir.path()).await;
+    c.lock();
+    for _ in 0..MAX_FAILURES - 2 {
+        assert_eq!(
+            c.unlock(START, &pin("555555")).await.unwrap_err().code(),
+            ErrorCode::PinWrong
+        );
+    }
+    drop(c);
+
+    // Two tries left after the restart, then the pause.
+    let c = restart(dir.path(), RawConfig::default());
+    assert!(matches!(
+        c.unlock(START, &pin("555555")).await,
+        Err(Error::PinWrong { attempts_left: 1 })
+    ));
+    assert!(matches!(
+        c.unlock(START, &pin("555555")).await,
+        Err(Error::PinLocked { seconds: 60 })
+    ));
+    drop(c);
+
+    // A restart in the middle of the pause keeps it, even for the right PIN.
+    let c = restart(dir.path(), RawConfig::default());
+    let left = c.status().locked_secs.expect("still paused");
+    assert!((50..=60).contains(&left), "{left}");
+    assert_eq!(
+        c.unlock(START, &pin(PIN)).await.unwrap_err().code(),
+        ErrorCode::PinLocked
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_answers_while_a_pin_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Arc::new(open_console(dir.path()).await);
+    c.lock();
+    let entered = Arc::new(Barrier::new(2));
+    let release = Arc::new(Barrier::new(2));
+    let (e, r) = (entered.clone(), release.clone());
+    c.set_verify_hook(Arc::new(move || {
+        e.wait();
+        r.wait();
+    }));
+    let checking = tokio::spawn({
+        let c = c.clone();
+        async move { c.unlock(START, &pin(PIN)).await.map(|s| s.unlocked) }
+    });
+    tokio::task::spawn_blocking(move || entered.wait())
+        .await
+        .unwrap();
+
+    // The check is held inside Argon2 now: the console still answers.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn({
+        let c = c.clone();
+        move || {
+            let s = c.status();
+            c.lock();
+            let _ = tx.send((s.pin_set, s.unlocked, c.language()));
+        }
+    });
+    let answered = rx.recv_timeout(Duration::from_secs(20));
+    tokio::task::spawn_blocking(move || release.wait())
+        .await
+        .unwrap();
+    assert_eq!(
+        answered.expect("status waited for the PIN check"),
+        (true, false, "en".into())
+    );
+    assert!(checking.await.unwrap().unwrap());
+}
+
+#[tokio::test]
+async fn concurrent_wrong_pins_are_each_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = open_console(dir.path()).await;
+    c.lock();
+    let wrong = pin("555555");
+    let (a, b, d) = tokio::join!(
+        c.unlock(START, &wrong),
+        c.unlock(START, &wrong),
+        c.unlock(START, &wrong)
+    );
+    let mut left: Vec<u32> = [a, b, d]
+        .into_iter()
+        .map(|r| match r {
+            Err(Error::PinWrong { attempts_left }) => attempts_left,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, [MAX_FAILURES - 3, MAX_FAILURES - 2, MAX_FAILURES - 1]);
+    // The pause starts at the fifth, however they arrive.
+    let right = pin(PIN);
+    let (a, b, d) = tokio::join!(
+        c.unlock(START, &wrong),
+        c.unlock(START, &wrong),
+        c.unlock(START, &right)
+    );
+    let codes = [a, b, d].map(|r| r.unwrap_err().code());
+    assert_eq!(
+        codes.iter().filter(|&&k| k == ErrorCode::PinLocked).count(),
+        2,
+        "{codes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_weaker_stored_hash_opens_the_gate_and_is_replaced() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    // The argon2 crate's defaults, as older kiosks stored them (19 MiB, 2 passes).
+    let old = argon2::Argon2::default()
+        .hash_password(PIN.as_bytes(), &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+    let mut raw = RawConfig::default();
+    raw.kiosk.staff_pin_hash = Some(old.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let c = restart(dir.path(), raw.clone());
+    assert!(!c.inner().gate.hash().unwrap().is_current());
+    assert!(c.unlock(START, &pin(PIN)).await.unwrap().unlocked);
+    let new = c.inner().gate.hash().unwrap().clone();
+    assert!(new.is_current() && new.as_str() != old);
+    let saved = StaffFile::load(&dir.path().join(FILE_NAME)).unwrap();
+    assert_eq!(saved.kiosk.staff_pin_hash.as_deref(), Some(new.as_str()));
+    assert!(new.as_str().contains(&format!("m={MEMORY_KIB},t=3")));
+    // The next start uses the new hash (the staff file wins over config.toml).
+    let c = restart(dir.path(), raw);
+    assert_eq!(c.inner().gate.hash(), Some(&new));
+    c.unlock(START, &pin(PIN)).await.unwrap();
+}
+
+#[tokio::test]
+async fn start_requires_staff_needs_the_pin_or_an_open_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    open_console(dir.path()).await;
+    let mut raw = RawConfig::default();
+    raw.kiosk.start_requires_staff = Some(true);
+    let c = restart(dir.path(), raw);
+    let ran = std::sync::atomic::AtomicU32::new(0);
+    let start = || async {
+        ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    };
+
+    let e = c.start_session(None, start()).await.unwrap_err();
+    assert!(matches!(e, Error::StartNeedsStaff), "{e}");
+    assert_eq!(e.code(), ErrorCode::StartNeedsStaff);
+    let e = c.start_session(Some(&pin("")), start()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::StartNeedsStaff);
+    // A wrong PIN is refused and counted like any other.
+    let e = c
+        .start_session(Some(&pin("555555")), start())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::PinWrong { attempts_left: 4 }), "{e}");
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // The PIN starts it; so does an open gate; either way the gate closes.
+    c.start_session(Some(&pin(PIN)), start()).await.unwrap();
+    assert!(!c.status().unlocked);
+    c.unlock(START, &pin(PIN)).await.unwrap();
+    c.start_session(None, start()).await.unwrap();
+    assert!(!c.status().unlocked);
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        c.start_session(None, start()).await.unwrap_err().code(),
+        ErrorCode::StartNeedsStaff
+    );
 }

@@ -4,14 +4,16 @@
 //!
 //! Nothing here knows about windows or commands: the desktop shell calls the
 //! [`Console`] from each staff command and turns these errors into codes.
+//! The wrong-PIN count and pause are kept across restarts in [`attempts`].
 
+pub mod attempts;
 pub mod console;
 pub mod pin;
 pub mod secrets;
 pub mod settings;
 
 pub use console::{Console, SecretFlags, SecretsForm, SettingsForm, Setup, Status};
-pub use pin::{Gate, GateState};
+pub use pin::{Gate, GateState, PinHash};
 pub use secrets::{KeyringStore, MemoryStore, SecretName, SecretStore};
 pub use settings::StaffFile;
 
@@ -21,8 +23,8 @@ use crate::ErrorCode;
 /// secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The PIN has the wrong shape (it must be 4 to 12 digits).
-    #[error("the PIN must be 4 to 12 digits")]
+    /// The PIN has the wrong shape (a new one must be 6 to 12 digits).
+    #[error("the PIN must be 6 to 12 digits")]
     PinFormat,
     /// The PIN did not match.
     #[error("wrong PIN ({attempts_left} attempts left before a pause)")]
@@ -33,6 +35,10 @@ pub enum Error {
     /// The action needs the staff PIN first (or the unlock timed out).
     #[error("this needs the staff PIN")]
     StaffOnly,
+    /// This kiosk starts a session only with the staff PIN or staff
+    /// functions open (`[kiosk] start_requires_staff`).
+    #[error("a staff member must enter the PIN to start a session")]
+    StartNeedsStaff,
     /// No PIN has been set yet; the first staff visit sets one.
     #[error("no staff PIN is set yet")]
     NoPin,
@@ -74,6 +80,7 @@ impl Error {
             Self::PinWrong { .. } => ErrorCode::PinWrong,
             Self::PinLocked { .. } => ErrorCode::PinLocked,
             Self::StaffOnly | Self::NoPin => ErrorCode::StaffOnly,
+            Self::StartNeedsStaff => ErrorCode::StartNeedsStaff,
             Self::Keyring { .. } => ErrorCode::KeyringUnavailable,
             Self::File { .. } | Self::NoConfigDir => ErrorCode::Config,
             Self::SessionOpen => ErrorCode::InvalidState,
@@ -86,6 +93,7 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::PinFormat | Self::PinWrong { .. } => Some("pin"),
+            Self::StartNeedsStaff => Some("staffPin"),
             Self::Invalid { field, .. } => Some(field),
             _ => None,
         }

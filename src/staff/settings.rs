@@ -71,30 +71,29 @@ impl StaffFile {
         rk.idle_timeout_secs = k.idle_timeout_secs.or(rk.idle_timeout_secs);
         rk.kiosk_mode = k.kiosk_mode.or(rk.kiosk_mode);
         rk.staff_pin_hash = k.staff_pin_hash.clone().or(rk.staff_pin_hash.take());
+        rk.start_requires_staff = k.start_requires_staff.or(rk.start_requires_staff);
         let c = &self.camera;
         raw.camera.document = c.document.clone().or(raw.camera.document.take());
         raw.camera.selfie = c.selfie.clone().or(raw.camera.selfie.take());
         raw
     }
 
-    /// Checks the values as the config file's would be checked.
+    /// Checks the values as the config file's would be checked (a PIN hash
+    /// that does not parse is named as `pin`). Kiosk mode's need for a PIN
+    /// is left out here: the PIN may be in the config file, and the console
+    /// saves only behind an open gate, so one exists.
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the settings field.
     pub fn validate(&self) -> Result<Config, Error> {
-        if let Some(h) = &self.kiosk.staff_pin_hash {
-            if !super::pin::is_hash(h) {
-                return Err(Error::Invalid {
-                    field: "pin",
-                    reason: "the stored PIN hash is not an Argon2 hash".into(),
-                });
-            }
-        }
         // Only the settings are checked here: the backend (which kiosk mode
-        // makes live) is the configuration's, checked at start.
+        // makes live) and kiosk mode's need of a PIN are the configuration's,
+        // checked at start.
         let mut raw = RawConfig::default();
         raw.api.backend = Some("sandbox".into());
-        self.overlay(raw).validate().map_err(|e| match e {
+        let mut raw = self.overlay(raw);
+        raw.kiosk.kiosk_mode = None;
+        let mut cfg = raw.validate().map_err(|e| match e {
             ConfigError::Invalid { field, reason } => Error::Invalid {
                 field: settings_field(field),
                 reason,
@@ -103,7 +102,9 @@ impl StaffFile {
                 field: "settings",
                 reason: other.to_string(),
             },
-        })
+        })?;
+        cfg.kiosk.kiosk_mode = self.kiosk.kiosk_mode.unwrap_or(false);
+        Ok(cfg)
     }
 
     /// Writes the file atomically (a temporary file renamed over it), only
@@ -123,28 +124,36 @@ impl StaffFile {
             "# Written by the kiosk's staff settings; overrides config.toml.\n\
              # Secrets are never stored here (they are in the OS keyring).\n\n{body}"
         );
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| file_err(e.to_string()))?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        let write = || -> std::io::Result<()> {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            file_err(e.to_string())
-        })
+        write_private(path, text.as_bytes()).map_err(|e| file_err(e.to_string()))
     }
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file beside it, synced,
+/// then renamed over it), readable only by the owner; creates the folder.
+/// On any error the old file is untouched and no temporary file is left.
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let write = || -> std::io::Result<()> {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// The config field names as the settings form calls them.
@@ -154,6 +163,7 @@ fn settings_field(config_field: &str) -> &'static str {
         "kiosk.documents" => "documents",
         "kiosk.language" => "language",
         "kiosk.idle_timeout_secs" => "idleTimeoutSecs",
+        "kiosk.staff_pin_hash" => "pin",
         _ => "settings",
     }
 }
@@ -170,7 +180,7 @@ mod tests {
         f.kiosk.language = Some("de".into());
         f.kiosk.idle_timeout_secs = Some(90);
         f.kiosk.kiosk_mode = Some(true);
-        f.kiosk.staff_pin_hash = Some(super::super::pin::hash("4829").unwrap());
+        f.kiosk.staff_pin_hash = Some(super::super::pin::hash("482913").unwrap().as_str().into());
         f.camera.document = Some("Document camera".into());
         f
     }
@@ -210,8 +220,8 @@ mod tests {
             "kept from the file"
         );
         assert!(super::super::pin::verify(
-            "4829",
-            cfg.kiosk.staff_pin_hash.as_deref().unwrap()
+            "482913",
+            cfg.kiosk.staff_pin_hash.as_ref().unwrap()
         ));
     }
 
@@ -275,6 +285,6 @@ mod tests {
         assert!(text.contains("keyring"));
         assert!(!text.contains("[api]"));
         assert!(text.contains("staff_pin_hash = \"$argon2id$"));
-        assert!(!text.contains("4829"));
+        assert!(!text.contains("482913"));
     }
 }

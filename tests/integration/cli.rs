@@ -45,7 +45,10 @@ fn config_in_kiosk_mode_without_credentials_exits_5_naming_the_cause() {
 fn config_says_whether_a_pin_is_set_but_never_prints_its_hash() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
-    let hash = kyc_kiosk::staff::pin::hash("482913").unwrap();
+    let hash = kyc_kiosk::staff::pin::hash("482913")
+        .unwrap()
+        .as_str()
+        .to_owned();
     std::fs::write(&cfg, format!("[kiosk]\nstaff_pin_hash = \"{hash}\"\n")).unwrap();
     let out = kiosk()
         .args(["config", "--config"])
@@ -316,7 +319,8 @@ fn pin_hash_reads_the_pin_from_stdin_and_prints_a_verifiable_hash() {
         .strip_prefix("staff_pin_hash = \"")
         .and_then(|h| h.strip_suffix('"'))
         .unwrap_or_else(|| panic!("{line}"));
-    assert!(kyc_kiosk::staff::pin::verify("482913", hash));
+    let parsed = kyc_kiosk::staff::PinHash::parse(hash).unwrap();
+    assert!(kyc_kiosk::staff::pin::verify("482913", &parsed));
     assert!(!line.contains("482913"));
     // The printed line is valid config.
     let raw = kyc_kiosk::config::RawConfig::from_toml(
@@ -326,9 +330,50 @@ fn pin_hash_reads_the_pin_from_stdin_and_prints_a_verifiable_hash() {
     .unwrap();
     assert!(raw.validate().unwrap().kiosk.staff_pin_hash.is_some());
 
-    let weak = run("1111");
+    let weak = run("111111");
     assert!(!weak.status.success());
     let err = String::from_utf8_lossy(&weak.stderr);
-    assert!(err.contains("pin") && !err.contains("1111"), "{err}");
+    assert!(err.contains("pin") && !err.contains("111111"), "{err}");
     assert!(weak.stdout.is_empty());
+}
+
+#[test]
+fn config_needs_a_staff_pin_in_kiosk_mode_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[kiosk]\nkiosk_mode = true\n").unwrap();
+    let run = || {
+        kiosk()
+            .env_remove("KYC_KIOSK_MODE")
+            .args(["config", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kiosk.staff_pin_hash"), "{err}");
+
+    // The hash set on the staff screen (staff.toml beside it) counts, and
+    // is not printed.
+    let hash = kyc_kiosk::staff::pin::hash("482913")
+        .unwrap()
+        .as_str()
+        .to_owned();
+    std::fs::write(
+        dir.path().join("staff.toml"),
+        format!("[kiosk]\nstaff_pin_hash = \"{}\"\n", hash.as_str()),
+    )
+    .unwrap();
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let tail = hash.as_str().rsplit('$').next().unwrap();
+    assert!(!shown.contains(tail), "{shown}");
+    assert!(shown.contains("m=65536"), "{shown}");
 }

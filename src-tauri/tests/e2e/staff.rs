@@ -1,4 +1,5 @@
-//! Kiosk mode and the staff functions in the real window: the first PIN,
+//! Kiosk mode and the staff functions in the real window: the first PIN
+//! (set outside kiosk mode; kiosk mode starts only with a provisioned one),
 //! settings saved to `staff.toml`, API credentials into the keyring (a
 //! memory keyring here) and never shown again, and the only way out.
 
@@ -8,6 +9,7 @@ use crate::harness::App;
 
 const API_KEY: &str = "e2e-key-5f3a91c7";
 const API_SECRET: &str = "e2e-secret-0b7d2e44a1";
+const PIN: &str = "482913";
 
 /// Type a PIN on the on-screen keypad.
 async fn keypad(app: &App, pin: &str) {
@@ -23,8 +25,50 @@ async fn staff_error(app: &App) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_first_pin_is_set_on_the_first_visit_outside_kiosk_mode() {
+    let mut app = App::launch("staff-first", &[("KYC_KIOSK_KEYRING", "memory")]).await;
+    app.wait_for("body[data-ready='1'][data-kiosk='0']").await;
+    app.screen("start").await;
+
+    // First visit: set the PIN (a guessable or short one is refused).
+    app.click("#staff-btn").await;
+    app.wait_for("#staff:not([hidden]) #staff-pin:not([hidden])")
+        .await;
+    app.wait_for("#staff-pin2-wrap:not([hidden])").await;
+    app.shot("staff-first-pin").await;
+    app.fill("#staff-pin-input", "123456").await;
+    app.fill("#staff-pin2-input", "123456").await;
+    app.click("#staff-pin-ok").await;
+    let e = staff_error(&app).await;
+    assert!(e.contains("Please check") || e.contains("guess"), "{e}");
+    assert_eq!(app.value("#staff-pin-input").await, "", "PIN not kept");
+    app.fill("#staff-pin-input", "4829").await;
+    app.fill("#staff-pin2-input", "4829").await;
+    app.click("#staff-pin-ok").await;
+    let e = staff_error(&app).await;
+    assert!(e.contains("6 to 12"), "{e}");
+    app.click("#staff-pin-input").await;
+    keypad(&app, PIN).await;
+    app.click("#staff-pin2-input").await;
+    keypad(&app, PIN).await;
+    app.click("#staff-pin-ok").await;
+    app.wait_for("#staff-panel:not([hidden])").await;
+    let saved =
+        std::fs::read_to_string(app.cfg_dir.join("staff.toml")).expect("the PIN hash was saved");
+    assert!(
+        saved.contains("staff_pin_hash = \"$argon2id$v=19$m=65536,t=3,p=1$"),
+        "{saved}"
+    );
+    assert!(!saved.contains(PIN));
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
-    let mut app = App::launch(
+    // Kiosk mode starts only with a provisioned PIN (`kyc-kiosk pin-hash`).
+    let hash = kyc_kiosk::staff::pin::hash(PIN).unwrap();
+    let config = format!("[kiosk]\nstaff_pin_hash = \"{}\"\n", hash.as_str());
+    let mut app = App::launch_with(
         "staff",
         &[
             ("KYC_KIOSK_MODE", "1"),
@@ -32,6 +76,7 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
             // Kiosk mode runs the sandbox only when it is chosen.
             ("KYC_KIOSK_BACKEND", "sandbox"),
         ],
+        &config,
     )
     .await;
     app.wait_for("body[data-ready='1'][data-kiosk='1']").await;
@@ -60,22 +105,13 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     );
     app.wait_for("body[data-ready='1']").await;
 
-    // First visit: set the PIN (a guessable one is refused).
+    // The provisioned PIN opens staff functions (typed on the keypad).
     app.click("#staff-btn").await;
     app.wait_for("#staff:not([hidden]) #staff-pin:not([hidden])")
         .await;
-    app.wait_for("#staff-pin2-wrap:not([hidden])").await;
-    app.shot("staff-first-pin").await;
-    app.fill("#staff-pin-input", "1234").await;
-    app.fill("#staff-pin2-input", "1234").await;
-    app.click("#staff-pin-ok").await;
-    let e = staff_error(&app).await;
-    assert!(e.contains("Please check") || e.contains("guess"), "{e}");
-    assert_eq!(app.value("#staff-pin-input").await, "", "PIN not kept");
+    app.wait_for("#staff-pin2-wrap[hidden]").await;
     app.click("#staff-pin-input").await;
-    keypad(&app, "4829").await;
-    app.click("#staff-pin2-input").await;
-    keypad(&app, "4829").await;
+    keypad(&app, PIN).await;
     app.click("#staff-pin-ok").await;
     app.wait_for("#staff-panel:not([hidden])").await;
     let backend = app.text("#staff-backend").await;
@@ -88,16 +124,15 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
 
     // Settings: a bad value is named and nothing is saved; a good one is.
     let staff_toml = app.cfg_dir.join("staff.toml");
-    let before = std::fs::read_to_string(&staff_toml).expect("the PIN hash was saved");
-    assert!(before.contains("staff_pin_hash = \"$argon2id$"), "{before}");
-    assert!(!before.contains("4829"));
+    // Nothing saved yet: the PIN is in config.toml.
+    let before = std::fs::read_to_string(&staff_toml).ok();
     app.fill("#s-idleTimeoutSecs", "5").await;
     app.click("#staff-settings button[type=submit]").await;
     let e = staff_error(&app).await;
     assert!(!e.is_empty());
     app.wait_for("#s-idleTimeoutSecs[aria-invalid='true']")
         .await;
-    assert_eq!(std::fs::read_to_string(&staff_toml).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&staff_toml).ok(), before);
     app.fill("#s-idleTimeoutSecs", "90").await;
     app.fill("#s-defaultCountry", "de").await;
     app.click("#staff-settings button[type=submit]").await;
@@ -152,12 +187,12 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     assert_eq!(refused.as_str(), Some("STAFF_ONLY"), "exit without the PIN");
     app.click("#staff-btn").await;
     app.wait_for("#staff-pin2-wrap[hidden]").await;
-    app.fill("#staff-pin-input", "5555").await;
+    app.fill("#staff-pin-input", "555555").await;
     app.click("#staff-pin-ok").await;
     let e = staff_error(&app).await;
     assert!(e.contains("Wrong PIN"), "{e}");
     app.shot("staff-wrong-pin").await;
-    app.fill("#staff-pin-input", "4829").await;
+    app.fill("#staff-pin-input", PIN).await;
     app.click("#staff-pin-ok").await;
     app.wait_for("#staff-panel:not([hidden])").await;
 

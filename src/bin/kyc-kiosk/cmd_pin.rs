@@ -18,6 +18,6 @@ pub fn run(_args: &Args) -> anyhow::Result<Exit> {
     let pin = line.trim_end_matches(['\r', '\n']);
     kyc_kiosk::staff::pin::validate_new(pin)?;
     let hash = kyc_kiosk::staff::pin::hash(pin)?;
-    println!("staff_pin_hash = \"{hash}\"");
+    println!("staff_pin_hash = \"{}\"", hash.as_str());
     Ok(Exit::Success)
 }

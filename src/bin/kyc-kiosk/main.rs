@@ -55,13 +55,16 @@ enum Command {
     PinHash(cmd_pin::Args),
 }
 
-/// Read the config file and the environment once, here at the edge. A
-/// configuration that needs the live API without its credentials is an
-/// error ([`Exit::ApiRefused`] through [`Exit::of_failure`]), never the sandbox.
+/// Read the config file, the staff settings file beside it (as the app
+/// does: the staff PIN hash that kiosk mode needs may be there) and the
+/// environment once, here at the edge. A configuration that needs the live
+/// API without its credentials is an error ([`Exit::ApiRefused`] through
+/// [`Exit::of_failure`]), never the sandbox.
 fn load_config(path: Option<PathBuf>) -> anyhow::Result<kyc_kiosk::config::Config> {
     use kyc_kiosk::config::{default_path, RawConfig};
+    use kyc_kiosk::staff::{settings, StaffFile};
     let raw = match path.or_else(default_path) {
-        Some(p) => RawConfig::load(&p)?,
+        Some(p) => StaffFile::load(&settings::path_for(&p))?.overlay(RawConfig::load(&p)?),
         None => RawConfig::default(),
     };
     Ok(raw.with_env(std::env::vars()).validate()?)
