@@ -840,8 +840,19 @@ mod tests {
         );
     }
 
+    /// The environment `pairs` over an empty file that holds a staff PIN
+    /// hash (kiosk mode needs one; the backend rules are what these tests
+    /// look at).
     fn env(pairs: &[(&str, &str)]) -> RawConfig {
-        RawConfig::default().with_env(pairs.iter().map(|(k, v)| (*k, v.to_string())))
+        static HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            crate::staff::pin::hash("482913")
+                .unwrap()
+                .as_str()
+                .to_owned()
+        });
+        let mut raw = RawConfig::default();
+        raw.kiosk.staff_pin_hash = Some(HASH.clone());
+        raw.with_env(pairs.iter().map(|(k, v)| (*k, v.to_string())))
     }
 
     const FULL: [(&str, &str); 3] = [
@@ -1124,13 +1135,20 @@ mod tests {
     #[test]
     fn kiosk_mode_needs_a_staff_pin_hash_that_parses() {
         let phc = crate::staff::pin::hash("482913").unwrap();
+        // The embedded sandbox is chosen: the PIN rule is what is looked at.
         let with = |kiosk: &str| {
-            RawConfig::from_toml(&format!("[kiosk]\n{kiosk}"), Path::new("c.toml")).unwrap()
+            RawConfig::from_toml(
+                &format!("[api]\nbackend = \"sandbox\"\n[kiosk]\n{kiosk}"),
+                Path::new("c.toml"),
+            )
+            .unwrap()
         };
         for raw in [
             with("kiosk_mode = true"),
-            RawConfig::default().with_env([("KYC_KIOSK_MODE", "1")]),
-            RawConfig::default().with_env([("KYC_KIOSK_MODE", "true")]),
+            RawConfig::default()
+                .with_env([("KYC_KIOSK_MODE", "1"), ("KYC_KIOSK_BACKEND", "sandbox")]),
+            RawConfig::default()
+                .with_env([("KYC_KIOSK_MODE", "true"), ("KYC_KIOSK_BACKEND", "sandbox")]),
         ] {
             let e = raw.validate().unwrap_err();
             assert_eq!(e.field(), Some("kiosk.staff_pin_hash"), "{e}");
