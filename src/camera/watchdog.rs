@@ -192,16 +192,18 @@ fn lost(device: &str, reason: &str) -> Error {
 /// The reader thread: open, then one frame per request until the requests
 /// stop (the guarded source was dropped) or nobody waits for a reply (it
 /// was abandoned). The source is dropped here, on the thread that made it,
-/// and `_alive` last, once the device is released.
+/// and `alive` last, once the device is released.
 fn read_loop(
     open: &Factory,
     requests: &Receiver<Vec<u8>>,
     replies: &SyncSender<Reply>,
-    _alive: Alive,
+    alive: Alive,
 ) {
     let mut source = match open() {
         Ok(s) => s,
         Err(e) => {
+            // Nothing is held: counted out before the opener hears of it.
+            drop(alive);
             let _ = replies.send(Reply::OpenFailed(e));
             return;
         }
@@ -216,6 +218,7 @@ fn read_loop(
         }
     }
     drop(source);
+    drop(alive);
 }
 
 /// A source read on its reader thread, with a time limit on every frame.
