@@ -143,6 +143,8 @@ pub struct RawConfig {
     pub kiosk: RawKiosk,
     #[serde(default)]
     pub camera: RawCamera,
+    #[serde(default)]
+    pub relay: RawRelay,
     /// Why the keyring could not be read at start; given by the edge
     /// ([`RawConfig::with_keyring_error`]), never read from a file.
     #[serde(skip)]
@@ -187,6 +189,16 @@ pub struct RawKiosk {
     pub start_requires_staff: Option<bool>,
 }
 
+/// `[relay]`: the back office (`kyc-kiosk-relay`) this kiosk goes through
+/// instead of holding iDenfy credentials.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelay {
+    pub url: Option<String>,
+    /// The kiosk credential printed by `kyc-kiosk-relay kiosk add`.
+    pub key: Option<Secret>,
+}
+
 /// `[camera]`: which device serves which role (name or index).
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -224,8 +236,9 @@ impl RawConfig {
     }
 
     /// Overlay environment variables (`IDENFY_BASE_URL`, `IDENFY_API_KEY`,
-    /// `IDENFY_API_SECRET`, `IDENFY_SIGNING_KEY`, `KYC_KIOSK_BACKEND`) on the
-    /// file's values; `KYC_KIOSK_MODE=1` (or `true`) turns kiosk mode on. The
+    /// `IDENFY_API_SECRET`, `IDENFY_SIGNING_KEY`, `KYC_KIOSK_BACKEND`,
+    /// `KYC_KIOSK_RELAY_URL`, `KYC_KIOSK_RELAY_KEY`) on the file's values;
+    /// `KYC_KIOSK_MODE=1` (or `true`) turns kiosk mode on. The
     /// caller passes the variables, so this stays testable and pure. Empty
     /// values are ignored.
     #[must_use]
@@ -250,6 +263,8 @@ impl RawConfig {
                 "KYC_KIOSK_MODE" if v == "1" || v.eq_ignore_ascii_case("true") => {
                     self.kiosk.kiosk_mode = Some(true);
                 }
+                "KYC_KIOSK_RELAY_URL" => self.relay.url = Some(v),
+                "KYC_KIOSK_RELAY_KEY" => self.relay.key = Some(Secret::new(v)),
                 _ => {}
             }
         }
@@ -271,7 +286,14 @@ impl RawConfig {
     /// [`ConfigError::Invalid`] naming the first field that is wrong.
     pub fn validate(self) -> Result<Config, ConfigError> {
         let kiosk_mode = self.kiosk.kiosk_mode.unwrap_or(false);
-        let (backend, signing_key) = validate_backend(self.api, kiosk_mode, self.keyring_error)?;
+        let relay = validate_relay(self.relay)?;
+        // With a relay the kiosk holds no iDenfy credential: the backend
+        // choice is not used, so it is not asked for.
+        let (backend, signing_key) = if relay.is_some() {
+            (Backend::Sandbox, None)
+        } else {
+            validate_backend(self.api, kiosk_mode, self.keyring_error)?
+        };
 
         let listen = self
             .webhook
@@ -330,6 +352,7 @@ impl RawConfig {
 
         Ok(Config {
             backend,
+            relay,
             signing_key,
             start_requires_staff: self.kiosk.start_requires_staff.unwrap_or(false),
             webhook: WebhookConfig {
@@ -377,6 +400,35 @@ fn kiosk_documents(names: &[String]) -> Result<Vec<crate::capture::DocumentType>
                 })
         })
         .collect()
+}
+
+/// `[relay]`: both the URL and the key, or neither. The URL is checked as the
+/// client checks it (HTTPS, plain http only on loopback).
+fn validate_relay(raw: RawRelay) -> Result<Option<RelayConfig>, ConfigError> {
+    let key = raw.key.filter(|k| !k.is_empty());
+    match (raw.url, key) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(ConfigError::invalid(
+            "relay.url (KYC_KIOSK_RELAY_URL)",
+            "is missing while a relay key is set",
+        )),
+        (Some(_), None) => Err(ConfigError::invalid(
+            "relay.key (KYC_KIOSK_RELAY_KEY)",
+            "is missing while a relay URL is set (it is printed by `kyc-kiosk-relay kiosk add`)",
+        )),
+        (Some(url), Some(key)) => {
+            let url = crate::backoffice::parse_url(&url).map_err(|e| match e {
+                crate::backoffice::Error::Invalid { reason, .. } => {
+                    ConfigError::invalid("relay.url (KYC_KIOSK_RELAY_URL)", reason)
+                }
+                other => ConfigError::invalid("relay.url (KYC_KIOSK_RELAY_URL)", other.to_string()),
+            })?;
+            Ok(Some(RelayConfig {
+                url: url.to_string(),
+                key,
+            }))
+        }
+    }
 }
 
 /// How the backend was chosen.
@@ -643,10 +695,22 @@ fn is_production(base_url: &str) -> bool {
         && url.port_or_known_default() == prod.port_or_known_default()
 }
 
+/// The back office the kiosk goes through (`[relay]`).
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Checked by [`crate::backoffice::parse_url`].
+    pub url: String,
+    /// This kiosk's credential.
+    pub key: Secret,
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Used only without a relay: with one, the relay holds the credentials.
     pub backend: Backend,
+    /// The back office; when set, every API call goes through it.
+    pub relay: Option<RelayConfig>,
     /// Key for verifying `Idenfy-Signature`; without it, webhooks are refused
     /// unless the backend is the embedded sandbox (which signs with its own).
     pub signing_key: Option<Secret>,
@@ -723,6 +787,42 @@ mod tests {
             assert!(!dump.contains(v), "config debug output leaks {v}");
         }
         assert!(dump.contains("***"));
+    }
+
+    #[test]
+    fn relay_needs_url_and_key_and_https_off_loopback() {
+        let ok = RawConfig::default()
+            .with_env([
+                ("KYC_KIOSK_RELAY_URL", "http://127.0.0.1:9000"),
+                ("KYC_KIOSK_RELAY_KEY", "kiosk-credential-0123456789"),
+            ])
+            .validate()
+            .unwrap();
+        let relay = ok.relay.as_ref().unwrap();
+        assert_eq!(relay.url, "http://127.0.0.1:9000/");
+        assert!(!format!("{ok:?}").contains("kiosk-credential-0123456789"));
+        let field = |vars: &[(&str, &str)]| {
+            RawConfig::default()
+                .with_env(vars.iter().copied())
+                .validate()
+                .unwrap_err()
+                .field()
+        };
+        assert_eq!(
+            field(&[("KYC_KIOSK_RELAY_URL", "https://relay.bank.example")]),
+            Some("relay.key (KYC_KIOSK_RELAY_KEY)")
+        );
+        assert_eq!(
+            field(&[("KYC_KIOSK_RELAY_KEY", "k")]),
+            Some("relay.url (KYC_KIOSK_RELAY_URL)")
+        );
+        assert_eq!(
+            field(&[
+                ("KYC_KIOSK_RELAY_URL", "http://relay.bank.example"),
+                ("KYC_KIOSK_RELAY_KEY", "k"),
+            ]),
+            Some("relay.url (KYC_KIOSK_RELAY_URL)")
+        );
     }
 
     #[test]

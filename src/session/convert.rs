@@ -180,10 +180,16 @@ fn outcome(
 /// A webhook result as the flow sees it.
 #[must_use]
 pub fn outcome_of_webhook(p: &idenfy::webhook::Report) -> Outcome {
-    let s = &p.status;
+    outcome_of_status(&p.status, p.is_final)
+}
+
+/// A webhook's `status` object as the flow sees it (the relay passes on
+/// only this part).
+#[must_use]
+pub fn outcome_of_status(s: &m::WebhookStatus, is_final: bool) -> Outcome {
     outcome(
         &s.overall,
-        p.is_final,
+        is_final,
         &s.fraud_tags,
         &s.mismatch_tags,
         (s.auto_document.as_ref(), s.manual_document.as_ref()),

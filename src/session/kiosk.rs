@@ -1,6 +1,9 @@
 //! The kiosk runtime: starts the backend (the embedded sandbox when the
 //! configuration chose it), the webhook receiver, the cameras and the
-//! session driver, and runs auto-capture. The desktop shell and the CLI's
+//! session driver, and runs auto-capture. With a back-office relay
+//! configured there is neither sandbox nor webhook receiver: everything goes
+//! through the relay, whose link is checked in the background. The desktop
+//! shell and the CLI's
 //! `demo`/`handoff`/`verify` all start one of these and only talk to its
 //! [`Handle`].
 
@@ -9,12 +12,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::autocapture::{AutoCapture, AutoConfig, AutoState};
 use super::driver::{Driver, Handle};
 use super::machine::{Input, InputKind, Settings};
-use super::ports::{CameraMode, LivePorts, LiveQuality};
+use super::ports::{CameraMode, LivePorts, LiveQuality, Upstream};
+use super::relayed::{Link, Relayed};
 use super::types::Side;
 use super::view::Screen;
 use crate::camera::demo;
@@ -113,6 +118,8 @@ pub enum StartError {
     NoSigningKey,
     #[error("demo camera: {0}")]
     Demo(#[from] crate::camera::Error),
+    #[error("back office: {0}")]
+    Relay(#[from] crate::backoffice::Error),
 }
 
 impl StartError {
@@ -124,6 +131,7 @@ impl StartError {
             Self::Client(e) => e.code(),
             Self::NoSigningKey => ErrorCode::Config,
             Self::Demo(e) => e.code(),
+            Self::Relay(e) => e.code(),
         }
     }
 }
@@ -136,8 +144,13 @@ pub struct Kiosk {
     sandbox: Option<SandboxHandle>,
     webhook: Option<webhook::Server>,
     auto: Arc<Mutex<Option<u32>>>,
+    /// The relay's link, when one is configured.
+    link: Option<watch::Receiver<Link>>,
     tasks: Vec<JoinHandle<()>>,
 }
+
+/// How often the relay's link is checked for the screen.
+const LINK_CHECK_PERIOD: Duration = Duration::from_secs(30);
 
 impl Kiosk {
     /// Start everything. Must be called inside a Tokio runtime.
@@ -147,6 +160,9 @@ impl Kiosk {
     /// client cannot start, a live backend has no signing key, or the demo
     /// pictures are missing.
     pub async fn start(config: &Config, opts: KioskOptions) -> Result<Kiosk, StartError> {
+        if let Some(relay) = &config.relay {
+            return Self::start_relayed(config, relay, opts).await;
+        }
         let results = webhook::ResultStore::new();
         let sandboxed = config.backend.is_sandbox();
         let listen = opts.webhook_listen.unwrap_or(if sandboxed {
@@ -224,6 +240,57 @@ impl Kiosk {
             control.set_settle_frames(n);
         }
         let ports = Arc::new(LivePorts::new(client, results, callback_url, mode));
+        let mut kiosk = Self::run(config, ports, &opts);
+        kiosk.sandbox = sandbox;
+        kiosk.webhook = Some(server);
+        Ok(kiosk)
+    }
+
+    /// Start over a relay: no sandbox, no webhook receiver, no iDenfy
+    /// credential. An unreachable relay does not stop the start: the screen
+    /// says why, and the flow's calls fail as network errors until it answers.
+    async fn start_relayed(
+        config: &Config,
+        relay: &crate::config::RelayConfig,
+        opts: KioskOptions,
+    ) -> Result<Kiosk, StartError> {
+        let mut client = crate::backoffice::Client::new(&relay.url, relay.key.clone())?;
+        if let Some(t) = opts.api_timeout {
+            client = client.with_timeout(t);
+        }
+        let mode = camera_mode(
+            opts.camera.clone(),
+            // The demo camera is for the sandbox only.
+            false,
+            config,
+            opts.demo_dir.as_deref(),
+        )?;
+        if let (CameraMode::Demo { control, .. }, Some(n)) = (&mode, opts.demo_settle_frames) {
+            control.set_settle_frames(n);
+        }
+        let checker = Relayed::new(client.clone());
+        let ports = Arc::new(LivePorts::with_upstream(
+            Upstream::Relay(Relayed::new(client)),
+            mode,
+        ));
+        let mut kiosk = Self::run(config, ports, &opts);
+        let first = checker.link().await;
+        tracing::info!(link = %first.describe(), url = %relay.url, "back office");
+        let (tx, rx) = watch::channel(first);
+        kiosk.tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LINK_CHECK_PERIOD).await;
+                if tx.send(checker.link().await).is_err() {
+                    return;
+                }
+            }
+        }));
+        kiosk.link = Some(rx);
+        Ok(kiosk)
+    }
+
+    /// The driver and the capture loop over `ports`.
+    fn run(config: &Config, ports: Arc<LivePorts>, opts: &KioskOptions) -> Kiosk {
         let settings = opts
             .settings
             .unwrap_or_else(|| Settings::from_kiosk(&config.kiosk));
@@ -236,14 +303,22 @@ impl Kiosk {
             auto.clone(),
             opts.auto_capture,
         )));
-        Ok(Kiosk {
+        Kiosk {
             handle,
             ports,
-            sandbox,
-            webhook: Some(server),
+            sandbox: None,
+            webhook: None,
             auto,
+            link: None,
             tasks,
-        })
+        }
+    }
+
+    /// The back office's link ("connected as NAME" or why not), when a relay
+    /// is configured; checked at start and every 30 s.
+    #[must_use]
+    pub fn back_office(&self) -> Option<Link> {
+        self.link.as_ref().map(|rx| rx.borrow().clone())
     }
 
     /// How the UI and the CLI drive the flow.
@@ -278,8 +353,8 @@ impl Kiosk {
     /// the overall status as iDenfy spells it.
     ///
     /// # Errors
-    /// The client's error when iDenfy cannot be asked.
-    pub async fn status_now(&self, scan_ref: &str) -> Result<String, crate::idenfy::Error> {
+    /// Why iDenfy (or the relay) cannot be asked.
+    pub async fn status_now(&self, scan_ref: &str) -> Result<String, String> {
         self.ports.status_now(scan_ref).await
     }
 

@@ -6,6 +6,8 @@
 //! - [`driver`]: performs effects through [`driver::Ports`] and publishes a [`View`].
 //! - [`ports`]: the real [`driver::Ports`]: the iDenfy client, webhook results,
 //!   cameras and quality checks.
+//! - [`relayed`]: the ports' upstream when a back-office relay is configured
+//!   (token, process, status and results through it; no iDenfy credential).
 //! - [`convert`]: the pure conversions between the API's types and the flow's.
 //! - [`kiosk`]: starts the backend, the webhook receiver, the cameras and the
 //!   driver; runs auto-capture ([`autocapture`]).
@@ -49,6 +51,7 @@ pub mod kiosk;
 pub mod machine;
 pub mod ports;
 pub mod qr;
+pub mod relayed;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod types;

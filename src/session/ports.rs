@@ -1,5 +1,6 @@
-//! The real [`Ports`]: the iDenfy client (or the embedded sandbox), the
-//! webhook results, the cameras and the quality prechecks. The conversions
+//! The real [`Ports`]: the iDenfy client (or the embedded sandbox) and the
+//! webhook results, or a back-office relay ([`super::relayed`]) instead of
+//! both; the cameras and the quality prechecks. The conversions
 //! between the module types and the flow's plain types are in
 //! [`super::convert`]; no flow decision is taken here.
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use super::convert::{self, failure};
 use super::driver::Ports;
+use super::relayed::Relayed;
 use super::types::{
     Failure, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
 };
@@ -60,11 +62,22 @@ struct Open {
     pipeline: Arc<Pipeline<LiveQuality>>,
 }
 
+/// Where tokens, submissions and results go.
+pub enum Upstream {
+    /// iDenfy (or the embedded sandbox) directly; results arrive as webhooks
+    /// in the store.
+    Idenfy {
+        client: Client,
+        results: ResultStore,
+        callback_url: Option<String>,
+    },
+    /// A back-office relay, which holds the iDenfy credentials.
+    Relay(Relayed),
+}
+
 /// The real ports. Cheap to share behind an `Arc`.
 pub struct LivePorts {
-    client: Client,
-    results: ResultStore,
-    callback_url: Option<String>,
+    upstream: Upstream,
     mode: CameraMode,
     camera: Mutex<Option<Open>>,
     /// The scanRefs created here and not yet wiped, with how many of their
@@ -83,10 +96,21 @@ impl LivePorts {
         callback_url: Option<String>,
         mode: CameraMode,
     ) -> Self {
+        Self::with_upstream(
+            Upstream::Idenfy {
+                client,
+                results,
+                callback_url,
+            },
+            mode,
+        )
+    }
+
+    /// Ports over any [`Upstream`].
+    #[must_use]
+    pub fn with_upstream(upstream: Upstream, mode: CameraMode) -> Self {
         Self {
-            client,
-            results,
-            callback_url,
+            upstream,
             mode,
             camera: Mutex::new(None),
             delivered: Mutex::new(HashMap::new()),
@@ -99,9 +123,21 @@ impl LivePorts {
     ///
     /// # Errors
     /// The client's error.
-    pub async fn status_now(&self, scan_ref: &str) -> Result<String, idenfy::Error> {
-        let s = self.client.status(&m::ScanRef::from(scan_ref)).await?;
-        Ok(s.status.as_str().to_owned())
+    pub async fn status_now(&self, scan_ref: &str) -> Result<String, String> {
+        match &self.upstream {
+            Upstream::Idenfy { client, .. } => client
+                .status(&m::ScanRef::from(scan_ref))
+                .await
+                .map(|s| s.status.as_str().to_owned())
+                .map_err(|e: idenfy::Error| e.to_string()),
+            Upstream::Relay(r) => r.status_now(scan_ref).await.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Where tokens, submissions and results go.
+    #[must_use]
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     /// The camera mode (the kiosk uses it to steer the demo scene).
@@ -266,8 +302,16 @@ fn camera_failure(e: &camera::Error) -> Failure {
 
 impl Ports for LivePorts {
     async fn create_token(&self, request: StartRequest) -> Result<TokenInfo, Failure> {
-        let req = convert::token_request(&request, self.callback_url.as_deref());
-        let resp = self.client.create_token(&req).await.map_err(|e| {
+        let (client, callback_url) = match &self.upstream {
+            Upstream::Idenfy {
+                client,
+                callback_url,
+                ..
+            } => (client, callback_url),
+            Upstream::Relay(r) => return r.create_token(&request).await,
+        };
+        let req = convert::token_request(&request, callback_url.as_deref());
+        let resp = client.create_token(&req).await.map_err(|e| {
             tracing::warn!(code = %e.code(), "token creation failed");
             failure(&e)
         })?;
@@ -369,8 +413,12 @@ impl Ports for LivePorts {
     }
 
     async fn process(&self, submission: Submission) -> Result<(), Failure> {
+        let client = match &self.upstream {
+            Upstream::Idenfy { client, .. } => client,
+            Upstream::Relay(r) => return r.process(&submission).await,
+        };
         let mut req = convert::process_request(&submission);
-        let result = self.client.process(&req).await;
+        let result = client.process(&req).await;
         // The request held copies of the images: overwrite them now.
         for (_, bytes) in &mut req.images {
             zeroize::Zeroize::zeroize(bytes);
@@ -385,21 +433,27 @@ impl Ports for LivePorts {
     }
 
     async fn status(&self, scan_ref: String) -> Result<TokenStatus, Failure> {
-        let s = self
-            .client
-            .status(&m::ScanRef::from(scan_ref))
-            .await
-            .map_err(|e| failure(&e))?;
+        let s = match &self.upstream {
+            Upstream::Idenfy { client, .. } => client
+                .status(&m::ScanRef::from(scan_ref))
+                .await
+                .map_err(|e| failure(&e))?,
+            Upstream::Relay(r) => r.status(&scan_ref).await?,
+        };
         Ok(convert::token_status(&s))
     }
 
     async fn next_result(&self, scan_ref: String) -> Result<Outcome, Failure> {
+        let results = match &self.upstream {
+            Upstream::Idenfy { results, .. } => results,
+            Upstream::Relay(r) => return r.next_result(&scan_ref).await,
+        };
         let key = m::ScanRef::from(scan_ref.clone());
         // Subscribe first so a result recorded between the check and the
         // wait is not missed.
-        let mut rx = self.results.subscribe();
+        let mut rx = results.subscribe();
         loop {
-            let all = self.results.results(&key);
+            let all = results.results(&key);
             {
                 let mut d = self
                     .delivered
@@ -432,8 +486,13 @@ impl Ports for LivePorts {
             .drain()
             .map(|(k, _)| k)
             .collect();
-        for r in refs {
-            self.results.forget(&m::ScanRef::from(r));
+        match &self.upstream {
+            Upstream::Idenfy { results, .. } => {
+                for r in refs {
+                    results.forget(&m::ScanRef::from(r));
+                }
+            }
+            Upstream::Relay(relay) => relay.forget_all(),
         }
         if let CameraMode::Demo { control, .. } = &self.mode {
             control.set_scene(demo::DemoScene::Front);

@@ -4,6 +4,7 @@ mod backoffice;
 mod cli;
 mod flow;
 mod instances;
+mod kiosk;
 mod load;
 mod ops;
 mod security;

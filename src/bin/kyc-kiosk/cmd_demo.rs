@@ -1,5 +1,6 @@
 //! `kyc-kiosk demo`: the whole kiosk flow, headless, against the embedded
-//! sandbox with the demo camera. Prints each step, the live quality hints,
+//! sandbox with the demo camera, or through the back office when a relay is
+//! configured (its upstream then decides the result). Prints each step, the live quality hints,
 //! the mobile QR and the final result. This is what `make run` does when
 //! there is no display.
 
@@ -42,16 +43,27 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
-    flow_cli::runtime()?.block_on(run_async(args))
+pub fn run(args: &Args, config_path: Option<std::path::PathBuf>) -> anyhow::Result<Exit> {
+    // The demo runs against the embedded sandbox whatever API is configured
+    // (the empty configuration has no credentials), unless a relay is
+    // configured: then it goes through the back office.
+    let relay = super::load_config(config_path)?.relay;
+    flow_cli::runtime()?.block_on(run_async(args, relay))
 }
 
-async fn run_async(args: &Args) -> anyhow::Result<Exit> {
-    // The demo always runs against the embedded sandbox, whatever is
-    // configured: the empty configuration has no credentials.
-    let config = Config::default();
-    debug_assert!(config.backend.is_sandbox());
-    eprintln!("kyc-kiosk demo — SANDBOX: the embedded emulator and the demo camera; results are simulated.");
+async fn run_async(
+    args: &Args,
+    relay: Option<kyc_kiosk::config::RelayConfig>,
+) -> anyhow::Result<Exit> {
+    let config = Config {
+        relay,
+        ..Config::default()
+    };
+    if config.relay.is_some() {
+        eprintln!("kyc-kiosk demo — through the back office, with the demo camera.");
+    } else {
+        eprintln!("kyc-kiosk demo — SANDBOX: the embedded emulator and the demo camera; results are simulated.");
+    }
     let kiosk = Kiosk::start(
         &config,
         KioskOptions {
@@ -61,6 +73,9 @@ async fn run_async(args: &Args) -> anyhow::Result<Exit> {
         },
     )
     .await?;
+    if let Some(link) = kiosk.back_office() {
+        eprintln!("{}", link.describe());
+    }
     let h = kiosk.handle().clone();
 
     let mut req = StartRequest::new(args.client_id.clone(), args.country.clone());

@@ -62,6 +62,8 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     .await?;
     if kiosk.is_sandbox() {
         eprintln!("SANDBOX: no API credentials are configured; the embedded emulator answers.");
+    } else if let Some(link) = kiosk.back_office() {
+        eprintln!("{}", link.describe());
     }
     let h = kiosk.handle().clone();
     // A token needs no country: without one, the customer picks it in the

@@ -195,14 +195,7 @@ async fn verify(
             });
         }
     };
-    eprintln!(
-        "backend: {}",
-        if kiosk.is_sandbox() {
-            "SANDBOX (embedded)"
-        } else {
-            "configured API"
-        }
-    );
+    eprintln!("backend: {}", flow_cli::backend(&kiosk));
     let h = kiosk.handle().clone();
     let mut req = StartRequest::new(args.client_id.clone(), args.country.clone());
     req.documents = vec![document];

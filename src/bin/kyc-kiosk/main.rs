@@ -39,7 +39,7 @@ enum Command {
     Cameras(cmd_cameras::Args),
     /// Show the validated configuration (secrets masked) and where it came from.
     Config(cmd_config::Args),
-    /// Run the whole kiosk flow headless against the embedded sandbox and the demo camera.
+    /// Run the whole kiosk flow headless with the demo camera (embedded sandbox, or the relay when configured).
     Demo(cmd_demo::Args),
     /// Find the document's corners and the faces in image files.
     Detect(cmd_detect::Args),
@@ -96,7 +96,7 @@ fn main() -> Exit {
     let result = match cli.command {
         Command::Cameras(args) => cmd_cameras::run(&args, cli.config),
         Command::Config(args) => cmd_config::run(&args, cli.config),
-        Command::Demo(args) => cmd_demo::run(&args),
+        Command::Demo(args) => cmd_demo::run(&args, cli.config),
         Command::Detect(args) => cmd_detect::run(&args),
         Command::Handoff(args) => cmd_handoff::run(&args, cli.config),
         Command::Verify(args) => cmd_verify::run(&args, cli.config),

@@ -1,0 +1,248 @@
+//! The kiosk itself (`kyc-kiosk verify` and `session::Kiosk`) configured
+//! with only a relay: no `IDENFY_*` on the kiosk, the relay holds them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kyc_kiosk::config::RawConfig;
+use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use kyc_kiosk::session::{
+    CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, Side, StartRequest,
+};
+use kyc_kiosk::ErrorCode;
+use kyc_kiosk_relay::config::{Backend, UpstreamConfig};
+
+use crate::support::{enrol, relay, shared};
+
+/// The `kyc-kiosk` binary: `KYC_KIOSK_BIN` when set, else the one next to
+/// this test's (`target/<profile>/`). It is another package's binary, so
+/// cargo does not build it for this test: `cargo test --workspace` (or
+/// `cargo build -p kyc-kiosk`) does.
+fn kiosk_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("KYC_KIOSK_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join(format!("kyc-kiosk{}", std::env::consts::EXE_SUFFIX)))
+        .find(|p| p.is_file());
+    bin.unwrap_or_else(|| {
+        panic!(
+            "no kyc-kiosk binary above {}: run `cargo build -p kyc-kiosk` (or `cargo test --workspace`) first",
+            exe.display()
+        )
+    })
+}
+
+/// A standalone sandbox as the relay's upstream (`IDENFY_BASE_URL`): it
+/// outlives the relay instances and posts to each token's `callbackUrl`.
+async fn upstream() -> (SandboxHandle, UpstreamConfig) {
+    let sb = Sandbox::start(SandboxConfig {
+        auto_delay: Duration::from_millis(50),
+        manual_delay: Duration::from_millis(50),
+        webhook_backoff: Duration::from_millis(100),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut u = UpstreamConfig::sandbox();
+    u.backend = Backend::Live;
+    u.base_url = sb.base_url().to_owned();
+    u.api_key = Some(sb.api_key().clone());
+    u.api_secret = Some(sb.api_secret().clone());
+    u.signing_key = Some(sb.signing_key().clone());
+    (sb, u)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_with_only_the_relay_configured_reaches_a_final_result() {
+    let db = shared().fresh_database();
+    let (_sb, up) = upstream().await;
+    let r = relay(&db, Some(up), |_| {}).await;
+    let k = enrol(&db, "Desk 3", Some("Vilnius")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    std::fs::write(p("front.jpg"), synth::jpeg(&synth::sharp(1000, 630))).unwrap();
+    std::fs::write(p("back.jpg"), synth::jpeg(&synth::sharp(1000, 640))).unwrap();
+    std::fs::write(p("face.jpg"), synth::jpeg(&synth::sharp(640, 800))).unwrap();
+
+    let mut cmd = tokio::process::Command::new(kiosk_binary());
+    for (v, _) in std::env::vars() {
+        if v.starts_with("IDENFY_") || v.starts_with("KYC_KIOSK_") {
+            cmd.env_remove(v);
+        }
+    }
+    let out = cmd
+        .env("KYC_KIOSK_CONFIG", p("absent.toml"))
+        .env("KYC_KIOSK_RELAY_URL", r.url())
+        .env("KYC_KIOSK_RELAY_KEY", &k.credential)
+        .args(["verify", "--client-id", "relay-cli", "--country", "LT"])
+        .args(["--front", &p("front.jpg"), "--back", &p("back.jpg")])
+        .args(["--face", &p("face.jpg"), "--document", "ID_CARD"])
+        .args(["--wait", "30", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Back office: connected as Desk 3"),
+        "{stderr}"
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["status"], "APPROVED", "{j}");
+    assert_eq!(j["clientId"], "relay-cli");
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_through_a_relay_that_is_down_exits_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    std::fs::write(p("front.jpg"), synth::jpeg(&synth::sharp(1000, 630))).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = tokio::process::Command::new(kiosk_binary())
+        .env_remove("IDENFY_API_KEY")
+        .env_remove("IDENFY_API_SECRET")
+        .env("KYC_KIOSK_CONFIG", p("absent.toml"))
+        .env("KYC_KIOSK_RELAY_URL", url)
+        .env("KYC_KIOSK_RELAY_KEY", "some-kiosk-credential")
+        .args(["verify", "--client-id", "x", "--country", "LT"])
+        .args(["--front", &p("front.jpg"), "--token-type", "DOCUMENT"])
+        .args(["--wait", "5", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("Back office: not reachable"), "{stderr}");
+}
+
+/// The view after it next satisfies `f`, within 30 s.
+async fn until(
+    h: &kyc_kiosk::session::Handle,
+    f: impl Fn(&kyc_kiosk::session::View) -> bool,
+) -> kyc_kiosk::session::View {
+    match tokio::time::timeout(Duration::from_secs(30), h.wait_for(f)).await {
+        Ok(v) => v.unwrap(),
+        Err(_) => panic!("the screen did not come in time; now: {:?}", h.view()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_down_at_submission_keeps_the_photos_and_a_retry_succeeds_once_it_is_back() {
+    let db = shared().fresh_database();
+    let (_sb, up) = upstream().await;
+    let r = relay(&db, Some(up.clone()), |_| {}).await;
+    let addr = r.local_addr();
+    let k = enrol(&db, "Desk 9", None).await;
+    let config = RawConfig::default()
+        .with_env([
+            ("KYC_KIOSK_RELAY_URL", r.url()),
+            ("KYC_KIOSK_RELAY_KEY", k.credential.clone()),
+        ])
+        .validate()
+        .unwrap();
+    let stills: HashMap<Side, Vec<u8>> = [
+        (Side::Front, synth::jpeg(&synth::sharp(1000, 630))),
+        (Side::Back, synth::jpeg(&synth::sharp(1000, 640))),
+        (Side::Face, synth::jpeg(&synth::sharp(640, 800))),
+    ]
+    .into();
+    let kiosk = Kiosk::start(
+        &config,
+        KioskOptions {
+            camera: CameraChoice::Stills(Arc::new(stills)),
+            auto_capture: None,
+            api_timeout: Some(Duration::from_secs(5)),
+            ..KioskOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!kiosk.is_sandbox());
+    assert!(
+        matches!(kiosk.back_office(), Some(kyc_kiosk::session::relayed::Link::Connected { ref name, .. }) if name == "Desk 9"),
+        "{:?}",
+        kiosk.back_office()
+    );
+    let h = kiosk.handle().clone();
+    let mut req = StartRequest::new("relay-retry", "LT");
+    req.documents = vec![DocumentType::IdCard];
+    kiosk.start_session(req).await.unwrap();
+    until(&h, |v| v.screen == Screen::Choice).await;
+    h.send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    loop {
+        let v = until(&h, |v| {
+            v.screen == Screen::Review
+                || (v.screen == Screen::Capture
+                    && v.camera_ready
+                    && !v.capturing
+                    && v.allowed.contains(&InputKind::Capture))
+        })
+        .await;
+        if v.screen == Screen::Review {
+            break;
+        }
+        h.send(Input::Capture).await.unwrap();
+        until(&h, |n| n.side != v.side || n.screen != Screen::Capture).await;
+    }
+
+    // The relay goes away just before the customer confirms.
+    r.shutdown().await;
+    h.send(Input::Confirm).await.unwrap();
+    let failed = until(&h, |v| {
+        matches!(
+            v.screen,
+            Screen::SubmitFailed | Screen::Error | Screen::Result
+        )
+    })
+    .await;
+    assert_eq!(failed.screen, Screen::SubmitFailed, "{failed:?}");
+    assert_eq!(
+        failed.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::Network)
+    );
+    assert!(failed.allowed.contains(&InputKind::Retry), "{failed:?}");
+
+    // Back on the same address: the retry submits the kept photos.
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let mut settings = kyc_kiosk_relay::Settings::new(
+        kyc_kiosk_relay::PublicUrl::parse(&format!("http://{addr}")).unwrap(),
+    );
+    settings.purge_every = Duration::from_secs(3600);
+    let pool = kyc_kiosk_relay::db::connect(&db, 10).await.unwrap();
+    let r2 = kyc_kiosk_relay::server::start(pool, listener, &up, settings)
+        .await
+        .unwrap();
+    let c = kyc_kiosk::backoffice::Client::new(
+        &r2.url(),
+        kyc_kiosk::config::Secret::new(k.credential.clone()),
+    )
+    .unwrap();
+    eprintln!(
+        "status after restart: {:?}",
+        c.status(&kyc_kiosk::idenfy::ScanRef::from(
+            failed.scan_ref.clone().unwrap()
+        ))
+        .await
+    );
+    h.send(Input::Retry).await.unwrap();
+    let end = until(&h, |v| {
+        v.screen == Screen::Error
+            || (v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_))
+    })
+    .await;
+    assert_eq!(end.screen, Screen::Result, "{end:?}");
+    kiosk.shutdown().await;
+    r2.shutdown().await;
+}
