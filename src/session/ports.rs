@@ -302,12 +302,12 @@ fn camera_failure(e: &camera::Error) -> Failure {
 
 impl Ports for LivePorts {
     async fn create_token(&self, request: StartRequest) -> Result<TokenInfo, Failure> {
-        let (client, callback_url) = match &self.upstream {
+        let (client, results, callback_url) = match &self.upstream {
             Upstream::Idenfy {
                 client,
+                results,
                 callback_url,
-                ..
-            } => (client, callback_url),
+            } => (client, results, callback_url),
             Upstream::Relay(r) => return r.create_token(&request).await,
         };
         let req = convert::token_request(&request, callback_url.as_deref());
@@ -317,7 +317,7 @@ impl Ports for LivePorts {
         })?;
         // Results are accepted only for the scanRefs created here; the wipe
         // step ends each one again.
-        self.results.register(&resp.scan_ref);
+        results.register(&resp.scan_ref);
         self.delivered
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

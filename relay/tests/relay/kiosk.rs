@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kyc_kiosk::config::RawConfig;
-use kyc_kiosk::sandbox::images::synth;
+use kyc_kiosk::quality::synth;
 use kyc_kiosk::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use kyc_kiosk::session::{
     CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, Side, StartRequest,
