@@ -176,6 +176,17 @@ struct Acked {
     acked: u64,
 }
 
+/// A token request as a body that wipes itself once sent (it carries the
+/// client ID, names and expected data).
+fn token_body(req: &TokenRequest) -> Result<reqwest::Body, Error> {
+    crate::wipe::json(req)
+        .map(crate::wipe::body)
+        .map_err(|e| Error::Invalid {
+            field: "body",
+            reason: e.to_string(),
+        })
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ProcessBody<'a> {
@@ -321,9 +332,12 @@ impl Client {
     /// the others.
     pub async fn create_token(&self, req: &TokenRequest) -> Result<Token, Error> {
         let endpoint = "/kiosk/v1/tokens";
+        let body = token_body(req)?;
         self.call(
             endpoint,
-            self.request(reqwest::Method::POST, endpoint).json(req),
+            self.request(reqwest::Method::POST, endpoint)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body),
         )
         .await
     }
@@ -334,9 +348,12 @@ impl Client {
     /// As [`Client::create_token`].
     pub async fn create_handoff(&self, req: &TokenRequest) -> Result<Token, Error> {
         let endpoint = "/kiosk/v1/handoff";
+        let body = token_body(req)?;
         self.call(
             endpoint,
-            self.request(reqwest::Method::POST, endpoint).json(req),
+            self.request(reqwest::Method::POST, endpoint)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body),
         )
         .await
     }
@@ -352,17 +369,22 @@ impl Client {
     pub async fn process(&self, scan_ref: &ScanRef, sub: &Submission) -> Result<Processed, Error> {
         let endpoint = "/kiosk/v1/scans/{scanRef}/process";
         let b64 = base64::engine::general_purpose::STANDARD;
-        let body = ProcessBody {
+        let mut body = ProcessBody {
             country: &sub.country,
             document_type: sub.document_type.as_ref(),
             images: sub.images.iter().map(|(s, b)| (s, b64.encode(b))).collect(),
             skip_analysis: sub.skip_analysis,
         };
-        let body =
-            zeroize::Zeroizing::new(serde_json::to_vec(&body).map_err(|e| Error::Invalid {
-                field: "images",
-                reason: e.to_string(),
-            })?);
+        // The body and the base64 copies of the images are wiped: the
+        // strings here, the body when the HTTP stack drops it.
+        let json = crate::wipe::json(&body);
+        for text in body.images.values_mut() {
+            zeroize::Zeroize::zeroize(text);
+        }
+        let body = json.map_err(|e| Error::Invalid {
+            field: "images",
+            reason: e.to_string(),
+        })?;
         let path = format!(
             "/kiosk/v1/scans/{}/process",
             encode_segment(scan_ref.as_str())
@@ -370,7 +392,7 @@ impl Client {
         let sent = self
             .request(reqwest::Method::POST, &path)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_vec())
+            .body(crate::wipe::body(body))
             .send()
             .await;
         let resp = match sent {

@@ -37,5 +37,7 @@ pub mod session;
 /// Staff functions: the PIN gate, the settings file, API secrets in the OS keyring,
 /// and the console that holds them with the staff screen's rules.
 pub mod staff;
+/// HTTP request bodies with customer data that wipe themselves once sent (a leaf).
+pub mod wipe;
 
 pub use error::{Error, ErrorCode};

@@ -154,7 +154,10 @@ async function renderReview() {
     fig.append(img, cap, b);
     box.append(fig);
     api.stillImage(s.side).then((buf) => {
-      const url = URL.createObjectURL(new Blob([buf], { type: "image/jpeg" }));
+      const bytes = buf instanceof ArrayBuffer ? new Uint8Array(buf) : buf;
+      const url = URL.createObjectURL(new Blob([bytes], { type: "image/jpeg" }));
+      // The blob has its own copy: overwrite the one received.
+      if (bytes instanceof Uint8Array) bytes.fill(0);
       img.onload = () => URL.revokeObjectURL(url);
       img.src = url;
     }).catch(() => {});
@@ -188,6 +191,13 @@ function renderResult() {
   if (!r) return;
   const box = $("#result-box");
   box.dataset.status = r.status;
+  // Whose result this is, and what iDenfy compared with the document.
+  $("#result-client").textContent = r.clientId;
+  const expected = $("#result-expected");
+  expected.dataset.fields = r.expected.join(" ");
+  expected.textContent = r.expected.length
+    ? r.expected.map((f) => t(`field.${f}`)).join(", ")
+    : t("result.expectedNone");
   $("#result-status").textContent = has(`result.${r.status}`) ? t(`result.${r.status}`) : r.status;
   $("#result-headline").textContent = has(`result.headline.${r.status}`) ? t(`result.headline.${r.status}`) : r.headline;
   $("#result-advice").textContent = has(`result.advice.${r.status}`) ? t(`result.advice.${r.status}`) : r.advice;
@@ -218,6 +228,9 @@ function renderUnderReview() {
 }
 
 let prevScreen = null;
+// The view's wipe count last seen: when it changes, the customer's data was
+// wiped (next customer, cancel, idle time, also on the start screen itself).
+let seenWipes = null;
 
 // A new screen takes the keyboard focus at its heading (or the section), so
 // Tab continues inside it and a screen reader reads where the customer is.
@@ -231,11 +244,17 @@ function focusScreen(screen) {
 
 function render() {
   const screen = view.screen;
-  if (screen === "start" && prevScreen && prevScreen !== "start") {
+  const wiped = seenWipes !== null && view.wipes !== seenWipes;
+  seenWipes = view.wipes;
+  if (wiped || (screen === "start" && prevScreen && prevScreen !== "start")) {
     // The session was wiped: nothing of the last customer stays on screen.
+    $("#start-error").hidden = true;
+    $("#start-error").textContent = "";
     $("#start-form").reset();
     for (const el of $$("[aria-invalid]")) el.removeAttribute("aria-invalid");
     $("#review-stills").replaceChildren();
+    $("#result-client").textContent = "";
+    $("#result-expected").textContent = "";
     $("#preview").removeAttribute("src");
     $("#handoff-qr").removeAttribute("src");
     $("#handoff-digits").textContent = "";
@@ -449,7 +468,8 @@ function bind() {
   let lastTouch = 0;
   const touch = () => {
     const now = Date.now();
-    if (now - lastTouch > 2000 && view && view.screen !== "start") {
+    // On the start screen too: a form being filled in arms the idle reset.
+    if (now - lastTouch > 2000 && view) {
       lastTouch = now;
       api.input({ kind: "touch" }).catch(() => {});
     }

@@ -80,6 +80,12 @@ fn every_error_code_and_quality_issue_has_words() {
     for code in kyc_kiosk::ErrorCode::ALL {
         assert!(en.contains_key(&format!("error.{code}")), "error.{code}");
     }
+    // The result screen names the expected fields that were cross-checked.
+    for field in kyc_kiosk::session::ExpectedField::ALL {
+        let name = serde_json::to_value(field).unwrap();
+        let key = format!("field.{}", name.as_str().unwrap());
+        assert!(en.contains_key(&key), "{key}");
+    }
     for issue in ["blurry", "glare", "too_dark", "too_bright", "too_small"] {
         assert!(en.contains_key(&format!("hint.{issue}")), "hint.{issue}");
     }

@@ -99,13 +99,17 @@ pub async fn preview_frame(state: State<'_, AppState>, after: u64) -> CmdResult<
 }
 
 /// The still of `side` for the review screen (JPEG bytes).
+///
+/// The session's copy is handed over without another one: the buffer moves
+/// into the IPC response. From there Tauri and the webview own it, and the
+/// kiosk cannot overwrite it (the README's privacy section says so).
 #[tauri::command]
 pub async fn still_image(state: State<'_, AppState>, side: Side) -> CmdResult<Response> {
-    let still =
+    let mut still =
         state.kiosk()?.handle().still(side).await?.ok_or_else(|| {
             CommandError::new(ErrorCode::InvalidState, "no photo of that side yet")
         })?;
-    Ok(Response::new(still.jpeg.to_vec()))
+    Ok(Response::new(std::mem::take(&mut *still.jpeg)))
 }
 
 /// The handoff QR code (SVG) of the current digit string.

@@ -5,6 +5,7 @@
 //! mounted turned), so every viewer shows them the same way.
 
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use super::frame::{downscale_to_fit, Frame};
 use super::Error;
@@ -58,6 +59,41 @@ impl JpegEncoder {
             format: turbojpeg::PixelFormat::RGB,
         };
         c.compress_to_vec(image).map_err(enc_err)
+    }
+
+    /// Like [`JpegEncoder::encode`], for a still of the customer: the JPEG
+    /// is written straight into a buffer that is wiped on drop (no copy in
+    /// libjpeg-turbo's own output buffer, none left by a reallocation).
+    ///
+    /// # Errors
+    /// [`Error::Encode`] if libjpeg-turbo fails (out of memory).
+    pub fn encode_wiped(&mut self, frame: &Frame, quality: u8) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let enc_err = |e: turbojpeg::Error| Error::Encode {
+            detail: e.to_string(),
+        };
+        if self.inner.is_none() {
+            self.inner = Some(turbojpeg::Compressor::new().map_err(enc_err)?);
+        }
+        let Some(c) = self.inner.as_mut() else {
+            unreachable!("set above")
+        };
+        c.set_quality(i32::from(quality.clamp(1, 100)));
+        c.set_subsamp(turbojpeg::Subsamp::Sub2x2);
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        // The worst case for this size: the encoder never needs more.
+        let cap = turbojpeg::compressed_buf_len(w, h, turbojpeg::Subsamp::Sub2x2)
+            .map_err(enc_err)?;
+        let mut out = Zeroizing::new(vec![0u8; cap]);
+        let image = turbojpeg::Image {
+            pixels: frame.pixels(),
+            width: w,
+            pitch: frame.stride(),
+            height: h,
+            format: turbojpeg::PixelFormat::RGB,
+        };
+        let n = c.compress_to_slice(image, &mut out).map_err(enc_err)?;
+        out.truncate(n);
+        Ok(out)
     }
 }
 
@@ -168,17 +204,31 @@ impl SubmissionLimits {
 /// The qualities tried in turn, best first.
 const LADDER: [u8; 9] = [95, 92, 90, 87, 84, 80, 75, 70, 60];
 
-/// One still ready for the request.
-#[derive(Debug, Clone)]
+/// One still ready for the request. The JPEG is wiped on drop.
+#[derive(Clone)]
 pub struct SubmissionImage {
     /// The JPEG (the API client base64-encodes it).
-    pub jpeg: Vec<u8>,
+    pub jpeg: Zeroizing<Vec<u8>>,
     /// Quality used.
     pub quality: u8,
     /// Encoded width.
     pub width: u32,
     /// Encoded height.
     pub height: u32,
+}
+
+impl std::fmt::Debug for SubmissionImage {
+    // The JPEG is the customer's document or face: only its size shows.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SubmissionImage({}x{}, q{}, {} bytes)",
+            self.width,
+            self.height,
+            self.quality,
+            self.jpeg.len()
+        )
+    }
 }
 
 /// Encode a still so that, after base64, it fits its share of the request
@@ -197,12 +247,14 @@ pub fn encode_still(frame: &Frame, limits: SubmissionLimits) -> Result<Submissio
         .copied()
         .filter(|q| *q <= limits.start_quality.max(lowest));
     let mut enc = JpegEncoder::new();
-    let mut scaled: Option<Frame> = None;
+    // A smaller copy of the customer's still, when needed: wiped on drop, as
+    // is every JPEG tried and refused for its size.
+    let mut scaled = Scaled(None);
     let mut needed = 0;
     for _ in 0..4 {
-        let current = scaled.as_ref().unwrap_or(frame);
+        let current = scaled.0.as_ref().unwrap_or(frame);
         for q in ladder.clone() {
-            let jpeg = enc.encode(current, q)?;
+            let jpeg = enc.encode_wiped(current, q)?;
             needed = idenfy::base64_len(jpeg.len());
             if needed <= budget {
                 return Ok(SubmissionImage {
@@ -222,12 +274,35 @@ pub fn encode_still(frame: &Frame, limits: SubmissionLimits) -> Result<Submissio
         if current.width() <= 1280 {
             break;
         }
-        scaled = Some(shrink(current)?);
+        let smaller = shrink(current)?;
+        scaled.set(smaller);
     }
     Err(Error::TooLarge {
         needed,
         limit: budget,
     })
+}
+
+/// A scaled copy of a still, its pixels wiped when replaced or dropped.
+struct Scaled(Option<Frame>);
+
+impl Scaled {
+    fn set(&mut self, f: Frame) {
+        self.wipe();
+        self.0 = Some(f);
+    }
+
+    fn wipe(&mut self) {
+        if let Some(f) = self.0.take() {
+            drop(Zeroizing::new(f.into_pixels()));
+        }
+    }
+}
+
+impl Drop for Scaled {
+    fn drop(&mut self) {
+        self.wipe();
+    }
 }
 
 /// `f` at 3/4 of its width (not below 1280 pixels), same aspect.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::models::{
     ApiErrorBody, AuthToken, DataResponse, DocumentType, FilesResponse, ImageSide, OverallStatus,
@@ -156,6 +157,17 @@ pub struct ProcessRequest {
     pub skip_analysis: bool,
 }
 
+/// Wipes the images and the token (callers hold a request in `Zeroizing`,
+/// which calls this on drop).
+impl zeroize::Zeroize for ProcessRequest {
+    fn zeroize(&mut self) {
+        for (_, bytes) in &mut self.images {
+            bytes.zeroize();
+        }
+        self.token.0.zeroize();
+    }
+}
+
 impl std::fmt::Debug for ProcessRequest {
     // Image bytes are personal data: only their sizes are shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -255,7 +267,7 @@ impl Client {
             .basic_auth(self.key.expose(), Some(self.secret.expose()))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .timeout(timeout)
-            .body(body)
+            .body(crate::wipe::body(body))
             .send()
             .await;
         let resp = match sent {
@@ -372,10 +384,14 @@ impl Client {
         endpoint: &'static str,
         body: &B,
     ) -> Result<reqwest::Response, Error> {
+        // The token request carries names and expected data: the body is
+        // written once at its size and wiped when the HTTP stack drops it.
+        let json = crate::wipe::json(body).map_err(|e| Error::invalid("body", e.to_string()))?;
         self.http
             .post(self.url(endpoint))
             .basic_auth(self.key.expose(), Some(self.secret.expose()))
-            .json(body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(crate::wipe::body(json))
             .send()
             .await
             .map_err(|source| Error::Transport { endpoint, source })
@@ -420,9 +436,12 @@ impl Client {
     }
 }
 
-fn serialize_process(req: &ProcessRequest) -> Result<Vec<u8>, Error> {
+/// The `/process` JSON. Every copy of the images made on the way (their
+/// base64 and the body) is wiped: the base64 strings here, the body when the
+/// HTTP stack drops it.
+fn serialize_process(req: &ProcessRequest) -> Result<Zeroizing<Vec<u8>>, Error> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let body = ProcessBody {
+    let mut body = ProcessBody {
         token: req.token.clone(),
         country: req.country.trim().to_ascii_uppercase(),
         document_type: req.document_type.clone(),
@@ -433,7 +452,12 @@ fn serialize_process(req: &ProcessRequest) -> Result<Vec<u8>, Error> {
             .collect(),
         skip_analysis: req.skip_analysis.then_some(true),
     };
-    serde_json::to_vec(&body).map_err(|e| Error::invalid("images", e.to_string()))
+    let json = crate::wipe::json(&body).map_err(|e| Error::invalid("images", e.to_string()));
+    for text in body.images.values_mut() {
+        text.zeroize();
+    }
+    body.token.0.zeroize();
+    json
 }
 
 /// Length of standard padded base64 for `n` bytes: the API counts its body

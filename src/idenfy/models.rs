@@ -444,6 +444,26 @@ pub struct TokenRequest {
     pub detection_types: Option<Vec<String>>,
 }
 
+/// Wipes what describes the customer: the client ID, names, expected data
+/// and address (callers hold a request in `Zeroizing`, which calls this on
+/// drop).
+impl zeroize::Zeroize for TokenRequest {
+    fn zeroize(&mut self) {
+        self.client_id.zeroize();
+        self.first_name.zeroize();
+        self.last_name.zeroize();
+        self.date_of_birth.zeroize();
+        self.date_of_expiry.zeroize();
+        self.date_of_issue.zeroize();
+        self.nationality.zeroize();
+        self.personal_number.zeroize();
+        self.document_number.zeroize();
+        self.sex.zeroize();
+        self.address.zeroize();
+        self.external_ref.zeroize();
+    }
+}
+
 impl TokenRequest {
     /// A request with only the mandatory `clientId`.
     #[must_use]

@@ -11,6 +11,7 @@ use super::types::{
 };
 use crate::idenfy::models as m;
 use crate::idenfy::{self, ProcessRequest};
+use zeroize::Zeroizing;
 
 /// The kiosk's document types are a subset of the vendor's.
 impl From<DocumentType> for m::DocumentType {
@@ -44,10 +45,12 @@ impl From<TokenType> for m::TokenType {
 }
 
 /// Converts the staff form into the API's token request. Without a country
-/// the token leaves the choice to the customer (in the mobile app).
+/// the token leaves the choice to the customer (in the mobile app). The
+/// request holds copies of the names and expected data: it wipes them when
+/// dropped.
 #[must_use]
-pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> m::TokenRequest {
-    let mut t = m::TokenRequest::new(req.client_id.clone());
+pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> Zeroizing<m::TokenRequest> {
+    let mut t = Zeroizing::new(m::TokenRequest::new(req.client_id.clone()));
     t.first_name = req.first_name.clone();
     t.last_name = req.last_name.clone();
     t.date_of_birth = req.date_of_birth.clone();
@@ -97,12 +100,12 @@ pub fn token_info(resp: &m::TokenResponse, request: &StartRequest) -> TokenInfo 
     }
 }
 
-/// The `/process` request of a submission. Its image bytes are copies: the
-/// caller zeroizes them once the request is sent.
+/// The `/process` request of a submission. Its image bytes (and the token)
+/// are copies: they are wiped when the request is dropped.
 #[must_use]
-pub fn process_request(submission: &Submission) -> ProcessRequest {
+pub fn process_request(submission: &Submission) -> Zeroizing<ProcessRequest> {
     let face = submission.images.iter().any(|s| s.side == Side::Face);
-    ProcessRequest {
+    Zeroizing::new(ProcessRequest {
         scan_ref: m::ScanRef::from(submission.scan_ref.clone()),
         token: m::AuthToken::from(submission.auth_token.to_string()),
         token_type: if face {
@@ -118,7 +121,7 @@ pub fn process_request(submission: &Submission) -> ProcessRequest {
             .map(|s| (s.side.into(), s.jpeg.to_vec()))
             .collect(),
         skip_analysis: false,
-    }
+    })
 }
 
 /// Maps a client error into what the flow needs to know.

@@ -235,6 +235,16 @@ fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Resu
     let frame = pipeline
         .capture_still(Duration::from_secs(3))
         .map_err(|e| camera_failure(&e))?;
+    let still = check_and_encode(&frame, side, jpeg_quality);
+    // The full-resolution frame is the customer's document or face: wipe it
+    // unless the pipeline still shows it (it then recycles the buffer).
+    if let Ok(f) = std::sync::Arc::try_unwrap(frame) {
+        drop(zeroize::Zeroizing::new(f.into_pixels()));
+    }
+    still
+}
+
+fn check_and_encode(frame: &camera::Frame, side: Side, jpeg_quality: u8) -> Result<Still, Failure> {
     let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
         .with_stride(frame.stride());
     let opts = quality::Options {
@@ -250,8 +260,14 @@ fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Resu
         });
     }
     let limits = camera::SubmissionLimits::default().starting_at(jpeg_quality);
-    let s = camera::encode_still(&frame, limits).map_err(|e| camera_failure(&e))?;
-    Ok(Still::new(side, s.jpeg, s.width, s.height))
+    let s = camera::encode_still(frame, limits).map_err(|e| camera_failure(&e))?;
+    // The wiping buffer moves into the still: no copy of the JPEG.
+    Ok(Still {
+        side,
+        jpeg: s.jpeg,
+        width: s.width,
+        height: s.height,
+    })
 }
 
 /// A still from a given file (its size read from the header).
@@ -417,12 +433,10 @@ impl Ports for LivePorts {
             Upstream::Idenfy { client, .. } => client,
             Upstream::Relay(r) => return r.process(&submission).await,
         };
-        let mut req = convert::process_request(&submission);
+        // The request holds copies of the images: they are wiped when it drops.
+        let req = convert::process_request(&submission);
         let result = client.process(&req).await;
-        // The request held copies of the images: overwrite them now.
-        for (_, bytes) in &mut req.images {
-            zeroize::Zeroize::zeroize(bytes);
-        }
+        drop(req);
         match result {
             Ok(_) => Ok(()),
             Err(e) => {

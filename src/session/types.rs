@@ -130,6 +130,76 @@ impl StartRequest {
     }
 }
 
+/// Expected data entered on the start form that iDenfy compares with the
+/// document; a difference comes back as a mismatch tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExpectedField {
+    FirstName,
+    LastName,
+    DateOfBirth,
+    DocumentNumber,
+}
+
+impl ExpectedField {
+    /// Every field, in form order.
+    pub const ALL: [Self; 4] = [
+        Self::FirstName,
+        Self::LastName,
+        Self::DateOfBirth,
+        Self::DocumentNumber,
+    ];
+}
+
+impl StartRequest {
+    /// The expected fields this request sends (non-blank), in form order.
+    #[must_use]
+    pub fn expected_fields(&self) -> Vec<ExpectedField> {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        [
+            (ExpectedField::FirstName, &self.first_name),
+            (ExpectedField::LastName, &self.last_name),
+            (ExpectedField::DateOfBirth, &self.date_of_birth),
+            (ExpectedField::DocumentNumber, &self.document_number),
+        ]
+        .into_iter()
+        .filter(|(_, v)| given(v))
+        .map(|(f, _)| f)
+        .collect()
+    }
+
+    /// Whose verification this is, for the result screen.
+    #[must_use]
+    pub fn subject(&self) -> Subject {
+        Subject {
+            client_id: self.client_id.clone(),
+            expected: self.expected_fields(),
+        }
+    }
+}
+
+/// Whose result staff read: the client ID and which expected fields were
+/// cross-checked (never their values). The client ID is zeroized on drop.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    pub client_id: String,
+    pub expected: Vec<ExpectedField>,
+}
+
+impl std::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subject")
+            .field("expected", &self.expected)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Subject {
+    fn drop(&mut self) {
+        self.client_id.zeroize();
+    }
+}
+
 impl std::fmt::Debug for StartRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StartRequest")

@@ -1,13 +1,16 @@
 //! What a screen (or a terminal) shows, derived from the machine's state.
 //! Serializable (camelCase) for the UI; holds nothing secret: no auth token,
-//! no names, no images. The digit string appears only on the handoff screen,
-//! and only while it is still usable.
+//! no names, no images. The result shows the client ID (so staff know whose
+//! result they read) and which expected fields were compared, never their
+//! values. The digit string appears only on the handoff screen, and only
+//! while it is still usable.
 
 use serde::Serialize;
 
 use super::machine::{InputKind, Machine, Resume, State, WaitPhase};
 use super::types::{
-    side_words, DocumentType, Failure, Millis, Outcome, OverallStatus, Side, TokenType,
+    side_words, DocumentType, ExpectedField, Failure, Millis, Outcome, OverallStatus, Side,
+    Subject, TokenType,
 };
 use crate::error::ErrorCode;
 use crate::quality::Issue;
@@ -92,10 +95,16 @@ pub struct TagView {
     pub text: String,
 }
 
-/// A result for staff.
+/// A result for staff. The client ID is zeroized on drop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResultView {
+    /// Whose result this is: the client ID staff entered.
+    pub client_id: String,
+    /// The expected fields sent with the token and cross-checked against
+    /// the document (a difference is in `mismatch_tags`); empty when none
+    /// were entered.
+    pub expected: Vec<ExpectedField>,
     /// `APPROVED`, `DENIED`, `SUSPECTED` or what the API sent.
     pub status: String,
     #[serde(rename = "final")]
@@ -146,6 +155,10 @@ pub struct View {
     pub hint: Option<ErrorView>,
     /// Shown as a warning countdown in the last seconds before the idle reset.
     pub idle_seconds_left: Option<u64>,
+    /// How many times the customer's data has been wiped. The UI clears what
+    /// it keeps itself (the start form) whenever this changes, whatever the
+    /// screen was: an idle reset on the start screen changes only this.
+    pub wipes: u64,
     pub result: Option<ResultView>,
     pub error: Option<ErrorView>,
     /// What the screen may offer now.
@@ -177,6 +190,7 @@ impl View {
             capturing: false,
             hint: None,
             idle_seconds_left: None,
+            wipes: machine.wipes(),
             result: None,
             error: None,
             allowed: machine.allowed_inputs(),
@@ -237,6 +251,7 @@ impl View {
                 v.error = Some(failure.into());
             }
             State::Waiting {
+                session,
                 auto,
                 phase,
                 deadline,
@@ -252,13 +267,17 @@ impl View {
                     (WaitPhase::Overdue, _) => Screen::NoResultYet,
                     (WaitPhase::Checking, _) => Screen::CheckingResult,
                 };
-                v.result = auto.as_ref().map(result_view);
+                v.result = auto.as_ref().map(|o| result_view(o, &session.request.subject()));
                 v.error = last_error.as_ref().map(ErrorView::from);
             }
-            State::Result { scan_ref, outcome } => {
+            State::Result {
+                scan_ref,
+                subject,
+                outcome,
+            } => {
                 v.screen = Screen::Result;
                 v.scan_ref = Some(scan_ref.clone());
-                v.result = Some(result_view(outcome));
+                v.result = Some(result_view(outcome, subject));
             }
             State::Failed { failure, resume } => {
                 v.screen = Screen::Error;
@@ -268,7 +287,7 @@ impl View {
                 }
             }
         }
-        if !matches!(state, State::Start) {
+        if machine.idle_armed() {
             let s = machine.settings();
             let idle_at = machine.last_activity().saturating_add(s.idle_timeout_ms);
             let left = idle_at.saturating_sub(now);
@@ -331,7 +350,7 @@ fn mm_ss(secs: u64) -> String {
     format!("{}:{:02}", secs / 60, secs % 60)
 }
 
-fn result_view(o: &Outcome) -> ResultView {
+fn result_view(o: &Outcome, subject: &Subject) -> ResultView {
     let (headline, advice) = match (&o.overall, o.final_) {
         (OverallStatus::Approved, true) => (
             "Identity verified",
@@ -355,6 +374,8 @@ fn result_view(o: &Outcome) -> ResultView {
         ),
     };
     ResultView {
+        client_id: subject.client_id.clone(),
+        expected: subject.expected.clone(),
         status: o.overall.as_str().to_owned(),
         final_: o.final_,
         headline: headline.to_owned(),
@@ -378,6 +399,12 @@ fn result_view(o: &Outcome) -> ResultView {
         auto_face: o.auto_face.clone(),
         manual_document: o.manual_document.clone(),
         manual_face: o.manual_face.clone(),
+    }
+}
+
+impl Drop for ResultView {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.client_id);
     }
 }
 

@@ -247,3 +247,113 @@ fn demo_stills_fit_one_request_and_decode() {
         assert_eq!(turbojpeg_header(&jpeg), (f.width(), f.height()));
     }
 }
+
+/// A camera that sends MJPEG: the demo front as a JPEG, every third frame
+/// cut short and every third but one with bytes flipped in its scan data,
+/// decoded the way a real camera's frames are ([`Converter`]).
+struct MjpegCamera {
+    info: kyc_kiosk::camera::SourceInfo,
+    frames: Vec<Vec<u8>>,
+    next: usize,
+    converter: kyc_kiosk::camera::Converter,
+    sent: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl kyc_kiosk::camera::FrameSource for MjpegCamera {
+    fn info(&self) -> &kyc_kiosk::camera::SourceInfo {
+        &self.info
+    }
+
+    fn next_frame(&mut self, reuse: Vec<u8>) -> Result<Frame, kyc_kiosk::camera::Error> {
+        std::thread::sleep(Duration::from_millis(4));
+        let raw = &self.frames[self.next % self.frames.len()];
+        self.next += 1;
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut px = reuse;
+        let (w, h) = self.converter.to_rgb(
+            kyc_kiosk::camera::RawFormat::Mjpeg,
+            raw,
+            0,
+            0,
+            &mut px,
+        )?;
+        Frame::new(px, w, h, 0, Instant::now())
+    }
+}
+
+/// Share of the lowest rows that is exactly mid-grey: what libjpeg-turbo
+/// fills in where a frame's data ran out.
+fn grey_bottom(f: &Frame) -> f64 {
+    let rows = (f.height() / 10).max(1) as usize;
+    let start = (f.height() as usize - rows) * f.stride();
+    let px: Vec<&[u8]> = f.pixels()[start..]
+        .chunks_exact(f.stride())
+        .flat_map(|r| r[..f.width() as usize * 3].chunks_exact(3))
+        .collect();
+    let grey = px.iter().filter(|p| p.iter().all(|&c| c == 128)).count();
+    grey as f64 / px.len() as f64
+}
+
+// Regression: libjpeg-turbo finishes a truncated or corrupt JPEG with a
+// warning and grey where the data is missing; such camera frames must be
+// dropped and counted, never previewed or taken as a still.
+#[test]
+fn corrupt_mjpeg_frames_are_dropped_counted_and_never_shown() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let good = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/front.jpg")).unwrap();
+    let cut = good[..good.len() / 2].to_vec();
+    let sos = good.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let mut flipped = good.clone();
+    let at = sos + (good.len() - sos) / 2;
+    for b in &mut flipped[at..at + 4] {
+        if *b != 0xFF && *b != 0x00 {
+            *b ^= 0x5A;
+            if *b == 0xFF {
+                *b = 0x7F;
+            }
+        }
+    }
+    let h = kyc_kiosk::camera::Converter::new()
+        .to_rgb(kyc_kiosk::camera::RawFormat::Mjpeg, &good, 0, 0, &mut Vec::new())
+        .unwrap();
+    let sent = Arc::new(AtomicU64::new(0));
+    let s = sent.clone();
+    let frames = vec![good.clone(), cut, good, flipped];
+    let opener: kyc_kiosk::camera::Opener = Box::new(move || {
+        Ok(Box::new(MjpegCamera {
+            info: kyc_kiosk::camera::SourceInfo {
+                name: "MJPEG test camera".into(),
+                width: h.0,
+                height: h.1,
+                fps: 30,
+                format: kyc_kiosk::camera::RawFormat::Mjpeg,
+            },
+            frames: frames.clone(),
+            next: 0,
+            converter: kyc_kiosk::camera::Converter::new(),
+            sent: s.clone(),
+        }) as Box<dyn kyc_kiosk::camera::FrameSource>)
+    });
+    let p = Pipeline::start(opener, Box::new(grey_bottom), fast_config()).unwrap();
+    let mut last = 0;
+    let mut previews = 0;
+    while previews < 8 {
+        let pv = p.wait_preview(last, Duration::from_secs(10)).unwrap();
+        last = pv.seq;
+        previews += 1;
+        assert!(pv.analysis < 0.5, "a grey-filled frame was shown: {}", pv.analysis);
+    }
+    let still = p.capture_still(Duration::from_secs(5)).unwrap();
+    assert!(grey_bottom(&still) < 0.5, "a grey-filled frame was captured");
+    assert!(matches!(p.status(), CameraStatus::Live { .. }), "{:?}", p.status());
+    let stats = p.stats();
+    let sent = sent.load(Ordering::SeqCst);
+    p.stop();
+    assert!(stats.bad_frames >= 2, "{stats:?}");
+    // Every frame sent is either captured or counted as corrupt (one may be
+    // between the two counters).
+    let counted = stats.captured + stats.bad_frames;
+    assert!(sent >= counted && sent - counted <= 1, "{sent} sent, {stats:?}");
+    // Half the frames are corrupt, give or take the one in flight.
+    assert!(stats.bad_frames.abs_diff(stats.captured) <= 2, "{stats:?}");
+}

@@ -81,12 +81,20 @@ async fn demo_camera_flow_is_approved_and_wiped_after() {
     assert!(k.is_sandbox());
     k.start_session(request("it-approved", "LT")).await.unwrap();
     let v = verify_here(&k).await;
-    let r = v.result.unwrap();
+    let r = v.result.clone().unwrap();
     assert_eq!(r.status, "APPROVED");
     assert_eq!(r.auto_document.as_deref(), Some("DOC_VALIDATED"));
+    // Staff see whose result it is.
+    assert_eq!(r.client_id, "it-approved");
+    let wipes = v.wipes;
     k.handle().send(Input::Finish).await.unwrap();
     let v = wait(&k, "start", |v| v.screen == Screen::Start).await;
     assert!(v.scan_ref.is_none() && v.result.is_none());
+    // The view after the reset holds nothing of the customer, and tells
+    // the UI to clear its form.
+    assert_eq!(v.wipes, wipes + 1);
+    let json = serde_json::to_string(&v).unwrap();
+    assert!(!json.contains("it-approved"), "{json}");
     for side in [
         kyc_kiosk::session::Side::Front,
         kyc_kiosk::session::Side::Face,

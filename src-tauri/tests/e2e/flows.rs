@@ -51,6 +51,11 @@ async fn full_flow_with_the_demo_camera_ends_approved() {
             && checks.contains("Face matches the document (FACE_MATCH)"),
         "{checks}"
     );
+    assert_eq!(app.text("#result-client").await, "E2E-APPROVED");
+    assert_eq!(
+        app.text("#result-expected").await,
+        "nothing (no expected data was entered)"
+    );
     // Next customer: the session is wiped and the form is empty again.
     app.click("section[data-screen='result'] [data-input='finish']")
         .await;
@@ -70,6 +75,9 @@ async fn a_name_that_does_not_match_is_suspected_with_its_tag() {
         tags.contains("First name differs from the one entered") && tags.contains("(NAME)"),
         "mismatch tag in words, with its code: {tags}"
     );
+    // Whose result it is, and what was compared (not the name itself).
+    assert_eq!(app.text("#result-client").await, "E2E-SUSPECTED");
+    assert_eq!(app.text("#result-expected").await, "first name");
     app.close().await;
 }
 
@@ -158,6 +166,32 @@ async fn idle_time_wipes_the_session_and_returns_to_start() {
     assert_eq!(app.value("#f-clientId").await, "");
     assert_eq!(app.value("#f-firstName").await, "");
     app.shot("after-idle").await;
+    app.close().await;
+}
+
+// Regression: the start form was cleared only when a session ended, so a
+// form filled in and left on the start screen kept the customer's client
+// ID, names and expected data for the next person at the kiosk.
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_time_clears_a_start_form_that_was_never_sent() {
+    let mut app = App::launch_with("idle-form", &[], "[kiosk]\nidle_timeout_secs = 15\n").await;
+    app.wait_for("body[data-ready='1']").await;
+    app.screen("start").await;
+    app.fill("#f-clientId", "E2E-IDLE-FORM").await;
+    app.fill("#f-firstName", "Jonas").await;
+    app.fill("#f-lastName", "Jonaitis").await;
+    app.fill("#f-dateOfBirth", "1990-01-31").await;
+    app.fill("#f-documentNumber", "AB1234567").await;
+    // The warning shows on the start screen too, then the form empties.
+    app.wait_for("#idle:not([hidden])").await;
+    app.shot("idle-form-warning").await;
+    app.until(
+        "the start form to be cleared",
+        "return ['clientId','firstName','lastName','dateOfBirth','documentNumber']\
+         .every((n) => document.getElementById('f-' + n).value === '')",
+    )
+    .await;
+    app.screen("start").await;
     app.close().await;
 }
 

@@ -48,6 +48,8 @@ pub const CAMERA_RETRY_MS: u64 = 3_000;
 pub struct Machine {
     ctx: Context,
     state: State,
+    /// How many times the customer's data has been wiped ([`Effect::Wipe`]).
+    wipes: u64,
 }
 
 impl Machine {
@@ -64,8 +66,10 @@ impl Machine {
             ctx: Context {
                 settings,
                 last_activity: now,
+                start_touched: false,
             },
             state,
+            wipes: 0,
         }
     }
 
@@ -85,6 +89,21 @@ impl Machine {
         self.ctx.last_activity
     }
 
+    /// Whether the idle reset is armed: always during a session, and on the
+    /// start screen once someone has used it (its form may hold customer data).
+    #[must_use]
+    pub fn idle_armed(&self) -> bool {
+        self.ctx.start_touched || !matches!(self.state, State::Start)
+    }
+
+    /// How many times the customer's data has been wiped (cancel, idle,
+    /// next customer, a failure that ends the session). Whatever a screen
+    /// keeps of a customer (the start form) goes when this changes.
+    #[must_use]
+    pub fn wipes(&self) -> u64 {
+        self.wipes
+    }
+
     /// Applies one event.
     ///
     /// # Errors
@@ -98,6 +117,10 @@ impl Machine {
             event,
             Event::Tick | Event::CameraStarted | Event::CameraFailed(_)
         );
+        // Someone at the start screen (a touch, or a form that was refused):
+        // the form may now hold a customer's data.
+        let at_start = matches!(self.state, State::Start)
+            && matches!(event, Event::Input(Input::Touch | Input::Start(_)));
         let state = std::mem::replace(&mut self.state, State::Start);
         match step(&self.ctx, state, event, now) {
             Ok((state, fx)) => {
@@ -105,11 +128,22 @@ impl Machine {
                 if activity {
                     self.ctx.last_activity = now;
                 }
+                if at_start {
+                    self.ctx.start_touched = true;
+                }
+                if fx.contains(&Effect::Wipe) {
+                    self.wipes += 1;
+                    self.ctx.start_touched = false;
+                }
                 Ok(fx)
             }
             Err(rejected) => {
                 let Rejected { state, error } = *rejected;
                 self.state = state;
+                if at_start {
+                    self.ctx.last_activity = now;
+                    self.ctx.start_touched = true;
+                }
                 Err(error)
             }
         }

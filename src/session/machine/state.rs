@@ -3,8 +3,8 @@
 
 use crate::capture::Role;
 use crate::session::types::{
-    DocumentType, Failure, Millis, Outcome, Side, StartRequest, Still, Submission, TokenInfo,
-    TokenType,
+    DocumentType, Failure, Millis, Outcome, Side, StartRequest, Still, Subject, Submission,
+    TokenInfo, TokenType,
 };
 
 /// Time limits the machine enforces (the driver sends [`Event::Tick`]s).
@@ -279,6 +279,8 @@ pub enum State {
     },
     Result {
         scan_ref: String,
+        /// Whose result it is (the session itself is gone).
+        subject: Subject,
         outcome: Outcome,
     },
     Failed {

@@ -21,6 +21,10 @@ pub struct Context {
     pub settings: Settings,
     /// When the last accepted non-tick event happened (for the idle timeout).
     pub last_activity: Millis,
+    /// Someone used the start screen since the last wipe: its form may hold
+    /// a customer's client ID, names and expected data, so the idle reset
+    /// applies there too.
+    pub start_touched: bool,
 }
 
 /// A transition, or the refusal (boxed: it carries the whole state back).
@@ -163,9 +167,19 @@ fn outcome(ctx: &Context, mut session: Box<Session>, outcome: Outcome, now: Mill
         let mut fx = Vec::new();
         stop_camera(&mut session, &mut fx);
         let scan_ref = session.token.scan_ref.clone();
+        // Kept for the result screen: the client ID and which fields were
+        // compared, not their values.
+        let subject = session.request.subject();
         // The session (names, stills, token) is dropped, so zeroized, here.
         drop(session);
-        Ok((State::Result { scan_ref, outcome }, fx))
+        Ok((
+            State::Result {
+                scan_ref,
+                subject,
+                outcome,
+            },
+            fx,
+        ))
     } else {
         wait(
             session,
@@ -786,7 +800,7 @@ fn submit_failed(session: Box<Session>, f: Failure) -> Step {
 
 fn tick(ctx: &Context, state: State, now: Millis) -> Step {
     use State as S;
-    if !matches!(state, S::Start)
+    if (ctx.start_touched || !matches!(state, S::Start))
         && now.saturating_sub(ctx.last_activity) >= ctx.settings.idle_timeout_ms
     {
         return wipe_to_start();

@@ -6,8 +6,8 @@ use crate::capture::Role;
 use crate::error::ErrorCode;
 use crate::quality::Issue;
 use crate::session::types::{
-    DocumentType, Failure, Outcome, OverallStatus, RetakeReason, StartRequest, TokenInfo,
-    TokenStatus, TokenType,
+    DocumentType, ExpectedField, Failure, Outcome, OverallStatus, RetakeReason, StartRequest,
+    TokenInfo, TokenStatus, TokenType,
 };
 use crate::session::view::{Screen, View};
 
@@ -176,6 +176,7 @@ fn states() -> Vec<(&'static str, State)> {
             "result",
             State::Result {
                 scan_ref: "scan-1".into(),
+                subject: request().subject(),
                 outcome: outcome(OverallStatus::Approved, true),
             },
         ),
@@ -1042,7 +1043,8 @@ fn results_in_plain_words() {
     ] {
         let state = State::Result {
             scan_ref: "s".into(),
-            outcome: outcome(status, true),
+            subject: request().subject(),
+                outcome: outcome(status, true),
         };
         let v = View::of(&Machine::with_state(settings(), state, 0), 0);
         assert_eq!(v.result.unwrap().headline, headline);
@@ -1054,6 +1056,7 @@ fn results_in_plain_words() {
             settings(),
             State::Result {
                 scan_ref: "s".into(),
+                subject: request().subject(),
                 outcome: o,
             },
             0,
@@ -1484,4 +1487,112 @@ fn behind_a_camera_error_the_camera_is_retried_and_the_capture_resumes() {
     assert!(m.still(Side::Front).is_some());
     // The camera coming and going is not the customer: idle time still counts.
     assert_eq!(m.last_activity(), 10 * S);
+}
+
+// Regression: the idle reset ran only during a session, so a start form
+// filled in and left (client ID, names, expected data) stayed for the next
+// person at the kiosk.
+#[test]
+fn idle_time_wipes_a_start_screen_that_was_used() {
+    let mut m = Machine::new(settings(), 0);
+    // Untouched, the start screen is never reset (nothing to wipe).
+    assert!(m.step(Event::Tick, 500 * S).unwrap().is_empty());
+    assert_eq!(View::of(&m, 500 * S).idle_seconds_left, None);
+    assert_eq!(View::of(&m, 500 * S).wipes, 0);
+    // Staff types into the form: the UI sends touches.
+    m.step(Event::Input(Input::Touch), 600 * S).unwrap();
+    assert_eq!(View::of(&m, 700 * S).idle_seconds_left, Some(20));
+    assert!(m.step(Event::Tick, 720 * S - 1).unwrap().is_empty());
+    assert_eq!(m.step(Event::Tick, 720 * S).unwrap(), vec![Effect::Wipe]);
+    assert_eq!(m.state(), &State::Start);
+    let v = View::of(&m, 720 * S);
+    assert_eq!(v.wipes, 1, "the UI clears its form when this changes");
+    assert_eq!(v.idle_seconds_left, None);
+    // Disarmed again until the next use.
+    assert!(m.step(Event::Tick, 2000 * S).unwrap().is_empty());
+    assert_eq!(View::of(&m, 2000 * S).wipes, 1);
+}
+
+#[test]
+fn a_refused_start_form_arms_the_idle_reset_too() {
+    let mut m = Machine::new(settings(), 0);
+    let mut bad = request();
+    bad.client_id = String::new();
+    assert!(m.step(Event::Input(Input::Start(bad)), 10 * S).is_err());
+    assert_eq!(m.state(), &State::Start);
+    assert!(m.step(Event::Tick, 130 * S - 1).unwrap().is_empty());
+    assert_eq!(m.step(Event::Tick, 130 * S).unwrap(), vec![Effect::Wipe]);
+    assert_eq!(View::of(&m, 130 * S).wipes, 1);
+}
+
+#[test]
+fn every_wipe_is_counted_in_the_view() {
+    let mut m = Machine::with_state(settings(), waiting(WaitPhase::Listening, None), 0);
+    m.step(Event::Input(Input::Cancel), S).unwrap();
+    assert_eq!(View::of(&m, S).wipes, 1);
+    let mut m = Machine::with_state(
+        settings(),
+        State::Result {
+            scan_ref: "scan-1".into(),
+            subject: request().subject(),
+            outcome: outcome(OverallStatus::Approved, true),
+        },
+        0,
+    );
+    m.step(Event::Input(Input::Finish), S).unwrap();
+    let v = View::of(&m, S);
+    assert_eq!((v.screen, v.wipes), (Screen::Start, 1));
+    assert!(v.result.is_none() && v.scan_ref.is_none());
+}
+
+#[test]
+fn the_result_names_the_client_and_the_fields_cross_checked() {
+    let mut state = waiting(WaitPhase::Listening, None);
+    if let State::Waiting { session, .. } = &mut state {
+        session.request.date_of_birth = Some("1990-01-31".into());
+        session.request.document_number = Some("  ".into());
+    }
+    let mut m = Machine::with_state(settings(), state, 0);
+    let mut o = outcome(OverallStatus::Suspected, true);
+    o.mismatch_tags.push("DATE_OF_BIRTH".into());
+    m.step(
+        Event::ResultReceived {
+            scan_ref: "scan-1".into(),
+            outcome: o,
+        },
+        S,
+    )
+    .unwrap();
+    let v = View::of(&m, S);
+    assert_eq!(v.screen, Screen::Result);
+    let r = v.result.clone().unwrap();
+    assert_eq!(r.client_id, "CLIENT-77");
+    // A blank document number was not sent, so not compared.
+    assert_eq!(
+        r.expected,
+        vec![
+            ExpectedField::FirstName,
+            ExpectedField::LastName,
+            ExpectedField::DateOfBirth
+        ]
+    );
+    assert_eq!(r.mismatch_tags[0].code, "DATE_OF_BIRTH");
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["result"]["clientId"], "CLIENT-77");
+    assert_eq!(
+        json["result"]["expected"],
+        serde_json::json!(["firstName", "lastName", "dateOfBirth"])
+    );
+    // Names are never in the view, only which fields were compared.
+    let text = json.to_string();
+    assert!(!text.contains("Jonas") && !text.contains("1990-01-31"), "{text}");
+}
+
+#[test]
+fn nothing_cross_checked_without_expected_data() {
+    let mut r = StartRequest::new("C-1", "LT");
+    assert!(r.expected_fields().is_empty());
+    r.last_name = Some("Jonaitis".into());
+    assert_eq!(r.subject().expected, vec![ExpectedField::LastName]);
+    assert_eq!(r.subject().client_id, "C-1");
 }
