@@ -44,7 +44,9 @@ async fn main() -> anyhow::Result<()> {
             let frame = Frame::new(noise, 3840, 2160, 1, Instant::now())?;
             Ok((
                 side,
-                encode_still(&frame, SubmissionLimits::default())?.jpeg,
+                encode_still(&frame, SubmissionLimits::default())?
+                    .jpeg
+                    .to_vec(),
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

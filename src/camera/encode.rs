@@ -67,7 +67,11 @@ impl JpegEncoder {
     ///
     /// # Errors
     /// [`Error::Encode`] if libjpeg-turbo fails (out of memory).
-    pub fn encode_wiped(&mut self, frame: &Frame, quality: u8) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub fn encode_wiped(
+        &mut self,
+        frame: &Frame,
+        quality: u8,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
         let enc_err = |e: turbojpeg::Error| Error::Encode {
             detail: e.to_string(),
         };
@@ -81,8 +85,8 @@ impl JpegEncoder {
         c.set_subsamp(turbojpeg::Subsamp::Sub2x2);
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         // The worst case for this size: the encoder never needs more.
-        let cap = turbojpeg::compressed_buf_len(w, h, turbojpeg::Subsamp::Sub2x2)
-            .map_err(enc_err)?;
+        let cap =
+            turbojpeg::compressed_buf_len(w, h, turbojpeg::Subsamp::Sub2x2).map_err(enc_err)?;
         let mut out = Zeroizing::new(vec![0u8; cap]);
         let image = turbojpeg::Image {
             pixels: frame.pixels(),
@@ -472,7 +476,7 @@ mod tests {
         ];
         let set: Vec<_> = sides
             .into_iter()
-            .zip(stills.into_iter().map(|s| s.jpeg))
+            .zip(stills.into_iter().map(|s| s.jpeg.to_vec()))
             .collect();
         idenfy::check_body_size(&set, idenfy::DEFAULT_MAX_BODY_BYTES).unwrap();
     }

@@ -275,7 +275,11 @@ mod tests {
     }
 
     fn demo_front() -> Vec<u8> {
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/front.jpg")).unwrap()
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/demo/front.jpg"
+        ))
+        .unwrap()
     }
 
     /// Offset of the first byte of entropy-coded data (after the SOS segment).
@@ -306,12 +310,17 @@ mod tests {
         }
     }
 
+    // Flipped bytes that break the Huffman stream: libjpeg-turbo warns
+    // ("N extraneous bytes before marker", "premature end of data
+    // segment"). A flip that still decodes to valid codes only changes
+    // coefficients: JPEG carries no checksum, so no decoder can tell (of 7
+    // flips spread over the demo front's scan, 3 were detected).
     #[test]
     fn flipped_bytes_in_the_scan_data_are_malformed() {
         let full = demo_front();
-        let start = scan_start(&full);
-        let len = full.len() - 2 - start;
-        for at in [start + 1_000, start + len / 3, start + len / 2, start + len * 9 / 10] {
+        let sos = full.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        assert!(scan_start(&full) < sos + 20_000);
+        for at in [sos + 20_000, sos + 120_000, full.len() - 40] {
             let mut bad = full.clone();
             // Flip bits without making a marker (0xFF) out of them.
             for b in &mut bad[at..at + 4] {
@@ -409,32 +418,6 @@ mod tests {
                 assert_eq!((width, height), (60_000, 60_000));
             }
             other => panic!("{other:?}"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod experiment {
-    #[test]
-    fn experiment_turbojpeg_warnings() {
-        let full = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/front.jpg")).unwrap();
-        let h = turbojpeg::read_header(&full).unwrap();
-        eprintln!("header {h:?}");
-        let mut cases: Vec<(String, Vec<u8>)> = vec![("full".into(), full.clone()), ("cut100k".into(), full[..100_000].to_vec())];
-        let sos = full.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
-        eprintln!("sos at {sos}");
-        for off in [2000usize, 20_000, 60_000, 120_000, 200_000, full.len() - sos - 400, full.len() - sos - 40] {
-            let mut v = full.clone();
-            let i = sos + off.min(full.len() - sos - 6);
-            for k in 0..4 { if v[i + k] != 0xFF && v[i+k] != 0x00 { v[i + k] ^= 0x5A; if v[i+k] == 0xFF { v[i+k] = 0x7F; } } }
-            cases.push((format!("flip@{i}"), v));
-        }
-        for (name, v) in &cases {
-            let mut d = turbojpeg::Decompressor::new().unwrap();
-            let mut out = vec![0u8; h.width * h.height * 3];
-            let r = d.decompress(v, turbojpeg::Image { pixels: out.as_mut_slice(), width: h.width, pitch: h.width * 3, height: h.height, format: turbojpeg::PixelFormat::RGB });
-            let img = image::load_from_memory(v).map(|_| ());
-            eprintln!("{name}: turbo={r:?} image={img:?}");
         }
     }
 }

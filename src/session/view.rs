@@ -267,7 +267,9 @@ impl View {
                     (WaitPhase::Overdue, _) => Screen::NoResultYet,
                     (WaitPhase::Checking, _) => Screen::CheckingResult,
                 };
-                v.result = auto.as_ref().map(|o| result_view(o, &session.request.subject()));
+                v.result = auto
+                    .as_ref()
+                    .map(|o| result_view(o, &session.request.subject()));
                 v.error = last_error.as_ref().map(ErrorView::from);
             }
             State::Result {

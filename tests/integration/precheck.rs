@@ -249,7 +249,11 @@ fn cli_text_mode_gives_the_hint() {
 // flat grey and was judged `ok`, so `verify` would have sent it.
 #[test]
 fn cli_a_truncated_jpeg_is_unreadable() {
-    let front = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/front.jpg")).unwrap();
+    let front = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo/front.jpg"
+    ))
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("front-cut.jpg");
     std::fs::write(&cut, &front[..100_000]).unwrap();
@@ -262,12 +266,19 @@ fn cli_a_truncated_jpeg_is_unreadable() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.get("verdict").is_none(), "{v}");
     assert!(
-        v["error"].as_str().unwrap().contains("corrupt or truncated"),
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt or truncated"),
         "{v}"
     );
     // The whole file is readable (and this is what it is compared with).
     let whole = dir.path().join("front.jpg");
     std::fs::write(&whole, &front).unwrap();
-    let out = kiosk().args(["precheck", "--json"]).arg(&whole).output().unwrap();
+    let out = kiosk()
+        .args(["precheck", "--json"])
+        .arg(&whole)
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(2), "{out:?}");
 }
