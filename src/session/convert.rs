@@ -301,4 +301,34 @@ mod tests {
             m::TokenType::Identification
         );
     }
+
+    // The requests built here hold copies of the customer's data; they come
+    // wrapped in `Zeroizing`, whose drop calls exactly this.
+    #[test]
+    fn the_requests_built_here_wipe_what_they_copied() {
+        use zeroize::Zeroize as _;
+        let mut r = StartRequest::new("client-1", "LT");
+        r.first_name = Some("Jonas".into());
+        r.last_name = Some("Jonaitis".into());
+        r.date_of_birth = Some("1990-01-31".into());
+        r.document_number = Some("AB123".into());
+        let mut t = token_request(&r, None);
+        assert_eq!(t.first_name.as_deref(), Some("Jonas"));
+        t.zeroize();
+        assert!(t.client_id.is_empty());
+        assert!(t.first_name.is_none() && t.last_name.is_none());
+        assert!(t.date_of_birth.is_none() && t.document_number.is_none());
+
+        let sub = Submission {
+            scan_ref: "s-1".into(),
+            auth_token: zeroize::Zeroizing::new("a-1".into()),
+            country: "LT".into(),
+            document_type: DocumentType::Passport,
+            images: vec![crate::session::Still::new(Side::Front, vec![1, 2], 1, 1)],
+        };
+        let mut p = process_request(&sub);
+        p.zeroize();
+        assert!(p.images.iter().all(|(_, b)| b.is_empty()));
+        assert!(p.token.as_str().is_empty());
+    }
 }
