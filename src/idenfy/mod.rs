@@ -14,6 +14,9 @@ pub use client::{
     UPLOAD_FLOOR_BYTES_PER_SEC, UPLOAD_INCLUDED_BYTES,
 };
 pub use models::*;
+/// The pure halves of answer handling, for the fuzz entry points.
+#[cfg(feature = "testing")]
+pub(crate) use client::{error_from_parts, process_answer};
 
 /// The country codes, here too for the callers that name them from the API's side.
 pub use crate::country;

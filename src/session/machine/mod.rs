@@ -181,4 +181,6 @@ impl Machine {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

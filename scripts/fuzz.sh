@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target of fuzz/ for SECONDS each (default 60) and
+# prints, per target, the executions done and whether it crashed.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+#
+# Stable Rust: the targets are built without a sanitizer (`-s none`), which
+# needs no nightly feature except the one `-Z` flag cargo-fuzz always passes
+# to rustc; RUSTC_BOOTSTRAP=1 lets a stable compiler accept it (the way
+# cargo-fuzz's own documentation allows for stable toolchains). The build is
+# an instrumented release build of the core and all its dependencies: minutes
+# the first time, kept in fuzz/target/ after that.
+#
+# New inputs found go to target/fuzz-corpus/TARGET (not committed); the
+# committed seeds in fuzz/corpus/TARGET are read only. A crash leaves its
+# input in fuzz/artifacts/TARGET/: copy it to fuzz/regressions/TARGET/, fix
+# the cause, and the test suite (tests/integration/fuzz_corpus.rs) keeps it
+# fixed. FUZZ_JOBS runs that many processes per target (default 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-60}"
+shift || true
+all=(image_precheck webhook api_response token_request config staff mjpeg yuyv nv12)
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "kyc-kiosk: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
+
+export RUSTC_BOOTSTRAP=1
+cd fuzz
+cargo fuzz build -s none --release
+
+jobs=()
+if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
+  jobs=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+fi
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  work="../target/fuzz-corpus/$t"
+  mkdir -p "$work" "artifacts/$t"
+  log="../target/fuzz-corpus/$t.log"
+  echo "fuzz: $t for ${seconds}s" >&2
+  set +e
+  cargo fuzz run -s none --release "$t" "$work" "corpus/$t" -- \
+    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 \
+    -timeout=30 "${jobs[@]}" >"$log" 2>&1
+  rc=$?
+  set -e
+  runs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null |
+    awk '{s += $2} END {print s + 0}')
+  rm -f fuzz-*.log
+  if [ "$rc" -eq 0 ]; then
+    result="0 crashes"
+  else
+    result="CRASH (exit $rc): see $log and fuzz/artifacts/$t/"
+    status=1
+  fi
+  summary+=("$(printf '%-15s %12s executions  %s' "$t" "$runs" "$result")")
+done
+
+echo
+printf '%s\n' "${summary[@]}"
+exit "$status"
