@@ -15,7 +15,8 @@
 # committed seeds in fuzz/corpus/TARGET are read only. A crash leaves its
 # input in fuzz/artifacts/TARGET/: copy it to fuzz/regressions/TARGET/, fix
 # the cause, and the test suite (tests/integration/fuzz_corpus.rs) keeps it
-# fixed. FUZZ_JOBS runs that many processes per target (default 1).
+# fixed. FUZZ_RUNS=N stops a target after N executions (whichever of the
+# two limits comes first); FUZZ_JOBS runs that many processes per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,25 +32,27 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 export RUSTC_BOOTSTRAP=1
-cd fuzz
 cargo fuzz build -s none --release
 
-jobs=()
+extra=()
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
-  jobs=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+  extra+=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+fi
+if [ -n "${FUZZ_RUNS:-}" ]; then
+  extra+=(-runs="$FUZZ_RUNS")
 fi
 
 status=0
 summary=()
 for t in "${targets[@]}"; do
-  work="../target/fuzz-corpus/$t"
-  mkdir -p "$work" "artifacts/$t"
-  log="../target/fuzz-corpus/$t.log"
+  work="target/fuzz-corpus/$t"
+  mkdir -p "$work"
+  log="target/fuzz-corpus/$t.log"
   echo "fuzz: $t for ${seconds}s" >&2
   set +e
-  cargo fuzz run -s none --release "$t" "$work" "corpus/$t" -- \
+  cargo fuzz run -s none --release "$t" "$work" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 \
-    -timeout=30 "${jobs[@]}" >"$log" 2>&1
+    -timeout=30 "${extra[@]}" >"$log" 2>&1
   rc=$?
   set -e
   runs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null |

@@ -111,6 +111,10 @@ async fn run_async(
                 eprintln!("session {n} of {}:", args.repeat);
             }
             code = flow_cli::report(end.as_ref(), &args.client_id, args.json, args.wait);
+        } else if args.json && n == args.repeat {
+            if let Some(v) = &end {
+                println!("{}", flow_cli::result_json(v, &args.client_id));
+            }
         }
         // Leave the result: the session is wiped, as the kiosk does for the next customer.
         let h = kiosk.handle();
@@ -124,7 +128,9 @@ async fn run_async(
             if let Some(u) = Usage::now() {
                 let growth = first.map(|f: Usage| u.compared_to(&f)).unwrap_or_default();
                 eprintln!("after {n} session{}: {u}{growth}", if n == 1 { "" } else { "s" });
-                first.get_or_insert(u);
+                if first.is_none() {
+                    first = Some(u);
+                }
             }
         }
     }
