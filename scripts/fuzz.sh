@@ -5,10 +5,10 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # Stable Rust: the targets are built without a sanitizer (`-s none`), which
-# needs no nightly feature except the one `-Z` flag cargo-fuzz always passes
-# to rustc; RUSTC_BOOTSTRAP=1 lets a stable compiler accept it (the way
-# cargo-fuzz's own documentation allows for stable toolchains). The build is
-# an instrumented release build of the core and all its dependencies: minutes
+# cargo-fuzz (0.13) supports on a stable compiler. Should a cargo-fuzz
+# version pass a nightly-only `-Z` flag anyway, the build is retried with
+# RUSTC_BOOTSTRAP=1, which lets a stable compiler accept it. The build is an
+# instrumented release build of the core and all its dependencies: minutes
 # the first time, kept in fuzz/target/ after that.
 #
 # New inputs found go to target/fuzz-corpus/TARGET (not committed); the
@@ -31,8 +31,16 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 
-export RUSTC_BOOTSTRAP=1
-cargo fuzz build -s none --release
+mkdir -p target/fuzz-corpus
+if ! cargo fuzz build -s none --release 2> >(tee target/fuzz-corpus/build.err >&2); then
+  if grep -q "only accepted on the nightly compiler" target/fuzz-corpus/build.err; then
+    echo "kyc-kiosk: retrying with RUSTC_BOOTSTRAP=1 (a -Z flag on stable)" >&2
+    export RUSTC_BOOTSTRAP=1
+    cargo fuzz build -s none --release
+  else
+    exit 1
+  fi
+fi
 
 extra=()
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use kyc_kiosk::fuzzing::TARGETS;
 
 /// Mutations per target; `FUZZ_SMOKE_MUTATIONS` overrides.
-const MUTATIONS: usize = 3000;
+const MUTATIONS: usize = 10_000;
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")

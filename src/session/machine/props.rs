@@ -75,16 +75,16 @@ fn token_type() -> impl Strategy<Value = TokenType> {
 
 fn input() -> impl Strategy<Value = Input> {
     prop_oneof![
-        document().prop_map(Input::VerifyHere),
-        Just(Input::ContinueOnPhone),
+        1 => document().prop_map(Input::VerifyHere),
+        1 => Just(Input::ContinueOnPhone),
         3 => Just(Input::Capture),
-        side().prop_map(Input::Retake),
+        1 => side().prop_map(Input::Retake),
         2 => Just(Input::Confirm),
         2 => Just(Input::Retry),
-        Just(Input::CheckStatus),
-        Just(Input::Cancel),
-        Just(Input::Finish),
-        Just(Input::Touch),
+        1 => Just(Input::CheckStatus),
+        1 => Just(Input::Cancel),
+        1 => Just(Input::Finish),
+        1 => Just(Input::Touch),
     ]
 }
 
@@ -93,18 +93,18 @@ fn act() -> impl Strategy<Value = Act> {
         2 => (proptest::collection::vec(document(), 0..3), any::<bool>(), any::<bool>(), token_type())
             .prop_map(|(docs, country, digits, ty)| Act::Start { docs, country, digits, ty }),
         2 => (token_type(), any::<bool>()).prop_map(|(ty, digits)| Act::TokenCreated { ty, digits }),
-        any::<bool>().prop_map(Act::TokenFailed),
+        1 => any::<bool>().prop_map(Act::TokenFailed),
         8 => input().prop_map(Act::Input),
         3 => Just(Act::CameraStarted),
-        Just(Act::CameraFailed),
+        1 => Just(Act::CameraFailed),
         4 => proptest::option::weighted(0.8, side()).prop_map(Act::StillCaptured),
-        side().prop_map(Act::CaptureRejected),
-        Just(Act::CaptureFailed),
+        1 => side().prop_map(Act::CaptureRejected),
+        1 => Just(Act::CaptureFailed),
         2 => Just(Act::Submitted),
         2 => (0u8..5, side()).prop_map(|(k, s)| Act::SubmitFailed(k, s)),
         2 => (0u8..5, any::<bool>()).prop_map(|(k, f)| Act::StatusChecked(k, f)),
-        Just(Act::StatusFailed),
-        (any::<bool>(), any::<bool>()).prop_map(|(own, final_)| Act::Result { own, final_ }),
+        1 => Just(Act::StatusFailed),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(own, final_)| Act::Result { own, final_ }),
         3 => prop_oneof![
             Just(0u64),
             Just(500),
