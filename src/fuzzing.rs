@@ -121,7 +121,10 @@ pub fn api_response(data: &[u8]) {
             if let Ok(r) = idenfy::decode_json::<m::TokenResponse>("/api/v2/token", body) {
                 let info = convert::token_info(&r, &request);
                 // A malformed code is dropped by the machine; it must not panic there either.
-                let _ = info.digit_string.as_deref().map(crate::session::qr::validate);
+                let _ = info
+                    .digit_string
+                    .as_deref()
+                    .map(crate::session::qr::validate);
             }
         }
         1 => {
@@ -153,7 +156,11 @@ pub fn api_response(data: &[u8]) {
             let _ = e.code();
             let text = e.to_string();
             // Quoted error texts are bounded: message and identifier, 300 characters each.
-            assert!(text.chars().count() < 720, "error text of {} chars", text.len());
+            assert!(
+                text.chars().count() < 720,
+                "error text of {} chars",
+                text.len()
+            );
         }
     }
 }
@@ -230,7 +237,10 @@ pub fn staff(data: &[u8]) {
         Some(saved.as_str()),
         "a saved staff file reads back different"
     );
-    assert!(back.validate().is_ok(), "a saved staff file no longer validates");
+    assert!(
+        back.validate().is_ok(),
+        "a saved staff file no longer validates"
+    );
 }
 
 /// An MJPEG camera frame, decoded twice by one converter: a bad frame must

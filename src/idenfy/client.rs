@@ -656,7 +656,11 @@ mod tests {
         let body = format!(r#"{{"message":"{long}","identifier":"{long}"}}"#);
         let e = error_from_parts(400, None, body.as_bytes());
         let text = e.to_string();
-        assert!(text.chars().count() < 2 * MAX_ERROR_MESSAGE + 100, "{}", text.len());
+        assert!(
+            text.chars().count() < 2 * MAX_ERROR_MESSAGE + 100,
+            "{}",
+            text.len()
+        );
         match process_answer(body.as_bytes()) {
             Some(Err(Error::NotProcessed {
                 identifier: Some(i),

@@ -36,7 +36,7 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -47,7 +47,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            (self.next() % n as u64) as usize
+            (self.next_u64() % n as u64) as usize
         }
     }
 }
@@ -71,7 +71,7 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
             2 => {
                 let i = rng.below(len + 1);
                 let n = 1 + rng.below(8);
-                let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                let bytes: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
                 v.splice(i..i, bytes);
             }
             3 if len > 0 => {
@@ -136,7 +136,8 @@ fn fuzz_targets_survive_corpus_regressions_and_mutations() {
             run_one(name, f, &path.display().to_string(), bytes);
         }
         // One seed per target, so a change of corpus changes nothing else.
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ name.len() as u64 ^ u64::from(name.as_bytes()[0]));
+        let mut rng =
+            Rng(0x9e37_79b9_7f4a_7c15 ^ name.len() as u64 ^ u64::from(name.as_bytes()[0]));
         for i in 0..mutations {
             let seed = &corpus[rng.below(corpus.len())].1;
             let other = &corpus[rng.below(corpus.len())].1;
@@ -155,8 +156,9 @@ fn every_entry_point_has_a_fuzz_target_and_a_corpus() {
             manifest.contains(&format!("name = \"{name}\"")),
             "fuzz/Cargo.toml has no [[bin]] {name}"
         );
-        let target = std::fs::read_to_string(fuzz_dir().join("fuzz_targets").join(format!("{name}.rs")))
-            .unwrap_or_else(|e| panic!("fuzz/fuzz_targets/{name}.rs: {e}"));
+        let target =
+            std::fs::read_to_string(fuzz_dir().join("fuzz_targets").join(format!("{name}.rs")))
+                .unwrap_or_else(|e| panic!("fuzz/fuzz_targets/{name}.rs: {e}"));
         assert!(
             target.contains(&format!("fuzzing::{name}(")),
             "fuzz/fuzz_targets/{name}.rs does not call fuzzing::{name}"

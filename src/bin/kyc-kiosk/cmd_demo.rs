@@ -119,15 +119,18 @@ async fn run_async(
         // Leave the result: the session is wiped, as the kiosk does for the next customer.
         let h = kiosk.handle();
         let _ = h.send(Input::Finish).await;
-        let _ = tokio::time::timeout(args_wait(args), h.wait_for(|v| v.screen == Screen::Start))
-            .await;
+        let _ =
+            tokio::time::timeout(args_wait(args), h.wait_for(|v| v.screen == Screen::Start)).await;
         if code != Exit::Success {
             break;
         }
         if soak && is_sample(n, args.repeat) {
             if let Some(u) = Usage::now() {
                 let growth = first.map(|f: Usage| u.compared_to(&f)).unwrap_or_default();
-                eprintln!("after {n} session{}: {u}{growth}", if n == 1 { "" } else { "s" });
+                eprintln!(
+                    "after {n} session{}: {u}{growth}",
+                    if n == 1 { "" } else { "s" }
+                );
                 if first.is_none() {
                     first = Some(u);
                 }
@@ -257,7 +260,7 @@ async fn print_hints(kiosk: Arc<Kiosk>) {
 
 /// Whether the soak prints its figures after session `n` of `total`.
 fn is_sample(n: u32, total: u32) -> bool {
-    matches!(n, 1 | 10 | 50 | 100 | 250 | 500) || n % 1000 == 0 || n == total
+    matches!(n, 1 | 10 | 50 | 100 | 250 | 500) || n.is_multiple_of(1000) || n == total
 }
 
 /// What the process holds, from `/proc/self` (Linux only).

@@ -30,6 +30,8 @@ use crate::session::types::{
 
 /// What happens next, as the driver, staff, the customer or iDenfy make it.
 #[derive(Debug, Clone)]
+// Test data, a few hundred per case: boxing the start form buys nothing.
+#[allow(clippy::large_enum_variant)]
 enum Act {
     Start {
         docs: Vec<DocumentType>,
@@ -214,7 +216,10 @@ impl World {
                 1 => Failure::RateLimited,
                 2 => Failure::ImageRejected {
                     side,
-                    reason: RetakeReason::Api(format!("No image provided for step '{}'", side.as_str())),
+                    reason: RetakeReason::Api(format!(
+                        "No image provided for step '{}'",
+                        side.as_str()
+                    )),
                 },
                 3 => Failure::OutOfCredits,
                 _ => Failure::Rejected {
@@ -280,7 +285,12 @@ fn check_run(acts: &[Act]) -> Result<(), TestCaseError> {
         let after = m.state();
         let fx = match result {
             Err(_) => {
-                prop_assert_eq!(&before, after, "a refused {} changed the state", event_shown);
+                prop_assert_eq!(
+                    &before,
+                    after,
+                    "a refused {} changed the state",
+                    event_shown
+                );
                 continue;
             }
             Ok(fx) => fx,
@@ -443,7 +453,10 @@ fn a_rate_limited_submit_may_be_sent_again_and_nothing_else_may() {
         submits
     };
     assert_eq!(run(1), 2, "429: the token is unspent, Retry submits again");
-    assert_eq!(run(0), 2, "network: /status said unused, then Retry submits");
+    assert_eq!(
+        run(0),
+        2,
+        "network: /status said unused, then Retry submits"
+    );
     assert_eq!(run(4), 1, "a refusal ends the session: no second submit");
 }
-
