@@ -26,6 +26,9 @@ pub mod hardening;
 pub mod idenfy;
 /// Logging set-up shared by the CLI and the desktop shell.
 pub mod logging;
+/// Fuzz entry points: every parser of untrusted bytes, made total (tests and `fuzz/` only).
+#[cfg(feature = "testing")]
+pub mod fuzzing;
 /// Image-quality prechecks: pure functions over pixels, no I/O, no async.
 pub mod quality;
 /// Local emulator of the iDenfy API (axum), the embedded default backend.

@@ -491,7 +491,7 @@ pub fn check_body_size(images: &[(ImageSide, Vec<u8>)], limit: usize) -> Result<
 /// without an error), not processed (a JSON object with a message or an
 /// identifier), or `None` when it is not the API's JSON at all (a proxy's
 /// page, a cut-off body): then nobody knows whether the images arrived.
-fn process_answer(bytes: &[u8]) -> Option<Result<(), Error>> {
+pub(crate) fn process_answer(bytes: &[u8]) -> Option<Result<(), Error>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Some(Ok(()));
     }
@@ -504,7 +504,7 @@ fn process_answer(bytes: &[u8]) -> Option<Result<(), Error>> {
         Some(Ok(()))
     } else {
         Some(Err(Error::NotProcessed {
-            identifier: b.identifier,
+            identifier: b.identifier.as_deref().map(truncate),
             message: truncate(&b.message),
         }))
     }
@@ -588,34 +588,43 @@ fn truncate(s: &str) -> String {
 
 /// Map a non-success response to an [`Error`].
 async fn error_from(resp: reqwest::Response) -> Error {
-    let status = resp.status();
-    let retry_after_secs = resp
+    let status = resp.status().as_u16();
+    let retry_after = resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+        .map(str::to_owned);
     // An error answer is quoted, not kept: what is over the cap is not read.
     let bytes = read_capped(resp, MAX_RESPONSE_BYTES)
         .await
         .unwrap_or_default();
-    let body: ApiErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiErrorBody {
+    error_from_parts(status, retry_after.as_deref(), &bytes)
+}
+
+/// [`error_from`] once the answer is read: its status, `Retry-After` and body.
+pub(crate) fn error_from_parts(status: u16, retry_after: Option<&str>, bytes: &[u8]) -> Error {
+    let retry_after_secs = retry_after.and_then(|v| v.trim().parse().ok());
+    let body: ApiErrorBody = serde_json::from_slice(bytes).unwrap_or_else(|_| ApiErrorBody {
         message: String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_MESSAGE)]).into_owned(),
         ..ApiErrorBody::default()
     });
     let message = if body.message.trim().is_empty() {
-        status.canonical_reason().unwrap_or("error").to_owned()
+        reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("error")
+            .to_owned()
     } else {
         truncate(&body.message)
     };
-    match status.as_u16() {
-        401 | 403 => Error::Unauthorized {
-            status: status.as_u16(),
-        },
+    match status {
+        401 | 403 => Error::Unauthorized { status },
         402 => Error::OutOfCredits { message },
         429 => Error::RateLimited { retry_after_secs },
         s => Error::Api {
             status: s,
-            identifier: body.identifier,
+            // Quoted like the message: bounded, whatever the server sent.
+            identifier: body.identifier.as_deref().map(truncate),
             message,
         },
     }
@@ -662,6 +671,37 @@ fn describe(e: &serde_json::Error) -> String {
 mod tests {
     use super::*;
     use crate::ErrorCode;
+
+    // A server (or a proxy in its place) that sends a huge `identifier` must
+    // not make an error text of that size: it is quoted on screen and in logs.
+    #[test]
+    fn an_error_answers_identifier_is_bounded_like_its_message() {
+        let long = "X".repeat(100_000);
+        let body = format!(r#"{{"message":"{long}","identifier":"{long}"}}"#);
+        let e = error_from_parts(400, None, body.as_bytes());
+        let text = e.to_string();
+        assert!(
+            text.chars().count() < 2 * MAX_ERROR_MESSAGE + 100,
+            "{}",
+            text.len()
+        );
+        match process_answer(body.as_bytes()) {
+            Some(Err(Error::NotProcessed {
+                identifier: Some(i),
+                ..
+            })) => assert!(i.chars().count() <= MAX_ERROR_MESSAGE + 1),
+            other => panic!("{other:?}"),
+        }
+        // Retry-After comes through, and an empty body names the status.
+        match error_from_parts(429, Some(" 17 "), b"") {
+            Error::RateLimited { retry_after_secs } => assert_eq!(retry_after_secs, Some(17)),
+            other => panic!("{other:?}"),
+        }
+        match error_from_parts(404, None, b"") {
+            Error::Api { message, .. } => assert_eq!(message, "Not Found"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn builder_refuses_missing_or_empty_credentials_and_bad_urls() {

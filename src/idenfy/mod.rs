@@ -13,6 +13,9 @@ pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROCESS_JSON_HEADROOM,
     UPLOAD_FLOOR_BYTES_PER_SEC, UPLOAD_INCLUDED_BYTES,
 };
+/// The pure halves of answer handling, for the fuzz entry points.
+#[cfg(feature = "testing")]
+pub(crate) use client::{error_from_parts, process_answer};
 pub use models::*;
 
 /// The country codes, here too for the callers that name them from the API's side.

@@ -439,35 +439,45 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
-    let Some(key) = &st.key else {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    answer(
+        st.key.as_ref(),
+        &st.store,
+        header(SIGNATURE_HEADER),
+        header(EVENT_TYPE_HEADER),
+        &body,
+    )
+}
+
+/// What [`receive`] answers, from the header values and the raw body: the
+/// whole decision, synchronous, so it can be fuzzed without a server.
+pub(crate) fn answer(
+    key: Option<&Secret>,
+    store: &ResultStore,
+    signature: Option<&str>,
+    event_type: Option<&str>,
+    body: &[u8],
+) -> (StatusCode, &'static str) {
+    let Some(key) = key else {
         tracing::warn!("webhook refused: no signing key configured");
         return (StatusCode::UNAUTHORIZED, "no signing key configured");
     };
-    let sig = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !verify(key, &body, sig) {
+    if !verify(key, body, signature.unwrap_or("")) {
         tracing::warn!("webhook refused: bad or missing signature");
         return (StatusCode::UNAUTHORIZED, "bad signature");
     }
-    let report: Report = match super::client::decode("webhook", &body) {
+    let report: Report = match super::client::decode("webhook", body) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "webhook body does not decode");
             return (StatusCode::BAD_REQUEST, "body does not decode");
         }
     };
-    let event = EventType::parse(
-        headers
-            .get(EVENT_TYPE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
+    let event = EventType::parse(event_type.unwrap_or(""));
     let scan_ref = report.scan_ref.clone();
     let overall = report.status.overall.clone();
     let is_final = report.is_final;
-    match st.store.record(report, &body) {
+    match store.record(report, body) {
         Recorded::New => {
             tracing::info!(%scan_ref, %overall, is_final, %event, "webhook result recorded");
             (StatusCode::OK, "recorded")

@@ -36,11 +36,32 @@ impl StaffFile {
     /// [`Error::File`] when it cannot be read, is not valid, or holds
     /// anything besides `[kiosk]` and `[camera]`.
     pub fn load(path: &Path) -> Result<Self, Error> {
+        let raw = RawConfig::load(path).map_err(|e| Error::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::from_raw(raw, path)
+    }
+
+    /// The file's text, as [`StaffFile::load`] reads it; `path` is only
+    /// named in errors.
+    ///
+    /// # Errors
+    /// [`Error::File`] when the text is not valid or holds anything besides
+    /// `[kiosk]` and `[camera]`.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, Error> {
+        let raw = RawConfig::from_toml(text, path).map_err(|e| Error::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::from_raw(raw, path)
+    }
+
+    fn from_raw(raw: RawConfig, path: &Path) -> Result<Self, Error> {
         let file_err = |reason: String| Error::File {
             path: path.display().to_string(),
             reason,
         };
-        let raw = RawConfig::load(path).map_err(|e| file_err(e.to_string()))?;
         let api = &raw.api;
         if api.backend.is_some()
             || api.base_url.is_some()

@@ -192,6 +192,42 @@ fn demo_runs_the_whole_flow_headless_and_prints_the_result() {
     }
 }
 
+/// `(sessions, rss_kib, fds, threads)` of each "after N sessions:" line.
+fn soak_samples(stderr: &str) -> Vec<(u32, u64, u64, u64)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("after ")?;
+            let nums: Vec<u64> = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|t| !t.is_empty())
+                .take(4)
+                .map(|t| t.parse().unwrap())
+                .collect();
+            Some((u32::try_from(nums[0]).unwrap(), nums[1], nums[2], nums[3]))
+        })
+        .collect()
+}
+
+// The soak's short run: sessions back to back in one process leave no file
+// descriptor or thread behind (the 1,000-session run is in BENCHMARKS.md).
+#[test]
+fn demo_repeat_runs_sessions_back_to_back_without_leaking_files_or_threads() {
+    let out = kiosk()
+        .args(["demo", "--repeat", "12", "--fast", "--wait", "60"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let samples = soak_samples(&stderr);
+    let n: Vec<u32> = samples.iter().map(|s| s.0).collect();
+    assert_eq!(n, [1, 10, 12], "{stderr}");
+    let (_, _, fds_10, threads_10) = samples[1];
+    let (_, _, fds_12, threads_12) = samples[2];
+    assert!(fds_12 <= fds_10, "open files grew: {stderr}");
+    assert!(threads_12 <= threads_10, "threads grew: {stderr}");
+}
+
 #[test]
 fn demo_with_a_status_gives_that_status() {
     let out = kiosk()

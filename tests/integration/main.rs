@@ -5,6 +5,7 @@ mod camera_path;
 mod cli;
 mod detect_cli;
 mod fixtures;
+mod fuzz_corpus;
 mod idenfy_client;
 mod kiosk;
 mod precheck;

@@ -3,13 +3,20 @@
 //! configured (its upstream then decides the result). Prints each step, the live quality hints,
 //! the mobile QR and the final result. This is what `make run` does when
 //! there is no display.
+//!
+//! `--repeat N` runs N sessions back to back in one kiosk (a soak test) and
+//! prints the process's resident memory, open files and threads along the
+//! way; `--fast` shortens the waits meant for people (see [`Args::fast`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kyc_kiosk::config::Config;
 use kyc_kiosk::quality::Issue;
+use kyc_kiosk::session::autocapture::AutoConfig;
 use kyc_kiosk::session::{
     qr, CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, StartRequest,
+    View,
 };
 
 use crate::exit::Exit;
@@ -41,6 +48,17 @@ pub struct Args {
     /// Print the final result as one JSON object on stdout.
     #[arg(long)]
     json: bool,
+    /// Run this many sessions back to back in one process, printing resident
+    /// memory, open files and threads after sessions 1, 10, 50, 100, 250,
+    /// 500, every 1000th and the last (a soak test).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Short waits for soak runs: the demo camera's picture is steady at
+    /// once and the auto-capture fires without its countdown. Everything
+    /// else (camera, prechecks, encoding, token, /process, webhooks) is the
+    /// normal path.
+    #[arg(long)]
+    fast: bool,
 }
 
 pub fn run(args: &Args, config_path: Option<std::path::PathBuf>) -> anyhow::Result<Exit> {
@@ -64,20 +82,79 @@ async fn run_async(
     } else {
         eprintln!("kyc-kiosk demo — SANDBOX: the embedded emulator and the demo camera; results are simulated.");
     }
-    let kiosk = Kiosk::start(
-        &config,
-        KioskOptions {
-            camera: CameraChoice::Demo,
-            sandbox_manual_review: args.manual_review,
-            ..KioskOptions::default()
-        },
-    )
-    .await?;
+    let mut options = KioskOptions {
+        camera: CameraChoice::Demo,
+        sandbox_manual_review: args.manual_review,
+        ..KioskOptions::default()
+    };
+    if args.fast {
+        options.auto_capture = Some(AutoConfig {
+            steady_ms: 0,
+            countdown_ms: 0,
+        });
+        options.demo_settle_frames = Some(0);
+    }
+    let kiosk = Arc::new(Kiosk::start(&config, options).await?);
     if let Some(link) = kiosk.back_office() {
         eprintln!("{}", link.describe());
     }
-    let h = kiosk.handle().clone();
+    let soak = args.repeat > 1;
+    let hints = (!soak).then(|| tokio::spawn(print_hints(kiosk.clone())));
 
+    let mut code = Exit::Success;
+    let mut first = None;
+    for n in 1..=args.repeat {
+        let end = one_session(args, &kiosk, soak).await?;
+        code = flow_cli::exit_code(end.as_ref());
+        if !soak || code != Exit::Success {
+            if soak {
+                eprintln!("session {n} of {}:", args.repeat);
+            }
+            code = flow_cli::report(end.as_ref(), &args.client_id, args.json, args.wait);
+        } else if args.json && n == args.repeat {
+            if let Some(v) = &end {
+                println!("{}", flow_cli::result_json(v, &args.client_id));
+            }
+        }
+        // Leave the result: the session is wiped, as the kiosk does for the next customer.
+        let h = kiosk.handle();
+        let _ = h.send(Input::Finish).await;
+        let _ =
+            tokio::time::timeout(args_wait(args), h.wait_for(|v| v.screen == Screen::Start)).await;
+        if code != Exit::Success {
+            break;
+        }
+        if soak && is_sample(n, args.repeat) {
+            if let Some(u) = Usage::now() {
+                let growth = first.map(|f: Usage| u.compared_to(&f)).unwrap_or_default();
+                eprintln!(
+                    "after {n} session{}: {u}{growth}",
+                    if n == 1 { "" } else { "s" }
+                );
+                if first.is_none() {
+                    first = Some(u);
+                }
+            }
+        }
+    }
+    if let Some(task) = hints {
+        task.abort();
+        let _ = task.await;
+    }
+    if let Ok(k) = Arc::try_unwrap(kiosk) {
+        k.shutdown().await;
+    }
+    Ok(code)
+}
+
+fn args_wait(args: &Args) -> Duration {
+    Duration::from_secs(args.wait)
+}
+
+/// One customer, start to final result; the final view (`None`: no result
+/// within `--wait`). `quiet` prints nothing on the way (soak runs).
+async fn one_session(args: &Args, kiosk: &Kiosk, quiet: bool) -> anyhow::Result<Option<View>> {
+    let h = kiosk.handle();
     let mut req = StartRequest::new(args.client_id.clone(), args.country.clone());
     req.documents = vec![DocumentType::IdCard];
     req.first_name = args.first_name.clone();
@@ -86,50 +163,12 @@ async fn run_async(
     req.generate_digit_string = true;
     kiosk.start_session(req).await?;
 
-    // Print live quality hints while a side is being photographed.
-    let hints = {
-        let kiosk_h = h.clone();
-        let preview_src = std::sync::Arc::new(kiosk);
-        let k2 = preview_src.clone();
-        let task = tokio::spawn(async move {
-            let mut seq = 0;
-            let mut last = String::new();
-            loop {
-                if kiosk_h.view().screen != Screen::Capture {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-                let Some(p) = k2.wait_preview(seq, Duration::from_millis(300)).await else {
-                    continue;
-                };
-                seq = p.seq;
-                let hint = match (&p.quality, p.auto_capture_in) {
-                    (_, Some(n)) => format!("good — taking the photo in {n}…"),
-                    (Some(q), None) if q.ok => "good — hold still".to_owned(),
-                    (Some(q), None) => q
-                        .issues
-                        .iter()
-                        .map(issue_hint)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    (None, None) => String::new(),
-                };
-                if hint != last && !hint.is_empty() {
-                    eprintln!("    live: {hint}");
-                    last = hint;
-                }
-            }
-        });
-        (task, preview_src)
-    };
-
     let mut chose = false;
     let mut confirmed = false;
-    let wait = Duration::from_secs(args.wait);
     let end = flow_cli::follow(
-        &h,
-        wait,
-        false,
+        h,
+        args_wait(args),
+        quiet,
         |_| {},
         |v| {
             v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
@@ -143,7 +182,8 @@ async fn run_async(
             match v.screen {
                 Screen::Choice if !chose => {
                     chose = true;
-                    if let Some(code) = show_handoff(&h).await {
+                    let code = show_handoff(h).await;
+                    if let (Some(code), false) = (code, quiet) {
                         eprintln!(
                             "    The customer could continue on a phone with code {}:",
                             qr::grouped(&code)
@@ -152,12 +192,14 @@ async fn run_async(
                             eprintln!("{}", q.terminal(true));
                         }
                     }
-                    eprintln!("    The customer chooses to verify here with an ID card.");
+                    if !quiet {
+                        eprintln!("    The customer chooses to verify here with an ID card.");
+                    }
                     let _ = h.send(Input::VerifyHere(DocumentType::IdCard)).await;
                 }
                 Screen::Review if !confirmed => {
                     confirmed = true;
-                    for s in &v.sides {
+                    for s in v.sides.iter().filter(|_| !quiet) {
                         eprintln!(
                             "    photo of the {:?}: {}x{}",
                             s.side,
@@ -175,16 +217,100 @@ async fn run_async(
                 .await;
         }
     };
-    let (end, ()) = tokio::join!(end, driver);
-    hints.0.abort();
+    // The driver returns with the result or error screen; `follow` may give
+    // up first (--wait), and then the session is left as it is.
+    let end = tokio::select! {
+        end = end => end,
+        () = async { driver.await; std::future::pending::<()>().await } => None,
+    };
+    Ok(end)
+}
 
-    let code = flow_cli::report(end.as_ref(), &args.client_id, args.json, args.wait);
-    // Leave the result: the session is wiped, as the kiosk does for the next customer.
-    let _ = h.send(Input::Finish).await;
-    if let Ok(k) = std::sync::Arc::try_unwrap(hints.1) {
-        k.shutdown().await;
+/// Prints the live quality hints while a side is being photographed.
+async fn print_hints(kiosk: Arc<Kiosk>) {
+    let h = kiosk.handle().clone();
+    let mut seq = 0;
+    let mut last = String::new();
+    loop {
+        if h.view().screen != Screen::Capture {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        let Some(p) = kiosk.wait_preview(seq, Duration::from_millis(300)).await else {
+            continue;
+        };
+        seq = p.seq;
+        let hint = match (&p.quality, p.auto_capture_in) {
+            (_, Some(n)) => format!("good — taking the photo in {n}…"),
+            (Some(q), None) if q.ok => "good — hold still".to_owned(),
+            (Some(q), None) => q
+                .issues
+                .iter()
+                .map(issue_hint)
+                .collect::<Vec<_>>()
+                .join("; "),
+            (None, None) => String::new(),
+        };
+        if hint != last && !hint.is_empty() {
+            eprintln!("    live: {hint}");
+            last = hint;
+        }
     }
-    Ok(code)
+}
+
+/// Whether the soak prints its figures after session `n` of `total`.
+fn is_sample(n: u32, total: u32) -> bool {
+    matches!(n, 1 | 10 | 50 | 100 | 250 | 500) || n.is_multiple_of(1000) || n == total
+}
+
+/// What the process holds, from `/proc/self` (Linux only).
+#[derive(Debug, Clone, Copy, Default)]
+struct Usage {
+    rss_kib: u64,
+    fds: usize,
+    threads: u64,
+}
+
+impl Usage {
+    fn now() -> Option<Self> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| -> Option<u64> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        };
+        Some(Self {
+            rss_kib: field("VmRSS:")?,
+            threads: field("Threads:")?,
+            fds: std::fs::read_dir("/proc/self/fd").ok()?.count(),
+        })
+    }
+
+    /// `, since the first sample: …` (empty for the first sample itself).
+    fn compared_to(&self, first: &Self) -> String {
+        #[allow(clippy::cast_precision_loss)]
+        let pct = (self.rss_kib as f64 / first.rss_kib.max(1) as f64 - 1.0) * 100.0;
+        format!(
+            " (since the first sample: RSS {pct:+.1} %, fds {:+}, threads {:+})",
+            i64::try_from(self.fds).unwrap_or(i64::MAX) - i64::try_from(first.fds).unwrap_or(0),
+            i64::try_from(self.threads).unwrap_or(i64::MAX)
+                - i64::try_from(first.threads).unwrap_or(0),
+        )
+    }
+}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RSS {} KiB, {} open files, {} threads",
+            self.rss_kib, self.fds, self.threads
+        )
+    }
 }
 
 /// Shows the handoff screen (the code is only shown there) and returns the

@@ -215,4 +215,6 @@ impl Machine {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
