@@ -73,7 +73,7 @@ async fn run_async(
         },
     )
     .await?;
-    if let Some(link) = kiosk.back_office() {
+    if let Some(link) = kiosk.back_office_checked().await {
         eprintln!("{}", link.describe());
     }
     let h = kiosk.handle().clone();
