@@ -605,7 +605,10 @@ async fn the_relay_url_and_credential_are_saved_apart_and_used_at_the_next_start
     assert_eq!(s.backend, "sandbox");
     assert!(s.restart_needed);
     let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
-    assert!(text.contains("[relay]\nurl = \"https://relay.bank.example/\""), "{text}");
+    assert!(
+        text.contains("[relay]\nurl = \"https://relay.bank.example/\""),
+        "{text}"
+    );
     assert!(!text.contains(CREDENTIAL), "{text}");
 
     // The next start, as the app loads it: file, staff file, keyring.

@@ -273,7 +273,11 @@ pub fn fill(raw: &mut RawConfig, store: &dyn SecretStore) -> Result<(), Error> {
             *slot = store.get(name)?;
         }
     }
-    let has_url = raw.relay.url.as_deref().is_some_and(|u| !u.trim().is_empty());
+    let has_url = raw
+        .relay
+        .url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty());
     if has_url && raw.relay.key.is_none() {
         raw.relay.key = store.get(SecretName::RelayKey)?;
     }

@@ -31,9 +31,8 @@ fn mini_browser() -> Option<PathBuf> {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 /// Why this machine cannot run the browser, if it cannot.
@@ -83,15 +82,14 @@ async fn browser() -> (Driver, Client) {
         .spawn()
         .expect("start WebKitWebDriver");
     let driver = Driver(child);
-    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(
-        serde_json::json!({
+    let caps: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(serde_json::json!({
             "webkitgtk:browserOptions": {
                 "binary": mini_browser().unwrap(),
                 "args": ["--automation"],
             }
-        }),
-    )
-    .unwrap();
+        }))
+        .unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = loop {
@@ -125,8 +123,7 @@ async fn rows(c: &Client) -> Vec<(String, Vec<String>)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_fleet_page_in_a_browser_needs_the_key_and_shows_the_kiosks_without_personal_data()
-{
+async fn the_fleet_page_in_a_browser_needs_the_key_and_shows_the_kiosks_without_personal_data() {
     if let Some(why) = missing() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -202,7 +199,10 @@ async fn the_fleet_page_in_a_browser_needs_the_key_and_shows_the_kiosks_without_
         ("Back room", "Kaunas", "not connected"),
         "{i:?}"
     );
-    assert_eq!((i[3].as_str(), i[4].as_str(), i[5].as_str()), ("—", "—", "—"));
+    assert_eq!(
+        (i[3].as_str(), i[4].as_str(), i[5].as_str()),
+        ("—", "—", "—")
+    );
     // No personal data anywhere on the page, nor the verification itself.
     let html = c.source().await.unwrap();
     for personal in [
@@ -216,7 +216,10 @@ async fn the_fleet_page_in_a_browser_needs_the_key_and_shows_the_kiosks_without_
         scan_ref.as_str(),
         "APPROVED",
     ] {
-        assert!(!text.contains(personal) && !html.contains(personal), "{personal} on the page");
+        assert!(
+            !text.contains(personal) && !html.contains(personal),
+            "{personal} on the page"
+        );
     }
     // The admin key never appears in the page either.
     assert!(!html.contains(ADMIN_KEY));
@@ -235,8 +238,8 @@ async fn the_fleet_page_in_a_browser_needs_the_key_and_shows_the_kiosks_without_
         )
         .await
         .unwrap();
-    let refused: Vec<(u16, String, String)> = serde_json::from_value(refused.clone())
-        .unwrap_or_else(|e| panic!("{e}: {refused}"));
+    let refused: Vec<(u16, String, String)> =
+        serde_json::from_value(refused.clone()).unwrap_or_else(|e| panic!("{e}: {refused}"));
     for (status, challenge, body) in &refused {
         assert_eq!(*status, 401, "{refused:?}");
         assert!(challenge.starts_with("Basic"), "{refused:?}");

@@ -117,9 +117,7 @@ async fn the_start_screen_and_staff_settings_say_connected_as_name() {
     for cmd in ["staff_status", "app_info", "back_office"] {
         let answer = app
             .exec(
-                &format!(
-                    "return window.__TAURI_INTERNALS__.invoke('{cmd}').then(JSON.stringify)"
-                ),
+                &format!("return window.__TAURI_INTERNALS__.invoke('{cmd}').then(JSON.stringify)"),
                 vec![],
             )
             .await;

@@ -186,7 +186,10 @@ async fn switching_the_language_translates_the_screen() {
         app.text("section[data-screen='start'] h1").await,
         "Pradėti patvirtinimą"
     );
-    assert!(app.text("#sandbox-banner").await.contains("TESTINĖ APLINKA"));
+    assert!(app
+        .text("#sandbox-banner")
+        .await
+        .contains("TESTINĖ APLINKA"));
     app.shot("lithuanian").await;
     app.close().await;
 }
