@@ -4,6 +4,7 @@
 //    language is adding a file.
 const COMMANDS: &[&str] = &[
     "app_info",
+    "back_office",
     "session_view",
     "session_start",
     "session_input",

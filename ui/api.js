@@ -22,6 +22,8 @@ async function call(cmd, args = {}) {
 export const api = {
   /** Version, sandbox flag, form defaults, the accepted document types, languages. */
   appInfo: () => call("app_info"),
+  /** The back office's link: {state: "connected", name, branch} | {state: "refused"} | ... | null. */
+  backOffice: () => call("back_office"),
   /** The session view, once its version is newer than `after` (long poll). */
   view: (after) => call("session_view", { after }),
   /** Start a session from the staff form. */
@@ -58,7 +60,7 @@ export const api = {
   staffLock: () => call("staff_lock"),
   staffSetPin: (pin) => call("staff_set_pin", { pin }),
   staffSave: (settings) => call("staff_save", { settings }),
-  /** {apiKey?, apiSecret?, signingKey?} or {clear: true} */
+  /** {apiKey?, apiSecret?, signingKey?, relayKey?} or {clear: true} */
   staffSetSecrets: (secrets) => call("staff_set_secrets", { secrets }),
   staffRestart: () => call("staff_restart"),
   staffExit: () => call("staff_exit"),

@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { t, has, setLanguage, applyStatic } from "./i18n.js";
 import { initStaff, labelKeypad } from "./staff.js";
 import { documentChips } from "./widgets.js";
+import { formatDuration, backOfficeText } from "./format.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -22,9 +23,37 @@ function announce(text) {
 }
 
 function fmtTime(secs) {
-  const m = Math.floor(secs / 60);
-  const s = secs % 60;
-  return m > 0 ? `${m}:${String(s).padStart(2, "0")}` : `${s}s`;
+  return formatDuration(secs, t);
+}
+
+/** The back office's link on the start screen and in the staff panel. */
+function renderBackOffice() {
+  const bo = info ? info.backOffice : null;
+  const text = backOfficeText(bo, t);
+  for (const el of [$("#back-office"), $("#staff-back-office")]) {
+    el.hidden = !bo;
+    el.textContent = text;
+    el.dataset.state = bo ? bo.state : "";
+  }
+  if (bo) document.body.dataset.backOffice = bo.state;
+  else delete document.body.dataset.backOffice;
+}
+
+/**
+ * Follows the link as Rust checks it in the background: often while the
+ * first check runs, then every few seconds (the command never waits).
+ */
+async function backOfficeLoop() {
+  for (;;) {
+    const checking = !info.backOffice || info.backOffice.state === "checking";
+    await new Promise((r) => setTimeout(r, checking ? 500 : 5000));
+    try {
+      info.backOffice = await api.backOffice();
+      renderBackOffice();
+    } catch (e) {
+      // The kiosk is gone (restart): nothing to show.
+    }
+  }
 }
 
 function errorText(err) {
@@ -487,6 +516,7 @@ function bind() {
     await api.setLanguage(sel.value).catch(() => {});
     labelKeypad();
     if (info) renderBanners();
+    if (info) renderBackOffice();
     if (info && info.startupError) renderStartupError();
     if (view) render();
   });
@@ -501,6 +531,7 @@ function bind() {
     // Settings saved: new form defaults and language from Rust.
     refresh: async () => {
       info = await api.appInfo();
+      renderBackOffice();
       $("#lang-select").value = info.language;
       labelKeypad();
       const docs = $("#f-documents");
@@ -564,8 +595,10 @@ async function main() {
     document.body.dataset.ready = "1";
     return;
   }
+  renderBackOffice();
   document.body.dataset.ready = "1";
   viewLoop();
+  if (info.backOffice) backOfficeLoop();
 }
 
 main();

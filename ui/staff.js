@@ -9,6 +9,9 @@ import { documentChips } from "./widgets.js";
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
+/** The secret fields: typed in, sent once, only "stored or not" comes back. */
+const SECRETS = ["apiKey", "apiSecret", "signingKey", "relayKey"];
+
 let deps = null;
 let pinSet = false;
 let padTarget = null;
@@ -77,6 +80,7 @@ function showSettings(status) {
   lang.value = s.language;
   $("#s-idleTimeoutSecs").value = String(s.idleTimeoutSecs);
   $("#s-kioskMode").checked = s.kioskMode;
+  $("#s-relayUrl").value = s.relayUrl || "";
   $("#s-debugOverlay").checked = deps.debug();
   documentChips($("#s-documents"), deps.documentTypes(), s.documents);
   renderStatus(status);
@@ -89,7 +93,7 @@ function renderStatus(status) {
   $("#staff-secret-store").textContent = status.keyringError
     ? `${t("error.KEYRING_UNAVAILABLE")} (${status.keyringError})`
     : t("staff.secretStore", { store: status.secretStore });
-  for (const k of ["apiKey", "apiSecret", "signingKey"]) {
+  for (const k of SECRETS) {
     const set = !!(status.secrets && status.secrets[k]);
     const flag = $(`#flag-${k}`);
     flag.textContent = t(set ? "staff.stored" : "staff.notStored");
@@ -175,6 +179,7 @@ function readSettings() {
     language: $("#s-language").value,
     idleTimeoutSecs: Number($("#s-idleTimeoutSecs").value || 0),
     kioskMode: $("#s-kioskMode").checked,
+    relayUrl: $("#s-relayUrl").value.trim() || null,
   };
 }
 
@@ -251,7 +256,7 @@ export function initStaff(d) {
   $("#staff-secrets").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = {};
-    for (const k of ["apiKey", "apiSecret", "signingKey"]) {
+    for (const k of SECRETS) {
       const v = $(`#s-${k}`).value.trim();
       if (v) form[k] = v;
     }

@@ -90,11 +90,17 @@ impl ApiError {
         )
     }
 
-    /// An upstream failure, counted in the metrics by class.
+    /// An upstream failure, counted in the metrics by class. A submission
+    /// the core client refused as too large never left the relay: it is the
+    /// kiosk's request that is at fault (413), not iDenfy, so it is not
+    /// counted as an upstream error.
     fn upstream(st: &AppState, e: &idenfy::Error) -> Self {
-        st.metrics.upstream_error(e);
+        if !matches!(e, idenfy::Error::TooLarge { .. }) {
+            st.metrics.upstream_error(e);
+        }
         let status = match e {
             idenfy::Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+            idenfy::Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             idenfy::Error::OutOfCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             idenfy::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             idenfy::Error::Api { .. } | idenfy::Error::NotProcessed { .. } => {

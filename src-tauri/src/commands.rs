@@ -13,7 +13,7 @@ use kyc_kiosk::session::{qr, DocumentType, Input, Kiosk, Side};
 use kyc_kiosk::ErrorCode;
 
 use crate::dto::{
-    pack_preview, AppInfo, CommandError, Language, PreviewHeader, StartForm, Versioned,
+    pack_preview, AppInfo, BackOffice, CommandError, Language, PreviewHeader, StartForm, Versioned,
 };
 use crate::state::AppState;
 
@@ -52,7 +52,23 @@ fn info(state: &AppState) -> AppInfo {
         kiosk_mode: state.config.kiosk.kiosk_mode,
         start_requires_staff: state.config.start_requires_staff,
         preview_transport: state.preview_transport,
+        back_office: back_office_of(state),
     }
+}
+
+fn back_office_of(state: &AppState) -> Option<BackOffice> {
+    state
+        .kiosk()
+        .ok()
+        .and_then(Kiosk::back_office)
+        .map(BackOffice::from)
+}
+
+/// The back office's link, as checked in the background (the UI asks every
+/// few seconds; this never waits for the relay).
+#[tauri::command]
+pub fn back_office(state: State<'_, AppState>) -> Option<BackOffice> {
+    back_office_of(&state)
 }
 
 /// The session view, as soon as its version is newer than `after` (long

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use kyc_kiosk::session::ports::LiveQuality;
+use kyc_kiosk::session::relayed::Link;
 use kyc_kiosk::session::{DocumentType, StartRequest, TokenType, View};
 use kyc_kiosk::ErrorCode;
 
@@ -42,6 +43,37 @@ pub struct AppInfo {
     pub kiosk_mode: bool,
     /// Starting a session needs the staff PIN (`[kiosk] start_requires_staff`).
     pub start_requires_staff: bool,
+    /// The back office's link when a relay is configured (none: nothing shown).
+    pub back_office: Option<BackOffice>,
+}
+
+/// "Back office: connected as NAME" or why not, for the start screen and
+/// the staff settings. Only the kind and the names the relay gave: the
+/// technical reason stays in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum BackOffice {
+    Checking,
+    #[serde(rename_all = "camelCase")]
+    Connected {
+        name: String,
+        branch: Option<String>,
+    },
+    Refused,
+    Unreachable,
+    WrongAddress,
+}
+
+impl From<Link> for BackOffice {
+    fn from(l: Link) -> Self {
+        match l {
+            Link::Checking => Self::Checking,
+            Link::Connected { name, branch } => Self::Connected { name, branch },
+            Link::Refused => Self::Refused,
+            Link::Unreachable { .. } => Self::Unreachable,
+            Link::WrongAddress { .. } => Self::WrongAddress,
+        }
+    }
 }
 
 /// The session view with a version, for the UI's long poll.

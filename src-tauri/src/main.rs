@@ -47,8 +47,8 @@ fn secret_store() -> Box<dyn kyc_kiosk::staff::SecretStore> {
     }
 }
 
-/// Config file, then the staff settings file over it, then secrets from the
-/// keyring where the file has none, then the environment over everything.
+/// Config file, then the staff settings file over it, then the environment
+/// over both, then secrets from the keyring where none of them gave one.
 /// Never fails: a file that cannot be read or a configuration that does not
 /// validate (a live API without credentials included) is kept as the
 /// start-up error, and the window opens on the error screen.
@@ -74,7 +74,10 @@ fn load_config() -> Loaded {
         }),
         None => StaffFile::default(),
     };
-    let mut raw = staff_file.overlay(raw);
+    // The environment over the files; the keyring then fills only what
+    // neither gave (so the environment still wins, and a stored kiosk
+    // credential is used only when a relay URL is set somewhere).
+    let mut raw = staff_file.overlay(raw).with_env(std::env::vars());
     let store = secret_store();
     let keyring_error = match kyc_kiosk::staff::secrets::fill(&mut raw, store.as_ref()) {
         Ok(()) => None,
@@ -88,7 +91,6 @@ fn load_config() -> Loaded {
     if let Some(e) = &keyring_error {
         raw = raw.with_keyring_error(e.clone());
     }
-    let raw = raw.with_env(std::env::vars());
     // What the error screen needs: the staff PIN (to exit) and kiosk mode.
     let mut fallback = Config::default();
     fallback.kiosk.kiosk_mode = raw.kiosk.kiosk_mode.unwrap_or(false);
@@ -193,6 +195,7 @@ fn main() -> anyhow::Result<()> {
         .register_asynchronous_uri_scheme_protocol(preview_scheme::SCHEME, preview_scheme::handle)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::back_office,
             commands::session_view,
             commands::session_start,
             commands::session_input,

@@ -151,6 +151,8 @@ pub struct Kiosk {
 
 /// How often the relay's link is checked for the screen.
 const LINK_CHECK_PERIOD: Duration = Duration::from_secs(30);
+/// Whole-request timeout of one link check.
+const LINK_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Kiosk {
     /// Start everything. Must be called inside a Tokio runtime.
@@ -268,21 +270,31 @@ impl Kiosk {
         if let (CameraMode::Demo { control, .. }, Some(n)) = (&mode, opts.demo_settle_frames) {
             control.set_settle_frames(n);
         }
-        let checker = Relayed::new(client.clone());
+        // The link check has a short timeout of its own: "not reachable"
+        // should not wait for the flow's 90 s.
+        let checker = Relayed::new(client.clone().with_timeout(LINK_CHECK_TIMEOUT));
         let ports = Arc::new(LivePorts::with_upstream(
             Upstream::Relay(Relayed::new(client)),
             mode,
         ));
         let mut kiosk = Self::run(config, ports, &opts);
-        let first = checker.link().await;
-        tracing::info!(link = %first.describe(), url = %relay.url, "back office");
-        let (tx, rx) = watch::channel(first);
+        // Checked in the background, at once and then periodically: a relay
+        // that does not answer never holds up the start (the window opens,
+        // the screen says "checking", then why not).
+        let (tx, rx) = watch::channel(Link::Checking);
+        let url = relay.url.clone();
         kiosk.tasks.push(tokio::spawn(async move {
+            let mut last: Option<Link> = None;
             loop {
-                tokio::time::sleep(LINK_CHECK_PERIOD).await;
-                if tx.send(checker.link().await).is_err() {
+                let link = checker.link().await;
+                if last.as_ref() != Some(&link) {
+                    tracing::info!(link = %link.describe(), url = %url, "back office");
+                }
+                last = Some(link.clone());
+                if tx.send(link).is_err() {
                     return;
                 }
+                tokio::time::sleep(LINK_CHECK_PERIOD).await;
             }
         }));
         kiosk.link = Some(rx);
@@ -315,10 +327,22 @@ impl Kiosk {
     }
 
     /// The back office's link ("connected as NAME" or why not), when a relay
-    /// is configured; checked at start and every 30 s.
+    /// is configured; checked in the background at start and every 30 s
+    /// ([`Link::Checking`] until the first answer). Never waits.
     #[must_use]
     pub fn back_office(&self) -> Option<Link> {
         self.link.as_ref().map(|rx| rx.borrow().clone())
+    }
+
+    /// As [`Kiosk::back_office`], after the first check has ended (at most
+    /// the check's own timeout): for the CLI's first line.
+    pub async fn back_office_checked(&self) -> Option<Link> {
+        let mut rx = self.link.clone()?;
+        let checked = rx
+            .wait_for(|l| *l != Link::Checking)
+            .await
+            .map(|l| l.clone());
+        Some(checked.unwrap_or_else(|_| rx.borrow().clone()))
     }
 
     /// How the UI and the CLI drive the flow.

@@ -29,6 +29,8 @@ const POLL_BACKOFF: Duration = Duration::from_secs(1);
 /// as NAME" or why not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
+    /// Not asked yet (the first check runs in the background at start).
+    Checking,
     /// The relay knows this kiosk.
     Connected {
         name: String,
@@ -36,18 +38,46 @@ pub enum Link {
     },
     /// The relay refused the kiosk credential (unknown or revoked).
     Refused,
-    /// The relay could not be reached or answered oddly; the reason.
+    /// The relay could not be reached (or answered that it cannot serve
+    /// now, HTTP 5xx); the reason.
     Unreachable { reason: String },
+    /// Something answered at the relay URL, but not as a back office (an
+    /// unknown path, a page that is not its JSON): the URL is wrong.
+    WrongAddress { reason: String },
 }
 
 impl Link {
+    /// What the relay's answer to `me` says about the link.
+    #[must_use]
+    pub fn from_me(answer: Result<Identity, backoffice::Error>) -> Self {
+        match answer {
+            Ok(Identity { name, branch, .. }) => Self::Connected { name, branch },
+            Err(backoffice::Error::Unauthorized) => Self::Refused,
+            Err(e @ backoffice::Error::Refused { status, .. }) if status < 500 => {
+                Self::WrongAddress {
+                    reason: e.to_string(),
+                }
+            }
+            Err(e @ backoffice::Error::Decode { .. }) => Self::WrongAddress {
+                reason: e.to_string(),
+            },
+            Err(e) => Self::Unreachable {
+                reason: e.to_string(),
+            },
+        }
+    }
+
     /// One English sentence for logs and the terminal (the UI translates by kind).
     #[must_use]
     pub fn describe(&self) -> String {
         match self {
+            Self::Checking => "Back office: checking the connection".into(),
             Self::Connected { name, .. } => format!("Back office: connected as {name}"),
             Self::Refused => "Back office: this kiosk's credential was refused".into(),
             Self::Unreachable { reason } => format!("Back office: not reachable ({reason})"),
+            Self::WrongAddress { reason } => {
+                format!("Back office: the relay URL does not answer as a back office ({reason})")
+            }
         }
     }
 }
@@ -74,13 +104,7 @@ impl Relayed {
 
     /// Ask the relay who this kiosk is.
     pub async fn link(&self) -> Link {
-        match self.client.me().await {
-            Ok(Identity { name, branch, .. }) => Link::Connected { name, branch },
-            Err(backoffice::Error::Unauthorized) => Link::Refused,
-            Err(e) => Link::Unreachable {
-                reason: e.to_string(),
-            },
-        }
+        Link::from_me(self.client.me().await)
     }
 
     pub(super) async fn create_token(&self, request: &StartRequest) -> Result<TokenInfo, Failure> {
@@ -306,5 +330,141 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// A stand-in for the relay's `me` route: `good-credential-1` is
+    /// "Desk 4" at branch "vilnius", anything else is refused as the relay
+    /// refuses it; `/busy/…` answers 503 (the relay's database down).
+    async fn stub_relay() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::routing::get;
+        async fn me(headers: HeaderMap) -> (StatusCode, axum::Json<serde_json::Value>) {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if auth == "Bearer good-credential-1" {
+                (
+                    StatusCode::OK,
+                    axum::Json(serde_json::json!({
+                        "id": "0b5c6f0e-0000-4000-8000-000000000004",
+                        "name": "Desk 4",
+                        "branch": "vilnius"
+                    })),
+                )
+            } else {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(serde_json::json!({
+                        "code": "UNAUTHORIZED",
+                        "message": "unknown or revoked kiosk credential"
+                    })),
+                )
+            }
+        }
+        async fn busy() -> (StatusCode, axum::Json<serde_json::Value>) {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({
+                    "code": "NETWORK",
+                    "message": "the back office's database is unavailable; try again"
+                })),
+            )
+        }
+        let app = axum::Router::new()
+            .route("/kiosk/v1/me", get(me))
+            .route("/busy/kiosk/v1/me", get(busy));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        (addr, task)
+    }
+
+    async fn link_at(url: &str, credential: &str) -> Link {
+        let c = Client::new(url, crate::config::Secret::new(credential)).unwrap();
+        Relayed::new(c).link().await
+    }
+
+    #[tokio::test]
+    async fn the_link_says_connected_as_name_or_why_not() {
+        let (addr, server) = stub_relay().await;
+        let base = format!("http://{addr}");
+        assert_eq!(
+            link_at(&base, "good-credential-1").await,
+            Link::Connected {
+                name: "Desk 4".into(),
+                branch: Some("vilnius".into())
+            }
+        );
+        assert_eq!(
+            link_at(&base, "good-credential-1").await.describe(),
+            "Back office: connected as Desk 4"
+        );
+        assert_eq!(link_at(&base, "revoked-credential-2").await, Link::Refused);
+        // A relay that cannot serve now is "not reachable", not a wrong URL.
+        assert!(matches!(
+            link_at(&format!("{base}/busy"), "good-credential-1").await,
+            Link::Unreachable { .. }
+        ));
+        // Something answers, but not as a back office: the URL is wrong.
+        assert!(matches!(
+            link_at(&format!("{base}/not-a-relay"), "good-credential-1").await,
+            Link::WrongAddress { .. }
+        ));
+        server.abort();
+        let _ = server.await;
+        // Nothing listens any more: not reachable, and the credential is
+        // never part of the reason.
+        let link = link_at(&base, "good-credential-1").await;
+        match &link {
+            Link::Unreachable { reason } => {
+                assert!(!reason.contains("good-credential-1"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The kiosk started over a relay checks the link in the background:
+    /// the start does not wait for it, and the first answer follows.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_kiosk_over_a_relay_reports_its_link() {
+        use crate::session::{CameraChoice, Kiosk, KioskOptions};
+        let (addr, _server) = stub_relay().await;
+        let start = |key: &str| {
+            let config = crate::config::RawConfig::default()
+                .with_env([
+                    ("KYC_KIOSK_RELAY_URL", format!("http://{addr}")),
+                    ("KYC_KIOSK_RELAY_KEY", key.to_owned()),
+                ])
+                .validate()
+                .unwrap();
+            async move {
+                Kiosk::start(
+                    &config,
+                    KioskOptions {
+                        camera: CameraChoice::Stills(std::sync::Arc::default()),
+                        auto_capture: None,
+                        ..KioskOptions::default()
+                    },
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let k = start("good-credential-1").await;
+        assert!(matches!(
+            k.back_office(),
+            Some(Link::Checking | Link::Connected { .. })
+        ));
+        assert!(matches!(
+            k.back_office_checked().await,
+            Some(Link::Connected { ref name, .. }) if name == "Desk 4"
+        ));
+        k.shutdown().await;
+        let k = start("revoked-credential-2").await;
+        assert_eq!(k.back_office_checked().await, Some(Link::Refused));
+        k.shutdown().await;
     }
 }

@@ -47,6 +47,9 @@ pub struct SettingsForm {
     pub language: String,
     pub idle_timeout_secs: u64,
     pub kiosk_mode: bool,
+    /// The back office's URL (`[relay] url`); blank: none from the settings.
+    #[serde(default)]
+    pub relay_url: Option<String>,
 }
 
 impl SettingsForm {
@@ -66,6 +69,7 @@ impl SettingsForm {
         k.kiosk_mode = Some(self.kiosk_mode);
         file.camera.document = blank(self.document_camera);
         file.camera.selfie = blank(self.selfie_camera);
+        file.relay.url = blank(self.relay_url).map(|u| u.trim().to_owned());
     }
 }
 
@@ -76,7 +80,10 @@ pub struct SecretsForm {
     pub api_key: Option<Secret>,
     pub api_secret: Option<Secret>,
     pub signing_key: Option<Secret>,
-    /// Remove all three instead (back to the sandbox at the next start).
+    /// The back office's kiosk credential.
+    pub relay_key: Option<Secret>,
+    /// Remove the three API secrets instead (back to the sandbox at the
+    /// next start, unless a relay or credentials come from elsewhere).
     #[serde(default)]
     pub clear: bool,
 }
@@ -89,6 +96,7 @@ impl SecretsForm {
             (SecretName::ApiKey, self.api_key),
             (SecretName::ApiSecret, self.api_secret),
             (SecretName::SigningKey, self.signing_key),
+            (SecretName::RelayKey, self.relay_key),
         ]
         .into_iter()
         .filter_map(|(n, v)| v.filter(|v| !v.is_empty()).map(|v| (n, v)))
@@ -103,6 +111,7 @@ pub struct SecretFlags {
     pub api_key: bool,
     pub api_secret: bool,
     pub signing_key: bool,
+    pub relay_key: bool,
 }
 
 /// The staff panel's state. Settings, cameras and secret flags only while
@@ -120,7 +129,7 @@ pub struct Status {
     pub secret_store: &'static str,
     /// Why the keyring cannot be used, when it cannot.
     pub keyring_error: Option<String>,
-    /// `sandbox` or `live`: the backend the kiosk runs against now.
+    /// `sandbox`, `live` or `relay`: the backend the kiosk runs against now.
     pub backend: &'static str,
     /// Saved changes that apply at the next start.
     pub restart_needed: bool,
@@ -159,9 +168,12 @@ pub struct Console {
     store: Box<dyn SecretStore>,
     keyring_error: Option<String>,
     languages: Vec<String>,
-    sandbox: bool,
+    backend: &'static str,
     /// What the kiosk started with: a change here needs a restart.
-    started: (KioskConfig, CameraRoles),
+    started: (KioskConfig, CameraRoles, Option<String>),
+    /// The kiosk started with a relay credential (from the keyring or the
+    /// environment).
+    started_relay_key: bool,
     inner: Mutex<Inner>,
 }
 
@@ -174,6 +186,8 @@ struct Inner {
     cameras: CameraRoles,
     /// The UI language, also sent as the token's `locale`.
     language: String,
+    /// The back office's URL in effect after the last save.
+    relay_url: Option<String>,
     secrets_changed: bool,
 }
 
@@ -207,14 +221,26 @@ impl Console {
             store,
             keyring_error,
             languages,
-            sandbox: config.backend.is_sandbox(),
-            started: (config.kiosk.clone(), config.cameras.clone()),
+            backend: if config.relay.is_some() {
+                "relay"
+            } else if config.backend.is_sandbox() {
+                "sandbox"
+            } else {
+                "live"
+            },
+            started: (
+                config.kiosk.clone(),
+                config.cameras.clone(),
+                config.relay.as_ref().map(|r| r.url.clone()),
+            ),
+            started_relay_key: config.relay.is_some(),
             inner: Mutex::new(Inner {
                 gate,
                 file,
                 kiosk: config.kiosk.clone(),
                 cameras: config.cameras.clone(),
                 language: config.kiosk.language.clone(),
+                relay_url: config.relay.as_ref().map(|r| r.url.clone()),
                 secrets_changed: false,
             }),
         }
@@ -249,6 +275,7 @@ impl Console {
                 language: s.language.clone(),
                 idle_timeout_secs: s.kiosk.idle_timeout.as_secs(),
                 kiosk_mode: s.kiosk.kiosk_mode,
+                relay_url: s.relay_url.clone(),
             };
             let flags = match secrets::stored(self.store.as_ref()) {
                 Ok(f) => {
@@ -257,6 +284,7 @@ impl Console {
                         api_key: has(SecretName::ApiKey),
                         api_secret: has(SecretName::ApiSecret),
                         signing_key: has(SecretName::SigningKey),
+                        relay_key: has(SecretName::RelayKey),
                     })
                 }
                 Err(e) => {
@@ -286,7 +314,7 @@ impl Console {
             secrets,
             secret_store: self.store.describe(),
             keyring_error,
-            backend: if self.sandbox { "sandbox" } else { "live" },
+            backend: self.backend,
             restart_needed,
         }
     }
@@ -442,7 +470,22 @@ impl Console {
             let mut file = s.file.clone();
             form.apply_to(&mut file);
             let cfg = file.validate()?;
+            if let Some(url) = file.relay.url.take() {
+                // Written as the configuration will read it back (checked
+                // by `validate` above).
+                file.relay.url = Some(
+                    crate::backoffice::parse_url(&url).map_or(url, |u| u.to_string()),
+                );
+                // A URL without a credential would stop the next start.
+                if !self.started_relay_key && self.store.get(SecretName::RelayKey)?.is_none() {
+                    return Err(Error::Invalid {
+                        field: "relayKey",
+                        reason: "store this kiosk's back-office credential first (printed by `kyc-kiosk-relay kiosk add`)".into(),
+                    });
+                }
+            }
             self.save_file(&file)?;
+            s.relay_url = file.relay.url.clone().or_else(|| self.started.2.clone());
             s.file = file;
             s.kiosk = cfg.kiosk;
             s.cameras = cfg.cameras;
@@ -452,8 +495,8 @@ impl Console {
         Ok(self.status())
     }
 
-    /// Stores API secrets in the store (used from the next start), or
-    /// clears all three.
+    /// Stores API secrets and the back-office credential in the store (used
+    /// from the next start), or clears the three API secrets.
     ///
     /// # Errors
     /// [`Error::SessionOpen`], [`Error::StaffOnly`], [`Error::NothingToStore`]
@@ -462,7 +505,9 @@ impl Console {
     pub fn set_secrets(&self, screen: Screen, form: SecretsForm) -> Result<Status, Error> {
         self.gated(screen, "API secrets changed in the keyring", |s| {
             if form.clear {
-                for n in SecretName::ALL {
+                // The back office's credential stays: without it a relay
+                // URL would stop the next start (clear the URL instead).
+                for n in SecretName::API {
                     self.store.delete(n)?;
                 }
             } else {
@@ -583,8 +628,9 @@ impl Console {
     }
 
     fn restart_needed(&self, s: &Inner) -> bool {
-        let (k, c) = &self.started;
+        let (k, c, relay_url) = &self.started;
         s.secrets_changed
+            || *relay_url != s.relay_url
             || k.idle_timeout != s.kiosk.idle_timeout
             || k.kiosk_mode != s.kiosk.kiosk_mode
             || c.document != s.cameras.document

@@ -82,6 +82,7 @@ fn status_serializes_flags_never_values() {
             api_key: true,
             api_secret: true,
             signing_key: false,
+            relay_key: true,
         }),
         secret_store: "memory",
         keyring_error: None,
@@ -89,7 +90,9 @@ fn status_serializes_flags_never_values() {
         restart_needed: true,
     };
     let json = serde_json::to_string(&s).unwrap();
-    assert!(json.contains(r#""secrets":{"apiKey":true,"apiSecret":true,"signingKey":false}"#));
+    assert!(json.contains(
+        r#""secrets":{"apiKey":true,"apiSecret":true,"signingKey":false,"relayKey":true}"#
+    ));
 }
 
 #[tokio::test]
@@ -120,7 +123,8 @@ async fn staff_actions_wait_until_the_customer_is_done() {
         Some(SecretFlags {
             api_key: false,
             api_secret: false,
-            signing_key: false
+            signing_key: false,
+            relay_key: false
         })
     );
     c.lock();
@@ -346,6 +350,7 @@ async fn the_secrets_form_stores_only_what_was_typed() {
         api_key: false,
         api_secret: false,
         signing_key: false,
+        relay_key: false,
     };
     assert_eq!(s.secrets, Some(none.clone()));
 
@@ -357,7 +362,8 @@ async fn the_secrets_form_stores_only_what_was_typed() {
         Some(SecretFlags {
             api_key: true,
             api_secret: true,
-            signing_key: false
+            signing_key: false,
+            relay_key: false
         })
     );
     assert!(!serde_json::to_string(&s).unwrap().contains("secret-1234"));
@@ -556,4 +562,76 @@ async fn start_requires_staff_needs_the_pin_or_an_open_gate() {
         c.start_session(None, start()).await.unwrap_err().code(),
         ErrorCode::StartNeedsStaff
     );
+}
+
+/// The back office from the staff settings: the URL goes to the staff file,
+/// the kiosk credential to the keyring (only a flag comes back), and the
+/// next start uses both.
+#[tokio::test]
+async fn the_relay_url_and_credential_are_saved_apart_and_used_at_the_next_start() {
+    const CREDENTIAL: &str = "kc-5d1e0f9a7b3c2e11";
+    let dir = tempfile::tempdir().unwrap();
+    let c = open_console(dir.path()).await;
+    let mut f = form(&c);
+    assert_eq!(f.relay_url, None);
+    // Plain http off loopback is refused, named, and nothing is saved.
+    f.relay_url = Some("http://relay.bank.example".into());
+    let e = c.save(START, f.clone()).unwrap_err();
+    assert_eq!(e.field(), Some("relayUrl"), "{e}");
+    // A URL without a stored credential would stop the next start.
+    f.relay_url = Some(" https://relay.bank.example ".into());
+    let e = c.save(START, f.clone()).unwrap_err();
+    assert_eq!(e.field(), Some("relayKey"), "{e}");
+    assert!(!c.status().restart_needed);
+
+    let s = c
+        .set_secrets(
+            START,
+            SecretsForm {
+                relay_key: Some(Secret::new(CREDENTIAL)),
+                ..SecretsForm::default()
+            },
+        )
+        .unwrap();
+    assert!(s.secrets.as_ref().unwrap().relay_key);
+    assert!(!s.secrets.as_ref().unwrap().api_key);
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(!json.contains(CREDENTIAL), "{json}");
+    let s = c.save(START, f).unwrap();
+    assert_eq!(
+        s.settings.unwrap().relay_url.as_deref(),
+        Some("https://relay.bank.example/")
+    );
+    assert_eq!(s.backend, "sandbox");
+    assert!(s.restart_needed);
+    let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+    assert!(
+        text.contains("[relay]\nurl = \"https://relay.bank.example/\""),
+        "{text}"
+    );
+    assert!(!text.contains(CREDENTIAL), "{text}");
+
+    // The next start, as the app loads it: file, staff file, keyring.
+    let file = StaffFile::load(&dir.path().join(FILE_NAME)).unwrap();
+    let mut raw = file.overlay(RawConfig::default());
+    secrets::fill(&mut raw, c.store.as_ref()).unwrap();
+    let config = raw.validate().unwrap();
+    let relay = config.relay.as_ref().expect("a relay");
+    assert_eq!(relay.url, "https://relay.bank.example/");
+    assert_eq!(relay.key.expose(), CREDENTIAL);
+    let next = console_with(&config, file, Some(dir.path().join(FILE_NAME)));
+    assert_eq!(next.status().backend, "relay");
+
+    // "Remove credentials" removes the API's; the back office's stays (a
+    // URL without it would stop the next start).
+    let s = c
+        .set_secrets(
+            START,
+            SecretsForm {
+                clear: true,
+                ..SecretsForm::default()
+            },
+        )
+        .unwrap();
+    assert!(s.secrets.unwrap().relay_key);
 }

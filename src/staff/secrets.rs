@@ -1,4 +1,4 @@
-//! API secrets in the OS keyring (macOS Keychain, Windows Credential Manager,
+//! API secrets and the back-office kiosk credential in the OS keyring (macOS Keychain, Windows Credential Manager,
 //! the Secret Service with the kernel keyring as its cache on Linux). They are
 //! written by the staff screen, read once at start into
 //! [`crate::config::RawConfig`], and never shown again: this module only
@@ -20,10 +20,19 @@ pub enum SecretName {
     ApiKey,
     ApiSecret,
     SigningKey,
+    /// The kiosk credential for the back-office relay (`[relay] key`).
+    RelayKey,
 }
 
 impl SecretName {
-    pub const ALL: [Self; 3] = [Self::ApiKey, Self::ApiSecret, Self::SigningKey];
+    /// The iDenfy API's secrets (what "remove credentials" removes).
+    pub const API: [Self; 3] = [Self::ApiKey, Self::ApiSecret, Self::SigningKey];
+    pub const ALL: [Self; 4] = [
+        Self::ApiKey,
+        Self::ApiSecret,
+        Self::SigningKey,
+        Self::RelayKey,
+    ];
 
     /// The keyring entry's user name (and the form field's name).
     #[must_use]
@@ -32,6 +41,7 @@ impl SecretName {
             Self::ApiKey => "apiKey",
             Self::ApiSecret => "apiSecret",
             Self::SigningKey => "signingKey",
+            Self::RelayKey => "relayKey",
         }
     }
 
@@ -41,10 +51,11 @@ impl SecretName {
     /// [`Error::Invalid`] naming the field (never echoing the value).
     pub fn validate(self, value: &Secret) -> Result<(), Error> {
         let v = value.expose();
-        let min = if self == Self::SigningKey {
-            crate::config::MIN_SIGNING_KEY_CHARS
-        } else {
-            4
+        let min = match self {
+            Self::SigningKey => crate::config::MIN_SIGNING_KEY_CHARS,
+            // `kyc-kiosk-relay kiosk add` prints long random credentials.
+            Self::RelayKey => 16,
+            Self::ApiKey | Self::ApiSecret => 4,
         };
         if v.chars().count() < min || v.len() > 512 {
             return Err(Error::Invalid {
@@ -244,8 +255,10 @@ pub fn save(store: &dyn SecretStore, values: &[(SecretName, Secret)]) -> Result<
     Ok(())
 }
 
-/// Fills the API credentials the file did not give from the store. The
-/// environment is applied after this and wins.
+/// Fills the secrets that the file and the environment did not give from
+/// the store (call it after both are applied: a value they give wins). The
+/// kiosk credential is filled only when a relay URL is set: without one it
+/// would make the configuration refuse a key without a URL.
 ///
 /// # Errors
 /// The store's error (the caller may start without the keyring).
@@ -259,6 +272,14 @@ pub fn fill(raw: &mut RawConfig, store: &dyn SecretStore) -> Result<(), Error> {
         if slot.is_none() {
             *slot = store.get(name)?;
         }
+    }
+    let has_url = raw
+        .relay
+        .url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty());
+    if has_url && raw.relay.key.is_none() {
+        raw.relay.key = store.get(SecretName::RelayKey)?;
     }
     Ok(())
 }
@@ -311,9 +332,40 @@ mod tests {
             vec![
                 (SecretName::ApiKey, true),
                 (SecretName::ApiSecret, true),
-                (SecretName::SigningKey, false)
+                (SecretName::SigningKey, false),
+                (SecretName::RelayKey, false)
             ]
         );
+    }
+
+    #[test]
+    fn the_kiosk_credential_fills_the_relay_only_when_a_url_is_set() {
+        let store = MemoryStore::default();
+        let e = save(&store, &[(SecretName::RelayKey, s("short"))]).unwrap_err();
+        assert_eq!(e.field(), Some("relayKey"), "{e}");
+        save(&store, &[(SecretName::RelayKey, s("kc-0123456789abcdef"))]).unwrap();
+        // No relay URL: the stored credential stays out (a key without a
+        // URL is a configuration error).
+        let mut raw = RawConfig::default();
+        fill(&mut raw, &store).unwrap();
+        assert!(raw.relay.key.is_none());
+        raw.clone().validate().unwrap();
+        // A URL from the environment: the stored credential completes it.
+        let mut raw =
+            RawConfig::default().with_env([("KYC_KIOSK_RELAY_URL", "https://relay.bank.example")]);
+        fill(&mut raw, &store).unwrap();
+        let cfg = raw.validate().unwrap();
+        assert_eq!(
+            cfg.relay.as_ref().unwrap().key.expose(),
+            "kc-0123456789abcdef"
+        );
+        // A credential from the environment wins over the stored one.
+        let mut raw = RawConfig::default().with_env([
+            ("KYC_KIOSK_RELAY_URL", "https://relay.bank.example"),
+            ("KYC_KIOSK_RELAY_KEY", "kc-from-the-environment"),
+        ]);
+        fill(&mut raw, &store).unwrap();
+        assert_eq!(raw.relay.key.unwrap().expose(), "kc-from-the-environment");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The staff settings file, `staff.toml` next to `config.toml`: what the
 //! settings screen saves (camera per role, form defaults, language, idle
-//! timeout, kiosk mode, the PIN hash). It overrides the config file's
-//! `[kiosk]` and `[camera]` values and never holds a secret: an `[api]` or
-//! `[webhook]` section in it is refused.
+//! timeout, kiosk mode, the PIN hash, the back office's URL). It overrides
+//! the config file's `[kiosk]`, `[camera]` and `[relay] url` values and never
+//! holds a secret: an `[api]` or `[webhook]` section, or a `[relay] key`, in
+//! it is refused.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,21 @@ pub fn path_for(config_path: &Path) -> PathBuf {
 pub struct StaffFile {
     pub kiosk: RawKiosk,
     pub camera: RawCamera,
+    #[serde(skip_serializing_if = "StaffRelay::is_empty")]
+    pub relay: StaffRelay,
+}
+
+/// `[relay]` as the staff file holds it: the URL only (the kiosk credential
+/// is in the keyring).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StaffRelay {
+    pub url: Option<String>,
+}
+
+impl StaffRelay {
+    fn is_empty(&self) -> bool {
+        self.url.is_none()
+    }
 }
 
 impl StaffFile {
@@ -70,14 +86,17 @@ impl StaffFile {
             || api.signing_key.is_some()
             || raw.webhook.listen.is_some()
             || raw.webhook.callback_url.is_some()
+            || raw.relay.key.is_some()
         {
             return Err(file_err(
-                "may only hold [kiosk] and [camera]; secrets belong in the keyring".into(),
+                "may only hold [kiosk], [camera] and [relay] url; secrets belong in the keyring"
+                    .into(),
             ));
         }
         Ok(Self {
             kiosk: raw.kiosk,
             camera: raw.camera,
+            relay: StaffRelay { url: raw.relay.url },
         })
     }
 
@@ -96,6 +115,7 @@ impl StaffFile {
         let c = &self.camera;
         raw.camera.document = c.document.clone().or(raw.camera.document.take());
         raw.camera.selfie = c.selfie.clone().or(raw.camera.selfie.take());
+        raw.relay.url = self.relay.url.clone().or(raw.relay.url.take());
         raw
     }
 
@@ -114,6 +134,17 @@ impl StaffFile {
         raw.api.backend = Some("sandbox".into());
         let mut raw = self.overlay(raw);
         raw.kiosk.kiosk_mode = None;
+        // The relay URL alone (its credential is in the keyring, checked
+        // by the console).
+        if let Some(url) = raw.relay.url.take() {
+            crate::backoffice::parse_url(&url).map_err(|e| Error::Invalid {
+                field: "relayUrl",
+                reason: match e {
+                    crate::backoffice::Error::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                },
+            })?;
+        }
         let mut cfg = raw.validate().map_err(|e| match e {
             ConfigError::Invalid { field, reason } => Error::Invalid {
                 field: settings_field(field),
@@ -203,6 +234,7 @@ mod tests {
         f.kiosk.kiosk_mode = Some(true);
         f.kiosk.staff_pin_hash = Some(super::super::pin::hash("482913").unwrap().as_str().into());
         f.camera.document = Some("Document camera".into());
+        f.relay.url = Some("https://relay.bank.example".into());
         f
     }
 
@@ -220,6 +252,14 @@ mod tests {
             assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
         }
         let back = StaffFile::load(&path).unwrap();
+        assert_eq!(
+            back.relay.url.as_deref(),
+            Some("https://relay.bank.example")
+        );
+        let back = StaffFile {
+            relay: StaffRelay::default(),
+            ..back
+        };
         let mut file = RawConfig::default();
         // Kiosk mode needs the live API unless the sandbox is chosen.
         file.api.backend = Some("sandbox".into());
@@ -270,6 +310,12 @@ mod tests {
                 "pin",
                 Box::new(|f: &mut StaffFile| f.kiosk.staff_pin_hash = Some("1234".into())),
             ),
+            (
+                "relayUrl",
+                Box::new(|f: &mut StaffFile| {
+                    f.relay.url = Some("http://relay.bank.example".into());
+                }),
+            ),
         ] {
             let mut f = sample();
             edit(&mut f);
@@ -289,6 +335,7 @@ mod tests {
             "[api]\napi_key = \"k-123456\"\n",
             "[webhook]\nlisten = \"0.0.0.0:1\"\n",
             "[kiosk]\nnot_a_key = 1\n",
+            "[relay]\nkey = \"k-123456\"\n",
         ] {
             std::fs::write(&path, text).unwrap();
             let e = StaffFile::load(&path).unwrap_err();

@@ -176,3 +176,49 @@ async fn an_unknown_process_outcome_asks_status_once_and_is_never_resent() {
         .render()
         .contains("kyc_relay_upstream_errors_total{class=\"network\"} 1"));
 }
+
+// Regression: images over the core client's body limit (refused before
+// anything is sent upstream) were answered 502 as if iDenfy had failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_submission_is_413_and_the_token_stays_usable() {
+    use base64::Engine as _;
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |_| {}).await;
+    let base = r.url();
+    let k = enrol(&db, "kiosk-big", None).await;
+    let (s, t) = k.token(&base, "c-big").await;
+    assert_eq!(s, 200, "{t}");
+    let scan_ref = t["scanRef"].as_str().unwrap().to_owned();
+
+    // 15 MB of image is 20 MB of base64: over the client's 20 MB limit once
+    // the JSON headroom is counted, under the relay's own body limit.
+    let big = base64::engine::general_purpose::STANDARD.encode(vec![0xAB_u8; 15_000_000]);
+    assert!(big.len() + 1024 < kyc_kiosk_relay::api::PROCESS_BODY);
+    let (s, e) = k
+        .call(
+            &base,
+            "POST",
+            &format!("/kiosk/v1/scans/{scan_ref}/process"),
+            Some(json!({"country": "LT", "documentType": "ID_CARD",
+                        "images": {"FRONT": big, "BACK": "YmFjaw=="}, "skipAnalysis": true})),
+        )
+        .await;
+    assert_eq!(s, 413, "{e}");
+    assert_eq!(e["code"], "INVALID_INPUT");
+    assert!(
+        e["message"].as_str().unwrap().contains("smaller images"),
+        "{e}"
+    );
+    assert!(
+        !r.metrics()
+            .render()
+            .contains("kyc_relay_upstream_errors_total{"),
+        "not an upstream error:\n{}",
+        r.metrics().render()
+    );
+
+    // Nothing left the relay: the same token takes a submission that fits.
+    let (s, p) = k.process(&base, &scan_ref).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["outcome"], "ACCEPTED");
+}

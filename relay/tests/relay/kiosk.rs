@@ -189,7 +189,7 @@ async fn a_relay_down_at_submission_keeps_the_photos_and_a_retry_succeeds_once_i
     .unwrap();
     assert!(!kiosk.is_sandbox());
     assert!(
-        matches!(kiosk.back_office(), Some(kyc_kiosk::session::relayed::Link::Connected { ref name, .. }) if name == "Desk 9"),
+        matches!(kiosk.back_office_checked().await, Some(kyc_kiosk::session::relayed::Link::Connected { ref name, .. }) if name == "Desk 9"),
         "{:?}",
         kiosk.back_office()
     );

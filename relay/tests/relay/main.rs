@@ -2,6 +2,7 @@
 
 mod backoffice;
 mod cli;
+mod fleet;
 mod flow;
 mod instances;
 mod kiosk;

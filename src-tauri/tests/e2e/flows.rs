@@ -135,6 +135,12 @@ async fn mobile_handoff_shows_a_scannable_qr_and_gets_the_result() {
         .filter(char::is_ascii_digit)
         .collect();
     assert_eq!(digits.len(), 8, "8-digit code shown");
+    // Regression: the sandbox's 24-hour code read "1440:00".
+    let expiry = app.text("#handoff-expiry").await;
+    assert!(
+        expiry.contains(" h ") && expiry.contains(" min") && !expiry.contains("1440"),
+        "validity in hours and minutes: {expiry}"
+    );
     app.shot("handoff").await;
     // Scan the QR from the screen, as a phone would.
     let png = app.png().await;
@@ -214,7 +220,10 @@ async fn switching_the_language_translates_the_screen() {
         app.text("section[data-screen='start'] h1").await,
         "Pradėti patvirtinimą"
     );
-    assert!(app.text("#sandbox-banner").await.contains("SMĖLIO DĖŽĖ"));
+    assert!(app
+        .text("#sandbox-banner")
+        .await
+        .contains("TESTINĖ APLINKA"));
     app.shot("lithuanian").await;
     app.close().await;
 }

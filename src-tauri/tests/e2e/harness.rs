@@ -73,6 +73,8 @@ impl App {
             "IDENFY_SIGNING_KEY",
             "KYC_KIOSK_BACKEND",
             "KYC_KIOSK_MODE",
+            "KYC_KIOSK_RELAY_URL",
+            "KYC_KIOSK_RELAY_KEY",
         ] {
             cmd.env_remove(var);
         }

@@ -5,6 +5,7 @@
 mod harness;
 
 mod a11y;
+mod backoffice;
 mod flows;
 mod staff;
 mod start;

@@ -95,7 +95,7 @@ async fn run_async(
         options.demo_settle_frames = Some(0);
     }
     let kiosk = Arc::new(Kiosk::start(&config, options).await?);
-    if let Some(link) = kiosk.back_office() {
+    if let Some(link) = kiosk.back_office_checked().await {
         eprintln!("{}", link.describe());
     }
     let soak = args.repeat > 1;

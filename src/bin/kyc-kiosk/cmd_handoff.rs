@@ -62,7 +62,7 @@ async fn run_async(args: &Args, config: kyc_kiosk::config::Config) -> anyhow::Re
     .await?;
     if kiosk.is_sandbox() {
         eprintln!("SANDBOX: no API credentials are configured; the embedded emulator answers.");
-    } else if let Some(link) = kiosk.back_office() {
+    } else if let Some(link) = kiosk.back_office_checked().await {
         eprintln!("{}", link.describe());
     }
     let h = kiosk.handle().clone();

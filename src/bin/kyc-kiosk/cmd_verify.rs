@@ -195,7 +195,7 @@ async fn verify(
             });
         }
     };
-    eprintln!("backend: {}", flow_cli::backend(&kiosk));
+    eprintln!("backend: {}", flow_cli::backend(&kiosk).await);
     let h = kiosk.handle().clone();
     let mut req = StartRequest::new(args.client_id.clone(), args.country.clone());
     req.documents = vec![document];

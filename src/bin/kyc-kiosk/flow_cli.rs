@@ -145,8 +145,8 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The backend a command talks to, for its first line: the embedded
 /// sandbox, the back office ("connected as NAME" or why not) or the
 /// configured API.
-pub fn backend(kiosk: &kyc_kiosk::session::Kiosk) -> String {
-    if let Some(link) = kiosk.back_office() {
+pub async fn backend(kiosk: &kyc_kiosk::session::Kiosk) -> String {
+    if let Some(link) = kiosk.back_office_checked().await {
         link.describe()
     } else if kiosk.is_sandbox() {
         "SANDBOX (embedded)".into()
