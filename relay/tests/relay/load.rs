@@ -168,7 +168,14 @@ async fn load_webhooks_through_two_instances() {
 fn load_tool_with_faults_loses_nothing_and_shows_nothing_twice() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyc-kiosk-relay-load"))
         .args(["--kiosks", "8", "--verifications", "80", "--faults"])
-        .args(["--offline-secs", "3", "--timeout-secs", "50", "--max-connections", "5"])
+        .args([
+            "--offline-secs",
+            "3",
+            "--timeout-secs",
+            "50",
+            "--max-connections",
+            "5",
+        ])
         .arg("--relay-bin")
         .arg(env!("CARGO_BIN_EXE_kyc-kiosk-relay"))
         .output()

@@ -88,16 +88,30 @@ pub fn router(front: Arc<Front>) -> Router {
     Router::new().route(PATH, post(forward)).with_state(front)
 }
 
-async fn forward(State(f): State<Arc<Front>>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+async fn forward(
+    State(f): State<Arc<Front>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     let now = Instant::now();
-    f.first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(now);
-    *f.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(now);
+    f.first
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get_or_insert(now);
+    *f.last
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(now);
     if let Ok(s) = serde_json::from_slice::<Scan>(&body) {
         f.tracker.webhook(&s.scan_ref, now);
         let n = f.seen.fetch_add(1, Ordering::SeqCst) + 1;
         if n == f.fail_nth {
-            *f.failed_once.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(s.scan_ref);
-            return (StatusCode::INTERNAL_SERVER_ERROR, "fault: answered 500 once".into());
+            *f.failed_once
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(s.scan_ref);
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "fault: answered 500 once".into(),
+            );
         }
     }
     let n = f.backends.len();
@@ -124,7 +138,10 @@ async fn forward(State(f): State<Arc<Front>>, headers: HeaderMap, body: Bytes) -
                     (200, "duplicate") => b.duplicate.fetch_add(1, Ordering::Relaxed),
                     _ => b.failed.fetch_add(1, Ordering::Relaxed),
                 };
-                return (StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), text);
+                return (
+                    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+                    text,
+                );
             }
         }
     }

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kyc_kiosk::backoffice::{Client, Error, Submission};
-use kyc_kiosk::idenfy::{DocumentType, DummyStatus, ImageSide, OverallStatus, ScanRef, TokenRequest, TokenType};
+use kyc_kiosk::idenfy::{
+    DocumentType, DummyStatus, ImageSide, OverallStatus, ScanRef, TokenRequest, TokenType,
+};
 use tokio::sync::{watch, Notify};
 
 use crate::track::Tracker;
@@ -135,7 +137,10 @@ pub async fn poll(k: Arc<Kiosk>, ctx: Arc<Ctx>) {
                 let now = Instant::now();
                 let ids: Vec<i64> = results.iter().map(|d| d.id).collect();
                 {
-                    let mut seen = k.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut seen = k
+                        .seen
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     for d in &results {
                         if !seen.insert(d.id) {
                             ctx.redelivered.fetch_add(1, Ordering::Relaxed);

@@ -206,7 +206,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .join("kyc-kiosk-relay"),
     };
     if !bin.exists() {
-        bail!("--relay-bin: {} does not exist (build kyc-kiosk-relay first)", bin.display());
+        bail!(
+            "--relay-bin: {} does not exist (build kyc-kiosk-relay first)",
+            bin.display()
+        );
     }
     if args.kiosks == 0 || args.verifications == 0 {
         bail!("--kiosks and --verifications must be at least 1");
@@ -214,8 +217,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let load_before = procstat::loadavg();
     let cluster = pg::Cluster::start(300)?;
     let db = cluster.url();
-    let pool = kyc_kiosk_relay::db::connect(&db, 4).await.context("database")?;
-    kyc_kiosk_relay::db::migrate(&pool).await.context("migrations")?;
+    let pool = kyc_kiosk_relay::db::connect(&db, 4)
+        .await
+        .context("database")?;
+    kyc_kiosk_relay::db::migrate(&pool)
+        .await
+        .context("migrations")?;
 
     // The upstream (in this process) posts to the front, which forwards.
     let tracker = Arc::new(Tracker::default());
@@ -225,7 +232,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         api_key: Some(key.clone()),
         api_secret: Some(secret.clone()),
         signing_key: Some(signing.clone()),
-        webhook_url: Some(format!("http://{front_addr}{}", kyc_kiosk::idenfy::webhook::PATH)),
+        webhook_url: Some(format!(
+            "http://{front_addr}{}",
+            kyc_kiosk::idenfy::webhook::PATH
+        )),
         auto_delay: Duration::from_millis(args.sandbox_delay_ms),
         webhook_attempts: 12,
         webhook_backoff: Duration::from_millis(200),
@@ -246,8 +256,16 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     wait_ready(&http, &b.url).await?;
 
     let total = args.verifications;
-    let fail_nth = if args.faults { (total as u64 / 5).max(1) } else { 0 };
-    let front = Arc::new(front::Front::new(&[a.url.clone(), b.url.clone()], tracker.clone(), fail_nth));
+    let fail_nth = if args.faults {
+        (total as u64 / 5).max(1)
+    } else {
+        0
+    };
+    let front = Arc::new(front::Front::new(
+        &[a.url.clone(), b.url.clone()],
+        tracker.clone(),
+        fail_nth,
+    ));
     let listener = tokio::net::TcpListener::bind(front_addr).await?;
     let app = front::router(front.clone());
     tokio::spawn(async move {
@@ -292,7 +310,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         vec![
             vec![a.pid],
             vec![b.pid],
-            cluster.postmaster_pid().map(procstat::with_children).unwrap_or_default(),
+            cluster
+                .postmaster_pid()
+                .map(procstat::with_children)
+                .unwrap_or_default(),
             vec![std::process::id()],
         ]
     };
@@ -303,7 +324,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         args.mode,
         args.kiosks,
         total,
-        if args.mode == Mode::Sandbox { "verifications" } else { "webhooks" },
+        if args.mode == Mode::Sandbox {
+            "verifications"
+        } else {
+            "webhooks"
+        },
         if args.faults { "on" } else { "off" },
         bin.display()
     );
@@ -337,7 +362,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let front_url = format!("http://{front_addr}{}", kyc_kiosk::idenfy::webhook::PATH);
             for _ in 0..args.senders.max(1) {
-                let (next, http, url, key) = (next.clone(), http.clone(), front_url.clone(), signing.clone());
+                let (next, http, url, key) = (
+                    next.clone(),
+                    http.clone(),
+                    front_url.clone(),
+                    signing.clone(),
+                );
                 workers.push(tokio::spawn(async move {
                     loop {
                         let g = next.fetch_add(1, Ordering::Relaxed);
@@ -351,7 +381,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                             let r = http
                                 .post(&url)
                                 .header(kyc_kiosk::idenfy::webhook::SIGNATURE_HEADER, &sig)
-                                .header(kyc_kiosk::idenfy::webhook::EVENT_TYPE_HEADER, "AUTO_FINISHED")
+                                .header(
+                                    kyc_kiosk::idenfy::webhook::EVENT_TYPE_HEADER,
+                                    "AUTO_FINISHED",
+                                )
                                 .header("content-type", "application/json")
                                 .body(body.clone())
                                 .send()
@@ -359,7 +392,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                             if r.is_ok_and(|r| r.status().is_success()) {
                                 break;
                             }
-                            tokio::time::sleep(Duration::from_millis(100 * (attempt + 1).min(10))).await;
+                            tokio::time::sleep(Duration::from_millis(100 * (attempt + 1).min(10)))
+                                .await;
                         }
                     }
                 }));
@@ -379,13 +413,20 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             if offline_from.is_none() && shown * 20 >= total {
                 let _ = offline_tx.send(true);
                 offline_from = Some(Instant::now());
-                println!("fault: kiosk load-0 offline for {} s (at {shown} results shown)", args.offline_secs);
+                println!(
+                    "fault: kiosk load-0 offline for {} s (at {shown} results shown)",
+                    args.offline_secs
+                );
             }
             if let Some(t) = offline_from {
-                if offline_window.is_none() && t.elapsed() >= Duration::from_secs(args.offline_secs) {
+                if offline_window.is_none() && t.elapsed() >= Duration::from_secs(args.offline_secs)
+                {
                     let _ = offline_tx.send(false);
                     offline_window = Some(t.elapsed());
-                    println!("fault: kiosk load-0 back after {:.1} s", t.elapsed().as_secs_f64());
+                    println!(
+                        "fault: kiosk load-0 back after {:.1} s",
+                        t.elapsed().as_secs_f64()
+                    );
                 }
             }
             if killed.is_none() && shown * 4 >= total {
@@ -417,8 +458,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let (cpu, machine) = mark0.usage(&mark1);
     let load_after = procstat::loadavg();
     let rss = [
-        (procstat::status_kb(a.pid, "VmHWM"), procstat::status_kb(a.pid, "VmRSS")),
-        (procstat::status_kb(b.pid, "VmHWM"), procstat::status_kb(b.pid, "VmRSS")),
+        (
+            procstat::status_kb(a.pid, "VmHWM"),
+            procstat::status_kb(a.pid, "VmRSS"),
+        ),
+        (
+            procstat::status_kb(b.pid, "VmHWM"),
+            procstat::status_kb(b.pid, "VmRSS"),
+        ),
     ];
     let _ = stop_tx.send(true);
     for p in pollers {
@@ -477,7 +524,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             mib(now),
         );
     }
-    let stored: u64 = front.backends.iter().map(|b| b.stored.load(Ordering::Relaxed)).sum();
+    let stored: u64 = front
+        .backends
+        .iter()
+        .map(|b| b.stored.load(Ordering::Relaxed))
+        .sum();
     println!(
         "both: {:.0} webhooks/s; {:.0} verifications/s end to end",
         stored as f64 / window.as_secs_f64(),
@@ -495,7 +546,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         println!(
             "latency of the offline kiosk ({} results): max {:.1} s",
             t.offline_latencies.len(),
-            t.offline_latencies.last().copied().unwrap_or_default().as_secs_f64()
+            t.offline_latencies
+                .last()
+                .copied()
+                .unwrap_or_default()
+                .as_secs_f64()
         );
     }
     println!(
@@ -520,7 +575,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
     }
     if !errors.is_empty() {
-        println!("errors: {} calls failed for good; first: {}", errors.len(), errors[0]);
+        println!(
+            "errors: {} calls failed for good; first: {}",
+            errors.len(),
+            errors[0]
+        );
     }
     println!(
         "result: lost {}, shown twice {}, shown without a known submission {}; in the table: {} unacknowledged, {} scans with two final results",

@@ -57,7 +57,17 @@ impl Cluster {
         let data = c.data();
         c.run(
             "initdb",
-            &["-D", &data, "-U", &c.user, "-A", "trust", "-E", "UTF8", "--no-locale"],
+            &[
+                "-D",
+                &data,
+                "-U",
+                &c.user,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
         )?;
         let conf = format!(
             "listen_addresses = ''\nunix_socket_directories = '{}'\nfsync = off\nmax_connections = {max_connections}\n",
@@ -106,7 +116,18 @@ impl Cluster {
         let log = self.dir.join("postgres.log").display().to_string();
         self.run(
             "pg_ctl",
-            &["-D", &self.data(), "-l", &log, "-w", "-t", "60", "-m", "fast", what],
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "-m",
+                "fast",
+                what,
+            ],
         )
     }
 
@@ -121,7 +142,11 @@ impl Cluster {
     /// The database's URL.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("postgres:///kyc?host={}&user={}", self.dir.display(), self.user)
+        format!(
+            "postgres:///kyc?host={}&user={}",
+            self.dir.display(),
+            self.user
+        )
     }
 
     /// The postmaster's pid (first line of `postmaster.pid`).
@@ -144,7 +169,10 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+        let _ = self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

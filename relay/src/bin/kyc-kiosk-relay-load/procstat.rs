@@ -56,7 +56,11 @@ pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
 fn machine() -> Option<(u64, u64)> {
     let s = std::fs::read_to_string("/proc/stat").ok()?;
     let l = s.lines().next()?;
-    let v: Vec<u64> = l.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<u64> = l
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
     let total: u64 = v.iter().sum();
     let idle = v.get(3)? + v.get(4).unwrap_or(&0);
     Some((total - idle, total))
@@ -107,7 +111,8 @@ impl Mark {
             .map(|(a, b)| (b - a).max(0.0) / wall)
             .collect();
         let machine = match (self.machine, later.machine) {
-            (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+            (Some((b0, t0)), Some((b1, t1))) if t1 > t0 =>
+            {
                 #[allow(clippy::cast_precision_loss)]
                 Some((b1 - b0) as f64 / (t1 - t0) as f64)
             }

@@ -65,7 +65,10 @@ impl Tracker {
     }
 
     pub fn not_submitted(&self, scan_ref: &str) {
-        self.lock().entry(scan_ref.to_owned()).or_default().not_submitted = true;
+        self.lock()
+            .entry(scan_ref.to_owned())
+            .or_default()
+            .not_submitted = true;
     }
 
     pub fn webhook(&self, scan_ref: &str, at: Instant) {
