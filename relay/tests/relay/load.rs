@@ -158,3 +158,40 @@ async fn load_webhooks_through_two_instances() {
         support::scalar_i64(&db, "SELECT count(*) FROM result WHERE acked_at IS NULL").await;
     assert_eq!(undelivered, 0);
 }
+
+/// The load tool (`kyc-kiosk-relay-load`, its figures in BENCHMARKS.md), run
+/// small so it cannot rot: two `serve` processes over one PostgreSQL, the
+/// sandbox as upstream, and every fault (an instance killed, PostgreSQL
+/// restarted, a kiosk offline, a webhook answered 500 once). The tool exits
+/// 0 only when no result was lost or shown twice.
+#[test]
+fn load_tool_with_faults_loses_nothing_and_shows_nothing_twice() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyc-kiosk-relay-load"))
+        .args(["--kiosks", "8", "--verifications", "80", "--faults"])
+        .args([
+            "--offline-secs",
+            "3",
+            "--timeout-secs",
+            "50",
+            "--max-connections",
+            "5",
+        ])
+        .arg("--relay-bin")
+        .arg(env!("CARGO_BIN_EXE_kyc-kiosk-relay"))
+        .output()
+        .expect("run kyc-kiosk-relay-load");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in [
+        "fault: instance b killed",
+        "fault: PostgreSQL restarted",
+        "fault: kiosk load-0 back",
+        "answered 500 once",
+        "result: lost 0, shown twice 0",
+        " 0 unacknowledged, 0 scans with two final results",
+    ] {
+        assert!(stdout.contains(line), "`{line}` missing:\n{stdout}");
+    }
+    assert!(!stdout.contains("was never shown"), "{stdout}");
+}
