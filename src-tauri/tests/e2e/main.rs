@@ -6,5 +6,6 @@ mod harness;
 
 mod a11y;
 mod flows;
+mod screens;
 mod staff;
 mod start;
