@@ -8,4 +8,4 @@ set -euo pipefail
 # The end-to-end tests need a display (Xvfb) and tauri-driver, which
 # scripts/setup.sh test installs; they take turns on the one display by
 # themselves.
-exec xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test --workspace --no-fail-fast "$@"
+exec xvfb-run -a --server-args="-screen 0 1920x1920x24" cargo test --workspace --no-fail-fast "$@"

@@ -6,6 +6,7 @@ import { t, has, setLanguage, applyStatic } from "./i18n.js";
 import { initStaff, labelKeypad } from "./staff.js";
 import { documentChips } from "./widgets.js";
 import { formatDuration, backOfficeText } from "./format.js";
+import { initCountry, setCountry, countryCode, relabelCountry } from "./country.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -89,7 +90,7 @@ function renderStart() {
   const docs = $("#f-documents");
   if (!docs.childElementCount && info) {
     documentChips(docs, info.documentTypes, info.documents);
-    if (info.defaultCountry && !$("#f-country").value) $("#f-country").value = info.defaultCountry;
+    if (info.defaultCountry && !$("#f-country").value) setCountry(info.defaultCountry);
   }
 }
 
@@ -162,7 +163,45 @@ function renderCapture() {
     delete $("#hint").dataset.retake;
   }
   $("#capture-btn").disabled = !view.allowed.includes("capture") || view.capturing;
+  if (side !== prominentSide) {
+    // A new side: auto-capture gets its 10 s before the button takes over.
+    prominentSide = side;
+    clearTimeout(prominentTimer);
+    $("#capture-btn").dataset.prominent = "0";
+    prominentTimer = setTimeout(() => { $("#capture-btn").dataset.prominent = "1"; }, PROMINENT_AFTER_MS);
+  }
+  fitPreview();
   startPreview();
+}
+
+// Take photo becomes the prominent action after this long on one side without
+// an automatic capture (customers give up on auto-capture that never fires).
+const PROMINENT_AFTER_MS = 10000;
+let prominentSide = null;
+let prominentTimer = null;
+
+function leaveCapture() {
+  prominentSide = null;
+  clearTimeout(prominentTimer);
+  $("#capture-btn").dataset.prominent = "0";
+}
+
+/** Size the preview to the height the capture screen leaves for it, so the
+ * preview, the hint and Take photo are all on screen at any window size. */
+function fitPreview() {
+  const sec = document.querySelector("section[data-screen='capture']");
+  const wrap = $(".preview-wrap");
+  if (!sec || sec.hidden) return;
+  const main = $("#app");
+  const ms = getComputedStyle(main);
+  let avail = main.clientHeight - parseFloat(ms.paddingTop) - parseFloat(ms.paddingBottom);
+  for (const el of sec.children) {
+    if (el === wrap || el.hidden) continue;
+    const cs = getComputedStyle(el);
+    avail -= el.offsetHeight + parseFloat(cs.marginTop) + parseFloat(cs.marginBottom);
+  }
+  const width = Math.max(160, Math.min(sec.clientWidth, 960, Math.floor(avail * 16 / 9)));
+  wrap.style.maxWidth = `${width}px`;
 }
 
 async function renderReview() {
@@ -287,14 +326,14 @@ function render() {
     $("#preview").removeAttribute("src");
     $("#handoff-qr").removeAttribute("src");
     $("#handoff-digits").textContent = "";
-    if (info && info.defaultCountry) $("#f-country").value = info.defaultCountry;
+    setCountry(info ? info.defaultCountry : null);
   }
   const changed = prevScreen !== screen;
   prevScreen = screen;
   document.body.dataset.screen = screen;
   for (const s of $$("[data-screen]")) s.hidden = s.dataset.screen !== screen;
   if (changed && $("#staff").hidden) focusScreen(screen);
-  if (screen !== "capture") stopPreview();
+  if (screen !== "capture") { stopPreview(); leaveCapture(); }
   if (screen !== "handoff") lastQrFor = null;
   if (screen !== "start") $("#start-error").hidden = true;
 
@@ -453,7 +492,7 @@ function readForm() {
   const val = (n) => f.elements[n].value.trim();
   return {
     clientId: val("clientId"),
-    country: val("country").toUpperCase(),
+    country: countryCode(),
     firstName: val("firstName") || null,
     lastName: val("lastName") || null,
     dateOfBirth: val("dateOfBirth") || null,
@@ -515,6 +554,7 @@ function bind() {
     await setLanguage(sel.value);
     await api.setLanguage(sel.value).catch(() => {});
     labelKeypad();
+    relabelCountry();
     if (info) renderBanners();
     if (info) renderBackOffice();
     if (info && info.startupError) renderStartupError();
@@ -536,7 +576,7 @@ function bind() {
       labelKeypad();
       const docs = $("#f-documents");
       for (const cb of $$("input[name='documents']", docs)) cb.checked = info.documents.includes(cb.value);
-      if (info.defaultCountry) $("#f-country").value = info.defaultCountry;
+      if (info.defaultCountry) setCountry(info.defaultCountry);
       if (view) render();
     },
   });
@@ -584,6 +624,7 @@ async function main() {
   }
   sel.value = info.language;
   await setLanguage(info.language).catch(() => setLanguage("en"));
+  initCountry($("#f-country"), $("#country-list"), info.countries);
   applyStatic();
   labelKeypad();
   document.body.dataset.kiosk = info.kioskMode ? "1" : "0";
@@ -597,6 +638,7 @@ async function main() {
   }
   renderBackOffice();
   document.body.dataset.ready = "1";
+  window.addEventListener("resize", fitPreview);
   viewLoop();
   if (info.backOffice) backOfficeLoop();
 }

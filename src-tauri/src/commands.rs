@@ -47,6 +47,7 @@ fn info(state: &AppState) -> AppInfo {
             .map(|(code, name)| Language { code, name })
             .collect(),
         default_country: k.default_country,
+        countries: kyc_kiosk::country::codes().collect(),
         documents: k.documents,
         document_types: DocumentType::ALL.to_vec(),
         kiosk_mode: state.config.kiosk.kiosk_mode,

@@ -32,6 +32,9 @@ pub struct AppInfo {
     pub language: String,
     pub languages: Vec<Language>,
     pub default_country: Option<String>,
+    /// Every ISO 3166-1 alpha-2 code the start form offers (named in the UI
+    /// language by the web view).
+    pub countries: Vec<&'static str>,
     /// The documents the start form ticks by default.
     pub documents: Vec<DocumentType>,
     /// Every document type the kiosk accepts, in the order the form lists them.

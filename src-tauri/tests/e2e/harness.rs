@@ -132,6 +132,47 @@ impl App {
         }
     }
 
+    /// The page's viewport in CSS pixels.
+    async fn viewport(&self) -> (i64, i64) {
+        let v = self.exec("return [innerWidth, innerHeight];", vec![]).await;
+        (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
+    }
+
+    /// Resize the window so that its page (the web view's viewport) is
+    /// `width`×`height` CSS pixels, whatever the window frame takes.
+    pub async fn resize(&self, width: u32, height: u32) {
+        let target = (i64::from(width), i64::from(height));
+        let mut ask = target;
+        for _ in 0..3 {
+            let before = self.viewport().await;
+            let w = u32::try_from(ask.0).expect("a positive width");
+            let h = u32::try_from(ask.1).expect("a positive height");
+            self.client
+                .set_window_size(w, h)
+                .await
+                .expect("set the window size");
+            // Wait for the page to see the change, then for its layout.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut got = self.viewport().await;
+            while got == before && got != target && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                got = self.viewport().await;
+            }
+            self.settled().await;
+            got = self.viewport().await;
+            if got == target {
+                return;
+            }
+            // The window frame took the difference: ask for that much more.
+            ask = (ask.0 + target.0 - got.0, ask.1 + target.1 - got.1);
+        }
+        assert_eq!(
+            self.viewport().await,
+            target,
+            "the page could not be sized to {width}x{height}"
+        );
+    }
+
     /// Wait until `js` (a script returning a boolean) returns true.
     pub async fn until(&self, what: &str, js: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);

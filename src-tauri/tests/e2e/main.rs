@@ -7,5 +7,6 @@ mod harness;
 mod a11y;
 mod backoffice;
 mod flows;
+mod screens;
 mod staff;
 mod start;

@@ -177,7 +177,14 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
     // functions need the PIN again; a wrong one is refused.
     app.click("#staff-panel [data-staff='close']").await;
     app.wait_for("#staff[hidden]").await;
-    assert_eq!(app.value("#f-country").await, "DE");
+    let country = app
+        .exec(
+            "const f = document.getElementById('f-country'); return [f.dataset.code, f.value];",
+            vec![],
+        )
+        .await;
+    assert_eq!(country[0], "DE", "{country}");
+    assert!(country[1].as_str().unwrap_or("").ends_with("(DE)"), "{country}");
     let refused = app
         .exec(
             "return window.__TAURI_INTERNALS__.invoke('staff_exit').then(() => 'ok', e => e.code)",
