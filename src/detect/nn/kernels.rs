@@ -1,0 +1,589 @@
+//! The arithmetic: 1×1 convolutions as a small matrix product over
+//! contiguous channel planes, depthwise 3×3 convolutions row by row, and
+//! the slow general paths. Plain loops that the compiler vectorises; the
+//! hot ones are compiled twice, the second time for AVX2 + FMA, and picked
+//! at run time.
+
+/// Output channels computed together by the matrix product.
+pub(super) const MR: usize = 6;
+/// Pixels computed together (two AVX registers).
+const NR: usize = 16;
+
+/// The instruction set the hot kernels run with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Isa {
+    Baseline,
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+    /// AVX2 + FMA, and AVX-512 for the matrix product.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            if is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            return Isa::Avx2Fma;
+        }
+        Isa::Baseline
+    }
+
+    /// All the instruction sets this CPU can run, for tests.
+    #[cfg(test)]
+    pub fn all() -> Vec<Self> {
+        let mut all = vec![Isa::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if Self::detect() != Isa::Baseline {
+                all.push(Isa::Avx2Fma);
+            }
+            if Self::detect() == Isa::Avx512 {
+                all.push(Isa::Avx512);
+            }
+        }
+        all
+    }
+}
+
+#[inline(always)]
+fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// `out[m][p] = bias[m] + Σk w[m][k]·x[k][p] (+ res[m][p]) (then max 0)`
+/// for `m < rows`, `p < n`. `w` and `bias` are packed by [`pack`].
+pub(super) struct Gemm<'a> {
+    pub w: &'a [f32],
+    pub bias: &'a [f32],
+    pub rows: usize,
+    pub k: usize,
+    pub x: &'a [f32],
+    pub x_ld: usize,
+    pub n: usize,
+    pub out_ld: usize,
+    pub res: Option<&'a [f32]>,
+    pub relu: bool,
+}
+
+/// Weights `[rows][k]` (row-major) regrouped as blocks of [`MR`] rows,
+/// `[block][k][MR]`, zero rows padding the last block; the bias likewise.
+pub(super) fn pack(w: &[f32], bias: Option<&[f32]>, rows: usize, k: usize) -> (Vec<f32>, Vec<f32>) {
+    let blocks = rows.div_ceil(MR);
+    let mut packed = vec![0f32; blocks * k * MR];
+    let mut b = vec![0f32; blocks * MR];
+    for r in 0..rows {
+        for kk in 0..k {
+            packed[(r / MR) * k * MR + kk * MR + r % MR] = w[r * k + kk];
+        }
+        b[r] = bias.map_or(0.0, |v| v[r]);
+    }
+    (packed, b)
+}
+
+pub(super) fn gemm(isa: Isa, g: &Gemm<'_>, out: &mut [f32]) {
+    match isa {
+        Isa::Baseline => gemm_impl::<false>(g, out),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::Avx2Fma` is only chosen when the CPU has both.
+        Isa::Avx2Fma => unsafe { gemm_avx2(g, 0, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::Avx512` is only chosen when the CPU has it, AVX2
+        // and FMA.
+        Isa::Avx512 => unsafe { gemm_avx512(g, out) },
+    }
+}
+
+/// The matrix product with AVX-512: 32 pixels a tile, the rest by
+/// [`gemm_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gemm_avx512(g: &Gemm<'_>, out: &mut [f32]) {
+    use std::arch::x86_64::{
+        _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_max_ps, _mm512_set1_ps,
+        _mm512_setzero_ps, _mm512_storeu_ps,
+    };
+    const W: usize = 32;
+    let k = g.k;
+    let blocks = g.rows.div_ceil(MR);
+    let tiles = g.n / W;
+    // Every pointer below stays inside these bounds.
+    assert!(k > 0 && g.x.len() >= (k - 1) * g.x_ld + g.n);
+    assert!(g.w.len() >= blocks * k * MR && g.bias.len() >= blocks * MR);
+    for t in 0..tiles {
+        let p0 = t * W;
+        let xp = g.x.as_ptr().add(p0);
+        for b in 0..blocks {
+            let wp = g.w.as_ptr().add(b * k * MR);
+            let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+            for (i, a) in acc.iter_mut().enumerate() {
+                let v = _mm512_set1_ps(g.bias[b * MR + i]);
+                *a = [v, v];
+            }
+            for kk in 0..k {
+                let xr = xp.add(kk * g.x_ld);
+                let (x0, x1) = (_mm512_loadu_ps(xr), _mm512_loadu_ps(xr.add(16)));
+                let wr = wp.add(kk * MR);
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let wv = _mm512_set1_ps(*wr.add(i));
+                    a[0] = _mm512_fmadd_ps(wv, x0, a[0]);
+                    a[1] = _mm512_fmadd_ps(wv, x1, a[1]);
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                let row = b * MR + i;
+                if row >= g.rows {
+                    break;
+                }
+                let at = row * g.out_ld + p0;
+                let o = &mut out[at..][..W];
+                let (mut v0, mut v1) = (a[0], a[1]);
+                if let Some(r) = g.res {
+                    let r = &r[at..][..W];
+                    v0 = _mm512_add_ps(v0, _mm512_loadu_ps(r.as_ptr()));
+                    v1 = _mm512_add_ps(v1, _mm512_loadu_ps(r.as_ptr().add(16)));
+                }
+                if g.relu {
+                    v0 = _mm512_max_ps(v0, _mm512_setzero_ps());
+                    v1 = _mm512_max_ps(v1, _mm512_setzero_ps());
+                }
+                _mm512_storeu_ps(o.as_mut_ptr(), v0);
+                _mm512_storeu_ps(o.as_mut_ptr().add(16), v1);
+            }
+        }
+    }
+    gemm_avx2(g, tiles * W, out);
+}
+
+/// The matrix product with AVX2 + FMA: [`MR`] output channels × [`NR`]
+/// pixels in twelve registers, one broadcast weight and two pixel loads per
+/// input channel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_avx2(g: &Gemm<'_>, from: usize, out: &mut [f32]) {
+    use std::arch::x86_64::{
+        _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps,
+        _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    };
+    let k = g.k;
+    let blocks = g.rows.div_ceil(MR);
+    let tiles = (g.n - from) / NR;
+    // Every pointer below stays inside these bounds.
+    assert!(k > 0 && g.x.len() >= (k - 1) * g.x_ld + g.n);
+    assert!(g.w.len() >= blocks * k * MR && g.bias.len() >= blocks * MR);
+    for t in 0..tiles {
+        let p0 = from + t * NR;
+        let xp = g.x.as_ptr().add(p0);
+        for b in 0..blocks {
+            let wp = g.w.as_ptr().add(b * k * MR);
+            let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+            for (i, a) in acc.iter_mut().enumerate() {
+                let v = _mm256_set1_ps(g.bias[b * MR + i]);
+                *a = [v, v];
+            }
+            for kk in 0..k {
+                let xr = xp.add(kk * g.x_ld);
+                let (x0, x1) = (_mm256_loadu_ps(xr), _mm256_loadu_ps(xr.add(8)));
+                let wr = wp.add(kk * MR);
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let wv = _mm256_broadcast_ss(&*wr.add(i));
+                    a[0] = _mm256_fmadd_ps(wv, x0, a[0]);
+                    a[1] = _mm256_fmadd_ps(wv, x1, a[1]);
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                let row = b * MR + i;
+                if row >= g.rows {
+                    break;
+                }
+                let at = row * g.out_ld + p0;
+                let o = &mut out[at..][..NR];
+                let (mut v0, mut v1) = (a[0], a[1]);
+                if let Some(r) = g.res {
+                    let r = &r[at..][..NR];
+                    v0 = _mm256_add_ps(v0, _mm256_loadu_ps(r.as_ptr()));
+                    v1 = _mm256_add_ps(v1, _mm256_loadu_ps(r.as_ptr().add(8)));
+                }
+                if g.relu {
+                    v0 = _mm256_max_ps(v0, _mm256_setzero_ps());
+                    v1 = _mm256_max_ps(v1, _mm256_setzero_ps());
+                }
+                _mm256_storeu_ps(o.as_mut_ptr(), v0);
+                _mm256_storeu_ps(o.as_mut_ptr().add(8), v1);
+            }
+        }
+    }
+    gemm_tail::<true>(g, from + tiles * NR, out);
+}
+
+#[inline(always)]
+fn gemm_impl<const FMA: bool>(g: &Gemm<'_>, out: &mut [f32]) {
+    let k = g.k;
+    let blocks = g.rows.div_ceil(MR);
+    let mut p0 = 0;
+    while p0 + NR <= g.n {
+        for b in 0..blocks {
+            let wb = &g.w[b * k * MR..][..k * MR];
+            let mut acc = [[0f32; NR]; MR];
+            for (i, a) in acc.iter_mut().enumerate() {
+                *a = [g.bias[b * MR + i]; NR];
+            }
+            for kk in 0..k {
+                let xr = &g.x[kk * g.x_ld + p0..][..NR];
+                let wr = &wb[kk * MR..][..MR];
+                for i in 0..MR {
+                    for j in 0..NR {
+                        acc[i][j] = madd::<FMA>(wr[i], xr[j], acc[i][j]);
+                    }
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                let row = b * MR + i;
+                if row >= g.rows {
+                    break;
+                }
+                let base = row * g.out_ld + p0;
+                let o = &mut out[base..][..NR];
+                match g.res {
+                    Some(r) => {
+                        let r = &r[base..][..NR];
+                        for j in 0..NR {
+                            o[j] = a[j] + r[j];
+                        }
+                    }
+                    None => o.copy_from_slice(a),
+                }
+                if g.relu {
+                    for v in o.iter_mut() {
+                        *v = v.max(0.0);
+                    }
+                }
+            }
+        }
+        p0 += NR;
+    }
+    gemm_tail::<FMA>(g, p0, out);
+}
+
+/// Pixels `p0..n`, one at a time.
+#[inline(always)]
+fn gemm_tail<const FMA: bool>(g: &Gemm<'_>, p0: usize, out: &mut [f32]) {
+    let k = g.k;
+    let finish = |out: &mut [f32], row: usize, p: usize, v: f32| {
+        let i = row * g.out_ld + p;
+        let v = match g.res {
+            Some(r) => v + r[i],
+            None => v,
+        };
+        out[i] = if g.relu { v.max(0.0) } else { v };
+    };
+    for p in p0..g.n {
+        for row in 0..g.rows {
+            let wb = &g.w[(row / MR) * k * MR..][..k * MR];
+            let mut acc = g.bias[row];
+            for kk in 0..k {
+                acc = madd::<FMA>(wb[kk * MR + row % MR], g.x[kk * g.x_ld + p], acc);
+            }
+            finish(out, row, p, acc);
+        }
+    }
+}
+
+/// Depthwise 3×3, stride 1, padding 1, on `channels` planes of `h`×`w`
+/// (`w ≥ 2`): `out = bias + Σ taps · in`, zero outside the plane. `taps`
+/// holds nine per channel. Only output rows `ys` are computed, into `out`
+/// as planes of `ys.len()` rows.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn depthwise3(
+    isa: Isa,
+    input: &[f32],
+    taps: &[f32],
+    bias: &[f32],
+    channels: usize,
+    (h, w): (usize, usize),
+    ys: std::ops::Range<usize>,
+    out: &mut [f32],
+) {
+    let plane = h * w;
+    let out_plane = ys.len() * w;
+    let zero = vec![0f32; w];
+    for c in 0..channels {
+        let x = &input[c * plane..][..plane];
+        let o = &mut out[c * out_plane..][..out_plane];
+        let t: &[f32; 9] = taps[c * 9..][..9].try_into().unwrap_or(&[0.0; 9]);
+        for y in ys.clone() {
+            // Rows above and below the plane read as zeros.
+            let row = |dy: usize| -> &[f32] {
+                if y + dy < 1 || y + dy > h {
+                    &zero
+                } else {
+                    &x[(y + dy - 1) * w..][..w]
+                }
+            };
+            let rows = [row(0), row(1), row(2)];
+            let o = &mut o[(y - ys.start) * w..][..w];
+            let done = match isa {
+                Isa::Baseline => 0,
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Isa::Avx2Fma` is only chosen when the CPU has both.
+                Isa::Avx2Fma | Isa::Avx512 => unsafe { depthwise3_row_avx2(rows, t, bias[c], o) },
+            };
+            if done == 0 {
+                depthwise3_row(rows, t, bias[c], o, 0..w);
+            } else {
+                depthwise3_row(rows, t, bias[c], o, 0..1);
+                depthwise3_row(rows, t, bias[c], o, w - 1..w);
+            }
+        }
+    }
+}
+
+/// Columns 1..w−1 of one output row, eight at a time (the last block
+/// overlapping the one before if need be). Returns how many columns it
+/// did: 0 if the row is too short.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn depthwise3_row_avx2(rows: [&[f32]; 3], t: &[f32; 9], bias: f32, o: &mut [f32]) -> usize {
+    use std::arch::x86_64::{_mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps};
+    let w = o.len();
+    if w < 10 || rows.iter().any(|r| r.len() != w) {
+        return 0;
+    }
+    let k = t.map(|v| _mm256_set1_ps(v));
+    let [r0, r1, r2] = rows.map(<[f32]>::as_ptr);
+    let block = |x: usize| {
+        // Columns x..x+8 read x−1..x+9 ≤ w.
+        let mut acc = _mm256_set1_ps(bias);
+        for (dy, r) in [r0, r1, r2].into_iter().enumerate() {
+            let p = r.add(x - 1);
+            acc = _mm256_fmadd_ps(k[dy * 3], _mm256_loadu_ps(p), acc);
+            acc = _mm256_fmadd_ps(k[dy * 3 + 1], _mm256_loadu_ps(p.add(1)), acc);
+            acc = _mm256_fmadd_ps(k[dy * 3 + 2], _mm256_loadu_ps(p.add(2)), acc);
+        }
+        acc
+    };
+    let out = o.as_mut_ptr();
+    let mut x = 1;
+    while x + 8 < w {
+        _mm256_storeu_ps(out.add(x), block(x));
+        x += 8;
+    }
+    if x < w - 1 {
+        _mm256_storeu_ps(out.add(w - 9), block(w - 9));
+    }
+    w - 2
+}
+
+/// Output columns `xs` of one row, one at a time.
+fn depthwise3_row(rows: [&[f32]; 3], t: &[f32; 9], bias: f32, o: &mut [f32], xs: std::ops::Range<usize>) {
+    let w = o.len();
+    for x in xs {
+        let mut acc = bias;
+        for (dy, r) in rows.iter().enumerate() {
+            for dx in 0..3 {
+                if x + dx >= 1 && x + dx <= w {
+                    acc += t[dy * 3 + dx] * r[x + dx - 1];
+                }
+            }
+        }
+        o[x] = acc;
+    }
+}
+
+/// Geometry of a 2-D window operation on one plane.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Window {
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    /// Top, left (bottom and right only shape the output).
+    pub pt: usize,
+    pub pl: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+
+impl Window {
+    /// For tap (`ky`, `kx`): the output rows and columns whose input under
+    /// that tap lies inside the plane.
+    fn valid(&self, ky: usize, kx: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let range = |k: usize, pad: usize, stride: usize, size: usize, outs: usize| {
+            // in = o·stride + k − pad ∈ [0, size)
+            let lo = pad.saturating_sub(k).div_ceil(stride);
+            let hi = if size + pad > k {
+                ((size + pad - k - 1) / stride + 1).min(outs)
+            } else {
+                0
+            };
+            lo.min(hi)..hi
+        };
+        (
+            range(ky, self.pt, self.sh, self.h, self.oh),
+            range(kx, self.pl, self.sw, self.w, self.ow),
+        )
+    }
+
+    /// Calls `f(tap, out, in)` for every output pixel and tap inside the
+    /// plane, one tap at a time.
+    #[inline(always)]
+    fn each_tap(&self, input: &[f32], out: &mut [f32], mut f: impl FnMut(usize, &mut f32, f32)) {
+        for ky in 0..self.kh {
+            for kx in 0..self.kw {
+                let (ys, xs) = self.valid(ky, kx);
+                if xs.is_empty() {
+                    continue;
+                }
+                let tap = ky * self.kw + kx;
+                let x0 = xs.start * self.sw + kx - self.pl;
+                for oy in ys {
+                    let iy = oy * self.sh + ky - self.pt;
+                    let row = &input[iy * self.w + x0..(iy + 1) * self.w];
+                    let o = &mut out[oy * self.ow..][..self.ow][xs.clone()];
+                    for (o, &v) in o.iter_mut().zip(row.iter().step_by(self.sw)) {
+                        f(tap, o, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Depthwise convolution of one plane, any kernel, stride and padding.
+pub(super) fn depthwise_any(input: &[f32], taps: &[f32], bias: f32, g: &Window, out: &mut [f32]) {
+    out.fill(bias);
+    g.each_tap(input, out, |t, o, v| *o += taps[t] * v);
+}
+
+/// Max pooling of one plane; padding never wins.
+pub(super) fn max_pool(input: &[f32], g: &Window, out: &mut [f32]) {
+    out.fill(f32::NEG_INFINITY);
+    g.each_tap(input, out, |_, o, v| *o = o.max(v));
+}
+
+/// The patches of output rows `y0..y1` as columns: row `(c·kh + ky)·kw + kx`
+/// holds, for each output pixel of the band, the input under that tap (0 in
+/// the padding). `input` is `channels` planes.
+pub(super) fn im2col(input: &[f32], channels: usize, g: &Window, y0: usize, y1: usize, col: &mut [f32]) {
+    let n = (y1 - y0) * g.ow;
+    let plane = g.h * g.w;
+    for c in 0..channels {
+        let src = &input[c * plane..][..plane];
+        for ky in 0..g.kh {
+            for kx in 0..g.kw {
+                let r = (c * g.kh + ky) * g.kw + kx;
+                let dst = &mut col[r * n..][..n];
+                for oy in y0..y1 {
+                    let d = &mut dst[(oy - y0) * g.ow..][..g.ow];
+                    let Some(y) = (oy * g.sh + ky).checked_sub(g.pt).filter(|&y| y < g.h) else {
+                        d.fill(0.0);
+                        continue;
+                    };
+                    let row = &src[y * g.w..][..g.w];
+                    let (_, xs) = g.valid(0, kx);
+                    d[..xs.start].fill(0.0);
+                    d[xs.end..].fill(0.0);
+                    if !xs.is_empty() {
+                        let x0 = xs.start * g.sw + kx - g.pl;
+                        for (v, &s) in d[xs].iter_mut().zip(row[x0..].iter().step_by(g.sw)) {
+                            *v = s;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_matrix_product_matches_the_textbook_sum_on_every_isa_and_edge() {
+        let (rows, k, n) = (7, 5, 61);
+        let w = pseudo(rows * k, 1);
+        let bias = pseudo(rows, 2);
+        let x = pseudo(k * n, 3);
+        let res = pseudo(rows * n, 4);
+        let (pw, pb) = pack(&w, Some(&bias), rows, k);
+        for isa in Isa::all() {
+            let mut out = vec![0f32; rows * n];
+            let g = Gemm {
+                w: &pw,
+                bias: &pb,
+                rows,
+                k,
+                x: &x,
+                x_ld: n,
+                n,
+                out_ld: n,
+                res: Some(&res),
+                relu: true,
+            };
+            gemm(isa, &g, &mut out);
+            for r in 0..rows {
+                for p in 0..n {
+                    let mut e = bias[r] + res[r * n + p];
+                    for kk in 0..k {
+                        e += w[r * k + kk] * x[kk * n + p];
+                    }
+                    let e = e.max(0.0);
+                    assert!((out[r * n + p] - e).abs() < 1e-5, "{isa:?} {r} {p}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_depthwise_matches_the_general_one() {
+        let (h, w) = (5, 21);
+        let input = pseudo(h * w, 5);
+        let taps = pseudo(9, 6);
+        let g = Window {
+            h,
+            w,
+            kh: 3,
+            kw: 3,
+            sh: 1,
+            sw: 1,
+            pt: 1,
+            pl: 1,
+            oh: h,
+            ow: w,
+        };
+        let mut slow = vec![0f32; h * w];
+        depthwise_any(&input, &taps, 0.25, &g, &mut slow);
+        for isa in Isa::all() {
+            let mut fast = vec![0f32; h * w];
+            depthwise3(isa, &input, &taps, &[0.25], 1, (h, w), 0..h, &mut fast);
+            // Rows 2..4 alone.
+            let mut band = vec![0f32; 2 * w];
+            depthwise3(isa, &input, &taps, &[0.25], 1, (h, w), 2..4, &mut band);
+            assert_eq!(band, fast[2 * w..4 * w]);
+            for (a, b) in fast.iter().zip(&slow) {
+                assert!((a - b).abs() < 1e-5, "{isa:?}");
+            }
+        }
+    }
+}
