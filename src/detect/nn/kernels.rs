@@ -238,9 +238,9 @@ fn gemm_impl<const FMA: bool>(g: &Gemm<'_>, out: &mut [f32]) {
             for kk in 0..k {
                 let xr = &g.x[kk * g.x_ld + p0..][..NR];
                 let wr = &wb[kk * MR..][..MR];
-                for i in 0..MR {
-                    for j in 0..NR {
-                        acc[i][j] = madd::<FMA>(wr[i], xr[j], acc[i][j]);
+                for (a, &wv) in acc.iter_mut().zip(wr) {
+                    for (a, &xv) in a.iter_mut().zip(xr) {
+                        *a = madd::<FMA>(wv, xv, *a);
                     }
                 }
             }
@@ -254,8 +254,8 @@ fn gemm_impl<const FMA: bool>(g: &Gemm<'_>, out: &mut [f32]) {
                 match g.res {
                     Some(r) => {
                         let r = &r[base..][..NR];
-                        for j in 0..NR {
-                            o[j] = a[j] + r[j];
+                        for ((o, &a), &r) in o.iter_mut().zip(a).zip(r) {
+                            *o = a + r;
                         }
                     }
                     None => o.copy_from_slice(a),
@@ -434,41 +434,61 @@ impl Window {
         )
     }
 
-    /// Calls `f(tap, out, in)` for every output pixel and tap inside the
-    /// plane, one tap at a time.
+    /// For tap (`ky`, `kx`), calls `f(out, in)` on every output row with
+    /// the input row under that tap: `out` the outputs whose input is
+    /// inside the plane, `in` starting at the first one's input pixel.
     #[inline(always)]
-    fn each_tap(&self, input: &[f32], out: &mut [f32], mut f: impl FnMut(usize, &mut f32, f32)) {
-        for ky in 0..self.kh {
-            for kx in 0..self.kw {
-                let (ys, xs) = self.valid(ky, kx);
-                if xs.is_empty() {
-                    continue;
-                }
-                let tap = ky * self.kw + kx;
-                let x0 = xs.start * self.sw + kx - self.pl;
-                for oy in ys {
-                    let iy = oy * self.sh + ky - self.pt;
-                    let row = &input[iy * self.w + x0..(iy + 1) * self.w];
-                    let o = &mut out[oy * self.ow..][..self.ow][xs.clone()];
-                    for (o, &v) in o.iter_mut().zip(row.iter().step_by(self.sw)) {
-                        f(tap, o, v);
-                    }
-                }
+    fn each_row(&self, ky: usize, kx: usize, input: &[f32], out: &mut [f32], mut f: impl FnMut(&mut [f32], &[f32])) {
+        let (ys, xs) = self.valid(ky, kx);
+        if xs.is_empty() {
+            return;
+        }
+        let x0 = xs.start * self.sw + kx - self.pl;
+        for oy in ys {
+            let iy = oy * self.sh + ky - self.pt;
+            let row = &input[iy * self.w + x0..(iy + 1) * self.w];
+            f(&mut out[oy * self.ow..][..self.ow][xs.clone()], row);
+        }
+    }
+}
+
+/// `f(out[i], row[i·step])` for every `i` of `out`.
+#[inline(always)]
+fn strided(out: &mut [f32], row: &[f32], step: usize, mut f: impl FnMut(&mut f32, f32)) {
+    match step {
+        1 => out.iter_mut().zip(row).for_each(|(o, &v)| f(o, v)),
+        2 => {
+            let pairs = row.chunks_exact(2);
+            let last = pairs.remainder().first().copied();
+            let n = pairs.len();
+            out.iter_mut().zip(pairs).for_each(|(o, c)| f(o, c[0]));
+            if let (Some(o), Some(v)) = (out.get_mut(n), last) {
+                f(o, v);
             }
         }
+        _ => out.iter_mut().zip(row.chunks(step)).for_each(|(o, c)| f(o, c[0])),
     }
 }
 
 /// Depthwise convolution of one plane, any kernel, stride and padding.
 pub(super) fn depthwise_any(input: &[f32], taps: &[f32], bias: f32, g: &Window, out: &mut [f32]) {
     out.fill(bias);
-    g.each_tap(input, out, |t, o, v| *o += taps[t] * v);
+    for ky in 0..g.kh {
+        for kx in 0..g.kw {
+            let t = taps[ky * g.kw + kx];
+            g.each_row(ky, kx, input, out, |o, row| strided(o, row, g.sw, |o, v| *o += t * v));
+        }
+    }
 }
 
 /// Max pooling of one plane; padding never wins.
 pub(super) fn max_pool(input: &[f32], g: &Window, out: &mut [f32]) {
     out.fill(f32::NEG_INFINITY);
-    g.each_tap(input, out, |_, o, v| *o = o.max(v));
+    for ky in 0..g.kh {
+        for kx in 0..g.kw {
+            g.each_row(ky, kx, input, out, |o, row| strided(o, row, g.sw, |o, v| *o = o.max(v)));
+        }
+    }
 }
 
 /// The patches of output rows `y0..y1` as columns: row `(c·kh + ky)·kw + kx`
@@ -495,9 +515,7 @@ pub(super) fn im2col(input: &[f32], channels: usize, g: &Window, y0: usize, y1: 
                     d[xs.end..].fill(0.0);
                     if !xs.is_empty() {
                         let x0 = xs.start * g.sw + kx - g.pl;
-                        for (v, &s) in d[xs].iter_mut().zip(row[x0..].iter().step_by(g.sw)) {
-                            *v = s;
-                        }
+                        strided(&mut d[xs], &row[x0..], g.sw, |v, s| *v = s);
                     }
                 }
             }

@@ -10,7 +10,8 @@ pub(super) type Result<T> = std::result::Result<T, String>;
 /// One field's payload on the wire.
 enum Field<'a> {
     Varint(u64),
-    Fixed64(u64),
+    /// A double or fixed64: no field read here has one.
+    Fixed64,
     Bytes(&'a [u8]),
     Fixed32(u32),
 }
@@ -113,10 +114,8 @@ impl<'a> Wire<'a> {
         let field = match kind {
             0 => Field::Varint(self.varint()?),
             1 => {
-                let b = self.take(8)?;
-                Field::Fixed64(u64::from_le_bytes([
-                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                ]))
+                self.take(8)?;
+                Field::Fixed64
             }
             2 => {
                 let n = self.varint()?;
@@ -216,14 +215,13 @@ impl Tensor {
     }
 }
 
-/// An attribute value of the kinds the supported operators use.
+/// An attribute value of the kinds the supported operators use (floats
+/// and tensors are read, checked, and kept as [`Attr::Other`]).
 #[derive(Debug, Clone)]
 pub(super) enum Attr {
-    Float(f32),
     Int(i64),
     Ints(Vec<i64>),
     Text(String),
-    Tensor(Tensor),
     Other,
 }
 
@@ -248,10 +246,8 @@ fn parse_attr(buf: &[u8]) -> Result<(String, Attr)> {
     })?;
     // AttributeProto.AttributeType; writers before IR 3 left it unset.
     let attr = match (kind, f, i, s, t) {
-        (1, Some(v), ..) | (0, Some(v), None, None, None) => Attr::Float(v),
         (2, _, Some(v), ..) | (0, None, Some(v), None, None) => Attr::Int(v),
         (3, _, _, Some(v), _) | (0, None, None, Some(v), None) => Attr::Text(v),
-        (4, _, _, _, Some(v)) | (0, None, None, None, Some(v)) => Attr::Tensor(v),
         (7, ..) => Attr::Ints(ints),
         (0, None, None, None, None) if !ints.is_empty() => Attr::Ints(ints),
         _ => Attr::Other,
