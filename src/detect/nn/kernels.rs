@@ -79,11 +79,13 @@ pub(super) fn pack(w: &[f32], bias: Option<&[f32]>, rows: usize, k: usize) -> (V
     let blocks = rows.div_ceil(MR);
     let mut packed = vec![0f32; blocks * k * MR];
     let mut b = vec![0f32; blocks * MR];
-    for r in 0..rows {
-        for kk in 0..k {
-            packed[(r / MR) * k * MR + kk * MR + r % MR] = w[r * k + kk];
+    for (r, row) in w.chunks_exact(k.max(1)).take(rows).enumerate() {
+        for (kk, &v) in row.iter().enumerate() {
+            packed[(r / MR) * k * MR + kk * MR + r % MR] = v;
         }
-        b[r] = bias.map_or(0.0, |v| v[r]);
+    }
+    if let Some(bias) = bias {
+        b[..rows].copy_from_slice(&bias[..rows]);
     }
     (packed, b)
 }
@@ -285,9 +287,9 @@ fn gemm_tail<const FMA: bool>(g: &Gemm<'_>, p0: usize, out: &mut [f32]) {
         out[i] = if g.relu { v.max(0.0) } else { v };
     };
     for p in p0..g.n {
-        for row in 0..g.rows {
+        for (row, &bias) in g.bias[..g.rows].iter().enumerate() {
             let wb = &g.w[(row / MR) * k * MR..][..k * MR];
-            let mut acc = g.bias[row];
+            let mut acc = bias;
             for kk in 0..k {
                 acc = madd::<FMA>(wb[kk * MR + row % MR], g.x[kk * g.x_ld + p], acc);
             }
@@ -321,7 +323,7 @@ pub(super) fn depthwise3(
         for y in ys.clone() {
             // Rows above and below the plane read as zeros.
             let row = |dy: usize| -> &[f32] {
-                if y + dy < 1 || y + dy > h {
+                if !(1..=h).contains(&(y + dy)) {
                     &zero
                 } else {
                     &x[(y + dy - 1) * w..][..w]
@@ -388,7 +390,7 @@ fn depthwise3_row(rows: [&[f32]; 3], t: &[f32; 9], bias: f32, o: &mut [f32], xs:
         let mut acc = bias;
         for (dy, r) in rows.iter().enumerate() {
             for dx in 0..3 {
-                if x + dx >= 1 && x + dx <= w {
+                if (1..=w).contains(&(x + dx)) {
                     acc += t[dy * 3 + dx] * r[x + dx - 1];
                 }
             }
@@ -560,9 +562,9 @@ mod tests {
                 relu: true,
             };
             gemm(isa, &g, &mut out);
-            for r in 0..rows {
+            for (r, &b) in bias.iter().enumerate() {
                 for p in 0..n {
-                    let mut e = bias[r] + res[r * n + p];
+                    let mut e = b + res[r * n + p];
                     for kk in 0..k {
                         e += w[r * k + kk] * x[kk * n + p];
                     }

@@ -670,7 +670,7 @@ impl Planner {
             return Err(format!("weights {:?} are not 4-D", self.values[wv].shape));
         };
         let group = usize::try_from(int(node, "group")?.unwrap_or(1)).map_err(|_| "group")?;
-        if group == 0 || c_in % group != 0 || c_out % group != 0 || per_group * group != c_in {
+        if group == 0 || !c_in.is_multiple_of(group) || !c_out.is_multiple_of(group) || per_group * group != c_in {
             return Err(format!("group {group} for {c_in} → {c_out} channels with weights {per_group} per group"));
         }
         if let Some(k) = ints(node, "kernel_shape")? {
@@ -874,7 +874,7 @@ fn reshape(from: &[usize], target: &[i64]) -> Result<Vec<usize>> {
     }
     let known = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("too large")?;
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {from:?} to {target:?}"));
         }
         shape[i] = total / known;

@@ -63,7 +63,7 @@ impl<'a> Field<'a> {
 }
 
 fn le_f32<'a>(b: &'a [u8], what: &str) -> Result<impl Iterator<Item = f32> + 'a> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Err(format!("{what}: {} bytes is not whole floats", b.len()));
     }
     Ok(b.chunks_exact(4)
@@ -192,7 +192,7 @@ impl Tensor {
                 None => floats,
             }),
             INT64 => Data::I64(match raw {
-                Some(b) if b.len() % 8 == 0 => b
+                Some(b) if b.len().is_multiple_of(8) => b
                     .chunks_exact(8)
                     .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
                     .collect(),

@@ -19,8 +19,8 @@ fn reference_inputs() -> Vec<Vec<f32>> {
     let (w, h) = img.dimensions();
     let mut faces = vec![0f32; S * S * 3];
     for (x, y, p) in img.enumerate_pixels() {
-        for c in 0..3 {
-            faces[(y as usize * S + x as usize) * 3 + c] = f32::from(p[c]) / 127.5 - 1.0;
+        for (c, &v) in p.0.iter().enumerate() {
+            faces[(y as usize * S + x as usize) * 3 + c] = f32::from(v) / 127.5 - 1.0;
         }
     }
     assert_eq!((w, h), (256, 144));
@@ -221,11 +221,10 @@ fn a_residual_conv_with_relu_computes_the_textbook_sum() {
     assert_eq!(m.steps.len(), 2);
     let x: Vec<f32> = (0..18).map(|i| i as f32 - 6.0).collect();
     let y = m.run(&x, &mut Scratch::default()).unwrap().remove(0);
-    for p in 0..9 {
-        for c in 0..2 {
-            let (a, b) = (x[p], x[9 + p]);
-            let conv = w[c * 2] * a + w[c * 2 + 1] * b + [0.5, -1.0][c];
-            let want = (conv + x[c * 9 + p]).max(0.0);
+    for (p, (&a, &b)) in x[..9].iter().zip(&x[9..]).enumerate() {
+        for (c, bias) in [0.5, -1.0].into_iter().enumerate() {
+            let conv = w[c * 2] * a + w[c * 2 + 1] * b + bias;
+            let want = (conv + [a, b][c]).max(0.0);
             assert_eq!(y[p * 2 + c], want, "pixel {p} channel {c}");
         }
     }
