@@ -129,15 +129,16 @@ unsafe fn gemm_avx512(g: &Gemm<'_>, out: &mut [f32]) {
                 let v = _mm512_set1_ps(g.bias[b * MR + i]);
                 *a = [v, v];
             }
-            for kk in 0..k {
-                let xr = xp.add(kk * g.x_ld);
+            let (mut xr, mut wr) = (xp, wp);
+            for _ in 0..k {
                 let (x0, x1) = (_mm512_loadu_ps(xr), _mm512_loadu_ps(xr.add(16)));
-                let wr = wp.add(kk * MR);
                 for (i, a) in acc.iter_mut().enumerate() {
                     let wv = _mm512_set1_ps(*wr.add(i));
                     a[0] = _mm512_fmadd_ps(wv, x0, a[0]);
                     a[1] = _mm512_fmadd_ps(wv, x1, a[1]);
                 }
+                xr = xr.wrapping_add(g.x_ld);
+                wr = wr.add(MR);
             }
             for (i, a) in acc.iter().enumerate() {
                 let row = b * MR + i;
@@ -190,15 +191,16 @@ unsafe fn gemm_avx2(g: &Gemm<'_>, from: usize, out: &mut [f32]) {
                 let v = _mm256_set1_ps(g.bias[b * MR + i]);
                 *a = [v, v];
             }
-            for kk in 0..k {
-                let xr = xp.add(kk * g.x_ld);
+            let (mut xr, mut wr) = (xp, wp);
+            for _ in 0..k {
                 let (x0, x1) = (_mm256_loadu_ps(xr), _mm256_loadu_ps(xr.add(8)));
-                let wr = wp.add(kk * MR);
                 for (i, a) in acc.iter_mut().enumerate() {
                     let wv = _mm256_broadcast_ss(&*wr.add(i));
                     a[0] = _mm256_fmadd_ps(wv, x0, a[0]);
                     a[1] = _mm256_fmadd_ps(wv, x1, a[1]);
                 }
+                xr = xr.wrapping_add(g.x_ld);
+                wr = wr.add(MR);
             }
             for (i, a) in acc.iter().enumerate() {
                 let row = b * MR + i;
@@ -320,67 +322,88 @@ pub(super) fn depthwise3(
         let x = &input[c * plane..][..plane];
         let o = &mut out[c * out_plane..][..out_plane];
         let t: &[f32; 9] = taps[c * 9..][..9].try_into().unwrap_or(&[0.0; 9]);
+        let inner = match isa {
+            Isa::Baseline => false,
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Isa::Avx2Fma` is only chosen when the CPU has both.
+            Isa::Avx2Fma | Isa::Avx512 => unsafe {
+                depthwise3_inner_avx2(x, &zero, t, bias[c], h, ys.clone(), o)
+            },
+        };
         for y in ys.clone() {
-            // Rows above and below the plane read as zeros.
-            let row = |dy: usize| -> &[f32] {
-                if !(1..=h).contains(&(y + dy)) {
-                    &zero
-                } else {
-                    &x[(y + dy - 1) * w..][..w]
-                }
-            };
-            let rows = [row(0), row(1), row(2)];
+            let rows = rows3(x, &zero, h, y);
             let o = &mut o[(y - ys.start) * w..][..w];
-            let done = match isa {
-                Isa::Baseline => 0,
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `Isa::Avx2Fma` is only chosen when the CPU has both.
-                Isa::Avx2Fma | Isa::Avx512 => unsafe { depthwise3_row_avx2(rows, t, bias[c], o) },
-            };
-            if done == 0 {
-                depthwise3_row(rows, t, bias[c], o, 0..w);
-            } else {
+            if inner {
                 depthwise3_row(rows, t, bias[c], o, 0..1);
                 depthwise3_row(rows, t, bias[c], o, w - 1..w);
+            } else {
+                depthwise3_row(rows, t, bias[c], o, 0..w);
             }
         }
     }
 }
 
-/// Columns 1..w−1 of one output row, eight at a time (the last block
-/// overlapping the one before if need be). Returns how many columns it
-/// did: 0 if the row is too short.
+/// The input rows above, at and below output row `y` of a plane `w` wide
+/// (`zero` outside it).
+#[inline(always)]
+fn rows3<'a>(x: &'a [f32], zero: &'a [f32], h: usize, y: usize) -> [&'a [f32]; 3] {
+    let w = zero.len();
+    [0, 1, 2].map(|dy| {
+        if (1..=h).contains(&(y + dy)) {
+            &x[(y + dy - 1) * w..][..w]
+        } else {
+            zero
+        }
+    })
+}
+
+/// Columns 1..w−1 of output rows `ys` (planes `zero.len()` wide), eight at a
+/// time, the last block of a row overlapping the one before if need be.
+/// False, having done nothing, if the rows are too short.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn depthwise3_row_avx2(rows: [&[f32]; 3], t: &[f32; 9], bias: f32, o: &mut [f32]) -> usize {
+unsafe fn depthwise3_inner_avx2(
+    x: &[f32],
+    zero: &[f32],
+    t: &[f32; 9],
+    bias: f32,
+    h: usize,
+    ys: std::ops::Range<usize>,
+    o: &mut [f32],
+) -> bool {
     use std::arch::x86_64::{_mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps};
-    let w = o.len();
-    if w < 10 || rows.iter().any(|r| r.len() != w) {
-        return 0;
+    let w = zero.len();
+    if w < 10 || x.len() < h * w || o.len() < ys.len() * w {
+        return false;
     }
     let k = t.map(|v| _mm256_set1_ps(v));
-    let [r0, r1, r2] = rows.map(<[f32]>::as_ptr);
-    let block = |x: usize| {
-        // Columns x..x+8 read x−1..x+9 ≤ w.
-        let mut acc = _mm256_set1_ps(bias);
-        for (dy, r) in [r0, r1, r2].into_iter().enumerate() {
-            let p = r.add(x - 1);
-            acc = _mm256_fmadd_ps(k[dy * 3], _mm256_loadu_ps(p), acc);
-            acc = _mm256_fmadd_ps(k[dy * 3 + 1], _mm256_loadu_ps(p.add(1)), acc);
-            acc = _mm256_fmadd_ps(k[dy * 3 + 2], _mm256_loadu_ps(p.add(2)), acc);
+    let last = w - 9;
+    for y in ys.clone() {
+        let [r0, r1, r2] = rows3(x, zero, h, y).map(<[f32]>::as_ptr);
+        let out = o.as_mut_ptr().add((y - ys.start) * w);
+        let mut c = 1;
+        loop {
+            // Columns c..c+8 read c−1..c+9 ≤ w.
+            let c0 = c.min(last);
+            let (p0, p1, p2) = (r0.add(c0 - 1), r1.add(c0 - 1), r2.add(c0 - 1));
+            let mut acc = _mm256_set1_ps(bias);
+            acc = _mm256_fmadd_ps(k[0], _mm256_loadu_ps(p0), acc);
+            acc = _mm256_fmadd_ps(k[1], _mm256_loadu_ps(p0.add(1)), acc);
+            acc = _mm256_fmadd_ps(k[2], _mm256_loadu_ps(p0.add(2)), acc);
+            acc = _mm256_fmadd_ps(k[3], _mm256_loadu_ps(p1), acc);
+            acc = _mm256_fmadd_ps(k[4], _mm256_loadu_ps(p1.add(1)), acc);
+            acc = _mm256_fmadd_ps(k[5], _mm256_loadu_ps(p1.add(2)), acc);
+            acc = _mm256_fmadd_ps(k[6], _mm256_loadu_ps(p2), acc);
+            acc = _mm256_fmadd_ps(k[7], _mm256_loadu_ps(p2.add(1)), acc);
+            acc = _mm256_fmadd_ps(k[8], _mm256_loadu_ps(p2.add(2)), acc);
+            _mm256_storeu_ps(out.add(c0), acc);
+            if c0 == last {
+                break;
+            }
+            c += 8;
         }
-        acc
-    };
-    let out = o.as_mut_ptr();
-    let mut x = 1;
-    while x + 8 < w {
-        _mm256_storeu_ps(out.add(x), block(x));
-        x += 8;
     }
-    if x < w - 1 {
-        _mm256_storeu_ps(out.add(w - 9), block(w - 9));
-    }
-    w - 2
+    true
 }
 
 /// Output columns `xs` of one row, one at a time.
