@@ -407,7 +407,13 @@ unsafe fn depthwise3_inner_avx2(
 }
 
 /// Output columns `xs` of one row, one at a time.
-fn depthwise3_row(rows: [&[f32]; 3], t: &[f32; 9], bias: f32, o: &mut [f32], xs: std::ops::Range<usize>) {
+fn depthwise3_row(
+    rows: [&[f32]; 3],
+    t: &[f32; 9],
+    bias: f32,
+    o: &mut [f32],
+    xs: std::ops::Range<usize>,
+) {
     let w = o.len();
     for x in xs {
         let mut acc = bias;
@@ -438,7 +444,6 @@ pub(super) struct Window {
     pub ow: usize,
 }
 
-
 impl Window {
     /// For tap (`ky`, `kx`): the output rows and columns whose input under
     /// that tap lies inside the plane.
@@ -463,7 +468,14 @@ impl Window {
     /// the input row under that tap: `out` the outputs whose input is
     /// inside the plane, `in` starting at the first one's input pixel.
     #[inline(always)]
-    fn each_row(&self, ky: usize, kx: usize, input: &[f32], out: &mut [f32], mut f: impl FnMut(&mut [f32], &[f32])) {
+    fn each_row(
+        &self,
+        ky: usize,
+        kx: usize,
+        input: &[f32],
+        out: &mut [f32],
+        mut f: impl FnMut(&mut [f32], &[f32]),
+    ) {
         let (ys, xs) = self.valid(ky, kx);
         if xs.is_empty() {
             return;
@@ -491,7 +503,10 @@ fn strided(out: &mut [f32], row: &[f32], step: usize, mut f: impl FnMut(&mut f32
                 f(o, v);
             }
         }
-        _ => out.iter_mut().zip(row.chunks(step)).for_each(|(o, c)| f(o, c[0])),
+        _ => out
+            .iter_mut()
+            .zip(row.chunks(step))
+            .for_each(|(o, c)| f(o, c[0])),
     }
 }
 
@@ -501,7 +516,9 @@ pub(super) fn depthwise_any(input: &[f32], taps: &[f32], bias: f32, g: &Window, 
     for ky in 0..g.kh {
         for kx in 0..g.kw {
             let t = taps[ky * g.kw + kx];
-            g.each_row(ky, kx, input, out, |o, row| strided(o, row, g.sw, |o, v| *o += t * v));
+            g.each_row(ky, kx, input, out, |o, row| {
+                strided(o, row, g.sw, |o, v| *o += t * v)
+            });
         }
     }
 }
@@ -511,7 +528,9 @@ pub(super) fn max_pool(input: &[f32], g: &Window, out: &mut [f32]) {
     out.fill(f32::NEG_INFINITY);
     for ky in 0..g.kh {
         for kx in 0..g.kw {
-            g.each_row(ky, kx, input, out, |o, row| strided(o, row, g.sw, |o, v| *o = o.max(v)));
+            g.each_row(ky, kx, input, out, |o, row| {
+                strided(o, row, g.sw, |o, v| *o = o.max(v))
+            });
         }
     }
 }
@@ -519,7 +538,14 @@ pub(super) fn max_pool(input: &[f32], g: &Window, out: &mut [f32]) {
 /// The patches of output rows `y0..y1` as columns: row `(c·kh + ky)·kw + kx`
 /// holds, for each output pixel of the band, the input under that tap (0 in
 /// the padding). `input` is `channels` planes.
-pub(super) fn im2col(input: &[f32], channels: usize, g: &Window, y0: usize, y1: usize, col: &mut [f32]) {
+pub(super) fn im2col(
+    input: &[f32],
+    channels: usize,
+    g: &Window,
+    y0: usize,
+    y1: usize,
+    col: &mut [f32],
+) {
     let n = (y1 - y0) * g.ow;
     let plane = g.h * g.w;
     for c in 0..channels {

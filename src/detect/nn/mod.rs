@@ -77,9 +77,17 @@ enum Op {
     Conv(Box<Conv>),
     Relu,
     Add,
-    MaxPool { win: Window, channels: usize },
-    Concat { outer: usize, inner: Vec<usize> },
-    Transpose { perm: Vec<usize> },
+    MaxPool {
+        win: Window,
+        channels: usize,
+    },
+    Concat {
+        outer: usize,
+        inner: Vec<usize>,
+    },
+    Transpose {
+        perm: Vec<usize>,
+    },
     /// Same elements, new shape.
     Copy,
 }
@@ -175,7 +183,14 @@ impl Model {
         }
     }
 
-    fn exec(&self, step: &Step, input: &[f32], scratch: &Scratch, col: &mut [f32], out: &mut [f32]) {
+    fn exec(
+        &self,
+        step: &Step,
+        input: &[f32],
+        scratch: &Scratch,
+        col: &mut [f32],
+        out: &mut [f32],
+    ) {
         let arg = |i: usize| self.get(step.inputs[i], input, scratch);
         let shape = &self.values[step.output].shape;
         match &step.op {
@@ -231,7 +246,16 @@ impl Model {
                     let y1 = (y0 + band).min(win.h);
                     let n = (y1 - y0) * win.w;
                     let col = &mut col[..conv.c_in * n];
-                    kernels::depthwise3(self.isa, x, &pre.weights, &pre.bias, pre.c_out, (win.h, win.w), y0..y1, col);
+                    kernels::depthwise3(
+                        self.isa,
+                        x,
+                        &pre.weights,
+                        &pre.bias,
+                        pre.c_out,
+                        (win.h, win.w),
+                        y0..y1,
+                        col,
+                    );
                     let at = y0 * win.w;
                     let g = Gemm {
                         w: &conv.weights,
@@ -294,13 +318,28 @@ impl Model {
                 return;
             }
             ConvKind::Depthwise3 => {
-                kernels::depthwise3(self.isa, x, &conv.weights, &conv.bias, conv.c_out, (win.h, win.w), 0..win.h, out);
+                kernels::depthwise3(
+                    self.isa,
+                    x,
+                    &conv.weights,
+                    &conv.bias,
+                    conv.c_out,
+                    (win.h, win.w),
+                    0..win.h,
+                    out,
+                );
             }
             ConvKind::Depthwise => {
                 let t = win.kh * win.kw;
                 for c in 0..conv.c_out {
                     let o = &mut out[c * op..][..op];
-                    kernels::depthwise_any(&x[c * ip..][..ip], &conv.weights[c * t..][..t], conv.bias[c], win, o);
+                    kernels::depthwise_any(
+                        &x[c * ip..][..ip],
+                        &conv.weights[c * t..][..t],
+                        conv.bias[c],
+                        win,
+                        o,
+                    );
                 }
             }
         }
@@ -354,7 +393,10 @@ fn ints(node: &Node, name: &str) -> Result<Option<Vec<i64>>> {
     match node.attr(name) {
         None => Ok(None),
         Some(Attr::Ints(v)) => Ok(Some(v.clone())),
-        Some(_) => Err(format!("node '{}': attribute {name} is not a list of ints", node.name)),
+        Some(_) => Err(format!(
+            "node '{}': attribute {name} is not a list of ints",
+            node.name
+        )),
     }
 }
 
@@ -362,7 +404,10 @@ fn int(node: &Node, name: &str) -> Result<Option<i64>> {
     match node.attr(name) {
         None => Ok(None),
         Some(Attr::Int(v)) => Ok(Some(*v)),
-        Some(_) => Err(format!("node '{}': attribute {name} is not an int", node.name)),
+        Some(_) => Err(format!(
+            "node '{}': attribute {name} is not an int",
+            node.name
+        )),
     }
 }
 
@@ -372,7 +417,11 @@ fn sizes(node: &Node, name: &str, len: usize, default: usize) -> Result<Vec<usiz
         return Ok(vec![default; len]);
     };
     if v.len() != len {
-        return Err(format!("node '{}': {name} has {} values, expected {len}", node.name, v.len()));
+        return Err(format!(
+            "node '{}': {name} has {} values, expected {len}",
+            node.name,
+            v.len()
+        ));
     }
     v.iter()
         .map(|&x| {
@@ -429,10 +478,17 @@ impl Planner {
                     .ok()
                     .filter(|&d| (1..=1 << 16).contains(&d))
                     .ok_or_else(|| format!("input dimension {d}")),
-                (_, None) => Err(format!("input '{}': dimension {i} is not fixed", input.name)),
+                (_, None) => Err(format!(
+                    "input '{}': dimension {i} is not fixed",
+                    input.name
+                )),
             })
             .collect::<Result<Vec<_>>>()?;
-        if input_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > 1 << 28) {
+        if input_shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .is_none_or(|n| n > 1 << 28)
+        {
             return Err(format!("input shape {input_shape:?} is too large"));
         }
         self.define(&input.name, input_shape.clone(), Store::Input)?;
@@ -502,18 +558,20 @@ impl Planner {
     fn order_and_plan(&mut self, mut pending: Vec<FusedNode>) -> Result<()> {
         while !pending.is_empty() {
             let ready = pending.iter().position(|n| {
-                n.node
-                    .inputs
-                    .iter()
-                    .chain(&n.residual)
-                    .all(|i| i.is_empty() || self.names.contains_key(i) || self.const_ints.contains_key(i))
+                n.node.inputs.iter().chain(&n.residual).all(|i| {
+                    i.is_empty() || self.names.contains_key(i) || self.const_ints.contains_key(i)
+                })
             });
             let Some(at) = ready else {
                 let n = &pending[0].node;
                 let missing = n
                     .inputs
                     .iter()
-                    .find(|i| !i.is_empty() && !self.names.contains_key(*i) && !self.const_ints.contains_key(*i))
+                    .find(|i| {
+                        !i.is_empty()
+                            && !self.names.contains_key(*i)
+                            && !self.const_ints.contains_key(*i)
+                    })
                     .map_or("", String::as_str);
                 return Err(format!(
                     "node '{}' ({}): input '{missing}' is never computed (or the graph has a cycle)",
@@ -532,7 +590,12 @@ impl Planner {
             .filter(|n| !n.is_empty())
             .and_then(|n| self.names.get(n))
             .copied()
-            .ok_or_else(|| format!("node '{}' ({}): missing float input {i}", node.name, node.op))
+            .ok_or_else(|| {
+                format!(
+                    "node '{}' ({}): missing float input {i}",
+                    node.name, node.op
+                )
+            })
     }
 
     fn constant(&self, v: usize) -> Option<&[f32]> {
@@ -546,7 +609,10 @@ impl Planner {
         let node = &f.node;
         let fail = |what: String| format!("node '{}' ({}): {what}", node.name, node.op);
         let [out_name] = node.outputs.as_slice() else {
-            return Err(fail(format!("{} outputs, expected one", node.outputs.len())));
+            return Err(fail(format!(
+                "{} outputs, expected one",
+                node.outputs.len()
+            )));
         };
         let x = self.input(node, 0)?;
         let xs = self.values[x].shape.clone();
@@ -579,14 +645,25 @@ impl Planner {
                     return Err(fail("dilations are not supported".into()));
                 }
                 check_auto_pad(node).map_err(fail)?;
-                let k = ints(node, "kernel_shape")?.ok_or_else(|| fail("no kernel_shape".into()))?;
+                let k =
+                    ints(node, "kernel_shape")?.ok_or_else(|| fail("no kernel_shape".into()))?;
                 if k.len() != 2 {
                     return Err(fail("kernel_shape is not 2-D".into()));
                 }
                 let k = sizes(node, "kernel_shape", 2, 1)?;
-                let win = window(h, w, &k, &sizes(node, "strides", 2, 1)?, &sizes(node, "pads", 4, 0)?)
-                    .map_err(fail)?;
-                (Op::MaxPool { win, channels: c }, vec![1, c, win.oh, win.ow], vec![x])
+                let win = window(
+                    h,
+                    w,
+                    &k,
+                    &sizes(node, "strides", 2, 1)?,
+                    &sizes(node, "pads", 4, 0)?,
+                )
+                .map_err(fail)?;
+                (
+                    Op::MaxPool { win, channels: c },
+                    vec![1, c, win.oh, win.ow],
+                    vec![x],
+                )
             }
             "Concat" => {
                 let axis = int(node, "axis")?.ok_or_else(|| fail("no axis".into()))?;
@@ -603,9 +680,14 @@ impl Planner {
                     let v = self.input(node, i)?;
                     let s = &self.values[v].shape;
                     let same = s.len() == xs.len()
-                        && s.iter().zip(&xs).enumerate().all(|(d, (a, b))| d == axis || a == b);
+                        && s.iter()
+                            .zip(&xs)
+                            .enumerate()
+                            .all(|(d, (a, b))| d == axis || a == b);
                     if !same {
-                        return Err(fail(format!("shapes {xs:?} and {s:?} do not concatenate on axis {axis}")));
+                        return Err(fail(format!(
+                            "shapes {xs:?} and {s:?} do not concatenate on axis {axis}"
+                        )));
                     }
                     shape[axis] += s[axis];
                     inputs.push(v);
@@ -626,7 +708,11 @@ impl Planner {
                         .collect::<Vec<_>>(),
                 };
                 let mut seen = vec![false; xs.len()];
-                if perm.len() != xs.len() || !perm.iter().all(|&p| p < xs.len() && !std::mem::replace(&mut seen[p], true)) {
+                if perm.len() != xs.len()
+                    || !perm
+                        .iter()
+                        .all(|&p| p < xs.len() && !std::mem::replace(&mut seen[p], true))
+                {
                     return Err(fail(format!("perm {perm:?} for rank {}", xs.len())));
                 }
                 let shape = perm.iter().map(|&p| xs[p]).collect();
@@ -670,8 +756,14 @@ impl Planner {
             return Err(format!("weights {:?} are not 4-D", self.values[wv].shape));
         };
         let group = usize::try_from(int(node, "group")?.unwrap_or(1)).map_err(|_| "group")?;
-        if group == 0 || !c_in.is_multiple_of(group) || !c_out.is_multiple_of(group) || per_group * group != c_in {
-            return Err(format!("group {group} for {c_in} → {c_out} channels with weights {per_group} per group"));
+        if group == 0
+            || !c_in.is_multiple_of(group)
+            || !c_out.is_multiple_of(group)
+            || per_group * group != c_in
+        {
+            return Err(format!(
+                "group {group} for {c_in} → {c_out} channels with weights {per_group} per group"
+            ));
         }
         if let Some(k) = ints(node, "kernel_shape")? {
             if k != [kh as i64, kw as i64] {
@@ -690,9 +782,14 @@ impl Planner {
             Some(_) => {
                 let b = self.input(node, 2)?;
                 if self.values[b].shape != [c_out] {
-                    return Err(format!("bias {:?} for {c_out} channels", self.values[b].shape));
+                    return Err(format!(
+                        "bias {:?} for {c_out} channels",
+                        self.values[b].shape
+                    ));
                 }
-                self.constant(b).ok_or("the bias is not a constant")?.to_vec()
+                self.constant(b)
+                    .ok_or("the bias is not a constant")?
+                    .to_vec()
             }
         };
         let shape = vec![1, c_out, win.oh, win.ow];
@@ -710,16 +807,25 @@ impl Planner {
             }
         };
         let depthwise = group == c_in && c_out == c_in && per_group == 1;
-        let kind = if group == 1 && kh == 1 && kw == 1 && strides == [1, 1] && pads == [0, 0, 0, 0] {
+        let kind = if group == 1 && kh == 1 && kw == 1 && strides == [1, 1] && pads == [0, 0, 0, 0]
+        {
             ConvKind::Pointwise
-        } else if depthwise && kh == 3 && kw == 3 && strides == [1, 1] && pads == [1, 1, 1, 1] && w >= 2 {
+        } else if depthwise
+            && kh == 3
+            && kw == 3
+            && strides == [1, 1]
+            && pads == [1, 1, 1, 1]
+            && w >= 2
+        {
             ConvKind::Depthwise3
         } else if depthwise {
             ConvKind::Depthwise
         } else if group == 1 {
             ConvKind::Dense
         } else {
-            return Err(format!("grouped convolution ({group} groups) is not supported"));
+            return Err(format!(
+                "grouped convolution ({group} groups) is not supported"
+            ));
         };
         let (weights, bias) = match kind {
             ConvKind::Pointwise | ConvKind::Dense => {
@@ -842,7 +948,9 @@ fn window(h: usize, w: usize, k: &[usize], s: &[usize], pads: &[usize]) -> Resul
     let (kh, kw, sh, sw) = (k[0], k[1], s[0], s[1]);
     let (pt, pl, pb, pr) = (pads[0], pads[1], pads[2], pads[3]);
     if kh == 0 || kw == 0 || sh == 0 || sw == 0 || h + pt + pb < kh || w + pl + pr < kw {
-        return Err(format!("window {kh}×{kw} stride {sh}×{sw} pads {pads:?} on {h}×{w}"));
+        return Err(format!(
+            "window {kh}×{kw} stride {sh}×{sw} pads {pads:?} on {h}×{w}"
+        ));
     }
     Ok(Window {
         h,
@@ -872,7 +980,10 @@ fn reshape(from: &[usize], target: &[i64]) -> Result<Vec<usize>> {
             d => usize::try_from(d).map_err(|_| format!("dimension {d}"))?,
         });
     }
-    let known = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("too large")?;
+    let known = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or("too large")?;
     if let Some(i) = infer {
         if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {from:?} to {target:?}"));
@@ -921,7 +1032,11 @@ fn fuse(nodes: Vec<Node>, outputs: &[String]) -> Vec<FusedNode> {
         if let Some(r) = only_reader(&out) {
             let a = &nodes[r];
             if a.op == "Add" && a.inputs.len() == 2 && a.outputs.len() == 1 && !gone[r] {
-                let other = if a.inputs[0] == out { &a.inputs[1] } else { &a.inputs[0] };
+                let other = if a.inputs[0] == out {
+                    &a.inputs[1]
+                } else {
+                    &a.inputs[0]
+                };
                 if *other != out && !other.is_empty() {
                     residual = Some(other.clone());
                     gone[r] = true;
@@ -953,7 +1068,11 @@ fn fuse(nodes: Vec<Node>, outputs: &[String]) -> Vec<FusedNode> {
         .map(|(i, mut node)| match extra.remove(&i) {
             Some((residual, relu, out)) => {
                 node.outputs = vec![out];
-                FusedNode { node, residual, relu }
+                FusedNode {
+                    node,
+                    residual,
+                    relu,
+                }
             }
             None => FusedNode {
                 node,

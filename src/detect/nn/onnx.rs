@@ -206,10 +206,7 @@ impl Tensor {
             Data::I64(v) => v.len(),
         };
         if len != count {
-            return Err(format!(
-                "{}: {len} values for shape {dims:?}",
-                what()
-            ));
+            return Err(format!("{}: {len} values for shape {dims:?}", what()));
         }
         Ok(Self { name, dims, data })
     }
@@ -406,7 +403,10 @@ mod tests {
         // One value too few for the shape 3x300.
         let err = Tensor::parse(&buf).unwrap_err();
         assert!(err.contains("2 values for shape [3, 300]"), "{err}");
-        let buf = [0x08, 2, 0x10, 7, 0x3a, 11, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 5];
+        let buf = [
+            0x08, 2, 0x10, 7, 0x3a, 11, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            5,
+        ];
         let t = Tensor::parse(&buf).unwrap();
         assert!(matches!(t.data, Data::I64(ref v) if v == &[-1, 5]));
     }

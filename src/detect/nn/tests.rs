@@ -14,7 +14,10 @@ fn reference_inputs() -> Vec<Vec<f32>> {
             }
         }
     }
-    let path = format!("{}/tests/data/detect/two_faces_256.png", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/detect/two_faces_256.png",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let img = image::open(path).unwrap().into_rgb8();
     let (w, h) = img.dimensions();
     let mut faces = vec![0f32; S * S * 3];
@@ -45,7 +48,12 @@ fn the_face_model_matches_onnxruntime() {
     assert_eq!(model.input_shape(), [1, 256, 256, 3]);
     assert_eq!(
         model.output_shapes(),
-        [&[1, 512, 1][..], &[1, 384, 1][..], &[1, 512, 16][..], &[1, 384, 16][..]]
+        [
+            &[1, 512, 1][..],
+            &[1, 384, 1][..],
+            &[1, 512, 16][..],
+            &[1, 384, 16][..]
+        ]
     );
     let mut scratch = Scratch::default();
     for (case, input) in reference_inputs().iter().enumerate() {
@@ -94,7 +102,14 @@ fn a_second_run_with_the_same_scratch_gives_the_same_outputs() {
 
 #[test]
 fn truncated_or_corrupted_models_are_load_errors_not_panics() {
-    for len in [0, 1, 10, 1000, BUILTIN_MODEL.len() / 2, BUILTIN_MODEL.len() - 1] {
+    for len in [
+        0,
+        1,
+        10,
+        1000,
+        BUILTIN_MODEL.len() / 2,
+        BUILTIN_MODEL.len() - 1,
+    ] {
         assert!(Model::load(&BUILTIN_MODEL[..len]).is_err(), "{len} bytes");
     }
     // Bytes flipped all over the file: each load either fails or gives a
@@ -212,7 +227,10 @@ fn a_residual_conv_with_relu_computes_the_textbook_sum() {
                     .varint(20, 7),
             ),
         ],
-        vec![tensor("w", &[2, 2, 1, 1], &w), tensor("b", &[2], &[0.5, -1.0])],
+        vec![
+            tensor("w", &[2, 2, 1, 1], &w),
+            tensor("b", &[2], &[0.5, -1.0]),
+        ],
         "y",
         &[1, 3, 3, 2],
     );
@@ -232,7 +250,12 @@ fn a_residual_conv_with_relu_computes_the_textbook_sum() {
 
 #[test]
 fn unknown_operators_and_wrong_shapes_are_named_in_the_error() {
-    let bytes = model(vec![node("Sigmoid", &["x"], "y")], vec![], "y", &[1, 2, 3, 3]);
+    let bytes = model(
+        vec![node("Sigmoid", &["x"], "y")],
+        vec![],
+        "y",
+        &[1, 2, 3, 3],
+    );
     let err = Model::load(&bytes).unwrap_err();
     assert!(err.contains("operator Sigmoid is not supported"), "{err}");
 
@@ -244,7 +267,10 @@ fn unknown_operators_and_wrong_shapes_are_named_in_the_error() {
         &[1, 1, 3, 3],
     );
     let err = Model::load(&bytes).unwrap_err();
-    assert!(err.contains("node 'y' (Conv)") && err.contains("group 1"), "{err}");
+    assert!(
+        err.contains("node 'y' (Conv)") && err.contains("group 1"),
+        "{err}"
+    );
 
     // Adding tensors of different shapes.
     let bytes = model(
