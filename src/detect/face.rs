@@ -1,13 +1,11 @@
-//! Face detection with BlazeFace (MediaPipe, Apache-2.0), run in pure Rust by
-//! `tract-onnx`. The model sees the whole frame letterboxed into its square
-//! input; anchors are decoded and overlapping boxes suppressed here.
+//! Face detection with BlazeFace (MediaPipe, Apache-2.0), run by the
+//! crate's own small inference engine ([`super::nn`]). The model sees the
+//! whole frame letterboxed into its square input; anchors are decoded and
+//! overlapping boxes suppressed here.
 
-use std::io::Cursor;
-use std::sync::Arc;
+use std::sync::Mutex;
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_hir::infer::Factoid;
-
+use super::nn::{Model, Scratch};
 use super::{Face, ModelError};
 use crate::quality::{ImageView, PixelFormat};
 
@@ -24,12 +22,12 @@ pub const MIN_SCORE: f32 = 0.6;
 /// Boxes overlapping a better one by more than this are the same face.
 const NMS_IOU: f32 = 0.3;
 
-type Plan = Arc<TypedRunnableModel>;
-
 /// A loaded face model, ready to run on frames. Cheap to share between
-/// threads behind an `Arc`; each call allocates its own working tensors.
+/// threads behind an `Arc`: one caller at a time reuses the detector's
+/// working buffers, others running at the same moment allocate their own.
 pub struct FaceDetector {
-    plan: Plan,
+    model: Model,
+    scratch: Mutex<Scratch>,
     /// Side of the square model input, in pixels.
     side: usize,
     min_score: f32,
@@ -61,35 +59,29 @@ impl FaceDetector {
     /// # Errors
     /// [`ModelError::Load`] if the bytes are not such a model.
     pub fn from_onnx(bytes: &[u8]) -> Result<Self, ModelError> {
-        let load = || -> TractResult<(Plan, usize)> {
-            let model = tract_onnx::onnx().model_for_read(&mut Cursor::new(bytes))?;
-            let fact = model.input_fact(0)?.clone();
-            let side = fact
-                .shape
-                .dims()
-                .nth(1)
-                .and_then(|d| d.concretize())
-                .and_then(|d| d.to_i64().ok())
-                .and_then(|d| usize::try_from(d).ok())
-                .unwrap_or(256);
-            let plan = model
-                .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
-                .into_optimized()?
-                .into_runnable()?;
-            Ok((plan, side))
+        let load = |detail: String| ModelError::Load { detail };
+        let model = Model::load(bytes).map_err(load)?;
+        let side = match *model.input_shape() {
+            [1, h, w, 3] if h == w => h,
+            ref s => return Err(load(format!("input {s:?} is not 1×S×S×3"))),
         };
-        let (plan, side) = load().map_err(|e| ModelError::Load {
-            detail: format!("{e:#}"),
-        })?;
-        let detector = Self {
-            plan,
+        let sizes: Vec<usize> = model
+            .output_shapes()
+            .iter()
+            .map(|s| s.iter().product())
+            .collect();
+        if sizes != [512, 384, 512 * 16, 384 * 16] {
+            return Err(load(format!(
+                "outputs {:?} are not BlazeFace's 512 + 384 anchors",
+                model.output_shapes()
+            )));
+        }
+        Ok(Self {
+            model,
+            scratch: Mutex::new(Scratch::default()),
             side,
             min_score: MIN_SCORE,
-        };
-        // One run on a blank frame proves the outputs have the expected shape.
-        let blank = vec![0u8; 16 * 16 * 3];
-        detector.run(&ImageView::rgb(&blank, 16, 16))?;
-        Ok(detector)
+        })
     }
 
     /// The same detector with another score threshold.
@@ -112,32 +104,21 @@ impl FaceDetector {
         let s = self.side;
         let scale = s as f32 / view.width.max(view.height) as f32;
         let input = letterbox(view, s, scale);
-        let input = Tensor::from_shape(&[1, s, s, 3], &input).map_err(runtime)?;
-        let outputs = self.plan.run(tvec!(input.into())).map_err(runtime)?;
-        if outputs.len() != 4 {
+        let outputs = match self.scratch.try_lock() {
+            Ok(mut scratch) => self.model.run(&input, &mut scratch),
+            // Busy (or poisoned by a panic elsewhere): buffers of our own.
+            Err(_) => self.model.run(&input, &mut Scratch::default()),
+        }
+        .map_err(|detail| ModelError::Load { detail })?;
+        let [scores16, scores8, boxes16, boxes8] = &outputs[..] else {
             return Err(ModelError::Load {
                 detail: format!("{} outputs, expected 4", outputs.len()),
             });
-        }
-        let values = |i: usize| -> Result<Vec<f32>, ModelError> {
-            let view = outputs[i].to_plain_array_view::<f32>().map_err(runtime)?;
-            Ok(view.iter().copied().collect())
         };
-        let (scores16, scores8) = (values(0)?, values(1)?);
-        let (boxes16, boxes8) = (values(2)?, values(3)?);
-        if scores16.len() != 512
-            || scores8.len() != 384
-            || boxes16.len() != 512 * 16
-            || boxes8.len() != 384 * 16
-        {
-            return Err(ModelError::Load {
-                detail: "outputs are not BlazeFace's 512 + 384 anchors".into(),
-            });
-        }
         let mut found = Vec::new();
         let side = s as f32;
         for (scores, boxes, cells, per_cell) in
-            [(&scores16, &boxes16, 16, 2), (&scores8, &boxes8, 8, 6)]
+            [(scores16, boxes16, 16, 2), (scores8, boxes8, 8, 6)]
         {
             for (i, &raw) in scores.iter().enumerate() {
                 let score = sigmoid(raw);
@@ -162,12 +143,6 @@ impl FaceDetector {
             }
         }
         Ok(suppress(found, NMS_IOU))
-    }
-}
-
-fn runtime(e: impl std::fmt::Display) -> ModelError {
-    ModelError::Load {
-        detail: format!("{e:#}"),
     }
 }
 

@@ -7,8 +7,9 @@
 //!   fill of the frame and whether the frame edge cuts it. A classical
 //!   pipeline on a ~320 px working copy (colour edges, contours, quadrilateral
 //!   candidates scored by edge support, corners refined by line fits).
-//! - [`FaceDetector`]: face boxes and scores from a small BlazeFace model run
-//!   by `tract-onnx`.
+//! - [`FaceDetector`]: face boxes and scores from a small BlazeFace model
+//!   (ONNX) run by the module's own inference engine (`nn`: the few
+//!   operators the model uses, checked against onnxruntime in its tests).
 //! - [`selfie_faces`]: the faces that are a person in front of the camera,
 //!   not the portrait printed on a document in view.
 //!
@@ -17,6 +18,7 @@
 mod document;
 mod face;
 mod geometry;
+mod nn;
 
 use serde::Serialize;
 
