@@ -1,22 +1,23 @@
-//! The document detector: a classical pipeline on a small working copy.
+//! The document detector: straight sides on a small working copy.
 //!
 //! 1. Downscale to about 320 px on the long side (box average), colour kept.
-//! 2. Colour edges: Sobel on each channel, the strongest channel wins, thin
-//!    by non-maximum suppression, hysteresis; a one-pixel dilation closes gaps.
-//! 3. Outer contours of the edge map; each large one gives candidate corners
-//!    (its polygon approximation and its hull).
-//! 4. Every convex four-corner choice is scored by how much of its outline
-//!    lies on edges (or on the frame border: a cut document), and by its
-//!    aspect against the kind's shapes; the best survives.
-//! 5. Each side is refitted to the edge pixels along it and the corners are
+//! 2. Colour gradient: Sobel on each channel, the strongest channel wins;
+//!    magnitude and orientation per pixel, thinned by non-maximum suppression.
+//! 3. Straight lines: a Hough transform in which each thin edge pixel votes
+//!    only near its own gradient orientation (texture votes spread thin, a
+//!    long straight side piles up); the strongest distinct peaks are kept.
+//! 4. Each line gets a support profile: which points along it lie on an edge
+//!    of the line's own orientation (prefix sums, so any stretch is O(1)).
+//! 5. Quadrilaterals from two pairs of near-parallel lines, kept when every
+//!    side is backed by edges between its corners, the corners are near
+//!    right angles, the aspect fits the kind and the lines do not run on
+//!    past the corners (a grid of background lines does); scored by support,
+//!    aspect and that run-on. Among the near-best, the largest wins (the
+//!    portrait inside a card is a rectangle too).
+//! 6. Each side is refitted to the thin edge pixels along it; the corners are
 //!    the intersections, so rounded card corners do not pull them inward.
-//! 6. In `Id` mode a page-shaped quad (aspect ≈ 1.41, like a passport page)
-//!    whose inside is mostly blank paper is an A4 sheet, not a document.
-
-use image::{GrayImage, Luma};
-use imageproc::contours::{find_contours, BorderType};
-use imageproc::geometry::{approximate_polygon_dp, convex_hull};
-use imageproc::point::Point;
+//! 7. In `Id` mode the inside must look like a document: not blank paper
+//!    (an A4 sheet), not one flat colour (a book cover, a phone, a parcel).
 
 use super::geometry::{order_corners, signed_area, Line};
 use super::{Document, Kind};
@@ -24,19 +25,26 @@ use crate::quality::{ImageView, PixelFormat};
 
 /// Long side of the working copy, in pixels.
 const WORK_SIDE: usize = 320;
-/// Sobel magnitude (0…255 input) that starts an edge, and that continues one.
-const EDGE_HIGH: f32 = 24.0;
-const EDGE_LOW: f32 = 10.0;
+/// Gradient (grey levels per pixel) that counts as an edge along a side,
+/// and that votes for a line.
+const EDGE_MIN: f32 = 5.0;
+const VOTE_MIN: f32 = 7.0;
+/// Orientation tolerance (degrees) of an edge pixel backing a line.
+const ANGLE_TOL: i32 = 14;
+/// Hough: orientation spread of one vote (degrees), fewest votes of a line,
+/// most lines kept.
+const VOTE_SPREAD: i32 = 3;
+const MIN_VOTES: u16 = 10;
+const MAX_LINES: usize = 44;
 /// Smallest document, as a fraction of the frame.
 const MIN_FILL: f32 = 0.03;
-/// Most candidate corners taken from one contour.
-const MAX_VERTICES: usize = 12;
+/// Most a pair of opposite sides may diverge (perspective), degrees.
+const MAX_SKEW: i32 = 22;
 /// Smallest fraction of each side, and of the whole outline, on edges.
-const MIN_SIDE_SUPPORT: f32 = 0.55;
-const MIN_SUPPORT: f32 = 0.75;
-/// Candidates scoring within this factor of the best: the largest wins (the
-/// portrait or a text block inside a card is a rectangle too).
-const NEAR_BEST: f32 = 0.9;
+const MIN_SIDE_SUPPORT: f32 = 0.6;
+const MIN_SUPPORT: f32 = 0.72;
+/// A quad around the best one wins when it scores at least this fraction.
+const ENCLOSING: f32 = 0.7;
 
 struct Shape {
     /// Long side over short side of the flat document.
@@ -48,7 +56,7 @@ struct Shape {
 const ID_SHAPE: Shape = Shape {
     // ID-1 (85.60 × 53.98 mm) and passport data page (125 × 88 mm).
     aspects: &[1.586, 1.420],
-    range: (1.22, 1.90),
+    range: (1.25, 1.86),
 };
 const PAGE_SHAPE: Shape = Shape {
     // A4 and US letter.
@@ -64,24 +72,24 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
         return None;
     }
     let work = Work::downscale(view);
-    let edges = Edges::detect(&work);
+    if work.w < 16 || work.h < 16 {
+        return None;
+    }
+    let grad = Grad::compute(&work);
     let shape = match kind {
         Kind::Id => &ID_SHAPE,
         Kind::Page => &PAGE_SHAPE,
     };
-    let best = best_quad(&work, &edges, shape)?;
-    let corners = refine(&edges, best.corners);
+    let lines = hough(&grad);
+    let best = best_quad(&grad, &lines, shape)?;
+    let corners = refine(&grad, best.corners);
     let (w, h) = (work.w as f32, work.h as f32);
     let area = signed_area(&corners).abs();
     let fill = area / (w * h);
     if fill < MIN_FILL {
         return None;
     }
-    if kind == Kind::Id
-        && !best.cut
-        && (ratio(&corners) - 1.414).abs() < 0.09
-        && blank_paper(&work, &corners)
-    {
+    if kind == Kind::Id && !looks_like_id(&work, &corners) {
         return None;
     }
     let margin = 1.5;
@@ -94,8 +102,8 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
     Some(Document {
         corners,
         fill,
-        cut: best.cut || outside,
-        score: best.score,
+        cut: outside,
+        score: best.score.clamp(0.0, 1.0),
     })
 }
 
@@ -141,269 +149,414 @@ impl Work {
     }
 }
 
-/// Edge maps at working size: thin edges (after hysteresis) and the same
-/// dilated by one pixel (what an outline must lie on).
-struct Edges {
+/// Gradient of the working copy: magnitude (grey levels per pixel), the
+/// orientation of the normal in whole degrees 0…179, and the thin edges.
+struct Grad {
     w: usize,
     h: usize,
+    mag: Vec<f32>,
+    ang: Vec<u8>,
     thin: Vec<bool>,
-    near: Vec<bool>,
 }
 
-impl Edges {
-    fn detect(work: &Work) -> Edges {
+impl Grad {
+    fn compute(work: &Work) -> Grad {
         let (w, h) = (work.w, work.h);
         let mut mag = vec![0f32; w * h];
-        let mut dir = vec![0u8; w * h];
-        for plane in &work.planes {
+        let mut gxy = vec![(0f32, 0f32); w * h];
+        for raw in &work.planes {
+            let plane = &smooth(raw, w, h);
             for y in 1..h - 1 {
+                let (up, row, down) = (&plane[(y - 1) * w..y * w], &plane[y * w..(y + 1) * w], &plane[(y + 1) * w..(y + 2) * w]);
                 for x in 1..w - 1 {
-                    let p = |dx: isize, dy: isize| {
-                        plane[(y as isize + dy) as usize * w + (x as isize + dx) as usize]
-                    };
-                    let gx =
-                        p(1, -1) + 2.0 * p(1, 0) + p(1, 1) - p(-1, -1) - 2.0 * p(-1, 0) - p(-1, 1);
-                    let gy =
-                        p(-1, 1) + 2.0 * p(0, 1) + p(1, 1) - p(-1, -1) - 2.0 * p(0, -1) - p(1, -1);
+                    let gx = up[x + 1] + 2.0 * row[x + 1] + down[x + 1]
+                        - up[x - 1]
+                        - 2.0 * row[x - 1]
+                        - down[x - 1];
+                    let gy = down[x - 1] + 2.0 * down[x] + down[x + 1]
+                        - up[x - 1]
+                        - 2.0 * up[x]
+                        - up[x + 1];
                     // Sobel weighs a step of D grey levels as 4·D: back to grey levels.
                     let m = (gx * gx + gy * gy).sqrt() / 4.0;
                     let i = y * w + x;
                     if m > mag[i] {
                         mag[i] = m;
-                        dir[i] = quantise(gx, gy);
+                        gxy[i] = (gx, gy);
                     }
                 }
             }
         }
-        // Non-maximum suppression along the gradient.
-        let mut strength = vec![0f32; w * h];
+        let mut ang = vec![0u8; w * h];
+        let mut thin = vec![false; w * h];
         for y in 1..h - 1 {
             for x in 1..w - 1 {
                 let i = y * w + x;
                 let m = mag[i];
-                if m < EDGE_LOW {
+                if m < EDGE_MIN {
                     continue;
                 }
-                let (a, b) = match dir[i] {
-                    0 => (i - 1, i + 1),
-                    1 => (i - w - 1, i + w + 1),
-                    2 => (i - w, i + w),
+                let (gx, gy) = gxy[i];
+                let a = gy.atan2(gx).to_degrees().rem_euclid(180.0);
+                let deg = (a.round() as u32 % 180) as u8;
+                ang[i] = deg;
+                // Non-maximum suppression across the edge.
+                let (a, b) = match deg {
+                    0..=22 | 158..=179 => (i - 1, i + 1),
+                    23..=67 => (i - w - 1, i + w + 1),
+                    68..=112 => (i - w, i + w),
                     _ => (i - w + 1, i + w - 1),
                 };
-                if m >= mag[a] && m > mag[b] {
-                    strength[i] = m;
-                }
+                thin[i] = m >= mag[a] && m > mag[b];
             }
         }
-        // Hysteresis from strong pixels through weak ones.
-        let mut thin = vec![false; w * h];
-        let mut stack: Vec<usize> = (0..w * h).filter(|&i| strength[i] >= EDGE_HIGH).collect();
-        for &i in &stack {
-            thin[i] = true;
+        Grad {
+            w,
+            h,
+            mag,
+            ang,
+            thin,
         }
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    let j = ny * w + nx;
-                    if !thin[j] && strength[j] >= EDGE_LOW {
-                        thin[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        let mut near = vec![false; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                if thin[y * w + x] {
-                    for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                        for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                            near[ny * w + nx] = true;
-                        }
-                    }
-                }
-            }
-        }
-        Edges { w, h, thin, near }
     }
 
-    fn near_at(&self, p: [f32; 2]) -> bool {
-        let (x, y) = (p[0].round(), p[1].round());
-        x >= 0.0
-            && y >= 0.0
-            && (x as usize) < self.w
-            && (y as usize) < self.h
-            && self.near[y as usize * self.w + x as usize]
-    }
-
-    fn on_border(&self, p: [f32; 2]) -> bool {
-        let m = 2.0;
-        p[0] < m || p[1] < m || p[0] > self.w as f32 - 1.0 - m || p[1] > self.h as f32 - 1.0 - m
+    /// Whether an edge of orientation `deg` passes within a pixel of `p`.
+    fn backs(&self, p: [f32; 2], n: [f32; 2], deg: i32) -> bool {
+        for off in [0.0, -1.0, 1.0] {
+            let x = (p[0] + n[0] * off).round();
+            let y = (p[1] + n[1] * off).round();
+            if x < 0.0 || y < 0.0 || x as usize >= self.w || y as usize >= self.h {
+                continue;
+            }
+            let i = y as usize * self.w + x as usize;
+            if self.mag[i] >= EDGE_MIN && angle_diff(i32::from(self.ang[i]), deg) <= ANGLE_TOL {
+                return true;
+            }
+        }
+        false
     }
 }
 
-/// Gradient direction in four bins: 0 horizontal gradient, 1 diagonal ↘,
-/// 2 vertical, 3 diagonal ↙.
-fn quantise(gx: f32, gy: f32) -> u8 {
-    let a = gy.atan2(gx).to_degrees();
-    let a = if a < 0.0 { a + 180.0 } else { a };
-    match a {
-        a if !(22.5..157.5).contains(&a) => 0,
-        a if a < 67.5 => 1,
-        a if a < 112.5 => 2,
-        _ => 3,
+/// A [1 2 1]² blur: texture next to a straight edge bends its gradient less.
+fn smooth(plane: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let mut tmp = plane.to_vec();
+    for y in 0..h {
+        let row = &plane[y * w..(y + 1) * w];
+        for x in 1..w - 1 {
+            tmp[y * w + x] = (row[x - 1] + 2.0 * row[x] + row[x + 1]) * 0.25;
+        }
     }
+    let mut out = tmp.clone();
+    for y in 1..h - 1 {
+        for x in 0..w {
+            out[y * w + x] = (tmp[(y - 1) * w + x] + 2.0 * tmp[y * w + x] + tmp[(y + 1) * w + x]) * 0.25;
+        }
+    }
+    out
+}
+
+/// Difference of two orientations in degrees, modulo 180 (0…90).
+fn angle_diff(a: i32, b: i32) -> i32 {
+    let d = (a - b).rem_euclid(180);
+    d.min(180 - d)
+}
+
+/// A straight line found by the Hough transform, with the support profile
+/// along it: `prefix[k]` counts the backed points among the first `k`
+/// samples, sample `k` at parameter `s0 + k` along `dir`.
+struct Ray {
+    line: Line,
+    deg: i32,
+    dir: [f32; 2],
+    s0: f32,
+    prefix: Vec<u16>,
+}
+
+impl Ray {
+    fn new(grad: &Grad, deg: i32, rho: f32) -> Option<Ray> {
+        let t = (deg as f32).to_radians();
+        let n = [t.cos(), t.sin()];
+        let dir = [-n[1], n[0]];
+        let foot = [n[0] * rho, n[1] * rho];
+        // The stretch of the line inside the frame.
+        let (mut lo, mut hi) = (f32::MIN, f32::MAX);
+        for (k, size) in [(0, grad.w as f32 - 1.0), (1, grad.h as f32 - 1.0)] {
+            if dir[k].abs() < 1e-6 {
+                if foot[k] < 0.0 || foot[k] > size {
+                    return None;
+                }
+            } else {
+                let (a, b) = ((0.0 - foot[k]) / dir[k], (size - foot[k]) / dir[k]);
+                lo = lo.max(a.min(b));
+                hi = hi.min(a.max(b));
+            }
+        }
+        if hi - lo < 8.0 {
+            return None;
+        }
+        let count = (hi - lo) as usize + 1;
+        let mut prefix = Vec::with_capacity(count + 1);
+        prefix.push(0u16);
+        let mut acc = 0u16;
+        for k in 0..count {
+            let s = lo + k as f32;
+            if grad.backs([foot[0] + dir[0] * s, foot[1] + dir[1] * s], n, deg) {
+                acc += 1;
+            }
+            prefix.push(acc);
+        }
+        Some(Ray {
+            line: Line { n, d: rho },
+            deg,
+            dir,
+            s0: lo,
+            prefix,
+        })
+    }
+
+    /// Parameter of a point along the line.
+    fn param(&self, p: [f32; 2]) -> f32 {
+        p[0] * self.dir[0] + p[1] * self.dir[1]
+    }
+
+    /// Fraction of the stretch between two parameters backed by edges
+    /// (outside the frame counts as not backed).
+    fn support(&self, a: f32, b: f32) -> f32 {
+        let (a, b) = (a.min(b), a.max(b));
+        let len = b - a;
+        if len < 1.0 {
+            return 0.0;
+        }
+        let last = self.prefix.len() - 1;
+        let ka = ((a - self.s0).round().max(0.0) as usize).min(last);
+        let kb = ((b - self.s0).round().max(0.0) as usize).min(last);
+        f32::from(self.prefix[kb] - self.prefix[ka]) / len
+    }
+}
+
+/// The strongest distinct straight lines, each voted for by thin edge pixels
+/// whose gradient orientation is within [`VOTE_SPREAD`] degrees.
+fn hough(grad: &Grad) -> Vec<Ray> {
+    let (w, h) = (grad.w, grad.h);
+    let diag = (w as f32).hypot(h as f32).ceil() as usize;
+    let nrho = 2 * diag + 1;
+    let table: Vec<(f32, f32)> = (0..180)
+        .map(|d| {
+            let t = (d as f32).to_radians();
+            (t.cos(), t.sin())
+        })
+        .collect();
+    let mut acc = vec![0u16; 180 * nrho];
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let i = y * w + x;
+            if !grad.thin[i] || grad.mag[i] < VOTE_MIN {
+                continue;
+            }
+            let a = i32::from(grad.ang[i]);
+            for dt in -VOTE_SPREAD..=VOTE_SPREAD {
+                let t = (a + dt).rem_euclid(180) as usize;
+                let (c, s) = table[t];
+                let rho = (x as f32 * c + y as f32 * s).round() as isize + diag as isize;
+                let cell = &mut acc[t * nrho + rho as usize];
+                *cell = cell.saturating_add(1);
+            }
+        }
+    }
+    let mut peaks: Vec<(u16, usize)> = acc
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v >= MIN_VOTES)
+        .map(|(i, &v)| (v, i))
+        .collect();
+    peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let mut kept: Vec<(i32, f32)> = Vec::new();
+    let mut rays = Vec::new();
+    for (_, cell) in peaks {
+        let deg = (cell / nrho) as i32;
+        let rho = (cell % nrho) as f32 - diag as f32;
+        let near = kept.iter().any(|&(d, r)| {
+            let dd = (deg - d).abs();
+            // Across 0°/180° the same line has its normal and distance flipped.
+            (dd <= 3 && (rho - r).abs() <= 4.0) || (dd >= 177 && (rho + r).abs() <= 4.0)
+        });
+        if near {
+            continue;
+        }
+        kept.push((deg, rho));
+        if let Some(ray) = Ray::new(grad, deg, rho) {
+            rays.push(ray);
+        }
+        if rays.len() >= MAX_LINES {
+            break;
+        }
+    }
+    rays
 }
 
 struct Candidate {
     corners: [[f32; 2]; 4],
     score: f32,
     area: f32,
-    cut: bool,
 }
 
-fn best_quad(work: &Work, edges: &Edges, shape: &Shape) -> Option<Candidate> {
-    let mut img = GrayImage::new(edges.w as u32, edges.h as u32);
-    for (i, &on) in edges.near.iter().enumerate() {
-        if on {
-            img.put_pixel((i % edges.w) as u32, (i / edges.w) as u32, Luma([255]));
-        }
-    }
-    let frame_area = (work.w * work.h) as f32;
-    let min_side = (MIN_FILL * frame_area).sqrt() * 0.6;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for contour in find_contours::<i32>(&img) {
-        if contour.border_type != BorderType::Outer || contour.points.len() < 20 {
-            continue;
-        }
-        let (mut x0, mut y0, mut x1, mut y1) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
-        for p in &contour.points {
-            x0 = x0.min(p.x);
-            y0 = y0.min(p.y);
-            x1 = x1.max(p.x);
-            y1 = y1.max(p.y);
-        }
-        if ((x1 - x0) as f32) < min_side
-            || ((y1 - y0) as f32) < min_side
-            || (((x1 - x0) * (y1 - y0)) as f32) < MIN_FILL * frame_area
-        {
-            continue;
-        }
-        let hull = convex_hull(contour.points.clone());
-        for source in [&hull, &contour.points] {
-            let vertices = simplify(source);
-            if vertices.len() < 4 {
-                continue;
-            }
-            quads_from(&vertices, edges, shape, frame_area, &mut candidates);
-        }
-    }
-    let best = candidates.iter().map(|c| c.score).fold(0.0f32, f32::max);
-    candidates
-        .into_iter()
-        .filter(|c| c.score >= best * NEAR_BEST)
-        .max_by(|a, b| a.area.total_cmp(&b.area))
-}
-
-/// The polygon approximation of a closed curve with at most [`MAX_VERTICES`].
-fn simplify(points: &[Point<i32>]) -> Vec<[f32; 2]> {
-    let perimeter: f64 = points
-        .iter()
-        .zip(points.iter().cycle().skip(1))
-        .map(|(a, b)| f64::from((a.x - b.x).pow(2) + (a.y - b.y).pow(2)).sqrt())
-        .sum();
-    let mut eps = perimeter * 0.01;
-    loop {
-        let poly = approximate_polygon_dp(points, eps.max(1.0), true);
-        let mut poly: Vec<[f32; 2]> = poly.iter().map(|p| [p.x as f32, p.y as f32]).collect();
-        if poly.len() > 1 && poly.first() == poly.last() {
-            poly.pop();
-        }
-        if poly.len() <= MAX_VERTICES {
-            return poly;
-        }
-        eps *= 1.5;
+/// Signed distance between two near-parallel lines, measured at a point.
+fn separation(a: &Line, b: &Line, at: [f32; 2]) -> f32 {
+    let da = a.n[0] * at[0] + a.n[1] * at[1] - a.d;
+    let db = b.n[0] * at[0] + b.n[1] * at[1] - b.d;
+    let same = a.n[0] * b.n[0] + a.n[1] * b.n[1] >= 0.0;
+    if same {
+        da - db
+    } else {
+        da + db
     }
 }
 
-fn quads_from(
-    v: &[[f32; 2]],
-    edges: &Edges,
-    shape: &Shape,
-    frame_area: f32,
-    out: &mut Vec<Candidate>,
-) {
-    let n = v.len();
+fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
+    let (w, h) = (grad.w as f32, grad.h as f32);
+    let centre = [w / 2.0, h / 2.0];
+    let frame_area = w * h;
+    let min_sep = (MIN_FILL * frame_area).sqrt() * 0.6;
+    let n = rays.len();
+    // Pairs of near-parallel lines far enough apart.
+    let mut pairs = Vec::new();
     for a in 0..n {
         for b in a + 1..n {
-            for c in b + 1..n {
-                for d in c + 1..n {
-                    let q = [v[a], v[b], v[c], v[d]];
-                    if let Some(cand) = judge(q, edges, shape, frame_area) {
-                        out.push(cand);
-                    }
+            if angle_diff(rays[a].deg, rays[b].deg) <= MAX_SKEW
+                && separation(&rays[a].line, &rays[b].line, centre).abs() >= min_sep
+            {
+                pairs.push((a, b));
+            }
+        }
+    }
+    let mut candidates = Vec::new();
+    for &(a, b) in &pairs {
+        // Crossing lines backed between the pair.
+        let mut cross = Vec::new();
+        for (c, ray) in rays.iter().enumerate() {
+            let turn = angle_diff(ray.deg, rays[a].deg).min(angle_diff(ray.deg, rays[b].deg));
+            if turn < 90 - 35 {
+                continue;
+            }
+            let (Some(p), Some(q)) = (
+                ray.line.intersect(&rays[a].line),
+                ray.line.intersect(&rays[b].line),
+            ) else {
+                continue;
+            };
+            let (sp, sq) = (ray.param(p), ray.param(q));
+            let inset = (sq - sp) * 0.08;
+            if ray.support(sp + inset, sq - inset) >= MIN_SIDE_SUPPORT {
+                cross.push((c, p, q));
+            }
+        }
+        for i in 0..cross.len() {
+            for j in i + 1..cross.len() {
+                let (c, p1, q1) = cross[i];
+                let (d, p2, q2) = cross[j];
+                if angle_diff(rays[c].deg, rays[d].deg) > MAX_SKEW {
+                    continue;
+                }
+                // Corners in order around the quad: a∩c, a∩d, b∩d, b∩c.
+                let q = [p1, p2, q2, q1];
+                if let Some(cand) = judge(q, [a, d, b, c].map(|k| &rays[k]), shape, frame_area) {
+                    candidates.push(cand);
                 }
             }
         }
     }
+    if std::env::var("DBG").is_ok() {
+        let mut v: Vec<&Candidate> = candidates.iter().collect();
+        v.sort_by(|a, b| b.score.total_cmp(&a.score));
+        eprintln!("lines {} pairs {} cands {}", rays.len(), pairs.len(), v.len());
+        for c in v.iter().take(12) {
+            eprintln!("  {:.3} area {:.0} {:?}", c.score, c.area, c.corners.map(|p| [p[0] as i32, p[1] as i32]));
+        }
+        for r in rays { eprintln!("   ray {} {:.1} {:?} n={}", r.deg, r.line.d, r.line.n, r.prefix.last().unwrap()); }
+    }
+    let top = candidates.iter().map(|c| c.score).fold(0.0f32, f32::max);
+    let best = candidates.iter().find(|c| c.score >= top)?;
+    // A well-backed quad around the best one is the document the best one
+    // is printed on (the portrait, a text block).
+    let outer = candidates
+        .iter()
+        .filter(|c| {
+            c.score >= best.score * ENCLOSING
+                && c.area > best.area * 1.5
+                && encloses(&c.corners, &best.corners, 3.0)
+        })
+        .max_by(|a, b| a.area.total_cmp(&b.area));
+    let pick = outer.unwrap_or(best);
+    Some(Candidate {
+        corners: pick.corners,
+        score: pick.score,
+        area: pick.area,
+    })
 }
 
-fn judge(q: [[f32; 2]; 4], edges: &Edges, shape: &Shape, frame_area: f32) -> Option<Candidate> {
+/// Judge a quad whose side `i` runs from corner `i` to corner `i + 1` along
+/// `sides[i]`.
+fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> Option<Candidate> {
     let area = signed_area(&q);
     if area.abs() < MIN_FILL * frame_area || !convex(&q) {
         return None;
     }
-    // Corners of a held document stay between 45° and 135°.
+    // Corners of a held document stay between 60° and 120°.
     for i in 0..4 {
         let (p, c, n) = (q[(i + 3) % 4], q[i], q[(i + 1) % 4]);
         let (u, w) = ([p[0] - c[0], p[1] - c[1]], [n[0] - c[0], n[1] - c[1]]);
         let cos = (u[0] * w[0] + u[1] * w[1]) / ((u[0].hypot(u[1])) * (w[0].hypot(w[1]))).max(1e-6);
-        if cos.abs() > 0.72 {
+        if cos.abs() > 0.5 {
             return None;
         }
-    }
-    let mut total = 0.0;
-    let mut on_border = 0.0;
-    let mut min_side = 1.0f32;
-    for i in 0..4 {
-        let (s, border) = side_support(edges, q[i], q[(i + 1) % 4]);
-        total += s;
-        on_border += border;
-        min_side = min_side.min(s);
-    }
-    let support = total / 4.0;
-    if min_side < MIN_SIDE_SUPPORT || support < MIN_SUPPORT {
-        return None;
-    }
-    // A cut document: at most one side may run along the frame border.
-    let cut = on_border > 0.25;
-    if on_border > 1.2 {
-        return None;
     }
     let r = ratio(&q);
-    let aspect = if cut {
-        // The visible part of a cut document has any shape; its score is lower.
-        if r > 3.0 {
+    if r < shape.range.0 || r > shape.range.1 {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut run_on = 0.0;
+    for i in 0..4 {
+        let ray = sides[i];
+        let (sa, sb) = (ray.param(q[i]), ray.param(q[(i + 1) % 4]));
+        let (lo, hi) = (sa.min(sb), sa.max(sb));
+        let len = hi - lo;
+        // Leave out the ends: rounded corners bend away from the side.
+        let s = ray.support(lo + 0.08 * len, hi - 0.08 * len);
+        if s < MIN_SIDE_SUPPORT {
             return None;
         }
-        0.8
-    } else {
-        if r < shape.range.0 || r > shape.range.1 {
-            return None;
-        }
-        let off = shape
-            .aspects
-            .iter()
-            .map(|t| (r - t).abs())
-            .fold(f32::MAX, f32::min);
-        (1.0 - (off - 0.1).max(0.0) * 2.0).max(0.0)
-    };
+        total += s;
+        // Past the corners the outline of a document ends.
+        let ext = (0.25 * len).max(6.0);
+        run_on += ray.support(lo - ext, lo - 0.06 * len) + ray.support(hi + 0.06 * len, hi + ext);
+    }
+    let support = total / 4.0;
+    if support < MIN_SUPPORT {
+        return None;
+    }
+    let run_on = run_on / 8.0;
+    let off = shape
+        .aspects
+        .iter()
+        .map(|t| (r - t).abs() / t)
+        .fold(f32::MAX, f32::min);
+    let aspect = (1.0 - (off - 0.05).max(0.0) * 2.0).max(0.0);
     Some(Candidate {
         corners: q,
-        score: support * aspect,
+        score: support * aspect * (1.0 - 0.6 * run_on),
         area: area.abs(),
-        cut,
+    })
+}
+
+/// Whether `inner` lies inside `outer`, at least `margin` from its sides.
+fn encloses(outer: &[[f32; 2]; 4], inner: &[[f32; 2]; 4], margin: f32) -> bool {
+    let sign = signed_area(outer).signum();
+    inner.iter().all(|&p| {
+        (0..4).all(|i| {
+            let (a, b) = (outer[i], outer[(i + 1) % 4]);
+            let len = (b[0] - a[0]).hypot(b[1] - a[1]).max(1e-6);
+            sign * super::geometry::cross(a, b, p) / len >= margin
+        })
     })
 }
 
@@ -414,26 +567,6 @@ fn convex(q: &[[f32; 2]; 4]) -> bool {
     s.iter().all(|&v| v > 0.0) || s.iter().all(|&v| v < 0.0)
 }
 
-/// Fraction of a side on edges or on the frame border, and the part of it
-/// on the frame border alone.
-fn side_support(edges: &Edges, a: [f32; 2], b: [f32; 2]) -> (f32, f32) {
-    let len = (b[0] - a[0]).hypot(b[1] - a[1]);
-    let steps = (len / 2.0).ceil().max(2.0) as usize;
-    let (mut hit, mut border) = (0usize, 0usize);
-    for s in 0..=steps {
-        let t = s as f32 / steps as f32;
-        let p = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
-        if edges.on_border(p) {
-            border += 1;
-            hit += 1;
-        } else if edges.near_at(p) {
-            hit += 1;
-        }
-    }
-    let k = (steps + 1) as f32;
-    (hit as f32 / k, border as f32 / k)
-}
-
 /// Long side over short side, averaging opposite sides.
 fn ratio(q: &[[f32; 2]; 4]) -> f32 {
     let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
@@ -442,32 +575,35 @@ fn ratio(q: &[[f32; 2]; 4]) -> f32 {
     s1.max(s2) / s1.min(s2).max(1e-6)
 }
 
-/// Refit each side to the thin edge pixels along it; the corners are where
-/// the fitted lines meet. A side with too few pixels keeps its chord.
-fn refine(edges: &Edges, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
+/// Refit each side to the thin edge pixels of its orientation along it; the
+/// corners are where the fitted lines meet. A side with too few pixels keeps
+/// its chord.
+fn refine(grad: &Grad, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
     let mut lines = Vec::with_capacity(4);
     for i in 0..4 {
         let (a, b) = (q[i], q[(i + 1) % 4]);
         let Some(chord) = Line::through(a, b) else {
             return q;
         };
+        let deg = (chord.n[1].atan2(chord.n[0]).to_degrees().rem_euclid(180.0)).round() as i32;
         let len = (b[0] - a[0]).hypot(b[1] - a[1]);
         let mut points = Vec::new();
         let steps = len.ceil() as usize;
         for s in 0..=steps {
             let t = s as f32 / steps.max(1) as f32;
             // Leave out the ends: rounded corners bend away from the side.
-            if !(0.12..=0.88).contains(&t) {
+            if !(0.1..=0.9).contains(&t) {
                 continue;
             }
             let p = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
-            for off in -3i32..=3 {
+            for off in -2i32..=2 {
                 let x = (p[0] + chord.n[0] * off as f32).round();
                 let y = (p[1] + chord.n[1] * off as f32).round();
-                if x < 0.0 || y < 0.0 || x as usize >= edges.w || y as usize >= edges.h {
+                if x < 0.0 || y < 0.0 || x as usize >= grad.w || y as usize >= grad.h {
                     continue;
                 }
-                if edges.thin[y as usize * edges.w + x as usize] {
+                let k = y as usize * grad.w + x as usize;
+                if grad.thin[k] && angle_diff(i32::from(grad.ang[k]), deg) <= ANGLE_TOL {
                     points.push([x, y]);
                 }
             }
@@ -480,7 +616,7 @@ fn refine(edges: &Edges, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
                 let inliers: Vec<[f32; 2]> = points
                     .iter()
                     .copied()
-                    .filter(|&p| l.distance(p) <= 1.5)
+                    .filter(|&p| l.distance(p) <= 1.0)
                     .collect();
                 Line::fit(&inliers)
             })
@@ -490,15 +626,21 @@ fn refine(edges: &Edges, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
         lines.push(fitted.unwrap_or(chord));
     }
     let mut out = q;
-    let diag = (edges.w as f32).hypot(edges.h as f32);
+    let diag = (grad.w as f32).hypot(grad.h as f32);
     for i in 0..4 {
         if let Some(p) = lines[(i + 3) % 4].intersect(&lines[i]) {
-            if (p[0] - q[i][0]).hypot(p[1] - q[i][1]) < 0.05 * diag {
+            if (p[0] - q[i][0]).hypot(p[1] - q[i][1]) < 0.03 * diag {
                 out[i] = p;
             }
         }
     }
     out
+}
+
+/// Whether the inside of the quad looks like an identity document rather
+/// than blank paper or one flat surface.
+fn looks_like_id(work: &Work, q: &[[f32; 2]; 4]) -> bool {
+    std::env::var("NOBP").is_ok() || !blank_paper(work, q)
 }
 
 /// Whether the inside of the quad is mostly blank paper: bright, colourless
