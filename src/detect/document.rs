@@ -89,7 +89,7 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
     if fill < MIN_FILL {
         return None;
     }
-    if kind == Kind::Id && !looks_like_id(&work, &corners) {
+    if kind == Kind::Id && !looks_like_id(&work, &grad, &corners, best.score) {
         return None;
     }
     let margin = 1.5;
@@ -638,56 +638,137 @@ fn refine(grad: &Grad, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
 }
 
 /// Whether the inside of the quad looks like an identity document rather
-/// than blank paper or one flat surface.
-fn looks_like_id(work: &Work, q: &[[f32; 2]; 4]) -> bool {
-    std::env::var("NOBP").is_ok() || !blank_paper(work, q)
+/// than blank paper, one flat surface (a book cover, a phone, a parcel) or
+/// a photo: a logistic model over [`features`], fitted on the tuning part of
+/// the evaluation set (BENCHMARKS.md, "Detection").
+fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> bool {
+    let f = features(work, grad, q, score);
+    let z: f32 = f.iter().zip(ID_WEIGHTS).map(|(x, w)| x * w).sum();
+    if std::env::var("DBG").is_ok() {
+        eprintln!("FEAT {f:?}");
+    }
+    std::env::var("NOBP").is_ok() || z > 0.0
 }
 
-/// Whether the inside of the quad is mostly blank paper: bright, colourless
-/// pixels near the brightest level inside.
-fn blank_paper(work: &Work, q: &[[f32; 2]; 4]) -> bool {
-    if work.planes.len() < 3 {
-        return false;
-    }
-    let mut values = Vec::new();
-    let n = 16;
-    for i in 1..n {
-        for j in 1..n {
-            // Bilinear interpolation inside the quad, away from its border.
-            let (u, v) = (
-                0.1 + 0.8 * i as f32 / n as f32,
-                0.1 + 0.8 * j as f32 / n as f32,
-            );
-            let top = [
-                q[0][0] + (q[1][0] - q[0][0]) * u,
-                q[0][1] + (q[1][1] - q[0][1]) * u,
-            ];
-            let bottom = [
-                q[3][0] + (q[2][0] - q[3][0]) * u,
-                q[3][1] + (q[2][1] - q[3][1]) * u,
-            ];
-            let p = [
-                top[0] + (bottom[0] - top[0]) * v,
-                top[1] + (bottom[1] - top[1]) * v,
-            ];
-            let (x, y) = (p[0].round() as usize, p[1].round() as usize);
-            if x >= work.w || y >= work.h {
-                continue;
+/// Weights of the content model, in the order of [`features`] (the last is
+/// the bias).
+const ID_WEIGHTS: [f32; FEATURES] = [
+    -0.160, 7.391, 6.096, -4.129, 2.394, -0.729, -0.825, -2.300, -1.917, 0.199, 2.275, -8.129,
+];
+
+/// Number of content features.
+const FEATURES: usize = 12;
+
+/// Content features of the inside of a quad, sampled on a grid with the long
+/// side across: how much differs from the dominant colour overall and at
+/// either end (the portrait), brightness, colourfulness, edge density,
+/// the uniformity of the rim just inside the outline and its contrast with
+/// the outside, aspect and outline score.
+fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FEATURES] {
+    const NU: usize = 40;
+    const NV: usize = 26;
+    // Corners rotated so that q[0]→q[1] is a long side.
+    let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let q = if d(q[0], q[1]) + d(q[2], q[3]) >= d(q[1], q[2]) + d(q[3], q[0]) {
+        *q
+    } else {
+        [q[1], q[2], q[3], q[0]]
+    };
+    let at = |u: f32, v: f32| -> [f32; 2] {
+        let top = [q[0][0] + (q[1][0] - q[0][0]) * u, q[0][1] + (q[1][1] - q[0][1]) * u];
+        let bottom = [q[3][0] + (q[2][0] - q[3][0]) * u, q[3][1] + (q[2][1] - q[3][1]) * u];
+        [top[0] + (bottom[0] - top[0]) * v, top[1] + (bottom[1] - top[1]) * v]
+    };
+    let colour = |p: [f32; 2]| -> Option<([f32; 3], f32)> {
+        let (x, y) = (p[0].round(), p[1].round());
+        if x < 0.0 || y < 0.0 || x as usize >= work.w || y as usize >= work.h {
+            return None;
+        }
+        let k = y as usize * work.w + x as usize;
+        let c = if work.planes.len() == 3 {
+            [work.planes[0][k], work.planes[1][k], work.planes[2][k]]
+        } else {
+            [work.planes[0][k]; 3]
+        };
+        Some((c, grad.mag[k]))
+    };
+    let mut samples = Vec::with_capacity(NU * NV);
+    for j in 0..NV {
+        for i in 0..NU {
+            let (u, v) = (0.06 + 0.88 * (i as f32 + 0.5) / NU as f32, 0.06 + 0.88 * (j as f32 + 0.5) / NV as f32);
+            if let Some((c, m)) = colour(at(u, v)) {
+                samples.push((u, v, c, m));
             }
-            let k = y * work.w + x;
-            let (r, g, b) = (work.planes[0][k], work.planes[1][k], work.planes[2][k]);
-            values.push((r.max(g).max(b), r.max(g).max(b) - r.min(g).min(b)));
         }
     }
-    if values.is_empty() {
-        return false;
+    if samples.len() < NU * NV / 2 {
+        return [0.0; FEATURES];
     }
-    let mut bright: Vec<f32> = values.iter().map(|v| v.0).collect();
-    bright.sort_by(f32::total_cmp);
-    let white = bright[bright.len() * 9 / 10];
-    let paper = values
-        .iter()
-        .filter(|(v, c)| *v >= 0.85 * white && *c <= 0.1 * white)
-        .count();
-    paper as f32 >= 0.6 * values.len() as f32
+    let median = |mut v: Vec<f32>| -> f32 {
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = [0, 1, 2].map(|c| median(samples.iter().map(|s| s.2[c]).collect()));
+    let dist = |c: [f32; 3]| (0..3).map(|k| (c[k] - base[k]).abs()).fold(0.0, f32::max);
+    let n = samples.len() as f32;
+    let deviating = samples.iter().filter(|s| dist(s.2) > 40.0).count() as f32 / n;
+    let end = |lo: f32, hi: f32| {
+        let inside: Vec<_> = samples
+            .iter()
+            .filter(|s| s.0 >= lo && s.0 <= hi && (0.15..=0.85).contains(&s.1))
+            .collect();
+        let k = inside.len().max(1) as f32;
+        let dev = inside.iter().filter(|s| dist(s.2) > 40.0).count() as f32 / k;
+        let busy = inside.iter().filter(|s| s.3 > 12.0).count() as f32 / k;
+        (dev, busy)
+    };
+    let (l_dev, l_busy) = end(0.0, 0.38);
+    let (r_dev, r_busy) = end(0.62, 1.0);
+    // The busier end holds the portrait.
+    let (end_busy, end_dev, other_busy) = if l_busy >= r_busy {
+        (l_busy, l_dev, r_busy)
+    } else {
+        (r_busy, r_dev, l_busy)
+    };
+    let bright = base.iter().copied().fold(0.0, f32::max) / 255.0;
+    let chroma = (base.iter().copied().fold(0.0, f32::max) - base.iter().copied().fold(255.0, f32::min)) / 255.0;
+    let busy = samples.iter().filter(|s| s.3 > 12.0).count() as f32 / n;
+    // The rim just inside the outline and the band just outside it.
+    let mut rim = Vec::new();
+    let mut contrast = 0.0;
+    let mut count = 0.0f32;
+    for k in 0..64 {
+        let t = 0.1 + 0.8 * (k % 16) as f32 / 16.0;
+        let (inner, outer) = match k / 16 {
+            0 => (at(t, 0.05), at(t, -0.06)),
+            1 => (at(t, 0.95), at(t, 1.06)),
+            2 => (at(0.04, t), at(-0.04, t)),
+            _ => (at(0.96, t), at(1.04, t)),
+        };
+        if let (Some((a, _)), Some((b, _))) = (colour(inner), colour(outer)) {
+            rim.push(dist(a));
+            contrast += (0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f32::max);
+            count += 1.0;
+        }
+    }
+    let rim_dev = if rim.is_empty() {
+        1.0
+    } else {
+        rim.iter().filter(|&&v| v > 30.0).count() as f32 / rim.len() as f32
+    };
+    let contrast = contrast / count.max(1.0) / 255.0;
+    [
+        deviating,
+        end_busy,
+        end_dev,
+        other_busy,
+        bright,
+        chroma,
+        busy,
+        rim_dev,
+        contrast,
+        ratio(&q),
+        score,
+        1.0,
+    ]
 }
