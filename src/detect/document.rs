@@ -35,7 +35,9 @@ const ANGLE_TOL: i32 = 14;
 /// most lines kept.
 const VOTE_SPREAD: i32 = 3;
 const MIN_VOTES: u16 = 10;
-const MAX_LINES: usize = 44;
+const MAX_LINES: usize = 72;
+/// Half-size of the window in which a Hough peak must be the maximum.
+const PEAK_WINDOW: isize = 2;
 /// Smallest document, as a fraction of the frame.
 const MIN_FILL: f32 = 0.03;
 /// Most a pair of opposite sides may diverge (perspective), degrees.
@@ -362,35 +364,53 @@ fn hough(grad: &Grad) -> Vec<Ray> {
             }
         }
     }
-    let mut peaks: Vec<(u16, usize)> = acc
-        .iter()
-        .enumerate()
-        .filter(|(_, &v)| v >= MIN_VOTES)
-        .map(|(i, &v)| (v, i))
-        .collect();
-    peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-    let mut kept: Vec<(i32, f32)> = Vec::new();
-    let mut rays = Vec::new();
-    for (_, cell) in peaks {
-        let deg = (cell / nrho) as i32;
-        let rho = (cell % nrho) as f32 - diag as f32;
-        let near = kept.iter().any(|&(d, r)| {
-            let dd = (deg - d).abs();
-            // Across 0°/180° the same line has its normal and distance flipped.
-            (dd <= 3 && (rho - r).abs() <= 4.0) || (dd >= 177 && (rho + r).abs() <= 4.0)
-        });
-        if near {
+    // Local maxima of the accumulator (a straight edge leaves a ridge of
+    // lesser cells around its peak); across 0°/180° a line's normal and
+    // distance flip.
+    let value = |deg: isize, rho: isize| -> u16 {
+        let (deg, rho) = if deg < 0 {
+            (deg + 180, 2 * diag as isize - rho)
+        } else if deg >= 180 {
+            (deg - 180, 2 * diag as isize - rho)
+        } else {
+            (deg, rho)
+        };
+        if rho < 0 || rho >= nrho as isize {
+            return 0;
+        }
+        acc[deg as usize * nrho + rho as usize]
+    };
+    let mut peaks: Vec<(u16, usize)> = Vec::new();
+    for (cell, &v) in acc.iter().enumerate() {
+        if v < MIN_VOTES {
             continue;
         }
-        kept.push((deg, rho));
-        if let Some(ray) = Ray::new(grad, deg, rho) {
-            rays.push(ray);
+        let (deg, rho) = ((cell / nrho) as isize, (cell % nrho) as isize);
+        let mut top = true;
+        'window: for dd in -PEAK_WINDOW..=PEAK_WINDOW {
+            for dr in -PEAK_WINDOW..=PEAK_WINDOW {
+                let o = value(deg + dd, rho + dr);
+                // Ties go to the first cell in scan order.
+                if o > v || (o == v && (dd, dr) < (0, 0)) {
+                    top = false;
+                    break 'window;
+                }
+            }
         }
-        if rays.len() >= MAX_LINES {
-            break;
+        if top {
+            peaks.push((v, cell));
         }
     }
-    rays
+    peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    peaks
+        .into_iter()
+        .filter_map(|(_, cell)| {
+            let deg = (cell / nrho) as i32;
+            let rho = (cell % nrho) as f32 - diag as f32;
+            Ray::new(grad, deg, rho)
+        })
+        .take(MAX_LINES)
+        .collect()
 }
 
 struct Candidate {
@@ -453,7 +473,8 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
             for j in i + 1..cross.len() {
                 let (c, p1, q1) = cross[i];
                 let (d, p2, q2) = cross[j];
-                if angle_diff(rays[c].deg, rays[d].deg) > MAX_SKEW {
+                // Each quad once: its first pair holds the lowest line.
+                if c < a || d < a || angle_diff(rays[c].deg, rays[d].deg) > MAX_SKEW {
                     continue;
                 }
                 // Corners in order around the quad: a∩c, a∩d, b∩d, b∩c.
@@ -484,7 +505,7 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
                 && c.area > best.area * 1.5
                 && encloses(&c.corners, &best.corners, 3.0)
         })
-        .max_by(|a, b| a.area.total_cmp(&b.area));
+        .max_by(|a, b| a.score.total_cmp(&b.score));
     let pick = outer.unwrap_or(best);
     Some(Candidate {
         corners: pick.corners,
@@ -653,11 +674,12 @@ fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> boo
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -0.160, 7.391, 6.096, -4.129, 2.394, -0.729, -0.825, -2.300, -1.917, 0.199, 2.275, -8.129,
+    -1.706, 7.508, 5.877, -4.788, 4.727, -1.106, -1.472, -0.780, -1.418, -0.282, 3.808, -1.352,
+    -10.481,
 ];
 
 /// Number of content features.
-const FEATURES: usize = 12;
+const FEATURES: usize = 13;
 
 /// Content features of the inside of a quad, sampled on a grid with the long
 /// side across: how much differs from the dominant colour overall and at
@@ -711,15 +733,19 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
     let base = [0, 1, 2].map(|c| median(samples.iter().map(|s| s.2[c]).collect()));
     let dist = |c: [f32; 3]| (0..3).map(|k| (c[k] - base[k]).abs()).fold(0.0, f32::max);
     let n = samples.len() as f32;
-    let deviating = samples.iter().filter(|s| dist(s.2) > 40.0).count() as f32 / n;
+    // Thresholds relative to the dominant brightness (a shadowed or dark
+    // document has weaker detail).
+    let level = base.iter().copied().fold(0.0, f32::max).max(40.0);
+    let (far, sharp) = (0.18 * level, 0.055 * level);
+    let deviating = samples.iter().filter(|s| dist(s.2) > far).count() as f32 / n;
     let end = |lo: f32, hi: f32| {
         let inside: Vec<_> = samples
             .iter()
             .filter(|s| s.0 >= lo && s.0 <= hi && (0.15..=0.85).contains(&s.1))
             .collect();
         let k = inside.len().max(1) as f32;
-        let dev = inside.iter().filter(|s| dist(s.2) > 40.0).count() as f32 / k;
-        let busy = inside.iter().filter(|s| s.3 > 12.0).count() as f32 / k;
+        let dev = inside.iter().filter(|s| dist(s.2) > far).count() as f32 / k;
+        let busy = inside.iter().filter(|s| s.3 > sharp).count() as f32 / k;
         (dev, busy)
     };
     let (l_dev, l_busy) = end(0.0, 0.38);
@@ -732,7 +758,7 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
     };
     let bright = base.iter().copied().fold(0.0, f32::max) / 255.0;
     let chroma = (base.iter().copied().fold(0.0, f32::max) - base.iter().copied().fold(255.0, f32::min)) / 255.0;
-    let busy = samples.iter().filter(|s| s.3 > 12.0).count() as f32 / n;
+    let busy = samples.iter().filter(|s| s.3 > sharp).count() as f32 / n;
     // The rim just inside the outline and the band just outside it.
     let mut rim = Vec::new();
     let mut contrast = 0.0;
@@ -746,15 +772,21 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
             _ => (at(0.96, t), at(1.04, t)),
         };
         if let (Some((a, _)), Some((b, _))) = (colour(inner), colour(outer)) {
-            rim.push(dist(a));
+            rim.push(a);
             contrast += (0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f32::max);
             count += 1.0;
         }
     }
-    let rim_dev = if rim.is_empty() {
-        1.0
+    let (rim_dev, rim_spread) = if rim.is_empty() {
+        (1.0, 1.0)
     } else {
-        rim.iter().filter(|&&v| v > 30.0).count() as f32 / rim.len() as f32
+        let own = [0, 1, 2].map(|c| median(rim.iter().map(|s| s[c]).collect()));
+        let k = rim.len() as f32;
+        let off = |c: &[f32; 3], b: [f32; 3]| (0..3).map(|i| (c[i] - b[i]).abs()).fold(0.0, f32::max);
+        (
+            rim.iter().filter(|c| off(c, base) > 30.0).count() as f32 / k,
+            rim.iter().filter(|c| off(c, own) > 30.0).count() as f32 / k,
+        )
     };
     let contrast = contrast / count.max(1.0) / 255.0;
     [
@@ -769,6 +801,7 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
         contrast,
         ratio(&q),
         score,
+        rim_spread,
         1.0,
     ]
 }
