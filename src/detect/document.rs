@@ -28,7 +28,7 @@ const WORK_SIDE: usize = 320;
 /// Gradient (grey levels per pixel) that counts as an edge along a side,
 /// and that votes for a line.
 const EDGE_MIN: f32 = 5.0;
-const VOTE_MIN: f32 = 7.0;
+const VOTE_MIN: f32 = 5.0;
 /// Orientation tolerance (degrees) of an edge pixel backing a line.
 const ANGLE_TOL: i32 = 14;
 /// Hough: orientation spread of one vote (degrees), fewest votes of a line,
@@ -236,6 +236,15 @@ impl Grad {
         }
         let ta = tt.elapsed().as_secs_f64() * 1e3;
         let mag: Vec<f32> = m2.iter().map(|v| v.sqrt()).collect();
+        // Orientation from the structure tensor over 3×3: next to texture a
+        // straight edge's own gradient still dominates.
+        let (mut jxx, mut jxy, mut jyy) = (vec![0f32; n], vec![0f32; n], vec![0f32; n]);
+        for (i, &(x, y)) in gxy.iter().enumerate() {
+            jxx[i] = x * x;
+            jxy[i] = x * y;
+            jyy[i] = y * y;
+        }
+        let (jxx, jxy, jyy) = (box3(&jxx, w, h), box3(&jxy, w, h), box3(&jyy, w, h));
         let mut ang = vec![0u8; w * h];
         let mut thin = vec![false; w * h];
         for y in 1..h - 1 {
@@ -245,8 +254,7 @@ impl Grad {
                 if m < EDGE_MIN {
                     continue;
                 }
-                let (gx, gy) = gxy[i];
-                let deg = (orientation(gx, gy).round() as u32 % 180) as u8;
+                let deg = (tensor_orientation(jxx[i] - jyy[i], 2.0 * jxy[i]).round() as u32 % 180) as u8;
                 ang[i] = deg;
                 // Non-maximum suppression across the edge.
                 let (a, b) = match deg {
@@ -285,6 +293,41 @@ impl Grad {
         }
         false
     }
+}
+
+/// Sum over 3×3 (borders left as they are).
+fn box3(v: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let mut rows = v.to_vec();
+    for (src, dst) in v.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
+        for x in 1..w - 1 {
+            dst[x] = src[x - 1] + src[x] + src[x + 1];
+        }
+    }
+    let mut out = rows.clone();
+    for y in 1..h - 1 {
+        let (a, b, c) = (&rows[(y - 1) * w..y * w], &rows[y * w..(y + 1) * w], &rows[(y + 1) * w..(y + 2) * w]);
+        let o = &mut out[y * w..(y + 1) * w];
+        for x in 0..w {
+            o[x] = a[x] + b[x] + c[x];
+        }
+    }
+    out
+}
+
+/// The dominant gradient orientation (degrees, 0…180) of a structure tensor
+/// given as `(jxx - jyy, 2 jxy)`: half the angle of that vector.
+fn tensor_orientation(c: f32, s: f32) -> f32 {
+    // Angle of (c, s) in 0…360, from the half-turn orientation.
+    let half = orientation(c, s);
+    let full = if s < 0.0 {
+        half + 180.0
+    } else if c < 0.0 && half < 90.0 {
+        // Just short of 180°, which the half-turn orientation wraps to 0.
+        180.0
+    } else {
+        half
+    };
+    full / 2.0
 }
 
 /// Orientation of a gradient in degrees, 0…180 (a fast arctangent, within
@@ -457,6 +500,10 @@ fn hough(grad: &Grad) -> Vec<Ray> {
         }
     }
     peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    if std::env::var("DBG").is_ok() {
+        let list: Vec<String> = peaks.iter().take(120).map(|&(v, c)| format!("{}:{}/{}", v, c / nrho, (c % nrho) as isize - diag as isize)).collect();
+        eprintln!("peaks {} {}", peaks.len(), list.join(" "));
+    }
     peaks
         .into_iter()
         .filter_map(|(_, cell)| {
@@ -549,6 +596,39 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
         }
         for r in rays { eprintln!("   ray {} {:.1} {:?} n={}", r.deg, r.line.d, r.line.n, r.prefix.last().unwrap()); }
     }
+    if let Ok(t) = std::env::var("TRUTH") {
+        let v: Vec<f32> = t.split(',').map(|x| x.parse().unwrap()).collect();
+        for i in 0..4 {
+            let a = [v[2 * i], v[2 * i + 1]];
+            let b = [v[(2 * i + 2) % 8], v[(2 * i + 3) % 8]];
+            let l = Line::through(a, b).unwrap();
+            let deg = (l.n[1].atan2(l.n[0]).to_degrees().rem_euclid(180.0)).round() as i32;
+            let mut best = (f32::MAX, 0usize);
+            for (k, r) in rays.iter().enumerate() {
+                let dd = angle_diff(r.deg, deg) as f32 + r.line.distance(a).min(99.0) + r.line.distance(b).min(99.0);
+                if dd < best.0 { best = (dd, k); }
+            }
+            let r = &rays[best.1];
+            let (sa, sb) = (r.param(a), r.param(b));
+            let (lo, hi) = (sa.min(sb), sa.max(sb));
+            let len = hi - lo;
+            eprintln!("side {i} deg {deg} best ray deg {} err {:.1} support {:.2}", r.deg, best.0, r.support(lo + 0.08 * len, hi - 0.08 * len));
+            if std::env::var("PIX").is_ok() && i.to_string() == std::env::var("PIX").unwrap() {
+                for k in 0..24 {
+                    let t = 0.1 + 0.8 * k as f32 / 24.0;
+                    let p = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+                    let mut line = String::new();
+                    for off in -3..=3 {
+                        let x = (p[0] + l.n[0] * off as f32).round() as usize;
+                        let y = (p[1] + l.n[1] * off as f32).round() as usize;
+                        let j = y * grad.w + x;
+                        line += &format!(" {:5.1}/{:3}{}", grad.mag[j], grad.ang[j], if grad.thin[j] { '*' } else { ' ' });
+                    }
+                    eprintln!("PIX{line}");
+                }
+            }
+        }
+    }
     let top = candidates.iter().map(|c| c.score).fold(0.0f32, f32::max);
     let best = candidates.iter().find(|c| c.score >= top)?;
     // A well-backed quad around the best one is the document the best one
@@ -590,6 +670,7 @@ fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> 
         return None;
     }
     let mut total = 0.0;
+    let mut weakest = 1.0f32;
     let mut run_on = 0.0;
     for i in 0..4 {
         let ray = sides[i];
@@ -602,6 +683,7 @@ fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> 
             return None;
         }
         total += s;
+        weakest = weakest.min(s);
         // Past the corners the outline of a document ends.
         let ext = (0.25 * len).max(6.0);
         run_on += ray.support(lo - ext, lo - 0.06 * len) + ray.support(hi + 0.06 * len, hi + ext);
@@ -619,7 +701,7 @@ fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> 
     let aspect = (1.0 - (off - 0.05).max(0.0) * 2.0).max(0.0);
     Some(Candidate {
         corners: q,
-        score: support * aspect * (1.0 - 0.6 * run_on),
+        score: (support + weakest) / 2.0 * aspect * (1.0 - 0.6 * run_on),
         area: area.abs(),
     })
 }
@@ -729,8 +811,8 @@ fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> boo
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -2.718, 7.679, 6.072, -5.570, 4.175, -0.560, -1.321, -0.275, -2.012, 0.171, 2.499, -1.219,
-    -9.304,
+    -2.823, 7.685, 5.801, -4.792, 4.298, -0.636, -1.135, -0.400, -1.970, 0.367, 3.498, -0.863,
+    -10.653,
 ];
 
 /// Number of content features.
