@@ -45,8 +45,14 @@ const MAX_SKEW: i32 = 22;
 /// Smallest fraction of each side, and of the whole outline, on edges.
 const MIN_SIDE_SUPPORT: f32 = 0.6;
 const MIN_SUPPORT: f32 = 0.72;
+/// Longest gap (working pixels) in the edge along a side before it ends.
+const MAX_GAP: f32 = 6.0;
+/// A side placed where the others end counts as this well backed, and its
+/// quad's score is multiplied by the factor.
+const INFERRED_SUPPORT: f32 = 0.6;
+const INFERRED_FACTOR: f32 = 0.85;
 /// A quad around the best one wins when it scores at least this fraction.
-const ENCLOSING: f32 = 0.7;
+const ENCLOSING: f32 = 0.55;
 
 struct Shape {
     /// Long side over short side of the flat document.
@@ -374,7 +380,12 @@ struct Ray {
 impl Ray {
     fn new(grad: &Grad, deg: i32, rho: f32) -> Option<Ray> {
         let t = (deg as f32).to_radians();
-        let n = [t.cos(), t.sin()];
+        Ray::along(grad, Line { n: [t.cos(), t.sin()], d: rho })
+    }
+
+    fn along(grad: &Grad, line: Line) -> Option<Ray> {
+        let (n, rho) = (line.n, line.d);
+        let deg = (n[1].atan2(n[0]).to_degrees().rem_euclid(180.0).round() as i32) % 180;
         let dir = [-n[1], n[0]];
         let foot = [n[0] * rho, n[1] * rho];
         // The stretch of the line inside the frame.
@@ -405,12 +416,43 @@ impl Ray {
             prefix.push(acc);
         }
         Some(Ray {
-            line: Line { n, d: rho },
+            line,
             deg,
             dir,
             s0: lo,
             prefix,
         })
+    }
+
+    /// Point at a parameter along the line.
+    fn point(&self, s: f32) -> [f32; 2] {
+        let n = self.line.n;
+        [n[0] * self.line.d + self.dir[0] * s, n[1] * self.line.d + self.dir[1] * s]
+    }
+
+    /// Walking from parameter `s` in direction `sign` (±1), the parameter of
+    /// the last backed point before a gap longer than [`MAX_GAP`].
+    fn run_end(&self, s: f32, sign: f32) -> f32 {
+        let last = self.prefix.len() - 1;
+        let mut k = (s - self.s0).round();
+        let mut end = s;
+        let mut gap = 0.0;
+        loop {
+            k += sign;
+            if k < 0.0 || k as usize >= last {
+                return end;
+            }
+            let i = k as usize;
+            if self.prefix[i + 1] > self.prefix[i] {
+                end = self.s0 + k;
+                gap = 0.0;
+            } else {
+                gap += 1.0;
+                if gap > MAX_GAP {
+                    return end;
+                }
+            }
+        }
     }
 
     /// Parameter of a point along the line.
@@ -571,6 +613,31 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
                 cross.push((c, p, q));
             }
         }
+        // A side lost to glare or a low-contrast background: from one
+        // crossing line, the pair's edges run on to where the document ends.
+        for &(c, p, q) in &cross {
+            let (ra, rb) = (&rays[a], &rays[b]);
+            let along = ra.dir[0] * rb.dir[0] + ra.dir[1] * rb.dir[1] >= 0.0;
+            for sign in [-1.0f32, 1.0] {
+                let sb = if along { sign } else { -sign };
+                let ea = ra.point(ra.run_end(ra.param(p), sign));
+                let eb = rb.point(rb.run_end(rb.param(q), sb));
+                let (la, lb) = (dist(p, ea), dist(q, eb));
+                if la.min(lb) < min_sep || la.max(lb) > 1.4 * la.min(lb) {
+                    continue;
+                }
+                let quad = [p, ea, eb, q];
+                if !fits(&quad, shape, frame_area) {
+                    continue;
+                }
+                let Some(far) = Line::through(ea, eb).and_then(|l| Ray::along(grad, l)) else {
+                    continue;
+                };
+                if let Some(cand) = judge(quad, [&rays[a], &far, &rays[b], &rays[c]], Some(1), shape, frame_area) {
+                    candidates.push(cand);
+                }
+            }
+        }
         for i in 0..cross.len() {
             for j in i + 1..cross.len() {
                 let (c, p1, q1) = cross[i];
@@ -581,7 +648,7 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
                 }
                 // Corners in order around the quad: a∩c, a∩d, b∩d, b∩c.
                 let q = [p1, p2, q2, q1];
-                if let Some(cand) = judge(q, [a, d, b, c].map(|k| &rays[k]), shape, frame_area) {
+                if let Some(cand) = judge(q, [a, d, b, c].map(|k| &rays[k]), None, shape, frame_area) {
                     candidates.push(cand);
                 }
             }
@@ -649,12 +716,11 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
     })
 }
 
-/// Judge a quad whose side `i` runs from corner `i` to corner `i + 1` along
-/// `sides[i]`.
-fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> Option<Candidate> {
-    let area = signed_area(&q);
-    if area.abs() < MIN_FILL * frame_area || !convex(&q) {
-        return None;
+/// Whether a quad has the size, convexity, corner angles and aspect of a
+/// held document of the shape.
+fn fits(q: &[[f32; 2]; 4], shape: &Shape, frame_area: f32) -> bool {
+    if signed_area(q).abs() < MIN_FILL * frame_area || !convex(q) {
+        return false;
     }
     // Corners of a held document stay between 60° and 120°.
     for i in 0..4 {
@@ -662,13 +728,32 @@ fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> 
         let (u, w) = ([p[0] - c[0], p[1] - c[1]], [n[0] - c[0], n[1] - c[1]]);
         let cos = (u[0] * w[0] + u[1] * w[1]) / ((u[0].hypot(u[1])) * (w[0].hypot(w[1]))).max(1e-6);
         if cos.abs() > 0.5 {
-            return None;
+            return false;
         }
     }
-    let r = ratio(&q);
-    if r < shape.range.0 || r > shape.range.1 {
+    let r = ratio(q);
+    r >= shape.range.0 && r <= shape.range.1
+}
+
+fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
+}
+
+/// Judge a quad whose side `i` runs from corner `i` to corner `i + 1` along
+/// `sides[i]`; side `inferred`, if any, was placed where the others end and
+/// need not be backed by edges (its score is lower).
+fn judge(
+    q: [[f32; 2]; 4],
+    sides: [&Ray; 4],
+    inferred: Option<usize>,
+    shape: &Shape,
+    frame_area: f32,
+) -> Option<Candidate> {
+    if !fits(&q, shape, frame_area) {
         return None;
     }
+    let area = signed_area(&q);
+    let r = ratio(&q);
     let mut total = 0.0;
     let mut weakest = 1.0f32;
     let mut run_on = 0.0;
@@ -678,8 +763,10 @@ fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> 
         let (lo, hi) = (sa.min(sb), sa.max(sb));
         let len = hi - lo;
         // Leave out the ends: rounded corners bend away from the side.
-        let s = ray.support(lo + 0.08 * len, hi - 0.08 * len);
-        if s < MIN_SIDE_SUPPORT {
+        let mut s = ray.support(lo + 0.08 * len, hi - 0.08 * len);
+        if inferred == Some(i) {
+            s = s.max(INFERRED_SUPPORT);
+        } else if s < MIN_SIDE_SUPPORT {
             return None;
         }
         total += s;
@@ -701,7 +788,7 @@ fn judge(q: [[f32; 2]; 4], sides: [&Ray; 4], shape: &Shape, frame_area: f32) -> 
     let aspect = (1.0 - (off - 0.05).max(0.0) * 2.0).max(0.0);
     Some(Candidate {
         corners: q,
-        score: (support + weakest) / 2.0 * aspect * (1.0 - 0.6 * run_on),
+        score: (support + weakest) / 2.0 * aspect * (1.0 - 0.6 * run_on) * if inferred.is_some() { INFERRED_FACTOR } else { 1.0 },
         area: area.abs(),
     })
 }
@@ -811,8 +898,8 @@ fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> boo
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -2.823, 7.685, 5.801, -4.792, 4.298, -0.636, -1.135, -0.400, -1.970, 0.367, 3.498, -0.863,
-    -10.653,
+    -3.367, 8.259, 5.931, -5.217, 4.290, -0.938, -1.471, -0.407, -1.490, 0.132, 5.143, -0.999,
+    -11.882,
 ];
 
 /// Number of content features.
