@@ -375,6 +375,9 @@ struct Ray {
     dir: [f32; 2],
     s0: f32,
     prefix: Vec<u16>,
+    /// Per sample: the last sample a run of edges reaches going forward and
+    /// going backward.
+    reach: Vec<(u16, u16)>,
 }
 
 impl Ray {
@@ -415,7 +418,33 @@ impl Ray {
             }
             prefix.push(acc);
         }
+        // How far a run of backed points reaches from each sample, forward
+        // and backward, across gaps of at most MAX_GAP.
+        let backed = |k: usize| prefix[k + 1] > prefix[k];
+        let gap = MAX_GAP as usize + 1;
+        let mut reach = vec![(0u16, 0u16); count];
+        let mut next: Option<usize> = None;
+        for k in (0..count).rev() {
+            reach[k].0 = match next {
+                Some(j) if j - k <= gap => reach[j].0,
+                _ => k as u16,
+            };
+            if backed(k) {
+                next = Some(k);
+            }
+        }
+        let mut prev: Option<usize> = None;
+        for k in 0..count {
+            reach[k].1 = match prev {
+                Some(j) if k - j <= gap => reach[j].1,
+                _ => k as u16,
+            };
+            if backed(k) {
+                prev = Some(k);
+            }
+        }
         Some(Ray {
+            reach,
             line,
             deg,
             dir,
@@ -433,26 +462,10 @@ impl Ray {
     /// Walking from parameter `s` in direction `sign` (±1), the parameter of
     /// the last backed point before a gap longer than [`MAX_GAP`].
     fn run_end(&self, s: f32, sign: f32) -> f32 {
-        let last = self.prefix.len() - 1;
-        let mut k = (s - self.s0).round();
-        let mut end = s;
-        let mut gap = 0.0;
-        loop {
-            k += sign;
-            if k < 0.0 || k as usize >= last {
-                return end;
-            }
-            let i = k as usize;
-            if self.prefix[i + 1] > self.prefix[i] {
-                end = self.s0 + k;
-                gap = 0.0;
-            } else {
-                gap += 1.0;
-                if gap > MAX_GAP {
-                    return end;
-                }
-            }
-        }
+        let last = self.reach.len() as f32 - 1.0;
+        let k = (s - self.s0).round().clamp(0.0, last.max(0.0)) as usize;
+        let (fwd, bwd) = self.reach[k];
+        self.s0 + f32::from(if sign > 0.0 { fwd } else { bwd })
     }
 
     /// Parameter of a point along the line.
@@ -630,10 +643,8 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
                 if !fits(&quad, shape, frame_area) {
                     continue;
                 }
-                let Some(far) = Line::through(ea, eb).and_then(|l| Ray::along(grad, l)) else {
-                    continue;
-                };
-                if let Some(cand) = judge(quad, [&rays[a], &far, &rays[b], &rays[c]], Some(1), shape, frame_area) {
+                let far = segment_support(grad, ea, eb);
+                if let Some(cand) = judge(quad, [&rays[a], &rays[c], &rays[b], &rays[c]], Some((1, far)), shape, frame_area) {
                     candidates.push(cand);
                 }
             }
@@ -735,6 +746,23 @@ fn fits(q: &[[f32; 2]; 4], shape: &Shape, frame_area: f32) -> bool {
     r >= shape.range.0 && r <= shape.range.1
 }
 
+/// Fraction of the segment's middle 84 % backed by edges of its orientation.
+fn segment_support(grad: &Grad, a: [f32; 2], b: [f32; 2]) -> f32 {
+    let Some(line) = Line::through(a, b) else {
+        return 0.0;
+    };
+    let deg = (line.n[1].atan2(line.n[0]).to_degrees().rem_euclid(180.0).round() as i32) % 180;
+    let len = dist(a, b);
+    let steps = (len * 0.84).max(1.0) as usize;
+    let backed = (0..steps)
+        .filter(|&k| {
+            let t = 0.08 + 0.84 * k as f32 / steps as f32;
+            grad.backs([a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t], line.n, deg)
+        })
+        .count();
+    backed as f32 / steps as f32
+}
+
 fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
     (a[0] - b[0]).hypot(a[1] - b[1])
 }
@@ -745,7 +773,7 @@ fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
 fn judge(
     q: [[f32; 2]; 4],
     sides: [&Ray; 4],
-    inferred: Option<usize>,
+    inferred: Option<(usize, f32)>,
     shape: &Shape,
     frame_area: f32,
 ) -> Option<Candidate> {
@@ -763,10 +791,16 @@ fn judge(
         let (lo, hi) = (sa.min(sb), sa.max(sb));
         let len = hi - lo;
         // Leave out the ends: rounded corners bend away from the side.
-        let mut s = ray.support(lo + 0.08 * len, hi - 0.08 * len);
-        if inferred == Some(i) {
-            s = s.max(INFERRED_SUPPORT);
-        } else if s < MIN_SIDE_SUPPORT {
+        if let Some((k, s)) = inferred {
+            if k == i {
+                let s = s.max(INFERRED_SUPPORT);
+                total += s;
+                weakest = weakest.min(s);
+                continue;
+            }
+        }
+        let s = ray.support(lo + 0.08 * len, hi - 0.08 * len);
+        if s < MIN_SIDE_SUPPORT {
             return None;
         }
         total += s;
@@ -898,8 +932,8 @@ fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> boo
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -3.367, 8.259, 5.931, -5.217, 4.290, -0.938, -1.471, -0.407, -1.490, 0.132, 5.143, -0.999,
-    -11.882,
+    -3.099, 8.294, 5.794, -5.373, 4.442, -0.869, -1.376, -0.453, -1.185, 0.178, 5.425, -1.016,
+    -12.468,
 ];
 
 /// Number of content features.
