@@ -36,6 +36,8 @@ const ANGLE_TOL: i32 = 14;
 const VOTE_SPREAD: i32 = 3;
 const MIN_VOTES: u16 = 10;
 const MAX_LINES: usize = 72;
+/// Most lines kept per 10° of orientation.
+const LINES_PER_BUCKET: usize = 12;
 /// Half-size of the window in which a Hough peak must be the maximum.
 const PEAK_WINDOW: isize = 2;
 /// Smallest document, as a fraction of the frame.
@@ -79,26 +81,17 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
     if !view.is_consistent() || view.width < 16 || view.height < 16 {
         return None;
     }
-    let t0 = std::time::Instant::now();
     let work = Work::downscale(view);
-    let t1 = t0.elapsed().as_secs_f64() * 1e3;
     if work.w < 16 || work.h < 16 {
         return None;
     }
     let grad = Grad::compute(&work);
-    let t2 = t0.elapsed().as_secs_f64() * 1e3;
     let shape = match kind {
         Kind::Id => &ID_SHAPE,
         Kind::Page => &PAGE_SHAPE,
     };
     let lines = hough(&grad);
-    let t3 = t0.elapsed().as_secs_f64() * 1e3;
-    let best = best_quad(&grad, &lines, shape);
-    let t4 = t0.elapsed().as_secs_f64() * 1e3;
-    if std::env::var("TIME").is_ok() {
-        eprintln!("TIME {t1:.2} {t2:.2} {t3:.2} {t4:.2}");
-    }
-    let best = best?;
+    let best = best_quad(&grad, &lines, shape)?;
     let corners = refine(&grad, best.corners);
     let (w, h) = (work.w as f32, work.h as f32);
     let area = signed_area(&corners).abs();
@@ -183,7 +176,6 @@ impl Grad {
         // bends its gradient less), as separable 5-tap passes:
         // derivative [-1 -2 0 2 1], smoothing [1 4 6 4 1], over 64.
         let n = w * h;
-        let tt = std::time::Instant::now();
         let mut m2 = vec![0f32; n];
         let mut gxy = vec![(0f32, 0f32); n];
         let mut deriv = vec![0f32; n];
@@ -240,7 +232,6 @@ impl Grad {
                 }
             }
         }
-        let ta = tt.elapsed().as_secs_f64() * 1e3;
         let mag: Vec<f32> = m2.iter().map(|v| v.sqrt()).collect();
         // Orientation from the structure tensor over 3×3: next to texture a
         // straight edge's own gradient still dominates.
@@ -260,7 +251,8 @@ impl Grad {
                 if m < EDGE_MIN {
                     continue;
                 }
-                let deg = (tensor_orientation(jxx[i] - jyy[i], 2.0 * jxy[i]).round() as u32 % 180) as u8;
+                let deg =
+                    (tensor_orientation(jxx[i] - jyy[i], 2.0 * jxy[i]).round() as u32 % 180) as u8;
                 ang[i] = deg;
                 // Non-maximum suppression across the edge.
                 let (a, b) = match deg {
@@ -271,9 +263,6 @@ impl Grad {
                 };
                 thin[i] = m >= mag[a] && m > mag[b];
             }
-        }
-        if std::env::var("TIME").is_ok() {
-            eprintln!("GT {ta:.2} {:.2}", tt.elapsed().as_secs_f64() * 1e3);
         }
         Grad {
             w,
@@ -311,7 +300,11 @@ fn box3(v: &[f32], w: usize, h: usize) -> Vec<f32> {
     }
     let mut out = rows.clone();
     for y in 1..h - 1 {
-        let (a, b, c) = (&rows[(y - 1) * w..y * w], &rows[y * w..(y + 1) * w], &rows[(y + 1) * w..(y + 2) * w]);
+        let (a, b, c) = (
+            &rows[(y - 1) * w..y * w],
+            &rows[y * w..(y + 1) * w],
+            &rows[(y + 1) * w..(y + 2) * w],
+        );
         let o = &mut out[y * w..(y + 1) * w];
         for x in 0..w {
             o[x] = a[x] + b[x] + c[x];
@@ -383,7 +376,13 @@ struct Ray {
 impl Ray {
     fn new(grad: &Grad, deg: i32, rho: f32) -> Option<Ray> {
         let t = (deg as f32).to_radians();
-        Ray::along(grad, Line { n: [t.cos(), t.sin()], d: rho })
+        Ray::along(
+            grad,
+            Line {
+                n: [t.cos(), t.sin()],
+                d: rho,
+            },
+        )
     }
 
     fn along(grad: &Grad, line: Line) -> Option<Ray> {
@@ -456,7 +455,10 @@ impl Ray {
     /// Point at a parameter along the line.
     fn point(&self, s: f32) -> [f32; 2] {
         let n = self.line.n;
-        [n[0] * self.line.d + self.dir[0] * s, n[1] * self.line.d + self.dir[1] * s]
+        [
+            n[0] * self.line.d + self.dir[0] * s,
+            n[1] * self.line.d + self.dir[1] * s,
+        ]
     }
 
     /// Walking from parameter `s` in direction `sign` (±1), the parameter of
@@ -555,12 +557,16 @@ fn hough(grad: &Grad) -> Vec<Ray> {
         }
     }
     peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-    if std::env::var("DBG").is_ok() {
-        let list: Vec<String> = peaks.iter().take(120).map(|&(v, c)| format!("{}:{}/{}", v, c / nrho, (c % nrho) as isize - diag as isize)).collect();
-        eprintln!("peaks {} {}", peaks.len(), list.join(" "));
-    }
+    // At most a few lines per orientation: a brick wall or a page of text
+    // must not crowd out the document's other pair of sides.
+    let mut per_bucket = [0usize; 18];
     peaks
         .into_iter()
+        .filter(|&(_, cell)| {
+            let bucket = &mut per_bucket[cell / nrho / 10];
+            *bucket += 1;
+            *bucket <= LINES_PER_BUCKET
+        })
         .filter_map(|(_, cell)| {
             let deg = (cell / nrho) as i32;
             let rho = (cell % nrho) as f32 - diag as f32;
@@ -644,7 +650,13 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
                     continue;
                 }
                 let far = segment_support(grad, ea, eb);
-                if let Some(cand) = judge(quad, [&rays[a], &rays[c], &rays[b], &rays[c]], Some((1, far)), shape, frame_area) {
+                if let Some(cand) = judge(
+                    quad,
+                    [&rays[a], &rays[c], &rays[b], &rays[c]],
+                    Some((1, far)),
+                    shape,
+                    frame_area,
+                ) {
                     candidates.push(cand);
                 }
             }
@@ -659,50 +671,10 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
                 }
                 // Corners in order around the quad: a∩c, a∩d, b∩d, b∩c.
                 let q = [p1, p2, q2, q1];
-                if let Some(cand) = judge(q, [a, d, b, c].map(|k| &rays[k]), None, shape, frame_area) {
+                if let Some(cand) =
+                    judge(q, [a, d, b, c].map(|k| &rays[k]), None, shape, frame_area)
+                {
                     candidates.push(cand);
-                }
-            }
-        }
-    }
-    if std::env::var("DBG").is_ok() {
-        let mut v: Vec<&Candidate> = candidates.iter().collect();
-        v.sort_by(|a, b| b.score.total_cmp(&a.score));
-        eprintln!("lines {} pairs {} cands {}", rays.len(), pairs.len(), v.len());
-        for c in v.iter().take(12) {
-            eprintln!("  {:.3} area {:.0} {:?}", c.score, c.area, c.corners.map(|p| [p[0] as i32, p[1] as i32]));
-        }
-        for r in rays { eprintln!("   ray {} {:.1} {:?} n={}", r.deg, r.line.d, r.line.n, r.prefix.last().unwrap()); }
-    }
-    if let Ok(t) = std::env::var("TRUTH") {
-        let v: Vec<f32> = t.split(',').map(|x| x.parse().unwrap()).collect();
-        for i in 0..4 {
-            let a = [v[2 * i], v[2 * i + 1]];
-            let b = [v[(2 * i + 2) % 8], v[(2 * i + 3) % 8]];
-            let l = Line::through(a, b).unwrap();
-            let deg = (l.n[1].atan2(l.n[0]).to_degrees().rem_euclid(180.0)).round() as i32;
-            let mut best = (f32::MAX, 0usize);
-            for (k, r) in rays.iter().enumerate() {
-                let dd = angle_diff(r.deg, deg) as f32 + r.line.distance(a).min(99.0) + r.line.distance(b).min(99.0);
-                if dd < best.0 { best = (dd, k); }
-            }
-            let r = &rays[best.1];
-            let (sa, sb) = (r.param(a), r.param(b));
-            let (lo, hi) = (sa.min(sb), sa.max(sb));
-            let len = hi - lo;
-            eprintln!("side {i} deg {deg} best ray deg {} err {:.1} support {:.2}", r.deg, best.0, r.support(lo + 0.08 * len, hi - 0.08 * len));
-            if std::env::var("PIX").is_ok() && i.to_string() == std::env::var("PIX").unwrap() {
-                for k in 0..24 {
-                    let t = 0.1 + 0.8 * k as f32 / 24.0;
-                    let p = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
-                    let mut line = String::new();
-                    for off in -3..=3 {
-                        let x = (p[0] + l.n[0] * off as f32).round() as usize;
-                        let y = (p[1] + l.n[1] * off as f32).round() as usize;
-                        let j = y * grad.w + x;
-                        line += &format!(" {:5.1}/{:3}{}", grad.mag[j], grad.ang[j], if grad.thin[j] { '*' } else { ' ' });
-                    }
-                    eprintln!("PIX{line}");
                 }
             }
         }
@@ -751,13 +723,22 @@ fn segment_support(grad: &Grad, a: [f32; 2], b: [f32; 2]) -> f32 {
     let Some(line) = Line::through(a, b) else {
         return 0.0;
     };
-    let deg = (line.n[1].atan2(line.n[0]).to_degrees().rem_euclid(180.0).round() as i32) % 180;
+    let deg = (line.n[1]
+        .atan2(line.n[0])
+        .to_degrees()
+        .rem_euclid(180.0)
+        .round() as i32)
+        % 180;
     let len = dist(a, b);
     let steps = (len * 0.84).max(1.0) as usize;
     let backed = (0..steps)
         .filter(|&k| {
             let t = 0.08 + 0.84 * k as f32 / steps as f32;
-            grad.backs([a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t], line.n, deg)
+            grad.backs(
+                [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t],
+                line.n,
+                deg,
+            )
         })
         .count();
     backed as f32 / steps as f32
@@ -822,7 +803,14 @@ fn judge(
     let aspect = (1.0 - (off - 0.05).max(0.0) * 2.0).max(0.0);
     Some(Candidate {
         corners: q,
-        score: (support + weakest) / 2.0 * aspect * (1.0 - 0.6 * run_on) * if inferred.is_some() { INFERRED_FACTOR } else { 1.0 },
+        score: (support + weakest) / 2.0
+            * aspect
+            * (1.0 - 0.6 * run_on)
+            * if inferred.is_some() {
+                INFERRED_FACTOR
+            } else {
+                1.0
+            },
         area: area.abs(),
     })
 }
@@ -923,17 +911,14 @@ fn refine(grad: &Grad, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
 fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> bool {
     let f = features(work, grad, q, score);
     let z: f32 = f.iter().zip(ID_WEIGHTS).map(|(x, w)| x * w).sum();
-    if std::env::var("DBG").is_ok() {
-        eprintln!("FEAT {f:?}");
-    }
-    std::env::var("NOBP").is_ok() || z > 0.0
+    z > 0.0
 }
 
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -3.099, 8.294, 5.794, -5.373, 4.442, -0.869, -1.376, -0.453, -1.185, 0.178, 5.425, -1.016,
-    -12.468,
+    -3.529, 8.431, 5.791, -5.559, 4.176, -0.839, -1.330, -0.488, -1.120, 0.067, 5.377, -0.645,
+    -12.071,
 ];
 
 /// Number of content features.
@@ -955,9 +940,18 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
         [q[1], q[2], q[3], q[0]]
     };
     let at = |u: f32, v: f32| -> [f32; 2] {
-        let top = [q[0][0] + (q[1][0] - q[0][0]) * u, q[0][1] + (q[1][1] - q[0][1]) * u];
-        let bottom = [q[3][0] + (q[2][0] - q[3][0]) * u, q[3][1] + (q[2][1] - q[3][1]) * u];
-        [top[0] + (bottom[0] - top[0]) * v, top[1] + (bottom[1] - top[1]) * v]
+        let top = [
+            q[0][0] + (q[1][0] - q[0][0]) * u,
+            q[0][1] + (q[1][1] - q[0][1]) * u,
+        ];
+        let bottom = [
+            q[3][0] + (q[2][0] - q[3][0]) * u,
+            q[3][1] + (q[2][1] - q[3][1]) * u,
+        ];
+        [
+            top[0] + (bottom[0] - top[0]) * v,
+            top[1] + (bottom[1] - top[1]) * v,
+        ]
     };
     let colour = |p: [f32; 2]| -> Option<([f32; 3], f32)> {
         let (x, y) = (p[0].round(), p[1].round());
@@ -975,7 +969,10 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
     let mut samples = Vec::with_capacity(NU * NV);
     for j in 0..NV {
         for i in 0..NU {
-            let (u, v) = (0.06 + 0.88 * (i as f32 + 0.5) / NU as f32, 0.06 + 0.88 * (j as f32 + 0.5) / NV as f32);
+            let (u, v) = (
+                0.06 + 0.88 * (i as f32 + 0.5) / NU as f32,
+                0.06 + 0.88 * (j as f32 + 0.5) / NV as f32,
+            );
             if let Some((c, m)) = colour(at(u, v)) {
                 samples.push((u, v, c, m));
             }
@@ -1015,7 +1012,9 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
         (r_busy, r_dev, l_busy)
     };
     let bright = base.iter().copied().fold(0.0, f32::max) / 255.0;
-    let chroma = (base.iter().copied().fold(0.0, f32::max) - base.iter().copied().fold(255.0, f32::min)) / 255.0;
+    let chroma = (base.iter().copied().fold(0.0, f32::max)
+        - base.iter().copied().fold(255.0, f32::min))
+        / 255.0;
     let busy = samples.iter().filter(|s| s.3 > sharp).count() as f32 / n;
     // The rim just inside the outline and the band just outside it.
     let mut rim = Vec::new();
@@ -1040,7 +1039,8 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
     } else {
         let own = [0, 1, 2].map(|c| median(rim.iter().map(|s| s[c]).collect()));
         let k = rim.len() as f32;
-        let off = |c: &[f32; 3], b: [f32; 3]| (0..3).map(|i| (c[i] - b[i]).abs()).fold(0.0, f32::max);
+        let off =
+            |c: &[f32; 3], b: [f32; 3]| (0..3).map(|i| (c[i] - b[i]).abs()).fold(0.0, f32::max);
         (
             rim.iter().filter(|c| off(c, base) > 30.0).count() as f32 / k,
             rim.iter().filter(|c| off(c, own) > 30.0).count() as f32 / k,
