@@ -1,23 +1,32 @@
 //! The document detector: straight sides on a small working copy.
 //!
 //! 1. Downscale to about 320 px on the long side (box average), colour kept.
-//! 2. Colour gradient: Sobel on each channel, the strongest channel wins;
-//!    magnitude and orientation per pixel, thinned by non-maximum suppression.
+//! 2. Colour gradient: Sobel on a lightly blurred copy of each channel, the
+//!    strongest channel wins; orientation from the 3×3 structure tensor (a
+//!    straight edge next to texture keeps its own orientation); thinned by
+//!    non-maximum suppression.
 //! 3. Straight lines: a Hough transform in which each thin edge pixel votes
-//!    only near its own gradient orientation (texture votes spread thin, a
-//!    long straight side piles up); the strongest distinct peaks are kept.
+//!    only near its own orientation (texture votes spread thin, a long
+//!    straight side piles up); local maxima, a few per 10° of orientation so
+//!    that a brick wall or a page of text cannot crowd out the other sides.
 //! 4. Each line gets a support profile: which points along it lie on an edge
-//!    of the line's own orientation (prefix sums, so any stretch is O(1)).
+//!    of the line's own orientation (prefix sums, so any stretch is O(1)),
+//!    and how far each run of edges reaches.
 //! 5. Quadrilaterals from two pairs of near-parallel lines, kept when every
 //!    side is backed by edges between its corners, the corners are near
-//!    right angles, the aspect fits the kind and the lines do not run on
-//!    past the corners (a grid of background lines does); scored by support,
-//!    aspect and that run-on. Among the near-best, the largest wins (the
-//!    portrait inside a card is a rectangle too).
+//!    right angles and the aspect fits the kind; scored by the support (the
+//!    mean and the weakest side), the aspect and how far the lines run on
+//!    past the corners (a grid of background lines does, a document's outline
+//!    does not). A side lost to glare or a low-contrast desk is placed where
+//!    the edges of the two sides next to it end (at a lower score).
 //! 6. Each side is refitted to the thin edge pixels along it; the corners are
 //!    the intersections, so rounded card corners do not pull them inward.
-//! 7. In `Id` mode the inside must look like a document: not blank paper
-//!    (an A4 sheet), not one flat colour (a book cover, a phone, a parcel).
+//! 7. The best quad or one around it (the portrait and the text block inside
+//!    a card are rectangles too). In `Id` mode the first of the quads around
+//!    the best one, then the best one itself, whose inside looks like an
+//!    identity document by a small logistic model (a portrait at one end, not
+//!    blank paper, not one flat colour, not a photo) is taken: an A4 sheet, a
+//!    book, a phone or a parcel is not an identity document.
 
 use super::geometry::{order_corners, signed_area, Line};
 use super::{Document, Kind};
@@ -53,6 +62,9 @@ const MAX_GAP: f32 = 6.0;
 /// quad's score is multiplied by the factor.
 const INFERRED_SUPPORT: f32 = 0.6;
 const INFERRED_FACTOR: f32 = 0.85;
+/// At most this many quads around the best one are weighed by the content
+/// model.
+const POOL_SIZE: usize = 6;
 /// A quad around the best one wins when it scores at least this fraction.
 const ENCLOSING: f32 = 0.55;
 
@@ -91,15 +103,33 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
         Kind::Page => &PAGE_SHAPE,
     };
     let lines = hough(&grad);
-    let best = best_quad(&grad, &lines, shape)?;
-    let corners = refine(&grad, best.corners);
+    let candidates = quads(&grad, &lines, shape);
     let (w, h) = (work.w as f32, work.h as f32);
+    let best = candidates.first()?;
+    let outer = enclosing(&candidates, best);
+    let (corners, score) = match kind {
+        Kind::Page => {
+            let pick = outer.unwrap_or(best);
+            (refine(&grad, pick.corners), pick.score)
+        }
+        // The card around the portrait, unless what lies around the best
+        // quad does not look like a document (a background shape around it).
+        Kind::Id => {
+            let mut pick = None;
+            let around = candidates.iter().filter(|c| is_around(c, best));
+            for c in around.take(POOL_SIZE).chain([best]) {
+                let corners = refine(&grad, c.corners);
+                if id_likeness(&work, &grad, &corners, c.score) > 0.0 {
+                    pick = Some((corners, c.score));
+                    break;
+                }
+            }
+            pick?
+        }
+    };
     let area = signed_area(&corners).abs();
     let fill = area / (w * h);
     if fill < MIN_FILL {
-        return None;
-    }
-    if kind == Kind::Id && !looks_like_id(&work, &grad, &corners, best.score) {
         return None;
     }
     let margin = 1.5;
@@ -113,7 +143,7 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
         corners,
         fill,
         cut: outside,
-        score: best.score.clamp(0.0, 1.0),
+        score: score.clamp(0.0, 1.0),
     })
 }
 
@@ -594,7 +624,8 @@ fn separation(a: &Line, b: &Line, at: [f32; 2]) -> f32 {
     }
 }
 
-fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
+/// Every quad that passes, best score first.
+fn quads(grad: &Grad, rays: &[Ray], shape: &Shape) -> Vec<Candidate> {
     let (w, h) = (grad.w as f32, grad.h as f32);
     let centre = [w / 2.0, h / 2.0];
     let frame_area = w * h;
@@ -679,24 +710,21 @@ fn best_quad(grad: &Grad, rays: &[Ray], shape: &Shape) -> Option<Candidate> {
             }
         }
     }
-    let top = candidates.iter().map(|c| c.score).fold(0.0f32, f32::max);
-    let best = candidates.iter().find(|c| c.score >= top)?;
-    // A well-backed quad around the best one is the document the best one
-    // is printed on (the portrait, a text block).
-    let outer = candidates
-        .iter()
-        .filter(|c| {
-            c.score >= best.score * ENCLOSING
-                && c.area > best.area * 1.5
-                && encloses(&c.corners, &best.corners, 3.0)
-        })
-        .max_by(|a, b| a.score.total_cmp(&b.score));
-    let pick = outer.unwrap_or(best);
-    Some(Candidate {
-        corners: pick.corners,
-        score: pick.score,
-        area: pick.area,
-    })
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    candidates
+}
+
+/// The best-scoring well-backed quad around `best`: the document the best
+/// one is printed on (the portrait, a text block), if any.
+fn enclosing<'a>(candidates: &'a [Candidate], best: &Candidate) -> Option<&'a Candidate> {
+    candidates.iter().find(|c| is_around(c, best))
+}
+
+/// Whether `c` is a well-backed quad around `inner`.
+fn is_around(c: &Candidate, inner: &Candidate) -> bool {
+    c.score >= inner.score * ENCLOSING
+        && c.area > inner.area * 1.5
+        && encloses(&c.corners, &inner.corners, 3.0)
 }
 
 /// Whether a quad has the size, convexity, corner angles and aspect of a
@@ -904,21 +932,21 @@ fn refine(grad: &Grad, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
     out
 }
 
-/// Whether the inside of the quad looks like an identity document rather
+/// How much the inside of the quad looks like an identity document rather
 /// than blank paper, one flat surface (a book cover, a phone, a parcel) or
-/// a photo: a logistic model over [`features`], fitted on the tuning part of
-/// the evaluation set (BENCHMARKS.md, "Detection").
-fn looks_like_id(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> bool {
+/// a photo: the log-odds of a logistic model over [`features`], fitted on the
+/// tuning part of the evaluation set (BENCHMARKS.md, "Detection"); positive
+/// for a document.
+fn id_likeness(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> f32 {
     let f = features(work, grad, q, score);
-    let z: f32 = f.iter().zip(ID_WEIGHTS).map(|(x, w)| x * w).sum();
-    z > 0.0
+    f.iter().zip(ID_WEIGHTS).map(|(x, w)| x * w).sum()
 }
 
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -3.529, 8.431, 5.791, -5.559, 4.176, -0.839, -1.330, -0.488, -1.120, 0.067, 5.377, -0.645,
-    -12.071,
+    -3.440, 8.310, 6.017, -5.324, 3.822, -0.420, -1.330, -0.831, -0.508, 0.048, 6.054, -0.282,
+    -12.882,
 ];
 
 /// Number of content features.
