@@ -1,6 +1,7 @@
 //! The document detector: straight sides on a small working copy.
 //!
-//! 1. Downscale to about 320 px on the long side (box average), colour kept.
+//! 1. Downscale by a whole factor to 256…511 px on the long side (box
+//!    average of 2×2 taps per block), colour kept.
 //! 2. Colour gradient: Sobel on a lightly blurred copy of each channel, the
 //!    strongest channel wins; orientation from the 3×3 structure tensor (a
 //!    straight edge next to texture keeps its own orientation); thinned by
@@ -32,8 +33,9 @@ use super::geometry::{order_corners, signed_area, Line};
 use super::{Document, Kind};
 use crate::quality::{ImageView, PixelFormat};
 
-/// Long side of the working copy, in pixels.
-const WORK_SIDE: usize = 320;
+/// Least long side of the working copy, in pixels (the frame is shrunk by
+/// the largest whole factor that keeps it).
+const WORK_SIDE: usize = 256;
 /// Gradient (grey levels per pixel) that counts as an edge along a side,
 /// and that votes for a line.
 const EDGE_MIN: f32 = 5.0;
@@ -157,7 +159,7 @@ struct Work {
 impl Work {
     fn downscale(view: &ImageView<'_>) -> Work {
         let (iw, ih) = (view.width as usize, view.height as usize);
-        let k = iw.max(ih).div_ceil(WORK_SIDE).max(1);
+        let k = (iw.max(ih) / WORK_SIDE).max(1);
         let (w, h) = (iw / k, ih / k);
         let channels = match view.format {
             PixelFormat::Rgb8 => 3,
@@ -282,7 +284,7 @@ impl Grad {
                     continue;
                 }
                 let deg =
-                    (tensor_orientation(jxx[i] - jyy[i], 2.0 * jxy[i]).round() as u32 % 180) as u8;
+                    ((tensor_orientation(jxx[i] - jyy[i], 2.0 * jxy[i]) + 0.5) as u32 % 180) as u8;
                 ang[i] = deg;
                 // Non-maximum suppression across the edge.
                 let (a, b) = match deg {
@@ -306,8 +308,10 @@ impl Grad {
     /// Whether an edge of orientation `deg` passes within a pixel of `p`.
     fn backs(&self, p: [f32; 2], n: [f32; 2], deg: i32) -> bool {
         for off in [0.0, -1.0, 1.0] {
-            let x = (p[0] + n[0] * off).round();
-            let y = (p[1] + n[1] * off).round();
+            // Rounding by truncation after +0.5 (no libm call): negative
+            // coordinates stay out of the frame.
+            let x = p[0] + n[0] * off + 0.5;
+            let y = p[1] + n[1] * off + 0.5;
             if x < 0.0 || y < 0.0 || x as usize >= self.w || y as usize >= self.h {
                 continue;
             }
@@ -495,7 +499,7 @@ impl Ray {
     /// the last backed point before a gap longer than [`MAX_GAP`].
     fn run_end(&self, s: f32, sign: f32) -> f32 {
         let last = self.reach.len() as f32 - 1.0;
-        let k = (s - self.s0).round().clamp(0.0, last.max(0.0)) as usize;
+        let k = (s - self.s0 + 0.5).clamp(0.0, last.max(0.0)) as usize;
         let (fwd, bwd) = self.reach[k];
         self.s0 + f32::from(if sign > 0.0 { fwd } else { bwd })
     }
@@ -514,8 +518,8 @@ impl Ray {
             return 0.0;
         }
         let last = self.prefix.len() - 1;
-        let ka = ((a - self.s0).round().max(0.0) as usize).min(last);
-        let kb = ((b - self.s0).round().max(0.0) as usize).min(last);
+        let ka = ((a - self.s0 + 0.5).max(0.0) as usize).min(last);
+        let kb = ((b - self.s0 + 0.5).max(0.0) as usize).min(last);
         f32::from(self.prefix[kb] - self.prefix[ka]) / len
     }
 }
@@ -543,7 +547,7 @@ fn hough(grad: &Grad) -> Vec<Ray> {
             for dt in -VOTE_SPREAD..=VOTE_SPREAD {
                 let t = (a + dt).rem_euclid(180) as usize;
                 let (c, s) = table[t];
-                let rho = (x as f32 * c + y as f32 * s).round() as isize + diag as isize;
+                let rho = (x as f32 * c + y as f32 * s + diag as f32 + 0.5) as isize;
                 let cell = &mut acc[t * nrho + rho as usize];
                 *cell = cell.saturating_add(1);
             }
@@ -642,22 +646,27 @@ fn quads(grad: &Grad, rays: &[Ray], shape: &Shape) -> Vec<Candidate> {
             }
         }
     }
+    // Where each line meets each crossing one (within 35° of square), and
+    // the parameter of that point along the first.
+    let mut meet: Vec<Option<([f32; 2], f32)>> = vec![None; n * n];
+    for c in 0..n {
+        for a in 0..n {
+            if angle_diff(rays[c].deg, rays[a].deg) >= 90 - 35 {
+                meet[c * n + a] = rays[c]
+                    .line
+                    .intersect(&rays[a].line)
+                    .map(|p| (p, rays[c].param(p)));
+            }
+        }
+    }
     let mut candidates = Vec::new();
     for &(a, b) in &pairs {
         // Crossing lines backed between the pair.
         let mut cross = Vec::new();
         for (c, ray) in rays.iter().enumerate() {
-            let turn = angle_diff(ray.deg, rays[a].deg).min(angle_diff(ray.deg, rays[b].deg));
-            if turn < 90 - 35 {
-                continue;
-            }
-            let (Some(p), Some(q)) = (
-                ray.line.intersect(&rays[a].line),
-                ray.line.intersect(&rays[b].line),
-            ) else {
+            let (Some((p, sp)), Some((q, sq))) = (meet[c * n + a], meet[c * n + b]) else {
                 continue;
             };
-            let (sp, sq) = (ray.param(p), ray.param(q));
             let inset = (sq - sp) * 0.08;
             if ray.support(sp + inset, sq - inset) >= MIN_SIDE_SUPPORT {
                 cross.push((c, p, q));
@@ -945,8 +954,8 @@ fn id_likeness(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> f32 {
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -3.440, 8.310, 6.017, -5.324, 3.822, -0.420, -1.330, -0.831, -0.508, 0.048, 6.054, -0.282,
-    -12.882,
+    -2.630, 8.147, 6.018, -4.654, 4.685, -0.801, -1.710, -1.194, -1.352, -0.011, 5.529, -0.311,
+    -12.826,
 ];
 
 /// Number of content features.
