@@ -455,26 +455,28 @@ impl Ray {
         // and backward, across gaps of at most MAX_GAP.
         let backed = |k: usize| prefix[k + 1] > prefix[k];
         let gap = MAX_GAP as usize + 1;
+        let reach_along = |order: &mut dyn Iterator<Item = usize>| -> Vec<(usize, u16)> {
+            let (mut last, mut end) = (None::<usize>, 0u16);
+            order
+                .map(|k| {
+                    let v = match last {
+                        Some(j) if j.abs_diff(k) <= gap => end,
+                        _ => k as u16,
+                    };
+                    if backed(k) {
+                        last = Some(k);
+                        end = v;
+                    }
+                    (k, v)
+                })
+                .collect()
+        };
         let mut reach = vec![(0u16, 0u16); count];
-        let mut next: Option<usize> = None;
-        for k in (0..count).rev() {
-            reach[k].0 = match next {
-                Some(j) if j - k <= gap => reach[j].0,
-                _ => k as u16,
-            };
-            if backed(k) {
-                next = Some(k);
-            }
+        for (k, v) in reach_along(&mut (0..count).rev()) {
+            reach[k].0 = v;
         }
-        let mut prev: Option<usize> = None;
-        for k in 0..count {
-            reach[k].1 = match prev {
-                Some(j) if k - j <= gap => reach[j].1,
-                _ => k as u16,
-            };
-            if backed(k) {
-                prev = Some(k);
-            }
+        for (k, v) in reach_along(&mut (0..count)) {
+            reach[k].1 = v;
         }
         Some(Ray {
             reach,
@@ -637,10 +639,10 @@ fn quads(grad: &Grad, rays: &[Ray], shape: &Shape) -> Vec<Candidate> {
     let n = rays.len();
     // Pairs of near-parallel lines far enough apart.
     let mut pairs = Vec::new();
-    for a in 0..n {
-        for b in a + 1..n {
-            if angle_diff(rays[a].deg, rays[b].deg) <= MAX_SKEW
-                && separation(&rays[a].line, &rays[b].line, centre).abs() >= min_sep
+    for (a, ra) in rays.iter().enumerate() {
+        for (b, rb) in rays.iter().enumerate().skip(a + 1) {
+            if angle_diff(ra.deg, rb.deg) <= MAX_SKEW
+                && separation(&ra.line, &rb.line, centre).abs() >= min_sep
             {
                 pairs.push((a, b));
             }
@@ -701,10 +703,8 @@ fn quads(grad: &Grad, rays: &[Ray], shape: &Shape) -> Vec<Candidate> {
                 }
             }
         }
-        for i in 0..cross.len() {
-            for j in i + 1..cross.len() {
-                let (c, p1, q1) = cross[i];
-                let (d, p2, q2) = cross[j];
+        for (i, &(c, p1, q1)) in cross.iter().enumerate() {
+            for &(d, p2, q2) in &cross[i + 1..] {
                 // Each quad once: its first pair holds the lowest line.
                 if c < a || d < a || angle_diff(rays[c].deg, rays[d].deg) > MAX_SKEW {
                     continue;

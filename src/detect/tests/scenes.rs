@@ -1,7 +1,7 @@
 //! Synthetic scenes in the style of the evaluation set
 //! (`scripts/detect/build_eval_set.py`): a textured desk, an identity
 //! document (tinted guilloche, portrait, text lines, rounded corners) or a
-//! look-alike that is not one (an A4 sheet, a phone, a book), lighting.
+//! look-alike that is not one (an A4 sheet, a phone, a book).
 //! Corners are known by construction. Plain RGB buffers, no dependencies.
 
 /// A small xorshift generator: the same scene for the same seed.
@@ -12,7 +12,7 @@ impl Rng {
         Rng(seed.wrapping_mul(2_654_435_761).max(1))
     }
 
-    pub fn next(&mut self) -> u32 {
+    pub fn next_u32(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
@@ -21,7 +21,7 @@ impl Rng {
 
     /// Uniform in `lo..hi`.
     pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * (self.next() % 10_000) as f32 / 10_000.0
+        lo + (hi - lo) * (self.next_u32() % 10_000) as f32 / 10_000.0
     }
 }
 
@@ -78,7 +78,7 @@ impl Scene {
                 let (u, v) = ((fx + shift) / bw - col, fy / bh - row);
                 let mortar = u < 0.06 || v < 0.12;
                 let cell = (row as i32 * 31 + col as i32 * 17).rem_euclid(512) as usize;
-                let grain = (rng.next() % 24) as f32;
+                let grain = (rng.next_u32() % 24) as f32;
                 let mut g = if mortar { 190.0 } else { shades[cell] } + grain;
                 if light {
                     g = g * 0.4 + 150.0;
@@ -131,7 +131,7 @@ impl Scene {
                 ]
             })
             .collect();
-        let words: Vec<u32> = (0..64).map(|_| rng.next()).collect();
+        let words: Vec<u32> = (0..64).map(|_| rng.next_u32()).collect();
         let radius = match object {
             Object::Phone => 0.07,
             Object::Card | Object::Passport => 3.18 / 85.6,
@@ -217,7 +217,7 @@ impl Scene {
                     Object::Book => {
                         if u > 0.97 || v > 0.96 {
                             // The page block.
-                            if ((u.max(v) * 300.0) as u32) % 3 == 0 {
+                            if ((u.max(v) * 300.0) as u32).is_multiple_of(3) {
                                 [200.0; 3]
                             } else {
                                 [235.0; 3]
@@ -237,37 +237,6 @@ impl Scene {
         }
         corners
     }
-
-    /// A glare spot (a bright Gaussian blob) at `at`, `radius` pixels.
-    pub fn glare(&mut self, at: [f32; 2], radius: f32) {
-        for y in 0..self.h {
-            for x in 0..self.w {
-                let d2 = (x as f32 - at[0]).powi(2) + (y as f32 - at[1]).powi(2);
-                let add = 255.0 * 1.3 * (-d2 / (2.0 * radius * radius)).exp();
-                if add > 0.5 {
-                    let i = ((y * self.w + x) * 3) as usize;
-                    for k in 0..3 {
-                        self.px[i + k] = (f32::from(self.px[i + k]) + add).min(255.0) as u8;
-                    }
-                }
-            }
-        }
-    }
-
-    /// A soft shadow edge across the scene, darkening one side by `depth`.
-    pub fn shadow(&mut self, angle_degrees: f32, depth: f32) {
-        let (s, c) = angle_degrees.to_radians().sin_cos();
-        for y in 0..self.h {
-            for x in 0..self.w {
-                let d = (x as f32 - self.w as f32 / 2.0) * c + (y as f32 - self.h as f32 / 2.0) * s;
-                let k = 1.0 - depth / (1.0 + (-d / 20.0).exp());
-                let i = ((y * self.w + x) * 3) as usize;
-                for j in 0..3 {
-                    self.px[i + j] = (f32::from(self.px[i + j]) * k) as u8;
-                }
-            }
-        }
-    }
 }
 
 /// Whether (`along`, `across`) falls on a word of a text line: lines between
@@ -286,5 +255,5 @@ fn text_at(words: &[u32], along: f32, across: f32, top: f32, bottom: f32) -> boo
     }
     let word = words[line % words.len()];
     let len = 0.4 + 0.6 * (word % 100) as f32 / 100.0;
-    along < len && ((glyph as u32 / 3 + word) % 5 != 0)
+    along < len && !(glyph as u32 / 3 + word).is_multiple_of(5)
 }
