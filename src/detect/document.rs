@@ -954,8 +954,8 @@ fn id_likeness(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> f32 {
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -2.630, 8.147, 6.018, -4.654, 4.685, -0.801, -1.710, -1.194, -1.352, -0.011, 5.529, -0.311,
-    -12.826,
+    -2.068, 9.221, 6.006, -5.154, 5.181, -0.983, -2.104, -1.104, -1.474, -0.375, 6.458, -0.519,
+    -13.788,
 ];
 
 /// Number of content features.
