@@ -733,7 +733,7 @@ fn enclosing<'a>(candidates: &'a [Candidate], best: &Candidate) -> Option<&'a Ca
 fn is_around(c: &Candidate, inner: &Candidate) -> bool {
     c.score >= inner.score * ENCLOSING
         && c.area > inner.area * 1.5
-        && encloses(&c.corners, &inner.corners, 3.0)
+        && encloses(&c.corners, &inner.corners, 1.5)
 }
 
 /// Whether a quad has the size, convexity, corner angles and aspect of a
@@ -954,8 +954,8 @@ fn id_likeness(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> f32 {
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias).
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -2.068, 9.221, 6.006, -5.154, 5.181, -0.983, -2.104, -1.104, -1.474, -0.375, 6.458, -0.519,
-    -13.788,
+    -2.148, 9.226, 6.007, -5.018, 5.006, -0.889, -2.116, -1.356, -1.292, -0.279, 6.687, -0.122,
+    -14.125,
 ];
 
 /// Number of content features.
