@@ -592,7 +592,7 @@ fn hough(grad: &Grad) -> Vec<Ray> {
             peaks.push((v, cell));
         }
     }
-    peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    peaks.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
     // At most a few lines per orientation: a brick wall or a page of text
     // must not crowd out the document's other pair of sides.
     let mut per_bucket = [0usize; 18];
