@@ -5,8 +5,11 @@
 //! - [`find_document`]: the four corners of an identity document (ID-1 card,
 //!   passport data page) or, with [`Kind::Page`], of an A4/letter page; its
 //!   fill of the frame and whether the frame edge cuts it. A classical
-//!   pipeline on a ~320 px working copy (colour edges, contours, quadrilateral
-//!   candidates scored by edge support, corners refined by line fits).
+//!   pipeline on a 256–511 px working copy (colour gradient, straight lines
+//!   by an orientation-voting Hough transform, quadrilaterals from pairs of
+//!   near-parallel lines scored by edge support and aspect, corners refined
+//!   by line fits; in `Id` mode a small content model tells an identity
+//!   document from paper, books, phones and photos).
 //! - [`FaceDetector`]: face boxes and scores from a small BlazeFace model
 //!   (ONNX) run by the module's own inference engine (`nn`: the few
 //!   operators the model uses, checked against onnxruntime in its tests).
