@@ -230,8 +230,8 @@ impl Scene {
                     }
                 };
                 let i = ((y * self.w + x) * 3) as usize;
-                for k in 0..3 {
-                    self.px[i + k] = rgb[k].clamp(0.0, 255.0) as u8;
+                for (px, v) in self.px[i..i + 3].iter_mut().zip(rgb) {
+                    *px = v.clamp(0.0, 255.0) as u8;
                 }
             }
         }
