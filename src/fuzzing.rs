@@ -21,8 +21,11 @@ use crate::secret::Secret;
 use crate::session::{convert, machine, types::StartRequest};
 use crate::staff::StaffFile;
 
+/// One fuzz entry point: any bytes in, never a panic.
+pub type Target = fn(&[u8]);
+
 /// Every entry point by the name of its `fuzz/` target and corpus folder.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("image_precheck", image_precheck),
     ("webhook", webhook),
     ("api_response", api_response),

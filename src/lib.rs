@@ -20,15 +20,15 @@ pub mod detect;
 pub mod endpoint;
 /// The crate error and its stable, serializable [`error::ErrorCode`].
 pub mod error;
+/// Fuzz entry points: every parser of untrusted bytes, made total (tests and `fuzz/` only).
+#[cfg(feature = "testing")]
+pub mod fuzzing;
 /// Process-level protection: core dumps off.
 pub mod hardening;
 /// Typed client for the iDenfy REST API, its models and the webhook receiver.
 pub mod idenfy;
 /// Logging set-up shared by the CLI and the desktop shell.
 pub mod logging;
-/// Fuzz entry points: every parser of untrusted bytes, made total (tests and `fuzz/` only).
-#[cfg(feature = "testing")]
-pub mod fuzzing;
 /// Image-quality prechecks: pure functions over pixels, no I/O, no async.
 pub mod quality;
 /// Local emulator of the iDenfy API (axum), the embedded default backend.

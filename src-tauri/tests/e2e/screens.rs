@@ -64,7 +64,11 @@ async fn start_and_capture_screens_fit_the_window_at_three_sizes() {
             assert_fits(
                 &app,
                 &format!("start ({lang})"),
-                &["#start-form button[type=submit]", "#f-clientId", "#f-documents"],
+                &[
+                    "#start-form button[type=submit]",
+                    "#f-clientId",
+                    "#f-documents",
+                ],
             )
             .await;
             app.shot(&format!("start-{w}x{h}-{lang}")).await;
@@ -77,8 +81,11 @@ async fn start_and_capture_screens_fit_the_window_at_three_sizes() {
         app.click("#choice-docs button[data-doc='ID_CARD']").await;
         app.screen("capture").await;
         app.wait_for("body[data-preview-seq]").await;
-        app.until("a hint", "document.getElementById('hint').textContent.length > 0")
-            .await;
+        app.until(
+            "a hint",
+            "document.getElementById('hint').textContent.length > 0",
+        )
+        .await;
         for lang in ["lt", "en"] {
             set_language(&app, lang).await;
             app.settled().await;
@@ -141,7 +148,10 @@ async fn take_photo_becomes_prominent_after_ten_seconds_without_auto_capture() {
     )
     .await;
     let again = app
-        .exec("return document.getElementById('capture-btn').dataset.prominent;", vec![])
+        .exec(
+            "return document.getElementById('capture-btn').dataset.prominent;",
+            vec![],
+        )
         .await;
     assert_eq!(again, json!("0"));
     app.close().await;

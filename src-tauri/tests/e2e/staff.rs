@@ -184,7 +184,10 @@ async fn kiosk_mode_staff_settings_secrets_and_exit_with_the_pin() {
         )
         .await;
     assert_eq!(country[0], "DE", "{country}");
-    assert!(country[1].as_str().unwrap_or("").ends_with("(DE)"), "{country}");
+    assert!(
+        country[1].as_str().unwrap_or("").ends_with("(DE)"),
+        "{country}"
+    );
     let refused = app
         .exec(
             "return window.__TAURI_INTERNALS__.invoke('staff_exit').then(() => 'ok', e => e.code)",
