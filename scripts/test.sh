@@ -7,5 +7,8 @@
 set -euo pipefail
 # The end-to-end tests need a display (Xvfb) and tauri-driver, which
 # scripts/setup.sh test installs; they take turns on the one display by
-# themselves.
-exec xvfb-run -a --server-args="-screen 0 1920x1920x24" cargo test --workspace --no-fail-fast "$@"
+# themselves. The screen is larger than the window sizes the tests set
+# (up to 1920x1080 and portrait 1080x1920), and its centre lies inside the
+# app's default 1280x800 window: without a window manager the keyboard focus
+# follows the pointer, which Xvfb puts at the centre.
+exec xvfb-run -a --server-args="-screen 0 2048x1536x24" cargo test --workspace --no-fail-fast "$@"

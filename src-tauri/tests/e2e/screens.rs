@@ -46,7 +46,7 @@ async fn set_language(app: &App, code: &str) {
     .await;
     app.until(
         "the language to apply",
-        &format!("document.documentElement.lang === '{code}'"),
+        &format!("return document.documentElement.lang === '{code}';"),
     )
     .await;
 }
@@ -83,7 +83,7 @@ async fn start_and_capture_screens_fit_the_window_at_three_sizes() {
         app.wait_for("body[data-preview-seq]").await;
         app.until(
             "a hint",
-            "document.getElementById('hint').textContent.length > 0",
+            "return document.getElementById('hint').textContent.length > 0;",
         )
         .await;
         for lang in ["lt", "en"] {
@@ -136,7 +136,7 @@ async fn take_photo_becomes_prominent_after_ten_seconds_without_auto_capture() {
     assert_eq!(now, json!([false, "0"]));
     app.until(
         "Take photo to become prominent",
-        "document.getElementById('capture-btn').dataset.prominent === '1'",
+        "return document.getElementById('capture-btn').dataset.prominent === '1';",
     )
     .await;
     app.shot("prominent").await;
@@ -144,7 +144,7 @@ async fn take_photo_becomes_prominent_after_ten_seconds_without_auto_capture() {
     app.click("#capture-btn").await;
     app.until(
         "the back side",
-        "document.querySelector('#capture-steps li[aria-current=step]') && document.querySelector('#capture-steps li.done')",
+        "return !!document.querySelector('#capture-steps li.done');",
     )
     .await;
     let again = app
@@ -167,13 +167,13 @@ async fn document_country_is_a_searchable_list_named_in_the_ui_language() {
     app.fill("#f-country", "Atlantis").await;
     app.until(
         "no country matches",
-        "document.getElementById('country-list').hidden",
+        "return document.getElementById('country-list').hidden;",
     )
     .await;
     app.click("#start-form button[type=submit]").await;
     app.until(
         "the country field marked",
-        "document.getElementById('f-country').getAttribute('aria-invalid') === 'true'",
+        "return document.getElementById('f-country').getAttribute('aria-invalid') === 'true';",
     )
     .await;
     assert_eq!(app.value("#f-clientId").await, "E2E-COUNTRY");

@@ -262,7 +262,7 @@ async fn submit(k: &Kiosk, ctx: &Ctx, scan_ref: &ScanRef) -> bool {
             }
         }
         match ask(k, ctx, scan_ref).await {
-            Some(s) if s == OverallStatus::Active => {
+            Some(OverallStatus::Active) => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Some(_) => return true,
