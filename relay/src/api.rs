@@ -283,25 +283,21 @@ async fn issue(
         .map_err(|e| ApiError::upstream(st, &e))?;
     let token_type = t.token_type.clone().unwrap_or(token_type);
     sqlx::query(
-        "INSERT INTO scan (scan_ref, kiosk_id, auth_token, token_type, handoff) VALUES ($1, $2, $3, $4, $5)",
+        "WITH s AS (INSERT INTO scan (scan_ref, kiosk_id, auth_token, token_type, handoff) \
+                    VALUES ($1, $2, $3, $4, $5)) \
+         INSERT INTO audit (kiosk_id, scan_ref, event) VALUES ($2, $1, $6)",
     )
     .bind(t.scan_ref.as_str())
     .bind(k.id)
     .bind(t.auth_token.as_str())
     .bind(token_type.as_str())
     .bind(handoff)
+    .bind(if handoff {
+        "handoff_created"
+    } else {
+        "token_created"
+    })
     .execute(&st.pool)
-    .await?;
-    kiosks::audit(
-        &st.pool,
-        Some(k.id),
-        Some(t.scan_ref.as_str()),
-        if handoff {
-            "handoff_created"
-        } else {
-            "token_created"
-        },
-    )
     .await?;
     Ok(TokenOut {
         scan_ref: t.scan_ref,
@@ -407,16 +403,18 @@ pub async fn process(
     };
     let spent = state != "new";
     sqlx::query(
-        "UPDATE scan SET process_state = $3, auth_token = CASE WHEN $4 THEN NULL ELSE auth_token END \
-         WHERE scan_ref = $1 AND kiosk_id = $2",
+        "WITH u AS (UPDATE scan SET process_state = $3, \
+                           auth_token = CASE WHEN $4 THEN NULL ELSE auth_token END \
+                    WHERE scan_ref = $1 AND kiosk_id = $2) \
+         INSERT INTO audit (kiosk_id, scan_ref, event) VALUES ($2, $1, $5)",
     )
     .bind(&scan_ref)
     .bind(k.id)
     .bind(state)
     .bind(spent)
+    .bind(event)
     .execute(&st.pool)
     .await?;
-    kiosks::audit(&st.pool, Some(k.id), Some(&scan_ref), event).await?;
     match outcome {
         Ok(ProcessOutcome::Accepted) => Ok(Json(ProcessOut {
             outcome: "ACCEPTED".into(),
@@ -523,44 +521,42 @@ pub async fn results(
     }
 }
 
-/// Read the pending results and mark the first delivery of each.
+/// Read the pending results and mark the first delivery of each, with its
+/// audit row: one statement, one round trip.
 async fn pending(st: &AppState, kiosk: Uuid) -> Result<Vec<ResultOut>, sqlx::Error> {
     let sql = format!(
-        "SELECT id, scan_ref, client_id, is_final, event, status, {} AS received_at \
-         FROM result WHERE kiosk_id = $1 AND acked_at IS NULL ORDER BY id LIMIT $2",
-        crate::db::ts!("received_at")
+        "WITH p AS (SELECT id FROM result WHERE kiosk_id = $1 AND acked_at IS NULL ORDER BY id LIMIT $2), \
+         d AS (UPDATE result r SET delivered_at = clock_timestamp() FROM p \
+               WHERE r.id = p.id AND r.delivered_at IS NULL \
+               RETURNING r.id, r.kiosk_id, r.scan_ref, r.is_final, r.status->>'overall' AS overall, \
+                         extract(epoch FROM r.delivered_at - r.received_at)::float8 AS secs), \
+         a AS (INSERT INTO audit (kiosk_id, scan_ref, event, is_final, overall) \
+               SELECT kiosk_id, scan_ref, 'result_delivered', is_final, overall FROM d) \
+         SELECT r.id, r.scan_ref, r.client_id, r.is_final, r.event, r.status, {} AS received_at, d.secs \
+         FROM result r JOIN p ON p.id = r.id LEFT JOIN d ON d.id = r.id ORDER BY r.id",
+        crate::db::ts!("r.received_at")
     );
-    let rows: Vec<ResultOut> = sqlx::query_as(&sql)
+    let rows: Vec<(ResultOut, Option<f64>)> = sqlx::query(&sql)
         .bind(kiosk)
         .bind(RESULTS_PER_POLL)
+        .try_map(|row: sqlx::postgres::PgRow| {
+            use sqlx::{FromRow as _, Row as _};
+            Ok((
+                ResultOut::from_row(&row)?,
+                row.try_get::<Option<f64>, _>("secs")?,
+            ))
+        })
         .fetch_all(&st.pool)
         .await?;
-    if rows.is_empty() {
-        return Ok(rows);
-    }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let first: Vec<(String, bool, Option<String>, f64)> = sqlx::query_as(
-        "UPDATE result SET delivered_at = clock_timestamp() \
-         WHERE id = ANY($1) AND delivered_at IS NULL \
-         RETURNING scan_ref, is_final, status->>'overall', \
-                   extract(epoch FROM delivered_at - received_at)::float8",
-    )
-    .bind(&ids)
-    .fetch_all(&st.pool)
-    .await?;
-    for (scan_ref, is_final, overall, secs) in first {
-        st.metrics.delivered(Duration::from_secs_f64(secs.max(0.0)));
-        sqlx::query(
-            "INSERT INTO audit (kiosk_id, scan_ref, event, is_final, overall) VALUES ($1, $2, 'result_delivered', $3, $4)",
-        )
-        .bind(kiosk)
-        .bind(scan_ref)
-        .bind(is_final)
-        .bind(overall)
-        .execute(&st.pool)
-        .await?;
-    }
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|(r, first)| {
+            if let Some(secs) = first {
+                st.metrics.delivered(Duration::from_secs_f64(secs.max(0.0)));
+            }
+            r
+        })
+        .collect())
 }
 
 /// `POST /kiosk/v1/results/ack` body.

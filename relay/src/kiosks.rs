@@ -134,9 +134,17 @@ pub async fn authenticate(
     credential: &str,
     app_version: Option<&str>,
 ) -> Result<Option<Kiosk>, sqlx::Error> {
+    // Read on every request (a revocation holds at once); written only when
+    // stale or the version changed, so a busy kiosk's polls do not all
+    // rewrite its row (and wait on the webhooks updating it).
     let row: Option<(Uuid, String, Option<String>)> = sqlx::query_as(
-        "UPDATE kiosk SET last_seen_at = now(), app_version = coalesce($2, app_version) \
-         WHERE credential_hash = $1 AND revoked_at IS NULL RETURNING id, name, branch",
+        "WITH k AS (SELECT id, name, branch FROM kiosk \
+                    WHERE credential_hash = $1 AND revoked_at IS NULL), \
+         u AS (UPDATE kiosk SET last_seen_at = now(), app_version = coalesce($2, app_version) \
+               WHERE id = (SELECT id FROM k) \
+                 AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' \
+                      OR app_version IS DISTINCT FROM coalesce($2, app_version))) \
+         SELECT id, name, branch FROM k",
     )
     .bind(hash(credential))
     .bind(app_version.map(|v| v.chars().take(64).collect::<String>()))

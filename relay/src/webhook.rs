@@ -88,69 +88,50 @@ pub async fn receive(
 }
 
 /// Store one verified webhook. `None` when the scanRef is not ours.
+///
+/// One statement, so one round trip and one commit: the dedupe key, the
+/// result, the audit row, the kiosk's last-result time and the `NOTIFY`
+/// (sent at commit) happen together or not at all. Two copies arriving at
+/// once serialize on the dedupe key's unique index: the second inserts
+/// nothing and is a duplicate.
 async fn store(
     st: &AppState,
     p: &WebhookPayload,
     event: &str,
     digest: &[u8],
 ) -> Result<Option<Outcome>, sqlx::Error> {
-    let mut tx = st.pool.begin().await?;
-    let kiosk: Option<Uuid> = sqlx::query_scalar("SELECT kiosk_id FROM scan WHERE scan_ref = $1")
-        .bind(p.scan_ref.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(kiosk) = kiosk else {
-        return Ok(None);
-    };
-    let fresh = sqlx::query(
-        "INSERT INTO webhook_seen (scan_ref, is_final, body_sha256) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(p.scan_ref.as_str())
-    .bind(p.is_final)
-    .bind(digest)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !fresh {
-        return Ok(Some(Outcome::Duplicate));
-    }
     // Only the status part: `additionalSteps` may carry personal answers.
     let mut status = p.status.clone();
     status.additional_steps = None;
     let status = serde_json::to_value(&status).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO result (scan_ref, kiosk_id, client_id, is_final, event, status) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    let (kiosk, fresh): (Option<Uuid>, bool) = sqlx::query_as(
+        "WITH s AS (SELECT kiosk_id FROM scan WHERE scan_ref = $1), \
+         seen AS (INSERT INTO webhook_seen (scan_ref, is_final, body_sha256) \
+                  SELECT $1, $2, $3 FROM s ON CONFLICT DO NOTHING RETURNING scan_ref), \
+         r AS (INSERT INTO result (scan_ref, kiosk_id, client_id, is_final, event, status) \
+               SELECT $1, s.kiosk_id, $4, $2, $5, $6 FROM s, seen RETURNING kiosk_id), \
+         a AS (INSERT INTO audit (kiosk_id, scan_ref, event, is_final, overall) \
+               SELECT kiosk_id, $1, $7, $2, $8 FROM r), \
+         k AS (UPDATE kiosk SET last_result_at = now() WHERE id IN (SELECT kiosk_id FROM r)), \
+         n AS (SELECT pg_notify($9, kiosk_id::text) FROM r) \
+         SELECT (SELECT kiosk_id FROM s), (SELECT count(*) FROM n) > 0",
     )
     .bind(p.scan_ref.as_str())
-    .bind(kiosk)
-    .bind(p.client_id.as_ref().map(|c| c.as_str()))
     .bind(p.is_final)
+    .bind(digest)
+    .bind(p.client_id.as_ref().map(|c| c.as_str()))
     .bind(event)
     .bind(&status)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO audit (kiosk_id, scan_ref, event, is_final, overall) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(kiosk)
-    .bind(p.scan_ref.as_str())
     .bind(format!("webhook_{}", event.to_ascii_lowercase()))
-    .bind(p.is_final)
     .bind(p.status.overall.as_str())
-    .execute(&mut *tx)
+    .bind(CHANNEL)
+    .fetch_one(&st.pool)
     .await?;
-    sqlx::query("UPDATE kiosk SET last_result_at = now() WHERE id = $1")
-        .bind(kiosk)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(kiosk.to_string())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(Outcome::Stored))
+    Ok(kiosk.map(|_| {
+        if fresh {
+            Outcome::Stored
+        } else {
+            Outcome::Duplicate
+        }
+    }))
 }
