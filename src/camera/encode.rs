@@ -28,6 +28,12 @@ impl Default for JpegEncoder {
     }
 }
 
+fn enc_err(e: turbojpeg::Error) -> Error {
+    Error::Encode {
+        detail: e.to_string(),
+    }
+}
+
 impl JpegEncoder {
     /// An encoder; libjpeg-turbo is initialised on first use.
     #[must_use]
@@ -35,14 +41,9 @@ impl JpegEncoder {
         Self { inner: None }
     }
 
-    /// Encode `frame` at `quality` (clamped to 1..=100), 4:2:0 chroma.
-    ///
-    /// # Errors
-    /// [`Error::Encode`] if libjpeg-turbo fails (out of memory).
-    pub fn encode(&mut self, frame: &Frame, quality: u8) -> Result<Vec<u8>, Error> {
-        let enc_err = |e: turbojpeg::Error| Error::Encode {
-            detail: e.to_string(),
-        };
+    /// The compressor (made on first use), set for `quality` (clamped to
+    /// 1..=100) and 4:2:0 chroma.
+    fn compressor(&mut self, quality: u8) -> Result<&mut turbojpeg::Compressor, Error> {
         if self.inner.is_none() {
             self.inner = Some(turbojpeg::Compressor::new().map_err(enc_err)?);
         }
@@ -51,6 +52,15 @@ impl JpegEncoder {
         };
         c.set_quality(i32::from(quality.clamp(1, 100)));
         c.set_subsamp(turbojpeg::Subsamp::Sub2x2);
+        Ok(c)
+    }
+
+    /// Encode `frame` at `quality` (clamped to 1..=100), 4:2:0 chroma.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] if libjpeg-turbo fails (out of memory).
+    pub fn encode(&mut self, frame: &Frame, quality: u8) -> Result<Vec<u8>, Error> {
+        let c = self.compressor(quality)?;
         let image = turbojpeg::Image {
             pixels: frame.pixels(),
             width: frame.width() as usize,
@@ -72,17 +82,7 @@ impl JpegEncoder {
         frame: &Frame,
         quality: u8,
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let enc_err = |e: turbojpeg::Error| Error::Encode {
-            detail: e.to_string(),
-        };
-        if self.inner.is_none() {
-            self.inner = Some(turbojpeg::Compressor::new().map_err(enc_err)?);
-        }
-        let Some(c) = self.inner.as_mut() else {
-            unreachable!("set above")
-        };
-        c.set_quality(i32::from(quality.clamp(1, 100)));
-        c.set_subsamp(turbojpeg::Subsamp::Sub2x2);
+        let c = self.compressor(quality)?;
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         // The worst case for this size: the encoder never needs more.
         let cap =
