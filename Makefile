@@ -34,5 +34,5 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 release:
-	scripts/setup.sh run
+	scripts/setup.sh release
 	scripts/release.sh

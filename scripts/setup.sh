@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what kyc-kiosk needs on Debian/Ubuntu. Idempotent: installs only
-# what is missing. Usage: scripts/setup.sh run|test
+# what is missing. Usage: scripts/setup.sh run|test|release
 #   run   system libraries to build and run the kiosk
+#   release  the above plus npm (the Tauri bundler that makes the .deb comes
+#         from the npm registry, see scripts/release.sh)
 #   test  the above plus Xvfb, WebKitWebDriver, tauri-driver and PostgreSQL
 #         (the relay's tests start throwaway clusters of their own)
 # (The benchmark scripts have their own requirements: see BENCHMARKS.md.)
@@ -13,9 +15,17 @@ RUN_PKGS=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-d
 # v4l-utils: tools/fakecam/tests/run.sh checks the emulated cameras with v4l2-ctl.
 # postgresql: the relay's tests start a throwaway cluster of their own.
 TEST_PKGS=(xvfb webkit2gtk-driver xauth v4l-utils postgresql)
+# npm only when there is none (a Node.js from elsewhere brings its own).
+RELEASE_PKGS=()
+command -v npm >/dev/null 2>&1 || RELEASE_PKGS+=(npm)
 
 pkgs=("${RUN_PKGS[@]}")
-if [ "$what" = "test" ]; then pkgs+=("${TEST_PKGS[@]}"); fi
+case "$what" in
+  run) ;;
+  test) pkgs+=("${TEST_PKGS[@]}") ;;
+  release) pkgs+=(${RELEASE_PKGS[@]+"${RELEASE_PKGS[@]}"}) ;;
+  *) echo "usage: scripts/setup.sh run|test|release" >&2; exit 10 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
