@@ -163,6 +163,9 @@ fn main() -> anyhow::Result<()> {
     if let Err(e) = kyc_kiosk::hardening::disable_core_dumps() {
         eprintln!("kyc-kiosk: {e}");
     }
+    // Freed frames and stills leave the process (memory stays flat from
+    // customer to customer).
+    kyc_kiosk::hardening::unmap_large_buffers();
     let log = std::env::var("KYC_KIOSK_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok());

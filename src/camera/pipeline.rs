@@ -356,11 +356,21 @@ fn set_status<T>(shared: &Shared<T>, status: CameraStatus) {
     }
 }
 
+/// Frame numbers for the whole process. A consumer holds on to the last
+/// number it saw across pipelines (the page's preview loop, the kiosk's
+/// auto-capture): were each pipeline to count from 1 again, the next
+/// customer's preview would wait until the new camera had caught up with the
+/// previous customer's frame count.
+static FRAME_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn next_seq() -> u64 {
+    FRAME_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+}
+
 fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig) {
     let mut source: Option<Box<dyn FrameSource>> = None;
     let mut attempts = 0u32;
     let mut was_live = false;
-    let mut seq = 0u64;
     let mut spare = Vec::new();
     let mut bad_run = 0u32;
     while !shared.stopped() {
@@ -402,8 +412,7 @@ fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig
         };
         match src.next_frame(take(&mut spare)) {
             Ok(mut f) => {
-                seq += 1;
-                f.set_seq(seq);
+                f.set_seq(next_seq());
                 bad_run = 0;
                 was_live = true;
                 let i = src.info();
