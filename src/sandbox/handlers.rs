@@ -72,9 +72,6 @@ pub(super) async fn token(State(app): State<App>, headers: HeaderMap, body: Body
             }
         }
     });
-    if let Some(d) = &digit_string {
-        store.by_digits.insert(d.clone(), scan_ref.clone());
-    }
     let resp = TokenResponse {
         message: Some("Token created successfully".to_owned()),
         auth_token: auth_token.clone(),
@@ -94,9 +91,11 @@ pub(super) async fn token(State(app): State<App>, headers: HeaderMap, body: Body
         utility_bill: Some(req.utility_bill.unwrap_or(false)),
         additional_steps: req.additional_steps.clone(),
     };
-    store.by_token.insert(auth_token, scan_ref.clone());
-    store.scans.insert(
+    let digits = resp.digit_string.clone();
+    store.add(
         scan_ref,
+        auth_token,
+        digits,
         Scan {
             client_id: ClientId(req.client_id.clone()),
             request: req,
@@ -109,6 +108,7 @@ pub(super) async fn token(State(app): State<App>, headers: HeaderMap, body: Body
             deleted: false,
             start_time: now_unix(),
         },
+        app.s.cfg.manual_review,
     );
     (StatusCode::CREATED, Json(resp)).into_response()
 }

@@ -6,7 +6,7 @@
 // Refusals are axum `Response`s (see `http`).
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -25,6 +25,12 @@ use crate::idenfy::models::{AuthToken, ClientId, OverallStatus, ScanRef, TokenRe
 pub(super) const DEFAULT_EXPIRY_SECS: u64 = 86_400;
 /// Session length when the request gives none.
 pub(super) const DEFAULT_SESSION_SECS: u64 = 1_800;
+/// Finished verifications remembered (their `/status`, `/data`, code and
+/// token answers); older finished ones are forgotten when a token is made.
+/// Verifications still under way are never forgotten (their tokens expire).
+/// A kiosk left in demo mode for months, or a sandbox under a fleet's load,
+/// holds a bounded amount.
+pub(super) const KEEP_FINISHED: usize = 100;
 
 /// How one sandbox runs, with its credentials settled.
 pub(super) struct Settings {
@@ -69,6 +75,14 @@ impl Scan {
         Ok(())
     }
 
+    /// Nothing more will happen to it: its last result was sent, it was
+    /// deleted, or its token expired unused.
+    pub fn finished(&self, manual_review: bool) -> bool {
+        self.deleted
+            || (self.auto_done && (self.manual_done || !manual_review))
+            || (self.verdict.is_none() && Instant::now() >= self.expires_at)
+    }
+
     /// The overall status `/status` shows now.
     pub fn status(&self, manual_review: bool) -> OverallStatus {
         if self.deleted {
@@ -90,7 +104,58 @@ pub(super) struct Store {
     pub by_digits: HashMap<String, ScanRef>,
     pub scans: HashMap<ScanRef, Scan>,
     pub by_token: HashMap<AuthToken, ScanRef>,
+    /// scanRefs, oldest first (what [`Store::add`] forgets first).
+    order: VecDeque<ScanRef>,
     pub credits_used: u32,
+}
+
+impl Store {
+    /// Records a new verification under its scanRef, token and mobile code,
+    /// and forgets the oldest finished ones beyond [`KEEP_FINISHED`].
+    pub fn add(
+        &mut self,
+        scan_ref: ScanRef,
+        token: AuthToken,
+        digits: Option<String>,
+        scan: Scan,
+        manual_review: bool,
+    ) {
+        self.by_token.insert(token, scan_ref.clone());
+        if let Some(d) = digits {
+            self.by_digits.insert(d, scan_ref.clone());
+        }
+        self.scans.insert(scan_ref.clone(), scan);
+        self.order.push_back(scan_ref);
+        self.forget_old(manual_review);
+    }
+
+    fn forget_old(&mut self, manual_review: bool) {
+        let finished = self
+            .order
+            .iter()
+            .filter(|r| self.scans.get(r).is_none_or(|s| s.finished(manual_review)))
+            .count();
+        let mut extra = finished.saturating_sub(KEEP_FINISHED);
+        if extra == 0 {
+            return;
+        }
+        let mut gone = Vec::with_capacity(extra);
+        self.order.retain(|r| {
+            let done = self.scans.get(r).is_none_or(|s| s.finished(manual_review));
+            if extra > 0 && done {
+                extra -= 1;
+                gone.push(r.clone());
+                false
+            } else {
+                true
+            }
+        });
+        for r in &gone {
+            self.scans.remove(r);
+        }
+        self.by_token.retain(|_, r| self.scans.contains_key(r));
+        self.by_digits.retain(|_, r| self.scans.contains_key(r));
+    }
 }
 
 /// What every handler shares.
@@ -118,4 +183,80 @@ pub(super) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn scan(expires_in: Duration, deleted: bool) -> Scan {
+        Scan {
+            request: TokenRequest::default(),
+            client_id: ClientId("C".into()),
+            expires_at: Instant::now() + expires_in,
+            used: false,
+            verdict: None,
+            country: String::new(),
+            auto_done: false,
+            manual_done: false,
+            deleted,
+            start_time: 0,
+        }
+    }
+
+    #[test]
+    fn old_finished_verifications_are_forgotten_and_those_under_way_never() {
+        let mut store = Store::default();
+        let day = Duration::from_secs(86_400);
+        // Three under way first (the oldest), then finished ones (deleted).
+        for i in 0..3 {
+            let r = ScanRef(format!("open-{i}"));
+            store.add(
+                r,
+                AuthToken(format!("t-open-{i}")),
+                None,
+                scan(day, false),
+                false,
+            );
+        }
+        for i in 0..KEEP_FINISHED + 50 {
+            let r = ScanRef(format!("done-{i}"));
+            let digits = Some(format!("{i:08}"));
+            store.add(
+                r,
+                AuthToken(format!("t-done-{i}")),
+                digits,
+                scan(day, true),
+                false,
+            );
+        }
+        assert_eq!(store.scans.len(), KEEP_FINISHED + 3);
+        assert_eq!(store.by_token.len(), KEEP_FINISHED + 3);
+        assert_eq!(store.by_digits.len(), KEEP_FINISHED);
+        for i in 0..3 {
+            assert!(store.scans.contains_key(&ScanRef(format!("open-{i}"))));
+        }
+        // The oldest finished ones went, with their tokens and codes.
+        assert!(!store.scans.contains_key(&ScanRef("done-49".into())));
+        assert!(!store.by_token.contains_key(&AuthToken("t-done-0".into())));
+        assert!(!store.by_digits.contains_key("00000049"));
+        assert!(store.scans.contains_key(&ScanRef("done-50".into())));
+        assert!(store
+            .by_digits
+            .contains_key(&format!("{:08}", KEEP_FINISHED + 49)));
+    }
+
+    #[test]
+    fn an_expired_unused_token_counts_as_finished_and_a_live_one_does_not() {
+        assert!(scan(Duration::ZERO, false).finished(false));
+        assert!(!scan(Duration::from_secs(60), false).finished(false));
+        let mut s = scan(Duration::from_secs(60), false);
+        s.auto_done = true;
+        assert!(s.finished(false));
+        assert!(!s.finished(true), "a manual review is still to come");
+        s.manual_done = true;
+        assert!(s.finished(true));
+    }
 }
