@@ -107,6 +107,7 @@ pub(super) async fn token(State(app): State<App>, headers: HeaderMap, body: Body
             manual_done: false,
             deleted: false,
             start_time: now_unix(),
+            seen_finished: None,
         },
         app.s.cfg.manual_review,
     );

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -25,12 +25,15 @@ use crate::idenfy::models::{AuthToken, ClientId, OverallStatus, ScanRef, TokenRe
 pub(super) const DEFAULT_EXPIRY_SECS: u64 = 86_400;
 /// Session length when the request gives none.
 pub(super) const DEFAULT_SESSION_SECS: u64 = 1_800;
-/// Finished verifications remembered (their `/status`, `/data`, code and
-/// token answers); older finished ones are forgotten when a token is made.
-/// Verifications still under way are never forgotten (their tokens expire).
-/// A kiosk left in demo mode for months, or a sandbox under a fleet's load,
-/// holds a bounded amount.
+/// Finished verifications always remembered (their `/status`, `/data`, code
+/// and token answers): the newest this many, and any finished less than
+/// [`KEEP_FOR`] ago. Older finished ones are forgotten when a token is made;
+/// verifications under way never are (their tokens expire). A kiosk left in
+/// demo mode for months holds a bounded amount, and a sandbox under a
+/// fleet's load still answers every question asked soon after a result.
 pub(super) const KEEP_FINISHED: usize = 100;
+/// See [`KEEP_FINISHED`].
+pub(super) const KEEP_FOR: Duration = Duration::from_secs(60);
 
 /// How one sandbox runs, with its credentials settled.
 pub(super) struct Settings {
@@ -53,6 +56,8 @@ pub(super) struct Scan {
     pub manual_done: bool,
     pub deleted: bool,
     pub start_time: i64,
+    /// When the store first saw it [`Scan::finished`] (see [`KEEP_FOR`]).
+    pub seen_finished: Option<Instant>,
 }
 
 impl Scan {
@@ -126,23 +131,31 @@ impl Store {
         }
         self.scans.insert(scan_ref.clone(), scan);
         self.order.push_back(scan_ref);
-        self.forget_old(manual_review);
+        self.forget_old(manual_review, Instant::now());
     }
 
-    fn forget_old(&mut self, manual_review: bool) {
-        let finished = self
-            .order
-            .iter()
-            .filter(|r| self.scans.get(r).is_none_or(|s| s.finished(manual_review)))
-            .count();
+    /// Forgets the oldest finished verifications beyond [`KEEP_FINISHED`]
+    /// that finished at least [`KEEP_FOR`] before `now`.
+    pub(super) fn forget_old(&mut self, manual_review: bool, now: Instant) {
+        let mut finished = 0usize;
+        for scan in self.scans.values_mut() {
+            if scan.finished(manual_review) {
+                finished += 1;
+                scan.seen_finished.get_or_insert(now);
+            }
+        }
         let mut extra = finished.saturating_sub(KEEP_FINISHED);
         if extra == 0 {
             return;
         }
-        let mut gone = Vec::with_capacity(extra);
+        let old_enough = |s: &Scan| {
+            s.seen_finished
+                .is_some_and(|t| now.saturating_duration_since(t) >= KEEP_FOR)
+        };
+        let mut gone = Vec::new();
         self.order.retain(|r| {
-            let done = self.scans.get(r).is_none_or(|s| s.finished(manual_review));
-            if extra > 0 && done {
+            let forget = self.scans.get(r).is_none_or(old_enough);
+            if extra > 0 && forget {
                 extra -= 1;
                 gone.push(r.clone());
                 false
@@ -150,6 +163,9 @@ impl Store {
                 true
             }
         });
+        if gone.is_empty() {
+            return;
+        }
         for r in &gone {
             self.scans.remove(r);
         }
@@ -187,8 +203,6 @@ pub(super) fn now_unix() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn scan(expires_in: Duration, deleted: bool) -> Scan {
@@ -203,6 +217,7 @@ mod tests {
             manual_done: false,
             deleted,
             start_time: 0,
+            seen_finished: None,
         }
     }
 
@@ -232,6 +247,9 @@ mod tests {
                 false,
             );
         }
+        // Nothing finished a minute ago yet: all remembered.
+        assert_eq!(store.scans.len(), KEEP_FINISHED + 53);
+        store.forget_old(false, Instant::now() + KEEP_FOR);
         assert_eq!(store.scans.len(), KEEP_FINISHED + 3);
         assert_eq!(store.by_token.len(), KEEP_FINISHED + 3);
         assert_eq!(store.by_digits.len(), KEEP_FINISHED);
