@@ -50,7 +50,8 @@ pub struct Args {
     json: bool,
     /// Run this many sessions back to back in one process, printing resident
     /// memory, open files and threads after sessions 1, 10, 50, 100, 250,
-    /// 500, every 1000th and the last (a soak test).
+    /// 500, every 1000th and the last (a soak test; each sample after 1.5 s
+    /// idle, as between customers).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
     /// Short waits for soak runs: the demo camera's picture is steady at
@@ -125,6 +126,9 @@ async fn run_async(
             break;
         }
         if soak && is_sample(n, args.repeat) {
+            // Between customers: idle blocking threads leave after 1 s
+            // (see `flow_cli::runtime`), so the sample counts what stays.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
             if let Some(u) = Usage::now() {
                 let growth = first.map(|f: Usage| u.compared_to(&f)).unwrap_or_default();
                 eprintln!(

@@ -138,6 +138,10 @@ pub fn print_result(v: &View, json: bool) {
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Threads for blocking work (camera waits, encoding) leave after
+        // 1 s idle rather than 10 s: a soak's sample then sees the kiosk's
+        // own threads, not the last session's helpers.
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .enable_all()
         .build()?)
 }
