@@ -212,7 +212,12 @@ mod tests {
 
     #[test]
     fn a_card_in_perspective_comes_back_square_with_its_aspect() {
-        let q = [[140.0, 100.0], [650.0, 125.0], [630.0, 420.0], [160.0, 410.0]];
+        let q = [
+            [140.0, 100.0],
+            [650.0, 125.0],
+            [630.0, 420.0],
+            [160.0, 410.0],
+        ];
         let px = scene(&q);
         let c = rectify(&ImageView::rgb(&px, 800, 600), &q).unwrap();
         // Long side: the mean of the two long sides (510.6 and 470.1).
@@ -239,7 +244,12 @@ mod tests {
     #[test]
     fn an_upright_card_keeps_its_pixels() {
         // Axis-aligned, exactly ID-1: the crop is the same pixels plus margin.
-        let q = [[100.0, 100.0], [600.0, 100.0], [600.0, 415.3], [100.0, 415.3]];
+        let q = [
+            [100.0, 100.0],
+            [600.0, 100.0],
+            [600.0, 415.3],
+            [100.0, 415.3],
+        ];
         let px = scene(&q);
         let c = rectify(&ImageView::rgb(&px, 800, 600), &q).unwrap();
         assert_eq!((c.width, c.height), (550, 347));

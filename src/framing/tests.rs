@@ -96,11 +96,7 @@ fn selfie_rules_and_their_boundaries() {
         (vec![face(0.35, 0.5, 0.5), face(0.05, 0.85, 0.2)], None),
     ];
     for (faces, want) in cases {
-        assert_eq!(
-            judge_selfie(&faces, None, W, H).issue,
-            want,
-            "{faces:?}"
-        );
+        assert_eq!(judge_selfie(&faces, None, W, H).issue, want, "{faces:?}");
     }
 }
 
@@ -108,7 +104,12 @@ fn selfie_rules_and_their_boundaries() {
 fn the_portrait_on_a_card_in_view_is_not_a_second_person() {
     // The card in the lower left, its portrait inside it.
     let card = Document {
-        corners: [[100.0, 600.0], [700.0, 600.0], [700.0, 1000.0], [100.0, 1000.0]],
+        corners: [
+            [100.0, 600.0],
+            [700.0, 600.0],
+            [700.0, 1000.0],
+            [100.0, 1000.0],
+        ],
         fill: 0.12,
         cut: false,
         score: 0.9,

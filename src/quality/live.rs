@@ -18,8 +18,15 @@ pub struct Scratch {
 }
 
 /// A set of [`Issue`]s without allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct IssueSet(u32);
+
+impl std::fmt::Debug for IssueSet {
+    // The issues by name (logs), not the bits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
 
 // One bit per issue.
 const _: () = assert!(Issue::ALL.len() <= 32);

@@ -291,7 +291,10 @@ fn judge_images(images: &HashMap<ImageSide, Vec<u8>>, skip: bool) -> Result<Judg
             Some(Err(_)) => {}
         }
     }
-    let face_issues = match images.get(&ImageSide::Face).map(|b| quality::decode_bounded(b)) {
+    let face_issues = match images
+        .get(&ImageSide::Face)
+        .map(|b| quality::decode_bounded(b))
+    {
         Some(Ok(d)) => {
             let view = quality::ImageView::rgb(&d.rgb, d.width, d.height);
             let a = quality::assess(&view, &quality::Options::default());

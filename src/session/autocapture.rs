@@ -144,7 +144,9 @@ mod tests {
     /// countdown), all good, the outline at `at(i)`.
     fn run_outlines(n: u64, at: impl Fn(u64) -> Outline) -> Vec<AutoState> {
         let mut a = AutoCapture::new(AutoConfig::default());
-        (0..n).map(|i| a.observe(true, Some(at(i)), i * 100)).collect()
+        (0..n)
+            .map(|i| a.observe(true, Some(at(i)), i * 100))
+            .collect()
     }
 
     #[test]
@@ -177,7 +179,10 @@ mod tests {
         assert!(card(0.0).iou(&card(step)) > 0.98);
         let s = run_outlines(60, |i| card(i as f32 * step));
         assert!(!s.contains(&AutoState::Fire), "{s:?}");
-        assert!(s.iter().all(|x| !matches!(x, AutoState::Counting { .. })), "{s:?}");
+        assert!(
+            s.iter().all(|x| !matches!(x, AutoState::Counting { .. })),
+            "{s:?}"
+        );
     }
 
     #[test]
@@ -203,13 +208,19 @@ mod tests {
     fn losing_the_outline_or_a_bad_frame_resets() {
         let mut a = AutoCapture::new(AutoConfig::default());
         assert_eq!(a.observe(true, Some(card(0.0)), 0), AutoState::Steadying);
-        assert_eq!(a.observe(true, Some(card(0.0)), 600), AutoState::Counting { secs_left: 1 });
+        assert_eq!(
+            a.observe(true, Some(card(0.0)), 600),
+            AutoState::Counting { secs_left: 1 }
+        );
         // The document is gone: a new run (without an outline).
         assert_eq!(a.observe(true, None, 700), AutoState::Steadying);
         assert_eq!(a.observe(true, Some(card(0.0)), 800), AutoState::Steadying);
         assert_eq!(a.observe(false, Some(card(0.0)), 900), AutoState::Idle);
         assert_eq!(a.observe(true, Some(card(0.0)), 1000), AutoState::Steadying);
-        assert_eq!(a.observe(true, Some(card(0.0)), 1500), AutoState::Counting { secs_left: 1 });
+        assert_eq!(
+            a.observe(true, Some(card(0.0)), 1500),
+            AutoState::Counting { secs_left: 1 }
+        );
         assert_eq!(a.observe(true, Some(card(0.0)), 2500), AutoState::Fire);
     }
 

@@ -19,10 +19,10 @@ use super::types::{
 use crate::camera::{self, demo, pipeline::Pipeline, Frame};
 use crate::capture::Role;
 use crate::error::ErrorCode;
+use crate::framing::{self, Detectors};
 use crate::idenfy::models as m;
 use crate::idenfy::webhook::ResultStore;
 use crate::idenfy::{self, Client};
-use crate::framing::{self, Detectors};
 use crate::quality;
 
 /// How long a camera may take to deliver its first frame.
@@ -696,7 +696,14 @@ mod tests {
     fn demo_frame(file: &str) -> camera::Frame {
         let bytes = std::fs::read(demo::default_dir().join(file)).unwrap();
         let d = quality::decode_bounded(&bytes).unwrap();
-        camera::Frame::new(d.rgb.to_vec(), d.width, d.height, 1, std::time::Instant::now()).unwrap()
+        camera::Frame::new(
+            d.rgb.to_vec(),
+            d.width,
+            d.height,
+            1,
+            std::time::Instant::now(),
+        )
+        .unwrap()
     }
 
     fn rejected_for(r: Result<Still, Failure>) -> Option<quality::Issue> {
@@ -714,7 +721,10 @@ mod tests {
             // The card fills about 0.6 of the 1920 x 1080 frame: about 1400
             // pixels wide, plus the margin, at the ID-1 aspect.
             let aspect = s.width as f32 / s.height as f32;
-            assert!((aspect - framing::crop::ID1_ASPECT).abs() < 0.01, "{aspect}");
+            assert!(
+                (aspect - framing::crop::ID1_ASPECT).abs() < 0.01,
+                "{aspect}"
+            );
             assert!((1450..1600).contains(&s.width), "{file}: {}", s.width);
             let d = quality::decode_bounded(&s.jpeg).unwrap();
             assert_eq!((d.width, d.height), (s.width, s.height));

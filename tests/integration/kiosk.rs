@@ -409,11 +409,18 @@ async fn never_captured(k: &Kiosk, side: usize, d: Duration) {
     while std::time::Instant::now() < until {
         if let Some(p) = k.wait_preview(seq, Duration::from_millis(200)).await {
             seq = p.seq;
-            assert_eq!(p.auto_capture_in, None, "a countdown over a badly framed scene");
+            assert_eq!(
+                p.auto_capture_in, None,
+                "a countdown over a badly framed scene"
+            );
         }
         let v = k.handle().view();
         assert!(!v.sides[side].taken, "side {side} taken: {:?}", v.sides);
-        assert!(v.hint.is_none(), "a still was taken and refused: {:?}", v.hint);
+        assert!(
+            v.hint.is_none(),
+            "a still was taken and refused: {:?}",
+            v.hint
+        );
     }
 }
 
