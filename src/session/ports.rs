@@ -218,6 +218,7 @@ fn analyser(role: Role, detectors: Detectors) -> camera::pipeline::Analyser<Live
         let live = judge_live(role, &view, &seen.framing, &mut scratch);
         tracing::trace!(
             seq = f.seq(),
+            ?role,
             issues = ?live.issues,
             us = started.elapsed().as_micros(),
             "live check"
