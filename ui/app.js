@@ -450,12 +450,16 @@ async function pullFrame() {
 }
 
 /** The outline of the document or face over the preview (0..1 frame
- *  coordinates from the live check), or none. */
+ *  coordinates from the live check), or none. The fixed guide frame shows
+ *  where to hold the card only while nothing is found: once the outline
+ *  follows the card, a second frame inside it would only confuse. */
 function renderOutline(h) {
   const svg = $("#outline");
   const q = h.quality;
   const o = q && q.outline;
-  if (!o || !h.width || !h.height || view.hint) {
+  const show = !!o && !!h.width && !!h.height && !view.hint;
+  $("#guide").hidden = show;
+  if (!show) {
     svg.toggleAttribute("hidden", true);
     return;
   }
