@@ -283,16 +283,6 @@ impl Issue {
         Self::ALL.into_iter().find(|i| i.as_str() == name)
     }
 
-    /// Whether this is a framing issue (where the document or face is), not
-    /// an image check.
-    #[must_use]
-    pub fn is_framing(&self) -> bool {
-        !matches!(
-            self,
-            Self::Blurry | Self::Glare | Self::TooDark | Self::TooBright | Self::TooSmall
-        )
-    }
-
     /// The snake_case name used in JSON.
     #[must_use]
     pub fn as_str(&self) -> &'static str {
