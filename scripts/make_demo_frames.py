@@ -41,6 +41,16 @@ SEX = "M"
 
 SCENE = (1920, 1080)
 CARD = (1000, 631)  # ID-1 aspect ratio 85.60 x 53.98 mm
+# The card's width on the desk: about 0.6 of the frame's area, inside the
+# kiosk's framing rules (a document fills 0.45 to 0.9 of the frame).
+CARD_ON_DESK = 1400
+# Too far away: about a quarter of the frame ("move the document closer").
+CARD_FAR = 880
+# Moved right until the frame edge cuts a quarter of it off.
+CARD_CUT_SHIFT = (560, 0)
+# The selfie: the face box (as the face detector draws it) about 35 % of the
+# frame's height, centred a little above the middle.
+FACE_HEIGHT = 0.35
 RNG = np.random.default_rng(20260412)
 
 
@@ -178,33 +188,43 @@ def card_front() -> Image.Image:
 
 
 def card_back() -> Image.Image:
+    """The back: a header, the ghost portrait (grey, as laser-engraved on
+    many cards), issue data and the TD1 machine-readable zone. The layout is
+    a real card back's, which is also what lets the kiosk's document detector
+    tell it from a sheet of paper (a plain back with a white MRZ band is not
+    found)."""
     w, h = CARD
     card = guilloche(w, h, (222, 228, 214))
     d = ImageDraw.Draw(card)
-    lab, val = font(17), font(26, bold=True)
+    d.rectangle((0, 0, w, 70), fill=(30, 90, 110))
+    d.text((24, 16), "SPECIMEN IDENTITY CARD", font=font(34, bold=True), fill=(255, 255, 255))
+    card.paste(portrait((270, 338)).convert("L").convert("RGB"), (30, 110))
+    d.rectangle((30, 110, 300, 448), outline=(40, 60, 60), width=2)
     rows = [
         ("DATE OF ISSUE", dmy(ISSUED)),
         ("ISSUING AUTHORITY", "SPECIMEN AUTHORITY"),
         ("PLACE OF BIRTH", "VILNIUS"),
+        ("HEIGHT", "182 cm"),
     ]
-    y = 40
+    lab, val = font(17), font(30, bold=True)
+    y = 96
     for k, v in rows:
-        d.text((40, y), k, font=lab, fill=(60, 80, 60))
-        d.text((40, y + 20), v, font=val, fill=(15, 20, 25))
-        y += 66
-    # Machine readable zone on a white band.
-    d.rectangle((0, h - 210, w, h), fill=(246, 246, 240))
-    mf = mono(45)
+        d.text((330, y), k, font=lab, fill=(60, 80, 60))
+        d.text((330, y + 20), v, font=val, fill=(15, 20, 25))
+        y += 62
+    # Machine readable zone.
+    mf = mono(40)
     for i, line in enumerate(mrz_td1()):
-        d.text((32, h - 196 + i * 62), line, font=mf, fill=(10, 10, 10))
+        d.text((40, h - 196 + i * 52), line, font=mf, fill=(10, 10, 10))
     return specimen_mark(card, label_top=True)
 
 
 def desk(size: tuple[int, int]) -> Image.Image:
-    """A wooden desk seen from above, with uneven light."""
+    """A wooden desk seen from above, with uneven light. The grain is faint:
+    strong straight grain lines near the card compete with its edges."""
     w, h = size
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    grain = np.sin(y / 9.0 + 3 * np.sin(x / 230.0) + 0.8 * np.sin(x / 37.0)) * 10
+    grain = np.sin(y / 9.0 + 3 * np.sin(x / 230.0) + 0.8 * np.sin(x / 37.0)) * 4
     grain += RNG.normal(0, 4, (h, w))
     light = 1.0 - 0.35 * (((x - w * 0.45) / w) ** 2 + ((y - h * 0.4) / h) ** 2)
     rgb = np.stack([150 + grain, 105 + grain * 0.8, 70 + grain * 0.6], -1) * light[..., None]
@@ -212,9 +232,12 @@ def desk(size: tuple[int, int]) -> Image.Image:
     return img.filter(ImageFilter.GaussianBlur(1.2))
 
 
-def on_desk(card: Image.Image, angle: float) -> Image.Image:
+def on_desk(
+    card: Image.Image, angle: float, width: int = CARD_ON_DESK, shift: tuple[int, int] = (0, 0)
+) -> Image.Image:
+    """The card on the desk, `width` pixels wide, centred then moved by `shift`."""
     scene = desk(SCENE)
-    scale = 1150 / card.size[0]
+    scale = width / card.size[0]
     card = card.resize((round(card.size[0] * scale), round(card.size[1] * scale)), Image.LANCZOS)
     # Rounded corners.
     mask = Image.new("L", card.size, 0)
@@ -222,8 +245,8 @@ def on_desk(card: Image.Image, angle: float) -> Image.Image:
     card = card.convert("RGBA")
     card.putalpha(mask)
     card = card.rotate(angle, resample=Image.BICUBIC, expand=True)
-    cx = (SCENE[0] - card.size[0]) // 2
-    cy = (SCENE[1] - card.size[1]) // 2
+    cx = (SCENE[0] - card.size[0]) // 2 + shift[0]
+    cy = (SCENE[1] - card.size[1]) // 2 + shift[1]
     shadow = Image.new("RGBA", card.size, (0, 0, 0, 0))
     shadow.putalpha(card.getchannel("A").point(lambda a: a * 0.45))
     shadow = shadow.filter(ImageFilter.GaussianBlur(14))
@@ -245,16 +268,41 @@ def camera_look(img: Image.Image) -> Image.Image:
     return out.filter(ImageFilter.GaussianBlur(0.6))
 
 
-def selfie() -> Image.Image:
+# Where the face is in scikit-image's astronaut.png (512 x 512): the centre
+# and side of the box the kiosk's face detector draws around it.
+ASTRONAUT_FACE = (226.0, 126.5, 107.0)
+
+
+def selfie(second_person: bool = False) -> Image.Image:
     face = Image.fromarray(skdata.astronaut())  # 512 x 512
     h = SCENE[1]
     w = h * 4 // 3
-    # Soft background from the photo's own edges, the face centred on it.
+    # Soft background from the photo's own edges.
     bg = face.resize((w, h), Image.BICUBIC).filter(ImageFilter.GaussianBlur(30))
-    big = face.resize((h, h), Image.LANCZOS).filter(
-        ImageFilter.UnsharpMask(radius=2, percent=60, threshold=2)
+    if second_person:
+        # Someone behind the customer, smaller and to the side.
+        head = face.crop((150, 30, 310, 230)).resize((288, 360), Image.LANCZOS)
+        mask = Image.new("L", head.size, 0)
+        ImageDraw.Draw(mask).ellipse((10, 10, head.size[0] - 10, head.size[1] - 10), fill=255)
+        mask = mask.filter(ImageFilter.GaussianBlur(12))
+        bg.paste(head, (w - head.size[0] - 40, 40), mask)
+    fx, fy, fs = ASTRONAUT_FACE
+    scale = FACE_HEIGHT * h / fs
+    side = round(512 * scale)
+    big = face.resize((side, side), Image.LANCZOS).filter(
+        ImageFilter.UnsharpMask(radius=3, percent=90, threshold=2)
     )
-    bg.paste(big, ((w - h) // 2, 0))
+    # The face centred horizontally, its centre at 46 % of the height.
+    ox = round(w / 2 - fx * scale)
+    oy = round(h * 0.46 - fy * scale)
+    # Only the person's part of the picture: an oval around head and
+    # shoulders over the blurred background, so a second person stays seen.
+    mask = Image.new("L", (side, side), 0)
+    cx, cy = fx * scale, fy * scale
+    r = fs * scale
+    ImageDraw.Draw(mask).ellipse((cx - 1.6 * r, cy - 1.4 * r, cx + 1.6 * r, cy + 3.5 * r), fill=255)
+    mask = mask.filter(ImageFilter.GaussianBlur(25))
+    bg.paste(big, (ox, oy), mask)
     return camera_look(bg)
 
 
@@ -267,6 +315,10 @@ def main() -> None:
         "front.jpg": on_desk(card_front(), 2.5),
         "back.jpg": on_desk(card_back(), -1.8),
         "face.jpg": selfie(),
+        # Scenes for tests of the framing hints.
+        "front_far.jpg": on_desk(card_front(), 2.5, width=CARD_FAR),
+        "front_cut.jpg": on_desk(card_front(), 2.5, shift=CARD_CUT_SHIFT),
+        "face_two.jpg": selfie(second_person=True),
     }
     for name, img in shots.items():
         path = args.out / name

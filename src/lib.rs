@@ -20,6 +20,9 @@ pub mod detect;
 pub mod endpoint;
 /// The crate error and its stable, serializable [`error::ErrorCode`].
 pub mod error;
+/// Framing rules (where the document or the face must be) and the document
+/// crop of a still: pure, over the detectors' results.
+pub mod framing;
 /// Fuzz entry points: every parser of untrusted bytes, made total (tests and `fuzz/` only).
 #[cfg(feature = "testing")]
 pub mod fuzzing;

@@ -449,7 +449,29 @@ async function pullFrame() {
   }
 }
 
+/** The outline of the document or face over the preview (0..1 frame
+ *  coordinates from the live check), or none. The fixed guide frame shows
+ *  where to hold the card only while nothing is found: once the outline
+ *  follows the card, a second frame inside it would only confuse. */
+function renderOutline(h) {
+  const svg = $("#outline");
+  const q = h.quality;
+  const o = q && q.outline;
+  const show = !!o && !!h.width && !!h.height && !view.hint;
+  $("#guide").hidden = show;
+  if (!show) {
+    svg.toggleAttribute("hidden", true);
+    return;
+  }
+  svg.setAttribute("viewBox", `0 0 ${h.width} ${h.height}`);
+  const points = o.map(([x, y]) => `${(x * h.width).toFixed(1)},${(y * h.height).toFixed(1)}`);
+  svg.querySelector("polygon").setAttribute("points", points.join(" "));
+  svg.dataset.ok = q.ok ? "1" : "0";
+  svg.toggleAttribute("hidden", false);
+}
+
 function renderLive(h, latencyMs) {
+  renderOutline(h);
   const q = h.quality;
   if (q && !view.hint) {
     const key = q.ok ? "hint.ok" : `hint.${q.issues[0]}`;

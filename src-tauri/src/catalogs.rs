@@ -86,7 +86,8 @@ fn every_error_code_and_quality_issue_has_words() {
         let key = format!("field.{}", name.as_str().unwrap());
         assert!(en.contains_key(&key), "{key}");
     }
-    for issue in ["blurry", "glare", "too_dark", "too_bright", "too_small"] {
-        assert!(en.contains_key(&format!("hint.{issue}")), "hint.{issue}");
+    for issue in kyc_kiosk::quality::Issue::ALL {
+        let key = format!("hint.{}", issue.as_str());
+        assert!(en.contains_key(&key), "{key}");
     }
 }

@@ -118,7 +118,8 @@ fn load_config() -> Loaded {
 /// `KYC_KIOSK_SANDBOX_LISTEN` (address of the embedded sandbox, so a test or
 /// a phone emulator can reach it), `KYC_KIOSK_SANDBOX_MANUAL_REVIEW=1`,
 /// `KYC_KIOSK_CAMERA` (`demo` or `native`), `KYC_KIOSK_DEMO_SETTLE_FRAMES`
-/// (blurred frames after each demo scene change), `KYC_KIOSK_AUTO_CAPTURE=0`.
+/// (blurred frames after each demo scene change), `KYC_KIOSK_AUTO_CAPTURE=0`,
+/// `KYC_KIOSK_DEMO_SCENE` (see [`force_demo_scene`]).
 #[cfg(feature = "test-switches")]
 fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
     use kyc_kiosk::session::{CameraChoice, KioskOptions};
@@ -146,6 +147,27 @@ fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
 fn kiosk_options() -> kyc_kiosk::session::KioskOptions {
     kyc_kiosk::session::KioskOptions::default()
 }
+
+/// `KYC_KIOSK_DEMO_SCENE` (a demo picture's name without `.jpg`, such as
+/// `front_far`): the demo camera shows that scene whatever side is asked
+/// for, so a test sees the framing hints; a test switch.
+#[cfg(feature = "test-switches")]
+fn force_demo_scene(kiosk: &kyc_kiosk::session::Kiosk) {
+    use kyc_kiosk::camera::DemoScene;
+    let Ok(name) = std::env::var("KYC_KIOSK_DEMO_SCENE") else {
+        return;
+    };
+    let scene = DemoScene::ALL
+        .into_iter()
+        .find(|s| s.file_name().strip_suffix(".jpg") == Some(name.as_str()));
+    match (scene, kiosk.demo_camera()) {
+        (Some(s), Some(c)) => c.force_scene(Some(s)),
+        _ => tracing::warn!(%name, "KYC_KIOSK_DEMO_SCENE: no such demo scene, or no demo camera"),
+    }
+}
+
+#[cfg(not(feature = "test-switches"))]
+fn force_demo_scene(_: &kyc_kiosk::session::Kiosk) {}
 
 /// `KYC_KIOSK_PREVIEW_TRANSPORT=scheme` switches the preview to the custom
 /// URI scheme (to measure both transports); a test switch.
@@ -232,6 +254,9 @@ fn main() -> anyhow::Result<()> {
                     CommandError::from(e)
                 }),
             };
+            if let Ok(k) = &kiosk {
+                force_demo_scene(k);
+            }
             let transport = preview_transport();
             let staff = kyc_kiosk::staff::Console::new(kyc_kiosk::staff::Setup {
                 config: &config,

@@ -16,6 +16,9 @@ use super::{Converter, Error, Frame, FrameSource, RawFormat, SourceInfo};
 /// Frames of movement and blur after a scene change before the picture steadies.
 pub const SETTLE_FRAMES: u32 = 8;
 
+/// [`DemoControl`]'s forced scene when none is.
+const NOT_FORCED: u8 = u8::MAX;
+
 /// What the demo camera is looking at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -26,10 +29,24 @@ pub enum DemoScene {
     Back,
     /// The customer's face.
     Face,
+    /// The front of the card, too far away ("move the document closer").
+    FrontFar,
+    /// The front of the card, cut by the frame's edge.
+    FrontCut,
+    /// A selfie with a second person behind the customer.
+    FaceTwo,
 }
 
 impl DemoScene {
-    const ALL: [Self; 3] = [Self::Front, Self::Back, Self::Face];
+    /// Every scene, in the order of their discriminants.
+    pub const ALL: [Self; 6] = [
+        Self::Front,
+        Self::Back,
+        Self::Face,
+        Self::FrontFar,
+        Self::FrontCut,
+        Self::FaceTwo,
+    ];
 
     /// The file in the demo directory.
     #[must_use]
@@ -38,6 +55,19 @@ impl DemoScene {
             Self::Front => "front.jpg",
             Self::Back => "back.jpg",
             Self::Face => "face.jpg",
+            Self::FrontFar => "front_far.jpg",
+            Self::FrontCut => "front_cut.jpg",
+            Self::FaceTwo => "face_two.jpg",
+        }
+    }
+
+    /// The good scene a badly framed one is a variant of.
+    #[must_use]
+    pub fn base(self) -> Self {
+        match self {
+            Self::FrontFar | Self::FrontCut => Self::Front,
+            Self::FaceTwo => Self::Face,
+            s => s,
         }
     }
 
@@ -62,13 +92,13 @@ pub struct DemoFrames {
 }
 
 impl DemoFrames {
-    /// Decode `front.jpg`, `back.jpg` and `face.jpg` from `dir`.
+    /// Decode every scene's picture ([`DemoScene::file_name`]) from `dir`.
     ///
     /// # Errors
     /// [`Error::Demo`] naming the file that is missing or does not decode.
     pub fn load(dir: &Path) -> Result<Arc<Self>, Error> {
         let mut conv = Converter::new();
-        let mut scenes = Vec::with_capacity(3);
+        let mut scenes = Vec::with_capacity(DemoScene::ALL.len());
         for scene in DemoScene::ALL {
             let path = dir.join(scene.file_name());
             let bytes = std::fs::read(&path).map_err(|e| Error::Demo {
@@ -94,10 +124,11 @@ impl DemoFrames {
     }
 
     /// Build from frames in memory (tests, benchmarks): front, back, face.
+    /// The badly framed scenes show their [`DemoScene::base`] picture.
     ///
     /// # Errors
     /// [`Error::Demo`] unless exactly three frames are given.
-    pub fn from_frames(scenes: Vec<Frame>) -> Result<Arc<Self>, Error> {
+    pub fn from_frames(mut scenes: Vec<Frame>) -> Result<Arc<Self>, Error> {
         if scenes.len() != 3 {
             return Err(Error::Demo {
                 path: PathBuf::new(),
@@ -106,6 +137,9 @@ impl DemoFrames {
                     scenes.len()
                 ),
             });
+        }
+        for extra in &DemoScene::ALL[3..] {
+            scenes.push(scenes[extra.base().index()].clone());
         }
         Ok(Arc::new(Self { scenes }))
     }
@@ -123,6 +157,9 @@ impl DemoFrames {
 #[derive(Debug, Clone)]
 pub struct DemoControl {
     scene: Arc<AtomicU8>,
+    /// A scene forced by a test over the one the kiosk asks for
+    /// ([`NOT_FORCED`] when none).
+    forced: Arc<AtomicU8>,
     changes: Arc<AtomicU64>,
     settle: Arc<AtomicU32>,
     unplugged: Arc<AtomicBool>,
@@ -140,6 +177,7 @@ impl DemoControl {
     pub fn new(scene: DemoScene) -> Self {
         Self {
             scene: Arc::new(AtomicU8::new(scene as u8)),
+            forced: Arc::new(AtomicU8::new(NOT_FORCED)),
             changes: Arc::new(AtomicU64::new(0)),
             settle: Arc::new(AtomicU32::new(SETTLE_FRAMES)),
             unplugged: Arc::new(AtomicBool::new(false)),
@@ -175,10 +213,23 @@ impl DemoControl {
         self.changes.fetch_add(1, Ordering::Release);
     }
 
+    /// Show `scene` whatever the kiosk asks for, until called with `None`
+    /// (tests walk through badly framed scenes with it). Like a scene
+    /// change, it starts a new unsteady period.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn force_scene(&self, scene: Option<DemoScene>) {
+        self.forced
+            .store(scene.map_or(NOT_FORCED, |s| s as u8), Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+
     /// The scene being shown.
     #[must_use]
     pub fn scene(&self) -> DemoScene {
-        DemoScene::ALL[usize::from(self.scene.load(Ordering::Relaxed)).min(2)]
+        let at = |v: u8| DemoScene::ALL.get(usize::from(v)).copied();
+        at(self.forced.load(Ordering::Relaxed))
+            .or_else(|| at(self.scene.load(Ordering::Relaxed)))
+            .unwrap_or(DemoScene::Front)
     }
 }
 
@@ -399,7 +450,30 @@ mod tests {
     #[test]
     fn the_committed_demo_pictures_load() {
         let frames = DemoFrames::load(&default_dir()).unwrap();
-        let f = frames.scene(DemoScene::Front);
-        assert_eq!((f.width(), f.height()), (1920, 1080));
+        for s in DemoScene::ALL {
+            let f = frames.scene(s);
+            let want = if s.base() == DemoScene::Face {
+                (1440, 1080)
+            } else {
+                (1920, 1080)
+            };
+            assert_eq!((f.width(), f.height()), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_forced_scene_wins_until_released() {
+        let frames = test_frames();
+        let control = DemoControl::new(DemoScene::Front);
+        control.set_settle_frames(0);
+        let mut src = DemoSource::new(frames.clone(), control.clone(), 120);
+        control.force_scene(Some(DemoScene::FaceTwo));
+        control.set_scene(DemoScene::Back);
+        assert_eq!(control.scene(), DemoScene::FaceTwo);
+        // In-memory frames: the extra scenes show their base picture.
+        let f = src.next_frame(Vec::new()).unwrap();
+        assert_eq!(f.pixels(), frames.scene(DemoScene::Face).pixels());
+        control.force_scene(None);
+        assert_eq!(control.scene(), DemoScene::Back);
     }
 }

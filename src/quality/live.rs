@@ -18,12 +18,22 @@ pub struct Scratch {
 }
 
 /// A set of [`Issue`]s without allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct IssueSet(u8);
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct IssueSet(u32);
+
+impl std::fmt::Debug for IssueSet {
+    // The issues by name (logs), not the bits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+// One bit per issue.
+const _: () = assert!(Issue::ALL.len() <= 32);
 
 impl IssueSet {
-    fn bit(i: Issue) -> u8 {
-        1 << (i as u8)
+    fn bit(i: Issue) -> u32 {
+        1 << (i as u32)
     }
     /// Add an issue.
     pub fn insert(&mut self, i: Issue) {
@@ -38,6 +48,11 @@ impl IssueSet {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0 == 0
+    }
+    /// The first issue in [`Issue::ALL`] order (the one shown).
+    #[must_use]
+    pub fn first(&self) -> Option<Issue> {
+        self.iter().next()
     }
     /// The issues, in [`Issue::ALL`] order.
     pub fn iter(&self) -> impl Iterator<Item = Issue> + '_ {
@@ -80,6 +95,18 @@ pub fn assess_live(
     scratch: &mut Scratch,
 ) -> LiveAssessment {
     run(view, roi, None, true, scratch)
+}
+
+/// [`assess_live`] judging the frame as `role` (the camera's role is
+/// known: no guess from the picture).
+#[must_use]
+pub fn assess_live_as(
+    view: &ImageView<'_>,
+    roi: Option<Roi>,
+    role: Role,
+    scratch: &mut Scratch,
+) -> LiveAssessment {
+    run(view, roi, Some(role), true, scratch)
 }
 
 pub(crate) fn run(
@@ -204,6 +231,14 @@ mod tests {
             serde_json::to_string(&s).unwrap(),
             r#"["blurry","too_small"]"#
         );
+        // Past the first byte: every issue has its own bit.
+        let mut all = IssueSet::default();
+        for i in Issue::ALL {
+            all.insert(i);
+        }
+        assert_eq!(all.iter().collect::<Vec<_>>(), Issue::ALL);
+        s.insert(Issue::FaceOffCentre);
+        assert_eq!(s.first(), Some(Issue::FaceOffCentre));
     }
 
     #[test]

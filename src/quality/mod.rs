@@ -28,7 +28,7 @@ pub mod thresholds;
 use serde::Serialize;
 
 pub use decode::{decode_bounded, Decoded};
-pub use live::{assess_live, IssueSet, LiveAssessment, Scratch};
+pub use live::{assess_live, assess_live_as, IssueSet, LiveAssessment, Scratch};
 
 use crate::ErrorCode;
 
@@ -209,7 +209,8 @@ pub enum Verdict {
     Retake,
 }
 
-/// Why a photo should be retaken.
+/// Why a photo should be retaken: the framing rules ([`crate::framing`]:
+/// where the document or the face is) and the image checks of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Issue {
@@ -218,11 +219,37 @@ pub enum Issue {
     TooDark,
     TooBright,
     TooSmall,
+    /// No identity document was found in the frame.
+    NoDocument,
+    /// The frame edge cuts the document.
+    DocumentCut,
+    /// The document fills too little of the frame.
+    DocumentTooFar,
+    /// The document fills too much of the frame.
+    DocumentTooClose,
+    /// No face was found (selfie).
+    NoFace,
+    /// More than one person in the selfie.
+    SeveralFaces,
+    /// The face is too small in the frame.
+    FaceTooSmall,
+    /// The face is off the middle of the frame or cut by its edge.
+    FaceOffCentre,
 }
 
 impl Issue {
-    /// All issues, in the order they are reported.
-    pub const ALL: [Issue; 5] = [
+    /// All issues, in the order they are reported: framing first (an image
+    /// check of a frame without the document in place says little), then
+    /// the image checks.
+    pub const ALL: [Issue; 13] = [
+        Issue::NoDocument,
+        Issue::DocumentCut,
+        Issue::DocumentTooFar,
+        Issue::DocumentTooClose,
+        Issue::NoFace,
+        Issue::SeveralFaces,
+        Issue::FaceTooSmall,
+        Issue::FaceOffCentre,
         Issue::Blurry,
         Issue::Glare,
         Issue::TooDark,
@@ -239,6 +266,14 @@ impl Issue {
             Self::TooDark => "Find more light",
             Self::TooBright => "Move out of direct light",
             Self::TooSmall => "Come closer",
+            Self::NoDocument => "Place the document in the frame",
+            Self::DocumentCut => "Show the whole document",
+            Self::DocumentTooFar => "Move the document closer",
+            Self::DocumentTooClose => "Move the document back",
+            Self::NoFace => "No face found: look at the camera",
+            Self::SeveralFaces => "Only you in the picture, please",
+            Self::FaceTooSmall => "Come closer",
+            Self::FaceOffCentre => "Centre your face in the frame",
         }
     }
 
@@ -257,6 +292,14 @@ impl Issue {
             Self::TooDark => "too_dark",
             Self::TooBright => "too_bright",
             Self::TooSmall => "too_small",
+            Self::NoDocument => "no_document",
+            Self::DocumentCut => "document_cut",
+            Self::DocumentTooFar => "document_too_far",
+            Self::DocumentTooClose => "document_too_close",
+            Self::NoFace => "no_face",
+            Self::SeveralFaces => "several_faces",
+            Self::FaceTooSmall => "face_too_small",
+            Self::FaceOffCentre => "face_off_centre",
         }
     }
 }
@@ -352,6 +395,14 @@ mod tests {
         assert_eq!(
             names,
             [
+                "\"no_document\"",
+                "\"document_cut\"",
+                "\"document_too_far\"",
+                "\"document_too_close\"",
+                "\"no_face\"",
+                "\"several_faces\"",
+                "\"face_too_small\"",
+                "\"face_off_centre\"",
                 "\"blurry\"",
                 "\"glare\"",
                 "\"too_dark\"",
@@ -359,6 +410,9 @@ mod tests {
                 "\"too_small\""
             ]
         );
+        for i in Issue::ALL {
+            assert_eq!(Issue::parse(i.as_str()), Some(i));
+        }
         for i in Issue::ALL {
             assert_eq!(
                 format!("\"{}\"", i.as_str()),

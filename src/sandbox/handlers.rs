@@ -26,6 +26,7 @@ use crate::idenfy::models::{
 };
 use crate::idenfy::{validate, Error as IdenfyError};
 use crate::quality::{self, Issue};
+use crate::{detect, framing};
 
 fn random_token() -> String {
     use rand::Rng;
@@ -253,31 +254,60 @@ struct Judged {
     face_is_front: bool,
 }
 
-/// Judge every image with the kiosk's own still check. A document photo
-/// that cannot be read is refused as iDenfy does: HTTP 200 with an error
-/// body, the token still usable (retry with a better photo or
-/// `skipAnalysis`, which lets it through).
+/// Judge every image with the kiosk's own still check and detectors. A
+/// document photo that cannot be read, or in which no document is found, is
+/// refused as iDenfy documents it (03-direct-processing: "a 200 OK with an
+/// error message body may indicate the document was not detected in the
+/// photo"): HTTP 200 with the usual error body, identifier
+/// `DOC_NOT_DETECTED`, the token still usable (retry with a better photo or
+/// `skipAnalysis`, which "skips photo quality checks (blur, glare, document
+/// detection)" and so lets it through). A photo that fails the image checks
+/// is left to the verdict (DOC_TOO_BLURRY and the like), as before: those
+/// are results, not refusals. FACE: no person, or more than one, is an issue
+/// the verdict turns into NO_FACE_FOUND or TOO_MANY_FACES.
 fn judge_images(images: &HashMap<ImageSide, Vec<u8>>, skip: bool) -> Result<Judged, Response> {
-    let assess = |side: &ImageSide| images.get(side).map(|b| quality::assess_encoded(b));
+    let not_detected = |side: &ImageSide| {
+        api_error(
+            StatusCode::OK,
+            Some("DOC_NOT_DETECTED"),
+            format!("Document was not detected in the '{side}' photo"),
+        )
+    };
     let mut document_issues = Vec::new();
     for side in [ImageSide::Front, ImageSide::Back] {
-        match assess(&side) {
+        match images.get(&side).map(|b| quality::decode_bounded(b)) {
             None => {}
-            Some(Ok(a)) => document_issues.push(a.issues),
-            Some(Err(_)) if !skip => {
-                return Err(api_error(
-                    StatusCode::OK,
-                    Some("DOC_NOT_DETECTED"),
-                    format!("Document was not detected in the '{side}' photo"),
-                ));
+            Some(Ok(d)) => {
+                let view = quality::ImageView::rgb(&d.rgb, d.width, d.height);
+                let a = quality::assess(&view, &quality::Options::default());
+                if !skip
+                    && a.issues.is_empty()
+                    && detect::find_document(&view, detect::Kind::Id).is_none()
+                {
+                    return Err(not_detected(&side));
+                }
+                document_issues.push(a.issues);
             }
+            Some(Err(_)) if !skip => return Err(not_detected(&side)),
             Some(Err(_)) => {}
         }
     }
-    let face_issues = match assess(&ImageSide::Face) {
-        Some(Ok(a)) => Some(a.issues),
+    let face_issues = match images
+        .get(&ImageSide::Face)
+        .map(|b| quality::decode_bounded(b))
+    {
+        Some(Ok(d)) => {
+            let view = quality::ImageView::rgb(&d.rgb, d.width, d.height);
+            let a = quality::assess(&view, &quality::Options::default());
+            let mut issues = Vec::new();
+            if let Some(i) = count_people(&view) {
+                issues.push(i);
+            }
+            issues.extend(a.issues);
+            Some(issues)
+        }
         // An unreadable selfie holds no face.
-        Some(Err(_)) => Some(vec![Issue::TooSmall]),
+        Some(Err(_)) => Some(vec![Issue::NoFace]),
         None => None,
     };
     let face_is_front = images.contains_key(&ImageSide::Face)
@@ -287,6 +317,28 @@ fn judge_images(images: &HashMap<ImageSide, Vec<u8>>, skip: bool) -> Result<Judg
         face_issues,
         face_is_front,
     })
+}
+
+/// [`Issue::NoFace`] or [`Issue::SeveralFaces`] when the selfie does not
+/// show exactly one person (the portrait of a card held up does not count:
+/// [`framing::people`]).
+fn count_people(view: &quality::ImageView<'_>) -> Option<Issue> {
+    static DETECTORS: std::sync::OnceLock<Option<framing::Detectors>> = std::sync::OnceLock::new();
+    let Some(det) = DETECTORS.get_or_init(|| framing::Detectors::builtin().ok()) else {
+        tracing::error!("the face model did not load: faces are not counted");
+        return None;
+    };
+    let faces = det.faces(view);
+    let doc = if faces.is_empty() {
+        None
+    } else {
+        detect::find_document(view, detect::Kind::Id)
+    };
+    match framing::people(&faces, doc.as_ref(), view.height).len() {
+        0 => Some(Issue::NoFace),
+        1 => None,
+        _ => Some(Issue::SeveralFaces),
+    }
 }
 
 /// Find a scan for the small endpoints, or the 404 answer.

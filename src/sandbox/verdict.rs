@@ -13,16 +13,21 @@
 //!    FACE_MISMATCH); SUSPECTED (DOC_VALIDATED, FACE_MATCH, fraud tag
 //!    FACE_SUSPECTED); EXPIRED (overall EXPIRED, no analysis results).
 //! 2. Document photos (FRONT, then BACK) are judged by the kiosk's own still
-//!    check ([`crate::quality::assess_encoded`]) unless `skipAnalysis` is set;
+//!    check ([`crate::quality::assess`]) unless `skipAnalysis` is set;
 //!    the first issue of the first photo with one decides:
-//!    too small -> DOC_NOT_FOUND, blurry -> DOC_TOO_BLURRY, glare or too
-//!    bright -> DOC_GLARED, too dark -> DOC_NOT_FULLY_VISIBLE. DENIED.
+//!    too small (or no document, too far) -> DOC_NOT_FOUND, blurry ->
+//!    DOC_TOO_BLURRY, glare or too bright -> DOC_GLARED, too dark (or cut,
+//!    too close) -> DOC_NOT_FULLY_VISIBLE. DENIED. (A photo that passes the
+//!    checks but holds no document never gets here: the request is refused
+//!    with DOC_NOT_DETECTED, see `handlers`.)
 //! 3. Country other than LT -> COUNTRY_MISMATCH; a `documentType` other than
 //!    ID_CARD -> DOC_TYPE_MISMATCH; a token `documents` list without ID_CARD ->
 //!    DOC_NOT_ALLOWED. DENIED.
 //! 4. Face (IDENTIFICATION tokens only; DOCUMENT tokens get FACE_NOT_CHECKED):
-//!    a FACE image that is too small, too dark or too bright -> NO_FACE_FOUND;
-//!    blurry -> FACE_UNCERTAIN; byte-identical to FRONT (the document
+//!    a FACE image without a person (the face detector's count, a card's
+//!    portrait set aside), too small, too dark or too bright ->
+//!    NO_FACE_FOUND; more than one person -> TOO_MANY_FACES; blurry ->
+//!    FACE_UNCERTAIN; byte-identical to FRONT (the document
 //!    photographed instead of the person) -> FACE_MISMATCH. DENIED.
 //! 5. Expected data given at token creation is compared with the specimen
 //!    (names case-insensitively, ignoring surrounding space): firstName ->
@@ -80,8 +85,9 @@ pub struct Submission {
     /// What the still check found in FRONT and, when sent, BACK (in
     /// [`Issue::ALL`] order; empty when the photo is good).
     pub document_issues: Vec<Vec<Issue>>,
-    /// What it found in FACE, when sent (an unreadable selfie counts as
-    /// [`Issue::TooSmall`]: it holds no face).
+    /// What it found in FACE, when sent: [`Issue::NoFace`] or
+    /// [`Issue::SeveralFaces`] first when the face detector does not count
+    /// one person (an unreadable selfie counts as [`Issue::NoFace`]).
     pub face_issues: Option<Vec<Issue>>,
     /// The FACE image is byte-identical to FRONT.
     pub face_is_front: bool,
@@ -161,10 +167,19 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
         for issues in &sub.document_issues {
             if let Some(issue) = issues.first() {
                 let doc = match issue {
-                    Issue::TooSmall => DocumentStatus::DocNotFound,
+                    Issue::TooSmall | Issue::NoDocument | Issue::DocumentTooFar => {
+                        DocumentStatus::DocNotFound
+                    }
                     Issue::Blurry => DocumentStatus::DocTooBlurry,
                     Issue::Glare | Issue::TooBright => DocumentStatus::DocGlared,
-                    Issue::TooDark => DocumentStatus::DocNotFullyVisible,
+                    Issue::TooDark | Issue::DocumentCut | Issue::DocumentTooClose => {
+                        DocumentStatus::DocNotFullyVisible
+                    }
+                    // Face rules are never applied to a document photo.
+                    Issue::NoFace
+                    | Issue::SeveralFaces
+                    | Issue::FaceTooSmall
+                    | Issue::FaceOffCentre => DocumentStatus::DocNotFound,
                 };
                 return denied(doc, ok_face);
             }
@@ -192,11 +207,21 @@ pub fn decide(token: &TokenRequest, sub: &Submission) -> Verdict {
             None => Some(FaceStatus::NoFaceFound),
             Some(_) if sub.face_is_front => Some(FaceStatus::FaceMismatch),
             Some(issues) => issues.iter().find_map(|i| match i {
-                Issue::TooSmall | Issue::TooDark | Issue::TooBright => {
-                    Some(FaceStatus::NoFaceFound)
-                }
+                Issue::TooSmall
+                | Issue::TooDark
+                | Issue::TooBright
+                | Issue::NoFace
+                | Issue::FaceTooSmall => Some(FaceStatus::NoFaceFound),
+                Issue::SeveralFaces => Some(FaceStatus::TooManyFaces),
                 Issue::Blurry => Some(FaceStatus::FaceUncertain),
-                Issue::Glare => None,
+                // A face off the middle is still a face the vendor matches;
+                // document rules are never applied to a selfie.
+                Issue::Glare
+                | Issue::FaceOffCentre
+                | Issue::NoDocument
+                | Issue::DocumentCut
+                | Issue::DocumentTooFar
+                | Issue::DocumentTooClose => None,
             }),
         };
         if let Some(f) = face {
@@ -456,6 +481,39 @@ mod tests {
                 O::Denied,
                 Some(D::DocValidated),
                 Some(F::NoFaceFound),
+            ),
+            (
+                "no face",
+                token(),
+                Submission {
+                    face_issues: Some(with(Issue::NoFace)),
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocValidated),
+                Some(F::NoFaceFound),
+            ),
+            (
+                "two people",
+                token(),
+                Submission {
+                    face_issues: Some(vec![Issue::SeveralFaces, Issue::Blurry]),
+                    ..sub()
+                },
+                O::Denied,
+                Some(D::DocValidated),
+                Some(F::TooManyFaces),
+            ),
+            (
+                "face off centre is still matched",
+                token(),
+                Submission {
+                    face_issues: Some(with(Issue::FaceOffCentre)),
+                    ..sub()
+                },
+                O::Approved,
+                Some(D::DocValidated),
+                Some(F::FaceMatch),
             ),
             (
                 "face is the card",

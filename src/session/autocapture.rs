@@ -1,8 +1,19 @@
 //! Auto-capture: take the photo by itself once the preview has been good and
 //! steady for a moment, after a visible countdown. Pure: fed one live quality
-//! result per preview frame with the time, it says what to show and when to fire.
+//! result per preview frame (good or not, and where the document or face is)
+//! with the time, it says what to show and when to fire.
+//!
+//! "Steady" is measured on the outline, not on the image checks alone: every
+//! frame of a run must overlap the run's first outline by [`STEADY_IOU`] or
+//! more. Comparing with the first frame, not the previous one, catches a slow
+//! drift that moves a little per frame but a lot overall.
 
 use super::types::Millis;
+use crate::framing::Outline;
+
+/// The least overlap (intersection over union) with the run's first outline
+/// for the document or face to count as held still.
+pub const STEADY_IOU: f32 = 0.95;
 
 /// Timing of the auto-capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +25,14 @@ pub struct AutoConfig {
 }
 
 impl Default for AutoConfig {
+    /// Half a second held still, then a one-second countdown: the
+    /// countdown's "1" is on screen long enough to read and to keep still
+    /// for, and the whole wait stays under two seconds (the outline must
+    /// stay in place through both).
     fn default() -> Self {
         Self {
-            steady_ms: 600,
-            countdown_ms: 2_000,
+            steady_ms: 500,
+            countdown_ms: 1_000,
         }
     }
 }
@@ -40,6 +55,8 @@ pub enum AutoState {
 pub struct AutoCapture {
     config: AutoConfig,
     good_since: Option<Millis>,
+    /// The outline of the run's first frame.
+    anchor: Option<Outline>,
     counting_since: Option<Millis>,
     fired: bool,
 }
@@ -56,20 +73,37 @@ impl AutoCapture {
     /// Start over (a new side, a retake, or the photo was taken).
     pub fn reset(&mut self) {
         self.good_since = None;
+        self.anchor = None;
         self.counting_since = None;
         self.fired = false;
     }
 
     /// One preview frame: `good` when the live check passed and a capture is
-    /// possible now. A bad frame cancels the countdown.
-    pub fn observe(&mut self, good: bool, now: Millis) -> AutoState {
+    /// possible now; `outline` where the document or face is. A bad frame, or
+    /// one whose outline has moved from the run's first, cancels the
+    /// countdown (a moved frame starts a new run).
+    pub fn observe(&mut self, good: bool, outline: Option<Outline>, now: Millis) -> AutoState {
         if self.fired {
             return AutoState::Idle;
         }
         if !good {
             self.good_since = None;
+            self.anchor = None;
             self.counting_since = None;
             return AutoState::Idle;
+        }
+        let held = match (self.anchor, outline) {
+            (Some(a), Some(o)) => a.iou(&o) >= STEADY_IOU,
+            (None, None) => true,
+            _ => false,
+        };
+        if self.good_since.is_some() && !held {
+            // Moved: this frame starts a new run.
+            self.good_since = None;
+            self.counting_since = None;
+        }
+        if self.good_since.is_none() {
+            self.anchor = outline;
         }
         let since = *self.good_since.get_or_insert(now);
         if now.saturating_sub(since) < self.config.steady_ms {
@@ -97,7 +131,97 @@ mod tests {
             steady_ms: 500,
             countdown_ms: 2000,
         });
-        frames.iter().map(|&(g, t)| a.observe(g, t)).collect()
+        frames.iter().map(|&(g, t)| a.observe(g, None, t)).collect()
+    }
+
+    /// A card-shaped outline moved right by `dx` (share of the frame).
+    fn card(dx: f32) -> Outline {
+        let (x0, x1, y0, y1) = (0.2 + dx, 0.8 + dx, 0.2, 0.7);
+        Outline([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    }
+
+    /// Frames every 100 ms with the default timing (500 ms steady, 1000 ms
+    /// countdown), all good, the outline at `at(i)`.
+    fn run_outlines(n: u64, at: impl Fn(u64) -> Outline) -> Vec<AutoState> {
+        let mut a = AutoCapture::new(AutoConfig::default());
+        (0..n)
+            .map(|i| a.observe(true, Some(at(i)), i * 100))
+            .collect()
+    }
+
+    #[test]
+    fn the_default_is_half_a_second_steady_and_a_one_second_countdown() {
+        assert_eq!(
+            AutoConfig::default(),
+            AutoConfig {
+                steady_ms: 500,
+                countdown_ms: 1000
+            }
+        );
+    }
+
+    #[test]
+    fn a_still_outline_fires_after_steady_and_countdown() {
+        let s = run_outlines(17, |_| card(0.0));
+        assert_eq!(s[4], AutoState::Steadying);
+        assert_eq!(s[5], AutoState::Counting { secs_left: 1 });
+        assert_eq!(s[14], AutoState::Counting { secs_left: 1 });
+        assert_eq!(s[15], AutoState::Fire);
+        assert_eq!(s[16], AutoState::Idle);
+    }
+
+    #[test]
+    fn a_slow_drift_never_fires() {
+        // 0.4 % of the frame per frame: each frame overlaps the one before
+        // by more than 0.98, but the run's first by less than 0.95 after a
+        // few frames, so the run keeps starting over.
+        let step = 0.004;
+        assert!(card(0.0).iou(&card(step)) > 0.98);
+        let s = run_outlines(60, |i| card(i as f32 * step));
+        assert!(!s.contains(&AutoState::Fire), "{s:?}");
+        assert!(
+            s.iter().all(|x| !matches!(x, AutoState::Counting { .. })),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_drift_within_the_overlap_still_fires() {
+        // 1 % of the frame overall: the outline still overlaps its start by
+        // more than 0.95 (0.59 / 0.61).
+        let s = run_outlines(16, |i| card(i as f32 * 0.01 / 15.0));
+        assert_eq!(s[15], AutoState::Fire);
+    }
+
+    #[test]
+    fn moving_during_the_countdown_restarts_the_run() {
+        let s = run_outlines(30, |i| if i < 8 { card(0.0) } else { card(0.05) });
+        assert!(matches!(s[7], AutoState::Counting { .. }));
+        // The jump starts a new run from frame 8: steady again, then counting.
+        assert_eq!(s[8], AutoState::Steadying);
+        assert_eq!(s[12], AutoState::Steadying);
+        assert_eq!(s[13], AutoState::Counting { secs_left: 1 });
+        assert_eq!(s[23], AutoState::Fire);
+    }
+
+    #[test]
+    fn losing_the_outline_or_a_bad_frame_resets() {
+        let mut a = AutoCapture::new(AutoConfig::default());
+        assert_eq!(a.observe(true, Some(card(0.0)), 0), AutoState::Steadying);
+        assert_eq!(
+            a.observe(true, Some(card(0.0)), 600),
+            AutoState::Counting { secs_left: 1 }
+        );
+        // The document is gone: a new run (without an outline).
+        assert_eq!(a.observe(true, None, 700), AutoState::Steadying);
+        assert_eq!(a.observe(true, Some(card(0.0)), 800), AutoState::Steadying);
+        assert_eq!(a.observe(false, Some(card(0.0)), 900), AutoState::Idle);
+        assert_eq!(a.observe(true, Some(card(0.0)), 1000), AutoState::Steadying);
+        assert_eq!(
+            a.observe(true, Some(card(0.0)), 1500),
+            AutoState::Counting { secs_left: 1 }
+        );
+        assert_eq!(a.observe(true, Some(card(0.0)), 2500), AutoState::Fire);
     }
 
     #[test]
@@ -148,10 +272,10 @@ mod tests {
             steady_ms: 0,
             countdown_ms: 0,
         });
-        assert_eq!(a.observe(true, 0), AutoState::Fire);
-        assert_eq!(a.observe(true, 1), AutoState::Idle);
+        assert_eq!(a.observe(true, None, 0), AutoState::Fire);
+        assert_eq!(a.observe(true, None, 1), AutoState::Idle);
         a.reset();
-        assert_eq!(a.observe(true, 2), AutoState::Fire);
+        assert_eq!(a.observe(true, None, 2), AutoState::Fire);
     }
 
     #[test]

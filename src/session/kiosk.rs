@@ -525,7 +525,7 @@ async fn capture_loop(
             && !view.capturing
             && view.allowed.contains(&InputKind::Capture);
         let now = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let state = tracker.observe(can && p.analysis.ok, now);
+        let state = tracker.observe(can && p.analysis.ok, p.analysis.outline, now);
         let secs = match state {
             AutoState::Counting { secs_left } => Some(secs_left),
             _ => None,

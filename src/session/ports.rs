@@ -19,6 +19,7 @@ use super::types::{
 use crate::camera::{self, demo, pipeline::Pipeline, Frame};
 use crate::capture::Role;
 use crate::error::ErrorCode;
+use crate::framing::{self, Detectors};
 use crate::idenfy::models as m;
 use crate::idenfy::webhook::ResultStore;
 use crate::idenfy::{self, Client};
@@ -31,13 +32,19 @@ const CAMERA_START_LIMIT: Duration = Duration::from_secs(5);
 const CAMERA_WATCH_PERIOD: Duration = Duration::from_millis(200);
 
 /// What the live analyser attaches to each preview frame (sent to the UI as
-/// is: `{"ok": false, "issues": ["blurry", "glare"]}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// is: `{"ok": false, "issues": ["document_too_far"], "outline": [[x, y], …]}`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LiveQuality {
     /// True when the frame would pass (no issue).
     pub ok: bool,
-    /// What the frame would be refused for, in [`quality::Issue::ALL`] order.
+    /// What the frame would be refused for, in [`quality::Issue::ALL`] order
+    /// (framing issues first).
     pub issues: quality::IssueSet,
+    /// Where the document (or the face) is, in 0…1 frame coordinates; `null`
+    /// when none was found. The overlay draws it; auto-capture waits for it
+    /// to hold still.
+    pub outline: Option<framing::Outline>,
 }
 
 /// Where frames come from.
@@ -85,6 +92,9 @@ pub struct LivePorts {
     delivered: Mutex<HashMap<String, usize>>,
     /// JPEG quality tried first for stills (lowered at capture if one would not fit).
     still_quality: u8,
+    /// The detectors behind the framing rules, loaded at the first camera
+    /// start and shared by every pipeline and still after it.
+    detectors: std::sync::OnceLock<Detectors>,
 }
 
 impl LivePorts {
@@ -115,7 +125,19 @@ impl LivePorts {
             camera: Mutex::new(None),
             delivered: Mutex::new(HashMap::new()),
             still_quality: 92,
+            detectors: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The framing detectors, loaded on first use.
+    fn detectors(&self) -> Result<Detectors, Failure> {
+        if let Some(d) = self.detectors.get() {
+            return Ok(d.clone());
+        }
+        let d = Detectors::builtin().map_err(|e| Failure::Internal {
+            message: e.to_string(),
+        })?;
+        Ok(self.detectors.get_or_init(|| d).clone())
     }
 
     /// One `/status` question, outside the flow (the CLI's last word on a
@@ -163,7 +185,11 @@ impl LivePorts {
         guard.as_ref().map(|o| o.pipeline.clone())
     }
 
-    fn open_pipeline(&self, role: Role) -> Result<Pipeline<LiveQuality>, camera::Error> {
+    fn open_pipeline(
+        &self,
+        role: Role,
+        detectors: Detectors,
+    ) -> Result<Pipeline<LiveQuality>, camera::Error> {
         let opener = match &self.mode {
             CameraMode::Demo { frames, control } => {
                 if role == Role::Selfie {
@@ -174,19 +200,54 @@ impl LivePorts {
             CameraMode::Native { roles } => native_opener(roles, role)?,
             CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
         };
-        let mut scratch = quality::Scratch::default();
-        let analyse: camera::pipeline::Analyser<LiveQuality> = Box::new(move |f: &Frame| {
-            let view =
-                quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
-            let roi = guide_roi(f.width(), f.height());
-            let a = quality::assess_live(&view, Some(roi), &mut scratch);
-            tracing::trace!(seq = f.seq(), verdict = ?a.verdict, scores = ?a.scores, "live check");
-            LiveQuality {
-                ok: a.verdict == quality::Verdict::Ok,
-                issues: a.issues,
-            }
-        });
+        let analyse = analyser(role, detectors);
         Pipeline::start(opener, analyse, camera::pipeline::PipelineConfig::default())
+    }
+}
+
+/// The per-preview analysis of a `role` camera: the framing rules on what
+/// the detectors see, then the image checks over the document (its bounding
+/// box, when found) or the guide frame.
+fn analyser(role: Role, detectors: Detectors) -> camera::pipeline::Analyser<LiveQuality> {
+    let mut scratch = quality::Scratch::default();
+    Box::new(move |f: &Frame| {
+        let started = std::time::Instant::now();
+        let view =
+            quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
+        let seen = detectors.look(role, &view);
+        let live = judge_live(role, &view, &seen.framing, &mut scratch);
+        tracing::trace!(
+            seq = f.seq(),
+            ?role,
+            issues = ?live.issues,
+            us = started.elapsed().as_micros(),
+            "live check"
+        );
+        live
+    })
+}
+
+/// The image checks of one preview frame, over the document's region when
+/// one was found, joined with the framing rules' verdict.
+fn judge_live(
+    role: Role,
+    view: &quality::ImageView<'_>,
+    framing: &framing::Framing,
+    scratch: &mut quality::Scratch,
+) -> LiveQuality {
+    let roi = match (role, framing.outline) {
+        (Role::Document, Some(o)) => o.bounds(view.width, view.height),
+        _ => guide_roi(view.width, view.height),
+    };
+    let a = quality::assess_live_as(view, Some(roi), role, scratch);
+    let mut issues = a.issues;
+    if let Some(i) = framing.issue {
+        issues.insert(i);
+    }
+    LiveQuality {
+        ok: issues.is_empty(),
+        issues,
+        outline: framing.outline,
     }
 }
 
@@ -231,11 +292,16 @@ pub fn guide_roi(width: u32, height: u32) -> quality::Roi {
 
 /// Take a full-resolution still, check it as a still (not a preview), and
 /// encode it. Blocking: runs on a blocking thread.
-fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Result<Still, Failure> {
+fn still(
+    pipeline: &Pipeline<LiveQuality>,
+    side: Side,
+    jpeg_quality: u8,
+    detectors: &Detectors,
+) -> Result<Still, Failure> {
     let frame = pipeline
         .capture_still(Duration::from_secs(3))
         .map_err(|e| camera_failure(&e))?;
-    let still = check_and_encode(&frame, side, jpeg_quality);
+    let still = check_and_encode(&frame, side, jpeg_quality, detectors);
     // The full-resolution frame is the customer's document or face: wipe it
     // unless the pipeline still shows it (it then recycles the buffer).
     if let Ok(f) = std::sync::Arc::try_unwrap(frame) {
@@ -244,14 +310,58 @@ fn still(pipeline: &Pipeline<LiveQuality>, side: Side, jpeg_quality: u8) -> Resu
     still
 }
 
-fn check_and_encode(frame: &camera::Frame, side: Side, jpeg_quality: u8) -> Result<Still, Failure> {
+/// The still check: the detectors run again on the full-resolution frame
+/// (the preview's verdict is a frame or two old). A document side that
+/// breaks a framing rule is refused with that rule's issue, nothing is sent;
+/// otherwise the document is cut out and squared up ([`framing::crop`]) and
+/// the crop is what is checked and sent. A selfie must pass the face rules
+/// and is sent whole.
+fn check_and_encode(
+    frame: &camera::Frame,
+    side: Side,
+    jpeg_quality: u8,
+    detectors: &Detectors,
+) -> Result<Still, Failure> {
     let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
         .with_stride(frame.stride());
+    let role = side.camera();
+    let seen = detectors.look(role, &view);
+    if let Some(issue) = seen.framing.issue {
+        return Err(Failure::ImageRejected {
+            side,
+            reason: issue.into(),
+        });
+    }
+    match (role, seen.document) {
+        (Role::Document, Some(doc)) => {
+            let crop = framing::crop::rectify(&view, &doc.corners).ok_or_else(|| {
+                Failure::ImageRejected {
+                    side,
+                    reason: quality::Issue::NoDocument.into(),
+                }
+            })?;
+            tracing::debug!(?crop, fill = doc.fill, "document cut out of the still");
+            encode_crop(crop, frame, side, jpeg_quality)
+        }
+        _ => {
+            let roi = guide_roi(frame.width(), frame.height());
+            precheck(&view, side, Some(roi))?;
+            encode(frame, side, jpeg_quality)
+        }
+    }
+}
+
+/// The image checks of a still (or its crop): the first issue refuses it.
+fn precheck(
+    view: &quality::ImageView<'_>,
+    side: Side,
+    roi: Option<quality::Roi>,
+) -> Result<(), Failure> {
     let opts = quality::Options {
         role: Some(side.camera()),
-        roi: Some(guide_roi(frame.width(), frame.height())),
+        roi,
     };
-    let a = quality::assess(&view, &opts);
+    let a = quality::assess(view, &opts);
     // A retake verdict always names its issues: the first is shown.
     if let (quality::Verdict::Retake, Some(&issue)) = (a.verdict, a.issues.first()) {
         return Err(Failure::ImageRejected {
@@ -259,6 +369,28 @@ fn check_and_encode(frame: &camera::Frame, side: Side, jpeg_quality: u8) -> Resu
             reason: issue.into(),
         });
     }
+    Ok(())
+}
+
+/// Check and encode the cut-out document. The crop's pixels are wiped
+/// whatever happens (they move into a frame for the encoder, then out again).
+fn encode_crop(
+    mut crop: framing::crop::Crop,
+    from: &camera::Frame,
+    side: Side,
+    jpeg_quality: u8,
+) -> Result<Still, Failure> {
+    let view = quality::ImageView::rgb(&crop.pixels, crop.width, crop.height);
+    precheck(&view, side, None)?;
+    let pixels = std::mem::take(&mut *crop.pixels);
+    let frame = camera::Frame::new(pixels, crop.width, crop.height, from.seq(), from.captured())
+        .map_err(|e| camera_failure(&e))?;
+    let still = encode(&frame, side, jpeg_quality);
+    drop(zeroize::Zeroizing::new(frame.into_pixels()));
+    still
+}
+
+fn encode(frame: &camera::Frame, side: Side, jpeg_quality: u8) -> Result<Still, Failure> {
     let limits = camera::SubmissionLimits::default().starting_at(jpeg_quality);
     let s = camera::encode_still(frame, limits).map_err(|e| camera_failure(&e))?;
     // The wiping buffer moves into the still: no copy of the JPEG.
@@ -353,7 +485,11 @@ impl Ports for LivePorts {
             }
         }
         self.stop_camera().await;
-        let pipeline = Arc::new(self.open_pipeline(role).map_err(|e| camera_failure(&e))?);
+        let detectors = self.detectors()?;
+        let pipeline = Arc::new(
+            self.open_pipeline(role, detectors)
+                .map_err(|e| camera_failure(&e))?,
+        );
         // The pipeline opens the device on its own thread: wait for the first
         // frame so "no camera" is reported here, not as a silent preview.
         let p = pipeline.clone();
@@ -421,7 +557,8 @@ impl Ports for LivePorts {
             message: "no camera is open".into(),
         })?;
         let jpeg_quality = self.still_quality;
-        tokio::task::spawn_blocking(move || still(&pipeline, side, jpeg_quality))
+        let detectors = self.detectors()?;
+        tokio::task::spawn_blocking(move || still(&pipeline, side, jpeg_quality, &detectors))
             .await
             .map_err(|e| Failure::Internal {
                 message: e.to_string(),
@@ -531,10 +668,122 @@ mod tests {
         let mut issues = quality::IssueSet::default();
         issues.insert(quality::Issue::Glare);
         issues.insert(quality::Issue::Blurry);
-        let q = LiveQuality { ok: false, issues };
+        let q = LiveQuality {
+            ok: false,
+            issues,
+            outline: None,
+        };
         assert_eq!(
             serde_json::to_value(q).unwrap(),
-            serde_json::json!({"ok": false, "issues": ["blurry", "glare"]})
+            serde_json::json!({"ok": false, "issues": ["blurry", "glare"], "outline": null})
         );
+        issues.insert(quality::Issue::DocumentTooFar);
+        let outline = framing::Outline([[0.25, 0.25], [0.75, 0.25], [0.75, 0.75], [0.25, 0.75]]);
+        let q = LiveQuality {
+            ok: false,
+            issues,
+            outline: Some(outline),
+        };
+        assert_eq!(
+            serde_json::to_value(q).unwrap(),
+            serde_json::json!({
+                "ok": false,
+                "issues": ["document_too_far", "blurry", "glare"],
+                "outline": [[0.25, 0.25], [0.75, 0.25], [0.75, 0.75], [0.25, 0.75]]
+            })
+        );
+    }
+
+    fn demo_frame(file: &str) -> camera::Frame {
+        let bytes = std::fs::read(demo::default_dir().join(file)).unwrap();
+        let d = quality::decode_bounded(&bytes).unwrap();
+        camera::Frame::new(
+            d.rgb.to_vec(),
+            d.width,
+            d.height,
+            1,
+            std::time::Instant::now(),
+        )
+        .unwrap()
+    }
+
+    fn rejected_for(r: Result<Still, Failure>) -> Option<quality::Issue> {
+        match r {
+            Err(Failure::ImageRejected { reason, .. }) => reason.issue(),
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_document_still_is_sent_cut_out_and_squared_up() {
+        let det = Detectors::builtin().unwrap();
+        for (file, side) in [("front.jpg", Side::Front), ("back.jpg", Side::Back)] {
+            let s = check_and_encode(&demo_frame(file), side, 90, &det).unwrap();
+            // The card fills about 0.6 of the 1920 x 1080 frame: about 1400
+            // pixels wide, plus the margin, at the ID-1 aspect.
+            let aspect = s.width as f32 / s.height as f32;
+            assert!(
+                (aspect - framing::crop::ID1_ASPECT).abs() < 0.01,
+                "{aspect}"
+            );
+            assert!((1450..1600).contains(&s.width), "{file}: {}", s.width);
+            let d = quality::decode_bounded(&s.jpeg).unwrap();
+            assert_eq!((d.width, d.height), (s.width, s.height));
+            // What is sent is still seen as a document (the sandbox, like
+            // the vendor, looks for one), filling most of the crop.
+            let view = quality::ImageView::rgb(&d.rgb, d.width, d.height);
+            let doc = crate::detect::find_document(&view, crate::detect::Kind::Id).unwrap();
+            assert!(doc.fill > 0.75, "{file}: {doc:?}");
+        }
+    }
+
+    #[test]
+    fn a_badly_framed_still_is_refused_with_the_rule() {
+        let det = Detectors::builtin().unwrap();
+        let far = check_and_encode(&demo_frame("front_far.jpg"), Side::Front, 90, &det);
+        assert_eq!(rejected_for(far), Some(quality::Issue::DocumentTooFar));
+        let cut = check_and_encode(&demo_frame("front_cut.jpg"), Side::Front, 90, &det);
+        assert!(matches!(
+            rejected_for(cut),
+            Some(quality::Issue::NoDocument | quality::Issue::DocumentCut)
+        ));
+        // The selfie as a document: no document in it.
+        let face = check_and_encode(&demo_frame("face.jpg"), Side::Front, 90, &det);
+        assert_eq!(rejected_for(face), Some(quality::Issue::NoDocument));
+        let two = check_and_encode(&demo_frame("face_two.jpg"), Side::Face, 90, &det);
+        assert_eq!(rejected_for(two), Some(quality::Issue::SeveralFaces));
+        // A card held up for the selfie: no face of a person.
+        let card = check_and_encode(&demo_frame("back.jpg"), Side::Face, 90, &det);
+        assert_eq!(rejected_for(card), Some(quality::Issue::NoFace));
+    }
+
+    #[test]
+    fn a_good_selfie_is_sent_whole() {
+        let det = Detectors::builtin().unwrap();
+        let s = check_and_encode(&demo_frame("face.jpg"), Side::Face, 90, &det).unwrap();
+        assert_eq!((s.width, s.height), (1440, 1080));
+    }
+
+    #[test]
+    fn the_live_check_judges_the_document_region_and_carries_the_outline() {
+        let det = Detectors::builtin().unwrap();
+        let mut scratch = quality::Scratch::default();
+        let mut live = |file: &str, role: Role| {
+            let f = demo_frame(file);
+            let view = quality::ImageView::rgb(f.pixels(), f.width(), f.height());
+            let seen = det.look(role, &view);
+            judge_live(role, &view, &seen.framing, &mut scratch)
+        };
+        let good = live("front.jpg", Role::Document);
+        assert!(good.ok, "{good:?}");
+        let o = good.outline.unwrap();
+        assert!(o.0.iter().flatten().all(|v| (0.0..=1.0).contains(v)));
+        let far = live("front_far.jpg", Role::Document);
+        assert_eq!(far.issues.first(), Some(quality::Issue::DocumentTooFar));
+        assert!(far.outline.is_some() && !far.ok);
+        let face = live("face.jpg", Role::Selfie);
+        assert!(face.ok, "{face:?}");
+        let two = live("face_two.jpg", Role::Selfie);
+        assert_eq!(two.issues.first(), Some(quality::Issue::SeveralFaces));
     }
 }

@@ -246,6 +246,46 @@ async fn sandbox_validates_raw_requests_like_the_api() {
 }
 
 #[tokio::test]
+async fn a_sharp_photo_without_a_document_is_not_detected_and_the_token_survives() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    for side in [0, 1] {
+        let mut imgs = support::id_card_images();
+        imgs[side].1 = support::pattern();
+        let e = c.process(&process_req(&t, imgs)).await.unwrap_err();
+        assert!(
+            matches!(e, Error::NotProcessed { ref identifier, ref message, .. }
+                if identifier.as_deref() == Some("DOC_NOT_DETECTED")
+                    && message.contains(if side == 0 { "FRONT" } else { "BACK" })),
+            "{e:?}"
+        );
+    }
+    let mut imgs = support::id_card_images();
+    imgs[0].1 = support::pattern();
+    let mut again = process_req(&t, imgs);
+    again.skip_analysis = true;
+    assert_eq!(c.process(&again).await.unwrap(), ProcessOutcome::Accepted);
+}
+
+#[tokio::test]
+async fn selfies_without_a_person_or_with_two_get_the_face_status() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let demo = |f: &str| std::fs::read(kyc_kiosk::camera::demo::default_dir().join(f)).unwrap();
+    for (face, want) in [
+        (demo("face_two.jpg"), FaceStatus::TooManyFaces),
+        (support::pattern(), FaceStatus::NoFaceFound),
+    ] {
+        let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+        let mut imgs = support::id_card_images();
+        imgs[2].1 = face;
+        c.process(&process_req(&t, imgs)).await.unwrap();
+        let st = wait_status(&c, &t.scan_ref, OverallStatus::Denied).await;
+        assert_eq!(st.auto_face, Some(want));
+        assert_eq!(st.auto_document, Some(DocumentStatus::DocValidated));
+    }
+}
+
+#[tokio::test]
 async fn undetected_document_is_200_with_error_body_and_token_survives() {
     let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
     let t = c.create_token(&TokenRequest::new("c")).await.unwrap();

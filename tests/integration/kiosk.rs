@@ -379,3 +379,108 @@ async fn a_live_kiosk_never_falls_back_to_the_demo_camera() {
     );
     k.shutdown().await;
 }
+
+/// Preview frames until one whose live check satisfies `pred`.
+async fn live_until(
+    k: &Kiosk,
+    what: &str,
+    pred: impl Fn(&kyc_kiosk::session::ports::LiveQuality) -> bool,
+) -> kyc_kiosk::session::PreviewPacket {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seq = 0;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for a live {what}"
+        );
+        if let Some(p) = k.wait_preview(seq, Duration::from_millis(500)).await {
+            seq = p.seq;
+            if p.quality.as_ref().is_some_and(&pred) {
+                return p;
+            }
+        }
+    }
+}
+
+/// Watches the previews for `d`: none may count down or be taken.
+async fn never_captured(k: &Kiosk, side: usize, d: Duration) {
+    let until = std::time::Instant::now() + d;
+    let mut seq = 0;
+    while std::time::Instant::now() < until {
+        if let Some(p) = k.wait_preview(seq, Duration::from_millis(200)).await {
+            seq = p.seq;
+            assert_eq!(
+                p.auto_capture_in, None,
+                "a countdown over a badly framed scene"
+            );
+        }
+        let v = k.handle().view();
+        assert!(!v.sides[side].taken, "side {side} taken: {:?}", v.sides);
+        assert!(
+            v.hint.is_none(),
+            "a still was taken and refused: {:?}",
+            v.hint
+        );
+    }
+}
+
+// The kiosk names what is wrong with the framing while the customer holds
+// the card (or faces the camera), takes nothing while it is wrong, and
+// takes the photo by itself once it is right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badly_framed_scenes_are_hinted_and_never_auto_captured() {
+    use kyc_kiosk::camera::DemoScene;
+    use kyc_kiosk::quality::Issue;
+    let k = kiosk(KioskOptions::default()).await;
+    let demo = k.demo_camera().expect("demo camera").clone();
+    demo.force_scene(Some(DemoScene::FrontFar));
+    k.start_session(request("it-framing", "LT")).await.unwrap();
+    camera_on(&k).await;
+
+    let p = live_until(&k, "too-far hint", |q| {
+        q.issues.first() == Some(Issue::DocumentTooFar)
+    })
+    .await;
+    let q = p.quality.unwrap();
+    assert!(!q.ok && q.outline.is_some(), "{q:?}");
+    never_captured(&k, 0, Duration::from_secs(3)).await;
+
+    demo.force_scene(Some(DemoScene::FrontCut));
+    let p = live_until(&k, "whole-document hint", |q| {
+        matches!(
+            q.issues.first(),
+            Some(Issue::NoDocument | Issue::DocumentCut)
+        )
+    })
+    .await;
+    assert!(!p.quality.unwrap().ok);
+    never_captured(&k, 0, Duration::from_secs(3)).await;
+
+    // The card in place: the outline appears and the photo is taken.
+    demo.force_scene(None);
+    let p = live_until(&k, "good frame", |q| q.ok).await;
+    assert!(p.quality.unwrap().outline.is_some());
+    wait(&k, "front taken", |v| v.sides[0].taken).await;
+    // A second person behind the customer once the back is in.
+    wait(&k, "back taken", |v| v.sides[1].taken).await;
+    demo.force_scene(Some(DemoScene::FaceTwo));
+    wait(&k, "face side", |v| {
+        v.side == Some(kyc_kiosk::session::Side::Face) && v.camera_ready
+    })
+    .await;
+    live_until(&k, "only-you hint", |q| {
+        q.issues.first() == Some(Issue::SeveralFaces)
+    })
+    .await;
+    never_captured(&k, 2, Duration::from_secs(3)).await;
+    demo.force_scene(None);
+    let v = wait(&k, "review", |v| v.screen == Screen::Review).await;
+    assert!(v.sides.iter().all(|s| s.taken), "{:?}", v.sides);
+    k.handle().send(Input::Confirm).await.unwrap();
+    let v = wait(&k, "result", |v| {
+        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+    })
+    .await;
+    assert_eq!(v.result.unwrap().status, "APPROVED");
+    k.shutdown().await;
+}

@@ -22,16 +22,27 @@ pub async fn sandbox(cfg: SandboxConfig) -> (SandboxHandle, Client) {
     (sb, client)
 }
 
+/// A demo camera picture: the sandbox looks for a document (or counts the
+/// faces) in what it is sent, so synthetic patterns no longer pass.
+fn demo(file: &str) -> Vec<u8> {
+    std::fs::read(kyc_kiosk::camera::demo::default_dir().join(file)).unwrap()
+}
+
 pub fn front() -> Vec<u8> {
-    synth::jpeg(&synth::sharp(1000, 630))
+    demo("front.jpg")
 }
 
 pub fn back() -> Vec<u8> {
-    synth::jpeg(&synth::sharp(1000, 640))
+    demo("back.jpg")
 }
 
 pub fn face() -> Vec<u8> {
-    synth::jpeg(&synth::sharp(640, 800))
+    demo("face.jpg")
+}
+
+/// A sharp picture that is neither a document nor a face.
+pub fn pattern() -> Vec<u8> {
+    synth::jpeg(&synth::sharp(1000, 630))
 }
 
 pub fn id_card_images() -> Vec<(ImageSide, Vec<u8>)> {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kyc_kiosk::config::RawConfig;
-use kyc_kiosk::quality::synth;
 use kyc_kiosk::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use kyc_kiosk::session::{
     CameraChoice, DocumentType, Input, InputKind, Kiosk, KioskOptions, Screen, Side, StartRequest,
@@ -16,6 +15,12 @@ use kyc_kiosk::ErrorCode;
 use kyc_kiosk_relay::config::{Backend, UpstreamConfig};
 
 use crate::support::{enrol, shared};
+
+/// A demo camera picture: the sandbox behind the relay looks for the
+/// document (and counts the faces) in what it is sent.
+fn demo(file: &str) -> Vec<u8> {
+    std::fs::read(kyc_kiosk::camera::demo::default_dir().join(file)).unwrap()
+}
 
 /// The `kyc-kiosk` binary: `KYC_KIOSK_BIN` when set, else the one next to
 /// this test's (`target/<profile>/`). It is another package's binary, so
@@ -89,9 +94,9 @@ async fn verify_with_only_the_relay_configured_reaches_a_final_result() {
     let k = enrol(&db, "Desk 3", Some("Vilnius")).await;
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).display().to_string();
-    std::fs::write(p("front.jpg"), synth::jpeg(&synth::sharp(1000, 630))).unwrap();
-    std::fs::write(p("back.jpg"), synth::jpeg(&synth::sharp(1000, 640))).unwrap();
-    std::fs::write(p("face.jpg"), synth::jpeg(&synth::sharp(640, 800))).unwrap();
+    std::fs::write(p("front.jpg"), demo("front.jpg")).unwrap();
+    std::fs::write(p("back.jpg"), demo("back.jpg")).unwrap();
+    std::fs::write(p("face.jpg"), demo("face.jpg")).unwrap();
 
     let mut cmd = tokio::process::Command::new(kiosk_binary());
     for (v, _) in std::env::vars() {
@@ -126,7 +131,7 @@ async fn verify_with_only_the_relay_configured_reaches_a_final_result() {
 async fn verify_through_a_relay_that_is_down_exits_6() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).display().to_string();
-    std::fs::write(p("front.jpg"), synth::jpeg(&synth::sharp(1000, 630))).unwrap();
+    std::fs::write(p("front.jpg"), demo("front.jpg")).unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
@@ -172,9 +177,9 @@ async fn a_relay_down_at_submission_keeps_the_photos_and_a_retry_succeeds_once_i
         .validate()
         .unwrap();
     let stills: HashMap<Side, Vec<u8>> = [
-        (Side::Front, synth::jpeg(&synth::sharp(1000, 630))),
-        (Side::Back, synth::jpeg(&synth::sharp(1000, 640))),
-        (Side::Face, synth::jpeg(&synth::sharp(640, 800))),
+        (Side::Front, demo("front.jpg")),
+        (Side::Back, demo("back.jpg")),
+        (Side::Face, demo("face.jpg")),
     ]
     .into();
     let kiosk = Kiosk::start(

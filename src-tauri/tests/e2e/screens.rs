@@ -201,3 +201,67 @@ async fn document_country_is_a_searchable_list_named_in_the_ui_language() {
     app.screen("choice").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_document_outline_is_drawn_over_the_preview() {
+    // Without auto-capture the card stays on screen as long as needed.
+    let mut app = App::launch("outline", &[("KYC_KIOSK_AUTO_CAPTURE", "0")]).await;
+    app.screen("start").await;
+    app.fill("#f-clientId", "E2E-OUTLINE").await;
+    app.fill("#f-country", "LT").await;
+    app.click("#start-form button[type=submit]").await;
+    app.screen("choice").await;
+    app.click("#choice-docs button[data-doc='ID_CARD']").await;
+    app.screen("capture").await;
+    app.until(
+        "a green outline of the card",
+        "const s = document.getElementById('outline'); \
+         const p = s.querySelector('polygon').getAttribute('points') || ''; \
+         return !s.hasAttribute('hidden') && s.dataset.ok === '1' && p.split(' ').length === 4;",
+    )
+    .await;
+    // It lies on the picture, around most of it (the card fills 0.6 of the frame).
+    let placed = app
+        .exec(
+            "const p = document.querySelector('#outline polygon').getBoundingClientRect(); \
+             const i = document.getElementById('preview').getBoundingClientRect(); \
+             return [p.width > i.width * 0.6, p.left >= i.left - 1, p.right <= i.right + 1, \
+                     p.top >= i.top - 1, p.bottom <= i.bottom + 1];",
+            vec![],
+        )
+        .await;
+    assert_eq!(placed, json!([true, true, true, true, true]));
+    app.shot("capture-outline").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_too_far_away_gets_an_amber_outline_and_a_hint_and_no_photo() {
+    let mut app = App::launch("too-far", &[("KYC_KIOSK_DEMO_SCENE", "front_far")]).await;
+    app.screen("start").await;
+    app.fill("#f-clientId", "E2E-TOO-FAR").await;
+    app.fill("#f-country", "LT").await;
+    app.click("#start-form button[type=submit]").await;
+    app.screen("choice").await;
+    app.click("#choice-docs button[data-doc='ID_CARD']").await;
+    app.screen("capture").await;
+    app.until(
+        "the too-far hint over an amber outline",
+        "const s = document.getElementById('outline'); \
+         return !s.hasAttribute('hidden') && s.dataset.ok === '0' \
+           && document.getElementById('hint').textContent === 'Move the document closer';",
+    )
+    .await;
+    app.shot("capture-too-far").await;
+    // Auto-capture is on, but nothing is taken while the card is too far.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let state = app
+        .exec(
+            "return [document.querySelectorAll('#capture-steps li.done').length, \
+                     document.getElementById('autocap').hidden];",
+            vec![],
+        )
+        .await;
+    assert_eq!(state, json!([0, true]));
+    app.close().await;
+}

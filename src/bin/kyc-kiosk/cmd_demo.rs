@@ -335,5 +335,13 @@ fn issue_hint(issue: Issue) -> &'static str {
         Issue::TooDark => "too dark",
         Issue::TooBright => "too bright",
         Issue::TooSmall => "move closer",
+        Issue::NoDocument => "place the document in the frame",
+        Issue::DocumentCut => "show the whole document",
+        Issue::DocumentTooFar => "move the document closer",
+        Issue::DocumentTooClose => "move the document back",
+        Issue::NoFace => "no face found",
+        Issue::SeveralFaces => "only the customer in the picture",
+        Issue::FaceTooSmall => "come closer",
+        Issue::FaceOffCentre => "centre the face",
     }
 }
