@@ -22,17 +22,19 @@ tauri="$(realpath "$tauri")"
 # absolute paths instead of the ones it names relative to src-tauri/.
 target_dir="$(realpath "${CARGO_TARGET_DIR:-target}")"
 release_conf="$target_dir/tauri.release.conf.json"
-sed -e "s#\.\./target/release/kyc-kiosk#$target_dir/release/kyc-kiosk#" \
-  -e "s#\.\./packaging/#$PWD/packaging/#" \
+sed -e "s#\"\.\./target/release/kyc-kiosk\"#\"$target_dir/release/kyc-kiosk\"#" \
+  -e "s#\"\.\./#\"$PWD/#" \
   src-tauri/tauri.release.conf.json >"$release_conf"
 cd src-tauri
 "$tauri" build --ci --bundles deb --config "$release_conf" -- --locked --no-default-features
 cd ..
 deb="$(ls -t "$target_dir"/release/bundle/deb/*.deb | head -n 1)"
-# What a branch machine gets: both programs, the autostart entry, the UI in the binary.
+# What a branch machine gets: both programs, the autostart entry, the demo
+# pictures (sandbox mode without a camera; a live kiosk never uses them).
 contents="$(dpkg-deb -c "$deb")"
-for f in ./usr/bin/kyc-kiosk-app ./usr/bin/kyc-kiosk ./etc/xdg/autostart/kyc-kiosk.desktop; do
-  grep -q " $f\$" <<<"$contents" || { echo "kyc-kiosk: $deb lacks $f" >&2; exit 1; }
+for f in usr/bin/kyc-kiosk-app usr/bin/kyc-kiosk etc/xdg/autostart/kyc-kiosk.desktop \
+  usr/share/kyc-kiosk/demo/front.jpg; do
+  grep -Eq " (\./)?$f\$" <<<"$contents" || { echo "kyc-kiosk: $deb lacks /$f" >&2; exit 1; }
 done
 echo "kyc-kiosk: package $deb"
 dpkg-deb -I "$deb" | sed -n 's/^ \(Package\|Version\|Depends\|Installed-Size\):/  &/p'

@@ -76,14 +76,22 @@ impl DemoScene {
     }
 }
 
-/// Where the demo pictures live in a source checkout. Packaged builds pass
-/// their resource directory instead.
+/// Where the demo pictures are: the source checkout's `assets/demo`, or
+/// where the package installs them ([`INSTALLED_DIR`]).
 #[must_use]
 pub fn default_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("assets")
-        .join("demo")
+        .join("demo");
+    if built.is_dir() {
+        return built;
+    }
+    // Installed from the package (`make release`), away from the source tree.
+    PathBuf::from(INSTALLED_DIR)
 }
+
+/// Where the package (`make release`) installs the demo pictures.
+pub const INSTALLED_DIR: &str = "/usr/share/kyc-kiosk/demo";
 
 /// The decoded demo pictures, loaded once and shared by every demo source.
 #[derive(Debug)]
