@@ -16,7 +16,9 @@
 # input in fuzz/artifacts/TARGET/: copy it to fuzz/regressions/TARGET/, fix
 # the cause, and the test suite (tests/integration/fuzz_corpus.rs) keeps it
 # fixed. FUZZ_RUNS=N stops a target after N executions (whichever of the
-# two limits comes first); FUZZ_JOBS runs that many processes per target.
+# two limits comes first); FUZZ_JOBS runs that many processes per target;
+# FUZZ_BUILD=dev builds without optimisation (a quicker build for a short
+# smoke run, as CI does; slower executions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,12 +33,15 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 
+build=(--release)
+[ "${FUZZ_BUILD:-release}" = dev ] && build=(--dev)
+
 mkdir -p target/fuzz-corpus
-if ! cargo fuzz build -s none --release 2> >(tee target/fuzz-corpus/build.err >&2); then
+if ! cargo fuzz build -s none "${build[@]}" 2> >(tee target/fuzz-corpus/build.err >&2); then
   if grep -q "only accepted on the nightly compiler" target/fuzz-corpus/build.err; then
     echo "kyc-kiosk: retrying with RUSTC_BOOTSTRAP=1 (a -Z flag on stable)" >&2
     export RUSTC_BOOTSTRAP=1
-    cargo fuzz build -s none --release
+    cargo fuzz build -s none "${build[@]}"
   else
     exit 1
   fi
@@ -58,7 +63,7 @@ for t in "${targets[@]}"; do
   log="target/fuzz-corpus/$t.log"
   echo "fuzz: $t for ${seconds}s" >&2
   set +e
-  cargo fuzz run -s none --release "$t" "$work" "fuzz/corpus/$t" -- \
+  cargo fuzz run -s none "${build[@]}" "$t" "$work" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 \
     -timeout=30 "${extra[@]}" >"$log" 2>&1
   rc=$?
