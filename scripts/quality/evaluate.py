@@ -88,6 +88,26 @@ def split_report(a, rows, files, ours, base):
                     if t != p:
                         o = ours[f]
                         print(f"  {part} {check} miss truth={int(t)} {r['file']} {o['issues']} {o['scores']}")
+    # Blur by kind of source: kiosk subjects (documents, faces, photographed
+    # text) and natural scenes (not what the kiosk photographs).
+    print("| blur by kind of source | part | n | positives | kyc-kiosk P / R / F1 | OpenCV P / R / F1 |")
+    print("|---|---|---|---|---|---|")
+    thr = report["blur"]["opencv_threshold_from_tune"]
+    groups = {"documents + faces": lambda k: k not in ("photo", "blank"), "natural scenes": lambda k: k == "photo"}
+    groups.update({k: (lambda kk: lambda k: k == kk)(k) for k in
+                   ["printed", "typewriter", "idcard", "chalk", "scene", "textphoto", "face"]})
+    for gname, g in groups.items():
+        for part in ("tune", "test"):
+            sel = [(r, f) for r, f in zip(rows, files)
+                   if r["blur"] in ("0", "1") and r["split"] == part and g(r["kind_of_source"])]
+            if not sel:
+                continue
+            truths = [r["blur"] == "1" for r, _ in sel]
+            mine = prf(list(zip(truths, ["blurry" in ours[f]["issues"] for _, f in sel])))
+            cv = prf(list(zip(truths, [base[f][0] <= thr for _, f in sel])))
+            report["blur"].setdefault("by_kind", {})[f"{gname}/{part}"] = dict(ours=mine, opencv=cv, n=len(sel))
+            print(f"| {gname} | {part.upper()} | {len(sel)} | {sum(truths)} | "
+                  f"{mine[0]:.2f} / {mine[1]:.2f} / {mine[2]:.2f} | {cv[0]:.2f} / {cv[1]:.2f} / {cv[2]:.2f} |")
     json.dump(report, open(os.path.join(a.dir, "report.json"), "w"), indent=1)
     ok = all(rep["test"]["ours"][2] >= 0.95 for rep in report.values())
     sys.exit(0 if ok else 1)
