@@ -1,8 +1,10 @@
 //! Every threshold the prechecks use, in one place.
 //!
 //! The figures were calibrated on the labelled evaluation set built by
-//! `scripts/quality/build_eval_set.py` (see BENCHMARKS.md, "Quality
-//! prechecks"). Scores are resolution-independent because every check runs on
+//! `scripts/quality/build_eval_set.py`; the blur thresholds and
+//! [`GLARE_CORE_LUMA`] were then retuned on the TUNE part of the set built by
+//! `scripts/quality/build_split_set.py` (split by source image; its TEST part
+//! is what BENCHMARKS.md, "Quality prechecks", reports). Scores are resolution-independent because every check runs on
 //! a working grid whose long side is close to [`WORK_LONG_SIDE`] cells,
 //! whatever the camera resolution.
 
@@ -39,7 +41,10 @@ pub const MIN_EDGE_CELLS: u64 = 64;
 /// document photo is blurry. The score is 4 x the ratio of 1-cell to 4-cell
 /// gradient energy over edge cells, taken in the worst of four directions
 /// (two axes, two diagonals) so that motion blur counts as much as defocus.
-/// Print has step edges: a sharp document scores 0.5 and more.
+/// Print has step edges: a sharp document scores 0.5 and more (small print,
+/// x-height 2-3 cells, down to about 0.52). Best on the TUNE part was 0.55;
+/// held below 0.48, where soft but sharp natural scenes of the regression
+/// subset score.
 pub const BLURRY_BELOW_DOCUMENT: f32 = 0.475;
 /// The same for a selfie. A face has no step edges (skin, hair, the soft
 /// outline of cheeks), so a sharp selfie scores lower than a sharp document.
