@@ -5,7 +5,9 @@
 //! the text breaks them up into specks); a white wall or a window behind the
 //! subject is not glare (it is large and touches the edge of the frame); a lamp
 //! at the edge of a selfie is not glare (it is off the face). What is left is
-//! a blob inside the document or on the face: that hides content.
+//! a blob inside the document or on the face: that hides content. Its size is
+//! that of its clipped core only ([`t::GLARE_CORE_LUMA`]): plain white paper
+//! and white walls under bright, diffuse light are washed out but not clipped.
 
 use super::grid::{Grid, BACKGROUND, SEEN, WASHED};
 use super::thresholds as t;
@@ -14,6 +16,8 @@ use super::Role;
 /// Area and shape of one blob.
 struct Blob {
     area: usize,
+    /// Cells of the blob at or above [`t::GLARE_CORE_LUMA`]: the clipped core.
+    core: usize,
     cx: f32,
     cy: f32,
     touches: bool,
@@ -28,11 +32,14 @@ fn fill(g: &mut Grid, start: usize, bit: u8) -> Blob {
     g.stack.clear();
     g.stack.push(start as u32);
     let (mut area, mut sx, mut sy) = (0usize, 0u64, 0u64);
+    let mut core = 0usize;
+    let core_luma = (t::GLARE_CORE_LUMA * t::LUMA_SCALE) as u16;
     let mut touches = false;
     while let Some(i) = g.stack.pop() {
         let i = i as usize;
         let (x, y) = (i % w, i / w);
         area += 1;
+        core += usize::from(g.luma[i] >= core_luma);
         if bit == BACKGROUND {
             let v = u32::from(g.luma[i]);
             g.stats.bg_luma_sum += u64::from(v);
@@ -64,6 +71,7 @@ fn fill(g: &mut Grid, start: usize, bit: u8) -> Blob {
     }
     Blob {
         area,
+        core,
         cx: (sx as f32 / area as f32 + 0.5) / w as f32,
         cy: (sy as f32 / area as f32 + 0.5) / h as f32,
         touches,
@@ -104,8 +112,11 @@ pub(crate) fn glare(g: &mut Grid, role: Role) -> f32 {
         }
         if is_background(frac, &b) {
             g.stats.bg_cells += fill(g, start, BACKGROUND).area as u64;
-        } else if b.area > worst && on_subject(&b, role) {
-            worst = b.area;
+        } else if b.core > worst && on_subject(&b, role) {
+            // Judged by its clipped core: bright paper or a pale wall is
+            // washed out (near-white, low chroma) over a wide area but
+            // nowhere clipped; a specular highlight always has a clipped core.
+            worst = b.core;
         }
     }
     g.flags.iter_mut().for_each(|f| *f &= !SEEN);
@@ -137,10 +148,11 @@ mod tests {
             h,
             ..Grid::default()
         };
-        g.luma = vec![1000; w * h];
         g.flags = (0..w * h)
             .map(|i| if washed(i % w, i / w) { WASHED } else { 0 })
             .collect();
+        // Washed cells are clipped (a specular core), the rest mid grey.
+        g.luma = g.flags.iter().map(|&f| if f & WASHED != 0 { 2040 } else { 1000 }).collect();
         g.stats.washed = g.flags.iter().map(|&f| u64::from(f & WASHED)).sum();
         g
     }
@@ -176,6 +188,28 @@ mod tests {
             (3..12).contains(&x) && (5..15).contains(&y)
         });
         assert!(glare(&mut g, Role::Document) > 0.005);
+    }
+
+    #[test]
+    fn bright_paper_washed_out_but_not_clipped_is_not_glare() {
+        let mut g = grid_with(100, 100, |x, y| {
+            (20..80).contains(&x) && (20..80).contains(&y)
+        });
+        // Near-white (about 250 of 255) everywhere on the sheet, no clipped core.
+        for (l, &f) in g.luma.iter_mut().zip(&g.flags) {
+            if f & WASHED != 0 {
+                *l = 250 * t::LUMA_SCALE as u16;
+            }
+        }
+        assert_eq!(glare(&mut g, Role::Document), 0.0);
+        // A specular core in the middle of the same sheet is glare.
+        for y in 45..55 {
+            for x in 45..55 {
+                g.luma[y * 100 + x] = 2040;
+            }
+        }
+        let a = glare(&mut g, Role::Document);
+        assert!((a - 0.01).abs() < 1e-6, "{a}");
     }
 
     #[test]
