@@ -152,7 +152,11 @@ mod tests {
             .map(|i| if washed(i % w, i / w) { WASHED } else { 0 })
             .collect();
         // Washed cells are clipped (a specular core), the rest mid grey.
-        g.luma = g.flags.iter().map(|&f| if f & WASHED != 0 { 2040 } else { 1000 }).collect();
+        g.luma = g
+            .flags
+            .iter()
+            .map(|&f| if f & WASHED != 0 { 2040 } else { 1000 })
+            .collect();
         g.stats.washed = g.flags.iter().map(|&f| u64::from(f & WASHED)).sum();
         g
     }
