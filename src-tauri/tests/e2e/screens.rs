@@ -119,12 +119,7 @@ async fn start_and_capture_screens_fit_the_window_at_three_sizes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn take_photo_becomes_prominent_after_ten_seconds_without_auto_capture() {
     let mut app = App::launch("prominent", &[("KYC_KIOSK_AUTO_CAPTURE", "0")]).await;
-    app.screen("start").await;
-    app.fill("#f-clientId", "E2E-PROMINENT").await;
-    app.fill("#f-country", "LT").await;
-    app.click("#start-form button[type=submit]").await;
-    app.screen("choice").await;
-    app.click("#choice-docs button[data-doc='ID_CARD']").await;
+    to_capture(&app, "E2E-PROMINENT").await;
     app.screen("capture").await;
     // Present from the start, not yet prominent.
     let now = app
@@ -206,12 +201,7 @@ async fn document_country_is_a_searchable_list_named_in_the_ui_language() {
 async fn the_document_outline_is_drawn_over_the_preview() {
     // Without auto-capture the card stays on screen as long as needed.
     let mut app = App::launch("outline", &[("KYC_KIOSK_AUTO_CAPTURE", "0")]).await;
-    app.screen("start").await;
-    app.fill("#f-clientId", "E2E-OUTLINE").await;
-    app.fill("#f-country", "LT").await;
-    app.click("#start-form button[type=submit]").await;
-    app.screen("choice").await;
-    app.click("#choice-docs button[data-doc='ID_CARD']").await;
+    to_capture(&app, "E2E-OUTLINE").await;
     app.screen("capture").await;
     app.until(
         "a green outline of the card",
@@ -238,12 +228,7 @@ async fn the_document_outline_is_drawn_over_the_preview() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_card_too_far_away_gets_an_amber_outline_and_a_hint_and_no_photo() {
     let mut app = App::launch("too-far", &[("KYC_KIOSK_DEMO_SCENE", "front_far")]).await;
-    app.screen("start").await;
-    app.fill("#f-clientId", "E2E-TOO-FAR").await;
-    app.fill("#f-country", "LT").await;
-    app.click("#start-form button[type=submit]").await;
-    app.screen("choice").await;
-    app.click("#choice-docs button[data-doc='ID_CARD']").await;
+    to_capture(&app, "E2E-TOO-FAR").await;
     app.screen("capture").await;
     app.until(
         "the too-far hint over an amber outline",
@@ -264,4 +249,14 @@ async fn a_card_too_far_away_gets_an_amber_outline_and_a_hint_and_no_photo() {
         .await;
     assert_eq!(state, json!([0, true]));
     app.close().await;
+}
+
+/// From the start screen to the capture screen of an ID card in Lithuania.
+async fn to_capture(app: &App, client_id: &str) {
+    app.screen("start").await;
+    app.fill("#f-clientId", client_id).await;
+    app.fill("#f-country", "LT").await;
+    app.click("#start-form button[type=submit]").await;
+    app.screen("choice").await;
+    app.click("#choice-docs button[data-doc='ID_CARD']").await;
 }
