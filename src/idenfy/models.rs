@@ -461,6 +461,22 @@ impl zeroize::Zeroize for TokenRequest {
         self.sex.zeroize();
         self.address.zeroize();
         self.external_ref.zeroize();
+        // The proof-of-address compare address travels in additionalData.
+        if let Some(d) = &mut self.additional_data {
+            wipe_strings(d);
+        }
+        self.additional_data = None;
+    }
+}
+
+/// Zeroizes every string value inside `v` (keys are the API's names).
+fn wipe_strings(v: &mut serde_json::Value) {
+    use zeroize::Zeroize as _;
+    match v {
+        serde_json::Value::String(s) => s.zeroize(),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(wipe_strings),
+        serde_json::Value::Object(o) => o.values_mut().for_each(wipe_strings),
+        _ => {}
     }
 }
 
