@@ -219,12 +219,21 @@ impl Detectors {
         Ok(Self::new(Arc::new(FaceDetector::builtin()?)))
     }
 
-    /// Run the detectors `role` needs on `view` and judge the result.
+    /// Run the detectors `role` needs on `view` and judge the result (an
+    /// identity document for the document camera).
     #[must_use]
     pub fn look(&self, role: Role, view: &ImageView<'_>) -> Seen {
+        self.look_for(role, Kind::Id, view)
+    }
+
+    /// [`Self::look`], with the document camera looking for a document of
+    /// `kind` (a page for a utility bill). A page is judged by the same
+    /// rules as a card: found, not cut, filling 45 to 90 % of the frame.
+    #[must_use]
+    pub fn look_for(&self, role: Role, kind: Kind, view: &ImageView<'_>) -> Seen {
         match role {
             Role::Document => {
-                let document = detect::find_document(view, Kind::Id);
+                let document = detect::find_document(view, kind);
                 Seen {
                     framing: judge_document(document.as_ref(), view.width, view.height),
                     document,

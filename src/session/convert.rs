@@ -30,6 +30,7 @@ impl From<Side> for m::ImageSide {
         match s {
             Side::Front => Self::Front,
             Side::Back => Self::Back,
+            Side::UtilityBill => Self::UtilityBill,
             Side::Face => Self::Face,
         }
     }
@@ -168,7 +169,7 @@ pub fn failure(e: &idenfy::Error) -> Failure {
         E::NotProcessed { message, .. } => retake(Side::Front, message),
         E::Api { message, .. } => {
             // "No image provided for step 'BACK'": retake that side only.
-            let side = [Side::Front, Side::Back, Side::Face]
+            let side = Side::ALL
                 .into_iter()
                 .find(|s| message.contains(&format!("'{}'", s.as_str())));
             match side {

@@ -26,17 +26,24 @@ pub enum Side {
     Front,
     /// The document's back (only for documents that have one).
     Back,
+    /// A utility bill as proof of address (only when staff asked for one):
+    /// an A4 or US-letter page, taken with the document camera.
+    UtilityBill,
     /// A selfie (only for `IDENTIFICATION` tokens).
     Face,
 }
 
 impl Side {
+    /// Every side, in capture order.
+    pub const ALL: [Self; 4] = [Self::Front, Self::Back, Self::UtilityBill, Self::Face];
+
     /// The key iDenfy's `/process` uses for this image.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Front => "FRONT",
             Self::Back => "BACK",
+            Self::UtilityBill => "UTILITY_BILL",
             Self::Face => "FACE",
         }
     }
@@ -45,7 +52,7 @@ impl Side {
     #[must_use]
     pub fn camera(self) -> Role {
         match self {
-            Self::Front | Self::Back => Role::Document,
+            Self::Front | Self::Back | Self::UtilityBill => Role::Document,
             Self::Face => Role::Selfie,
         }
     }
@@ -599,6 +606,7 @@ pub(crate) fn side_words(side: Side) -> &'static str {
     match side {
         Side::Front => "document front",
         Side::Back => "document back",
+        Side::UtilityBill => "proof of address",
         Side::Face => "selfie",
     }
 }
@@ -633,6 +641,13 @@ mod tests {
         );
         assert_eq!(DocumentType::parse("VISA"), None);
         assert_eq!(serde_json::to_string(&Side::Face).unwrap(), "\"FACE\"");
+        for side in Side::ALL {
+            assert_eq!(
+                serde_json::to_string(&side).unwrap(),
+                format!("\"{}\"", side.as_str())
+            );
+        }
+        assert_eq!(Side::UtilityBill.camera(), Role::Document);
         assert_eq!(
             serde_json::to_string(&TokenType::Document).unwrap(),
             "\"DOCUMENT\""
