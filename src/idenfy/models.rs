@@ -481,6 +481,20 @@ fn wipe_strings(v: &mut serde_json::Value) {
 }
 
 impl TokenRequest {
+    /// Whether the token asks for a utility bill: `utilityBill: true`, or a
+    /// `UTILITY_BILL` step anywhere in `additionalSteps` (whatever the
+    /// country and document nesting around it).
+    #[must_use]
+    pub fn asks_for_utility_bill(&self) -> bool {
+        fn has_step(v: &serde_json::Value) -> bool {
+            v.as_object().is_some_and(|o| {
+                o.iter()
+                    .any(|(k, v)| k == ImageSide::UtilityBill.as_str() || has_step(v))
+            })
+        }
+        self.utility_bill == Some(true) || self.additional_steps.as_ref().is_some_and(has_step)
+    }
+
     /// A request with only the mandatory `clientId`.
     #[must_use]
     pub fn new(client_id: impl Into<String>) -> Self {

@@ -166,7 +166,15 @@ pub fn failure(e: &idenfy::Error) -> Failure {
         E::Transport { .. } | E::OutcomeUnknown { .. } => Failure::Network {
             message: e.to_string(),
         },
-        E::NotProcessed { message, .. } => retake(Side::Front, message),
+        // "Document was not detected in the 'BACK' photo": that side; FRONT
+        // when the message names none.
+        E::NotProcessed { message, .. } => retake(
+            Side::ALL
+                .into_iter()
+                .find(|s| message.contains(&format!("'{}'", s.as_str())))
+                .unwrap_or(Side::Front),
+            message,
+        ),
         E::Api { message, .. } => {
             // "No image provided for step 'BACK'": retake that side only.
             let side = Side::ALL
