@@ -501,8 +501,7 @@ async fn capture_loop(
                 let scene = match side {
                     Side::Front => Some(demo::DemoScene::Front),
                     Side::Back => Some(demo::DemoScene::Back),
-                    // No demo picture of a bill yet: the scene stays.
-                    Side::UtilityBill => None,
+                    Side::UtilityBill => Some(demo::DemoScene::Bill),
                     Side::Face => Some(demo::DemoScene::Face),
                 };
                 if let Some(scene) = scene {
