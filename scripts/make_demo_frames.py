@@ -242,7 +242,9 @@ def desk(size: tuple[int, int]) -> Image.Image:
 def utility_bill() -> Image.Image:
     """An A4 electricity bill addressed to the specimen, marked SPECIMEN."""
     w, h = A4
-    page = Image.new("RGB", (w, h), (250, 250, 246))
+    # Paper as the camera sees it under the kiosk light: off-white, so the
+    # glare check (saturated highlights) does not take it for a reflection.
+    page = Image.new("RGB", (w, h), (232, 231, 224))
     d = ImageDraw.Draw(page)
     d.rectangle((0, 0, w, 150), fill=(24, 84, 140))
     d.text((60, 40), "SPECIMEN ENERGY", font=font(58, bold=True), fill=(255, 255, 255))
