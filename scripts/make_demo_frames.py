@@ -3,7 +3,8 @@
 
 The demo camera (src/camera/demo.rs) plays these files so the kiosk can be
 exercised without hardware. They show an obvious SPECIMEN identity card (FRONT
-and BACK) lying on a desk, and a selfie (FACE), each as a camera would see it.
+and BACK) lying on a desk, and a selfie (FACE), each as a camera would see it,
+plus a SPECIMEN utility bill (an A4 page) for the proof-of-address step.
 
 The identity matches the sandbox emulator:
 JONAS SPECIMEN, born 1990-04-12, document SPEC0001234, personal number
@@ -51,6 +52,12 @@ CARD_CUT_SHIFT = (560, 0)
 # The selfie: the face box (as the face detector draws it) about 35 % of the
 # frame's height, centred a little above the middle.
 FACE_HEIGHT = 0.35
+# The utility bill: an A4 page (210 x 297 mm), upright on the desk, its
+# height most of the frame's (fill about 0.34: a portrait page in a 16:9
+# frame fills at most 0.40, and the kiosk's rule for pages starts at 0.25).
+A4 = (1050, 1485)
+BILL_HEIGHT_ON_DESK = 1000
+ADDRESS = ("Gedimino pr. 1-23", "LT-01103 Vilnius", "Lithuania")
 RNG = np.random.default_rng(20260412)
 
 
@@ -232,16 +239,57 @@ def desk(size: tuple[int, int]) -> Image.Image:
     return img.filter(ImageFilter.GaussianBlur(1.2))
 
 
+def utility_bill() -> Image.Image:
+    """An A4 electricity bill addressed to the specimen, marked SPECIMEN."""
+    w, h = A4
+    # Paper as the camera sees it under the kiosk light: off-white, so the
+    # glare check (saturated highlights) does not take it for a reflection.
+    page = Image.new("RGB", (w, h), (232, 231, 224))
+    d = ImageDraw.Draw(page)
+    d.rectangle((0, 0, w, 150), fill=(24, 84, 140))
+    d.text((60, 40), "SPECIMEN ENERGY", font=font(58, bold=True), fill=(255, 255, 255))
+    d.text((60, 108), "Electricity bill", font=font(28), fill=(255, 255, 255))
+    y = 230
+    for line in (f"{GIVEN} {SURNAME}", *ADDRESS):
+        d.text((80, y), line, font=font(40, bold=line.startswith(GIVEN)), fill=(20, 20, 20))
+        y += 56
+    for i, line in enumerate(("Invoice SPEC-2026-0412", "Issued 2026-11-30", "Period November 2026")):
+        d.text((600, 236 + 46 * i), line, font=font(28), fill=(40, 40, 40))
+    y = 560
+    d.line((80, y, w - 80, y), fill=(24, 84, 140), width=4)
+    rows = [
+        ("Electricity, 212 kWh", "42.40 EUR"),
+        ("Network fee", "11.86 EUR"),
+        ("Meter rent", "1.20 EUR"),
+        ("VAT 21 %", "11.66 EUR"),
+    ]
+    y += 40
+    for what, amount in rows:
+        d.text((100, y), what, font=font(34), fill=(30, 30, 30))
+        d.text((w - 320, y), amount, font=font(34), fill=(30, 30, 30))
+        y += 64
+    d.line((80, y + 10, w - 80, y + 10), fill=(24, 84, 140), width=4)
+    d.text((100, y + 40), "To pay", font=font(40, bold=True), fill=(20, 20, 20))
+    d.text((w - 320, y + 40), "67.12 EUR", font=font(40, bold=True), fill=(20, 20, 20))
+    d.text((80, h - 160), "Pay by 2026-12-20 to LT00 0000 0000 0000 0000", font=font(28), fill=(60, 60, 60))
+    d.text((80, h - 110), "This is a specimen. It is not a real bill.", font=font(28), fill=(60, 60, 60))
+    return specimen_mark(page).convert("RGB")
+
+
 def on_desk(
-    card: Image.Image, angle: float, width: int = CARD_ON_DESK, shift: tuple[int, int] = (0, 0)
+    card: Image.Image,
+    angle: float,
+    width: int = CARD_ON_DESK,
+    shift: tuple[int, int] = (0, 0),
+    radius: int = 42,
 ) -> Image.Image:
     """The card on the desk, `width` pixels wide, centred then moved by `shift`."""
     scene = desk(SCENE)
     scale = width / card.size[0]
     card = card.resize((round(card.size[0] * scale), round(card.size[1] * scale)), Image.LANCZOS)
-    # Rounded corners.
+    # Rounded corners (a paper page: hardly any).
     mask = Image.new("L", card.size, 0)
-    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *card.size), radius=42, fill=255)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *card.size), radius=radius, fill=255)
     card = card.convert("RGBA")
     card.putalpha(mask)
     card = card.rotate(angle, resample=Image.BICUBIC, expand=True)
@@ -319,6 +367,10 @@ def main() -> None:
         "front_far.jpg": on_desk(card_front(), 2.5, width=CARD_FAR),
         "front_cut.jpg": on_desk(card_front(), 2.5, shift=CARD_CUT_SHIFT),
         "face_two.jpg": selfie(second_person=True),
+        # The proof-of-address step (last, so the pictures above keep their noise).
+        "bill.jpg": on_desk(
+            utility_bill(), 1.5, width=round(BILL_HEIGHT_ON_DESK * A4[0] / A4[1]), radius=2
+        ),
     }
     for name, img in shots.items():
         path = args.out / name

@@ -138,7 +138,7 @@ function renderCapture() {
     if (s.side === side) li.setAttribute("aria-current", "step");
     steps.append(li);
   }
-  $("#guide").className = `guide ${side === "FACE" ? "face" : "card"}`;
+  $("#guide").className = `guide ${side === "FACE" ? "face" : side === "UTILITY_BILL" ? "page" : "card"}`;
   const status = $("#camera-status");
   if (view.error) {
     status.textContent = errorText(view.error);
@@ -319,6 +319,7 @@ function render() {
     $("#start-error").hidden = true;
     $("#start-error").textContent = "";
     $("#start-form").reset();
+    $("#f-billAddress-wrap").hidden = true;
     for (const el of $$("[aria-invalid]")) el.removeAttribute("aria-invalid");
     $("#review-stills").replaceChildren();
     $("#result-client").textContent = "";
@@ -522,12 +523,18 @@ function readForm() {
     documents: $$("input[name='documents']:checked", f).map((c) => c.value),
     tokenType: f.elements.tokenType.value,
     allowPhone: f.elements.allowPhone.checked,
+    proofOfAddress: f.elements.proofOfAddress.checked,
+    billAddress: (f.elements.proofOfAddress.checked && val("billAddress")) || null,
     // Only when this kiosk starts sessions for staff only (the field shows).
     staffPin: f.elements.staffPin.value || null,
   };
 }
 
 function bind() {
+  // The compare address belongs to the proof of address: shown with it.
+  $("#f-proofOfAddress").addEventListener("change", (ev) => {
+    $("#f-billAddress-wrap").hidden = !ev.target.checked;
+  });
   $("#start-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     for (const el of $$("[aria-invalid]")) el.removeAttribute("aria-invalid");

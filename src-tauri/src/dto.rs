@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use kyc_kiosk::session::ports::LiveQuality;
 use kyc_kiosk::session::relayed::Link;
-use kyc_kiosk::session::{DocumentType, StartRequest, TokenType, View};
+use kyc_kiosk::session::{DocumentType, ProofOfAddress, StartRequest, TokenType, View};
 use kyc_kiosk::ErrorCode;
 
 /// One language the UI has a catalog for.
@@ -135,7 +135,12 @@ impl From<kyc_kiosk::session::Error> for CommandError {
 
 /// Maps a request field name (`clientId`, `firstName`...) to the form's input id.
 fn form_field(f: &str) -> String {
-    f.trim_start_matches("token.").to_owned()
+    match f.trim_start_matches("token.") {
+        // The compare address travels in additionalData; the form calls it
+        // billAddress.
+        "additionalData.UTILITY_BILL.address" => "billAddress".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// The staff form as the UI sends it.
@@ -154,6 +159,12 @@ pub struct StartForm {
     pub token_type: TokenType,
     #[serde(default)]
     pub allow_phone: bool,
+    /// Ask for a proof of address (a utility bill).
+    #[serde(default)]
+    pub proof_of_address: bool,
+    /// The address iDenfy compares with the bill; blank compares nothing.
+    #[serde(default)]
+    pub bill_address: Option<String>,
     /// The staff PIN, when the kiosk starts sessions only for staff.
     #[serde(default)]
     pub staff_pin: Option<kyc_kiosk::config::Secret>,
@@ -170,6 +181,9 @@ impl StartForm {
         r.documents = self.documents;
         r.token_type = self.token_type;
         r.generate_digit_string = self.allow_phone;
+        r.proof_of_address = self.proof_of_address.then(|| ProofOfAddress {
+            compare_address: self.bill_address.filter(|a| !a.trim().is_empty()),
+        });
         r.locale = Some(locale.to_owned());
         r
     }
@@ -237,5 +251,33 @@ mod tests {
         assert_eq!(v["seq"], 7);
         assert_eq!(v["autoCaptureIn"], 2);
         assert_eq!(&p[4 + n..], &[0xFF, 0xD8]);
+    }
+
+    #[test]
+    fn the_proof_of_address_box_and_its_address_reach_the_request() {
+        let form = |json: serde_json::Value| {
+            serde_json::from_value::<StartForm>(json)
+                .unwrap()
+                .into_request("en")
+        };
+        let base = serde_json::json!({"clientId": "c-1", "country": "LT"});
+        assert_eq!(form(base.clone()).proof_of_address, None);
+        let mut j = base.clone();
+        j["proofOfAddress"] = true.into();
+        j["billAddress"] = "  ".into();
+        assert_eq!(
+            form(j.clone()).proof_of_address,
+            Some(ProofOfAddress::upload()),
+            "a blank address compares nothing"
+        );
+        j["billAddress"] = "Gedimino pr. 1".into();
+        assert_eq!(
+            form(j).proof_of_address,
+            Some(ProofOfAddress::compare("Gedimino pr. 1"))
+        );
+        assert_eq!(
+            form_field("additionalData.UTILITY_BILL.address"),
+            "billAddress"
+        );
     }
 }

@@ -35,17 +35,21 @@ pub enum DemoScene {
     FrontCut,
     /// A selfie with a second person behind the customer.
     FaceTwo,
+    /// A utility bill (an A4 page) addressed to the specimen, on the desk:
+    /// the proof-of-address step.
+    Bill,
 }
 
 impl DemoScene {
     /// Every scene, in the order of their discriminants.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Front,
         Self::Back,
         Self::Face,
         Self::FrontFar,
         Self::FrontCut,
         Self::FaceTwo,
+        Self::Bill,
     ];
 
     /// The file in the demo directory.
@@ -58,6 +62,7 @@ impl DemoScene {
             Self::FrontFar => "front_far.jpg",
             Self::FrontCut => "front_cut.jpg",
             Self::FaceTwo => "face_two.jpg",
+            Self::Bill => "bill.jpg",
         }
     }
 
@@ -132,7 +137,8 @@ impl DemoFrames {
     }
 
     /// Build from frames in memory (tests, benchmarks): front, back, face.
-    /// The badly framed scenes show their [`DemoScene::base`] picture.
+    /// The badly framed scenes show their [`DemoScene::base`] picture, the
+    /// bill the front's.
     ///
     /// # Errors
     /// [`Error::Demo`] unless exactly three frames are given.
@@ -147,7 +153,11 @@ impl DemoFrames {
             });
         }
         for extra in &DemoScene::ALL[3..] {
-            scenes.push(scenes[extra.base().index()].clone());
+            let shown = match extra {
+                DemoScene::Bill => DemoScene::Front,
+                other => other.base(),
+            };
+            scenes.push(scenes[shown.index()].clone());
         }
         Ok(Arc::new(Self { scenes }))
     }

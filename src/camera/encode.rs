@@ -171,19 +171,20 @@ pub struct SubmissionLimits {
     pub json_headroom: usize,
     /// Quality tried first; lower ones follow only if a still does not fit.
     pub start_quality: u8,
-    /// The most stills one request carries (FRONT, BACK, FACE).
+    /// The most stills one request carries (FRONT, BACK, UTILITY_BILL, FACE).
     pub stills: usize,
 }
 
 impl Default for SubmissionLimits {
     /// The API client's own rule: [`idenfy::DEFAULT_MAX_BODY_BYTES`] less
-    /// [`idenfy::PROCESS_JSON_HEADROOM`], shared by three stills.
+    /// [`idenfy::PROCESS_JSON_HEADROOM`], shared by four stills (a proof of
+    /// address adds the utility bill to the document's sides and the selfie).
     fn default() -> Self {
         Self {
             max_request_bytes: idenfy::DEFAULT_MAX_BODY_BYTES,
             json_headroom: idenfy::PROCESS_JSON_HEADROOM,
             start_quality: 92,
-            stills: 3,
+            stills: 4,
         }
     }
 }
@@ -453,15 +454,16 @@ mod tests {
     }
 
     #[test]
-    fn three_4k_stills_sized_at_capture_fit_the_api_limit() {
+    fn four_4k_stills_sized_at_capture_fit_the_api_limit() {
         // Pure noise at 3840x2160 is the worst a camera can deliver: far over
-        // a third of 20 MB at quality 92. The sizing must step down, and the
+        // a quarter of 20 MB at quality 92. Four stills: the document's two
+        // sides, the utility bill (proof of address) and the selfie. The sizing must step down, and the
         // set must then pass the API client's own size rule.
         let noise = |seed| {
             let px = crate::quality::synth::noise(3840, 2160, seed).into_raw();
             Frame::new(px, 3840, 2160, 1, Instant::now()).unwrap()
         };
-        let frames = [noise(1), noise(2), noise(3)];
+        let frames = [noise(1), noise(2), noise(3), noise(4)];
         let q92 = idenfy::base64_len(encode_jpeg(&frames[0], 92).unwrap().len());
         assert!(q92 > SubmissionLimits::default().per_still(), "{q92}");
         let stills = encode_each(&frames, SubmissionLimits::default()).unwrap();
@@ -472,6 +474,7 @@ mod tests {
         let sides = [
             idenfy::ImageSide::Front,
             idenfy::ImageSide::Back,
+            idenfy::ImageSide::UtilityBill,
             idenfy::ImageSide::Face,
         ];
         let set: Vec<_> = sides

@@ -1,11 +1,12 @@
 //! The document cut out of a still: its quadrilateral with a small margin,
 //! perspective-corrected to the aspect of the document it is (an ID-1 card
-//! or a passport data page), at the document's own pixel size (never
+//! or a passport data page; for a utility bill, an A4 or US-letter page), at the document's own pixel size (never
 //! upscaled), sampled bilinearly. Pure; the output buffer is wiped on drop
 //! (it is the customer's document).
 
 use zeroize::Zeroizing;
 
+use crate::detect::Kind;
 use crate::quality::{ImageView, PixelFormat};
 
 /// The margin kept around the document, as a share of its width and height
@@ -15,6 +16,19 @@ pub const MARGIN: f32 = 0.05;
 pub const ID1_ASPECT: f32 = 85.60 / 53.98;
 /// Passport data pages (ID-3): 125 × 88 mm.
 pub const PASSPORT_ASPECT: f32 = 125.0 / 88.0;
+/// A4 pages: 210 × 297 mm.
+pub const A4_ASPECT: f32 = 297.0 / 210.0;
+/// US letter pages: 216 × 279 mm (8.5 × 11 in).
+pub const LETTER_ASPECT: f32 = 279.0 / 216.0;
+
+/// The shapes a document of `kind` may have (long side over short side).
+#[must_use]
+pub fn aspects(kind: Kind) -> &'static [f32] {
+    match kind {
+        Kind::Id => &[ID1_ASPECT, PASSPORT_ASPECT],
+        Kind::Page => &[A4_ASPECT, LETTER_ASPECT],
+    }
+}
 
 /// A cut-out document, RGB8, rows of `width * 3` bytes.
 pub struct Crop {
@@ -30,16 +44,24 @@ impl std::fmt::Debug for Crop {
     }
 }
 
-/// The aspect (long side over short side) of the document shape nearest to
-/// `measured`.
+/// The aspect (long side over short side) of the identity-document shape
+/// nearest to `measured`.
 #[must_use]
 pub fn snap_aspect(measured: f32) -> f32 {
+    snap_aspect_for(Kind::Id, measured)
+}
+
+/// The aspect of the `kind` shape nearest to `measured` (by ratio, so
+/// 10 % too long and 10 % too short count the same); a tie goes to the
+/// first of [`aspects`].
+#[must_use]
+pub fn snap_aspect_for(kind: Kind, measured: f32) -> f32 {
     let off = |a: f32| (measured / a).ln().abs();
-    if off(ID1_ASPECT) <= off(PASSPORT_ASPECT) {
-        ID1_ASPECT
-    } else {
-        PASSPORT_ASPECT
-    }
+    let shapes = aspects(kind);
+    shapes.iter().copied().fold(
+        shapes[0],
+        |best, a| if off(a) < off(best) { a } else { best },
+    )
 }
 
 /// The projective map from the unit square (u right, v down) onto a
@@ -92,6 +114,13 @@ impl SquareToQuad {
 /// inconsistent one, or a degenerate quadrilateral.
 #[must_use]
 pub fn rectify(view: &ImageView<'_>, corners: &[[f32; 2]; 4]) -> Option<Crop> {
+    rectify_as(view, corners, Kind::Id)
+}
+
+/// [`rectify`] for a document of `kind`: a page ([`Kind::Page`]) is squared
+/// to A4 or US letter, whichever its measured aspect is nearer.
+#[must_use]
+pub fn rectify_as(view: &ImageView<'_>, corners: &[[f32; 2]; 4], kind: Kind) -> Option<Crop> {
     if view.format != PixelFormat::Rgb8 || !view.is_consistent() {
         return None;
     }
@@ -102,7 +131,7 @@ pub fn rectify(view: &ImageView<'_>, corners: &[[f32; 2]; 4]) -> Option<Crop> {
         return None;
     }
     let long = across.max(down);
-    let aspect = snap_aspect(long / across.min(down));
+    let aspect = snap_aspect_for(kind, long / across.min(down));
     let short = long / aspect;
     let (doc_w, doc_h) = if across >= down {
         (long, short)
@@ -271,6 +300,35 @@ mod tests {
         let c = rectify(&ImageView::rgb(&px, 800, 600), &q).unwrap();
         assert!(c.height > c.width, "{c:?}");
         assert_eq!(c.height, (426.0f32 * 1.1).round() as u32);
+    }
+
+    #[test]
+    fn pages_snap_to_a4_or_letter_whichever_is_nearer() {
+        assert_eq!(snap_aspect_for(Kind::Page, 1.414), A4_ASPECT);
+        assert_eq!(snap_aspect_for(Kind::Page, 1.29), LETTER_ASPECT);
+        // The boundary is the geometric mean of the two shapes.
+        let mid = (A4_ASPECT * LETTER_ASPECT).sqrt();
+        assert_eq!(snap_aspect_for(Kind::Page, mid * 1.001), A4_ASPECT);
+        assert_eq!(snap_aspect_for(Kind::Page, mid * 0.999), LETTER_ASPECT);
+        assert_eq!(snap_aspect_for(Kind::Page, 1.0), LETTER_ASPECT);
+        assert_eq!(snap_aspect_for(Kind::Page, 2.0), A4_ASPECT);
+        // Identity documents are unchanged by the page shapes.
+        assert_eq!(snap_aspect_for(Kind::Id, 1.58), ID1_ASPECT);
+        assert_eq!(snap_aspect_for(Kind::Id, 1.43), PASSPORT_ASPECT);
+
+        // An A4 page seen a little squashed (1.37) comes back A4, upright.
+        let q = [[250.0, 40.0], [550.0, 40.0], [550.0, 451.0], [250.0, 451.0]];
+        let px = scene(&q);
+        let c = rectify_as(&ImageView::rgb(&px, 800, 600), &q, Kind::Page).unwrap();
+        assert!(c.height > c.width, "{c:?}");
+        let aspect = c.height as f32 / c.width as f32;
+        assert!((aspect - A4_ASPECT).abs() < 0.01, "{aspect}");
+        // A letter page (1.30) comes back letter.
+        let q = [[250.0, 40.0], [600.0, 40.0], [600.0, 495.0], [250.0, 495.0]];
+        let px = scene(&q);
+        let c = rectify_as(&ImageView::rgb(&px, 800, 600), &q, Kind::Page).unwrap();
+        let aspect = c.height as f32 / c.width as f32;
+        assert!((aspect - LETTER_ASPECT).abs() < 0.01, "{aspect}");
     }
 
     #[test]

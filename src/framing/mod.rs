@@ -31,6 +31,10 @@ pub const DOCUMENT_MIN_FILL: f32 = 0.45;
 /// Above this share the document is so close that its edges leave the
 /// frame at the slightest movement.
 pub const DOCUMENT_MAX_FILL: f32 = 0.9;
+/// Below this share of the frame a page (a utility bill) is too far away.
+/// Lower than a card's: an upright A4 page fills at most 0.40 of a 16:9
+/// frame, and a bill's print is larger than a card's.
+pub const PAGE_MIN_FILL: f32 = 0.25;
 /// The face box must be at least this share of the frame's height.
 pub const FACE_MIN_HEIGHT: f32 = 0.20;
 /// Faces at least this share of the frame's height count as people in the
@@ -107,9 +111,20 @@ pub struct Framing {
     pub outline: Option<Outline>,
 }
 
-/// Judge a document detection in a `width` × `height` frame.
+/// Judge an identity-document detection in a `width` × `height` frame.
 #[must_use]
 pub fn judge_document(doc: Option<&Document>, width: u32, height: u32) -> Framing {
+    judge_document_for(Kind::Id, doc, width, height)
+}
+
+/// Judge a detection of a `kind` document: the card rules, but a page
+/// ([`Kind::Page`]) may fill from [`PAGE_MIN_FILL`] of the frame.
+#[must_use]
+pub fn judge_document_for(kind: Kind, doc: Option<&Document>, width: u32, height: u32) -> Framing {
+    let min_fill = match kind {
+        Kind::Id => DOCUMENT_MIN_FILL,
+        Kind::Page => PAGE_MIN_FILL,
+    };
     let Some(d) = doc else {
         return Framing {
             issue: Some(Issue::NoDocument),
@@ -118,7 +133,7 @@ pub fn judge_document(doc: Option<&Document>, width: u32, height: u32) -> Framin
     };
     let issue = if d.cut {
         Some(Issue::DocumentCut)
-    } else if d.fill < DOCUMENT_MIN_FILL {
+    } else if d.fill < min_fill {
         Some(Issue::DocumentTooFar)
     } else if d.fill > DOCUMENT_MAX_FILL {
         Some(Issue::DocumentTooClose)
@@ -219,14 +234,24 @@ impl Detectors {
         Ok(Self::new(Arc::new(FaceDetector::builtin()?)))
     }
 
-    /// Run the detectors `role` needs on `view` and judge the result.
+    /// Run the detectors `role` needs on `view` and judge the result (an
+    /// identity document for the document camera).
     #[must_use]
     pub fn look(&self, role: Role, view: &ImageView<'_>) -> Seen {
+        self.look_for(role, Kind::Id, view)
+    }
+
+    /// [`Self::look`], with the document camera looking for a document of
+    /// `kind` (a page for a utility bill). A page is judged by the card's
+    /// rules (found, not cut, at most 90 % of the frame) but may fill as
+    /// little as [`PAGE_MIN_FILL`].
+    #[must_use]
+    pub fn look_for(&self, role: Role, kind: Kind, view: &ImageView<'_>) -> Seen {
         match role {
             Role::Document => {
-                let document = detect::find_document(view, Kind::Id);
+                let document = detect::find_document(view, kind);
                 Seen {
-                    framing: judge_document(document.as_ref(), view.width, view.height),
+                    framing: judge_document_for(kind, document.as_ref(), view.width, view.height),
                     document,
                 }
             }

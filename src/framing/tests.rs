@@ -172,4 +172,25 @@ fn the_demo_scenes_pass_or_fail_as_intended() {
         look("face_two.jpg", Role::Selfie),
         Some(Issue::SeveralFaces)
     );
+    // The utility bill passes as a page, and is no identity document.
+    let d = crate::quality::decode_bounded(&std::fs::read(dir.join("bill.jpg")).unwrap()).unwrap();
+    let view = ImageView::rgb(&d.rgb, d.width, d.height);
+    let page = det.look_for(Role::Document, Kind::Page, &view);
+    assert_eq!(page.framing.issue, None, "{page:?}");
+    assert!(page.document.is_some_and(|p| p.fill > PAGE_MIN_FILL));
+}
+
+#[test]
+fn pages_may_fill_less_of_the_frame_than_cards() {
+    let page = |fill: f32| judge_document_for(Kind::Page, Some(&doc(fill, false)), W, H).issue;
+    assert_eq!(page(0.25), None);
+    assert_eq!(page(0.34), None);
+    assert_eq!(page(0.249), Some(Issue::DocumentTooFar));
+    assert_eq!(page(0.901), Some(Issue::DocumentTooClose));
+    assert_eq!(
+        judge_document_for(Kind::Page, Some(&doc(0.5, true)), W, H).issue,
+        Some(Issue::DocumentCut)
+    );
+    // Cards keep their own lower bound.
+    assert_eq!(doc_issue(0.34, false), Some(Issue::DocumentTooFar));
 }

@@ -461,10 +461,40 @@ impl zeroize::Zeroize for TokenRequest {
         self.sex.zeroize();
         self.address.zeroize();
         self.external_ref.zeroize();
+        // The proof-of-address compare address travels in additionalData.
+        if let Some(d) = &mut self.additional_data {
+            wipe_strings(d);
+        }
+        self.additional_data = None;
+    }
+}
+
+/// Zeroizes every string value inside `v` (keys are the API's names).
+fn wipe_strings(v: &mut serde_json::Value) {
+    use zeroize::Zeroize as _;
+    match v {
+        serde_json::Value::String(s) => s.zeroize(),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(wipe_strings),
+        serde_json::Value::Object(o) => o.values_mut().for_each(wipe_strings),
+        _ => {}
     }
 }
 
 impl TokenRequest {
+    /// Whether the token asks for a utility bill: `utilityBill: true`, or a
+    /// `UTILITY_BILL` step anywhere in `additionalSteps` (whatever the
+    /// country and document nesting around it).
+    #[must_use]
+    pub fn asks_for_utility_bill(&self) -> bool {
+        fn has_step(v: &serde_json::Value) -> bool {
+            v.as_object().is_some_and(|o| {
+                o.iter()
+                    .any(|(k, v)| k == ImageSide::UtilityBill.as_str() || has_step(v))
+            })
+        }
+        self.utility_bill == Some(true) || self.additional_steps.as_ref().is_some_and(has_step)
+    }
+
     /// A request with only the mandatory `clientId`.
     #[must_use]
     pub fn new(client_id: impl Into<String>) -> Self {

@@ -64,6 +64,7 @@ fields! {
     UtilityBill => "utilityBill",
     AdditionalSteps => "additionalSteps",
     AdditionalData => "additionalData",
+    UtilityBillAddress => "additionalData.UTILITY_BILL.address",
     DummyStatus => "dummyStatus",
     LevenshteinTextMatchRatio => "levenshteinTextMatchRatio",
     LevenshteinMrzMatchRatio => "levenshteinMrzMatchRatio",
@@ -254,6 +255,15 @@ pub fn check_token_request(r: &TokenRequest) -> Result<(), Invalid> {
                 "must be used with additionalSteps",
             ));
         }
+        if let Some(bill) = r
+            .additional_data
+            .as_ref()
+            .and_then(|d| d.get("UTILITY_BILL"))
+        {
+            if let Some(a) = bill.get("address") {
+                utility_bill_address(a)?;
+            }
+        }
     }
     if let Some(d) = &r.dummy_status {
         if !d.is_known() {
@@ -348,6 +358,35 @@ pub fn process_sides(
         return Err(Error::invalid(
             "images.FACE",
             "is required for IDENTIFICATION tokens",
+        ));
+    }
+    Ok(())
+}
+
+/// Largest proof-of-address compare address, in characters (as `address`).
+pub const MAX_ADDRESS_CHARS: usize = 255;
+
+/// The address a utility bill is compared with: a non-blank string of at
+/// most [`MAX_ADDRESS_CHARS`] characters without control characters (a
+/// line break typed into the form would not survive the comparison).
+fn utility_bill_address(v: &serde_json::Value) -> Result<(), Invalid> {
+    let field = Field::UtilityBillAddress;
+    let Some(a) = v.as_str() else {
+        return Err(invalid(field, "must be a string"));
+    };
+    if a.trim().is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if a.chars().count() > MAX_ADDRESS_CHARS {
+        return Err(invalid(
+            field,
+            format!("must be at most {MAX_ADDRESS_CHARS} characters"),
+        ));
+    }
+    if a.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            "must be on one line, without control characters",
         ));
     }
     Ok(())
@@ -635,6 +674,32 @@ mod tests {
         ];
         for (req, want) in cases {
             assert_eq!(field(req.clone()), want, "{req:?}");
+        }
+    }
+
+    #[test]
+    fn the_utility_bill_compare_address_has_its_own_field() {
+        let with = |address: serde_json::Value| TokenRequest {
+            additional_steps: Some(
+                serde_json::json!({"ALL": {"ALL": {"UTILITY_BILL": {"type": "COMPARE"}}}}),
+            ),
+            additional_data: Some(serde_json::json!({"UTILITY_BILL": {"address": address}})),
+            ..TokenRequest::new("c1")
+        };
+        check_token_request(&with("Gedimino pr. 1, LT-01103 Vilnius".into())).unwrap();
+        check_token_request(&with("ą".repeat(MAX_ADDRESS_CHARS).into())).unwrap();
+        for bad in [
+            serde_json::json!(""),
+            serde_json::json!("   "),
+            serde_json::json!("x".repeat(MAX_ADDRESS_CHARS + 1)),
+            serde_json::json!("Gedimino pr. 1\nVilnius"),
+            serde_json::json!("Gedimino\tpr. 1"),
+            serde_json::json!(12),
+        ] {
+            let err = check_token_request(&with(bad.clone())).unwrap_err();
+            assert_eq!(err.field, Field::UtilityBillAddress, "{bad}");
+            assert_eq!(err.field.as_str(), "additionalData.UTILITY_BILL.address");
+            assert!(!err.reason.is_empty());
         }
     }
 

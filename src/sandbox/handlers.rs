@@ -199,9 +199,23 @@ fn usable_token(app: &Shared, token: &AuthToken) -> Result<(TokenRequest, ScanRe
 }
 
 /// The country, document type and sides the token's type needs; a missing
-/// side is named as the API names it.
+/// side is named as the API names it. A token that asks for a utility bill
+/// (`utilityBill`, or the step in `additionalSteps`) needs `UTILITY_BILL`
+/// like a card needs its `BACK`. A bill sent for a token that asked for
+/// none is refused too, 400 `UNEXPECTED_VALUE` (the reference documents no
+/// message for it; this one names the step without quoting it, so a client
+/// does not read it as "retake that image"): the bill would otherwise be
+/// stored against a verification that never asked for it.
 fn check_sides(req: &ProcessBody, token_req: &TokenRequest) -> Result<(), Response> {
     let sides: Vec<ImageSide> = req.images.keys().cloned().collect();
+    let bill = ImageSide::UtilityBill;
+    if !token_req.asks_for_utility_bill() && req.images.contains_key(&bill) {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            Some("UNEXPECTED_VALUE"),
+            format!("Image provided for step {bill}, which this token does not include"),
+        ));
+    }
     validate::process_sides(
         &req.country,
         req.document_type.as_ref(),
@@ -215,7 +229,15 @@ fn check_sides(req: &ProcessBody, token_req: &TokenRequest) -> Result<(), Respon
             format!("No image provided for step '{}'", &field["images.".len()..]),
         ),
         _ => invalid(&e),
-    })
+    })?;
+    if token_req.asks_for_utility_bill() && !req.images.contains_key(&bill) {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            Some("MISSING_VALUE"),
+            format!("No image provided for step '{bill}'"),
+        ));
+    }
+    Ok(())
 }
 
 /// Every image's bytes, from plain base64 (a `data:` prefix is refused).
@@ -263,8 +285,10 @@ struct Judged {
 /// `skipAnalysis`, which "skips photo quality checks (blur, glare, document
 /// detection)" and so lets it through). A photo that fails the image checks
 /// is left to the verdict (DOC_TOO_BLURRY and the like), as before: those
-/// are results, not refusals. FACE: no person, or more than one, is an issue
-/// the verdict turns into NO_FACE_FOUND or TOO_MANY_FACES.
+/// are results, not refusals. UTILITY_BILL: the same refusal when no page
+/// (A4 or letter) is found in it; it adds nothing to the verdict. FACE: no
+/// person, or more than one, is an issue the verdict turns into
+/// NO_FACE_FOUND or TOO_MANY_FACES.
 fn judge_images(images: &HashMap<ImageSide, Vec<u8>>, skip: bool) -> Result<Judged, Response> {
     let not_detected = |side: &ImageSide| {
         api_error(
@@ -274,19 +298,22 @@ fn judge_images(images: &HashMap<ImageSide, Vec<u8>>, skip: bool) -> Result<Judg
         )
     };
     let mut document_issues = Vec::new();
-    for side in [ImageSide::Front, ImageSide::Back] {
+    for (side, kind) in [
+        (ImageSide::Front, detect::Kind::Id),
+        (ImageSide::Back, detect::Kind::Id),
+        (ImageSide::UtilityBill, detect::Kind::Page),
+    ] {
         match images.get(&side).map(|b| quality::decode_bounded(b)) {
             None => {}
             Some(Ok(d)) => {
                 let view = quality::ImageView::rgb(&d.rgb, d.width, d.height);
                 let a = quality::assess(&view, &quality::Options::default());
-                if !skip
-                    && a.issues.is_empty()
-                    && detect::find_document(&view, detect::Kind::Id).is_none()
-                {
+                if !skip && a.issues.is_empty() && detect::find_document(&view, kind).is_none() {
                     return Err(not_detected(&side));
                 }
-                document_issues.push(a.issues);
+                if kind == detect::Kind::Id {
+                    document_issues.push(a.issues);
+                }
             }
             Some(Err(_)) if !skip => return Err(not_detected(&side)),
             Some(Err(_)) => {}

@@ -30,6 +30,7 @@ impl From<Side> for m::ImageSide {
         match s {
             Side::Front => Self::Front,
             Side::Back => Self::Back,
+            Side::UtilityBill => Self::UtilityBill,
             Side::Face => Self::Face,
         }
     }
@@ -71,7 +72,33 @@ pub fn token_request(req: &StartRequest, callback_url: Option<&str>) -> Zeroizin
     t.session_length = req.session_length_secs.map(u64::from);
     t.callback_url = callback_url.map(str::to_owned);
     t.dummy_status = req.dummy_status.as_deref().map(m::DummyStatus::parse);
+    if let Some(proof) = &req.proof_of_address {
+        match &proof.compare_address {
+            // The API refuses `utilityBill` together with `additionalSteps`,
+            // so exactly one of the two forms is sent.
+            None => t.utility_bill = Some(true),
+            Some(address) => {
+                t.additional_steps = Some(compare_utility_bill_step());
+                t.additional_data = Some(serde_json::json!({
+                    "UTILITY_BILL": { "address": address }
+                }));
+            }
+        }
+    }
     t
+}
+
+/// `additionalSteps` asking for a utility bill whose address iDenfy compares
+/// with `additionalData.UTILITY_BILL.address`, for every country and
+/// document. The nesting (country → document type → step → settings, with
+/// `type` the processing mode UPLOAD / EXTRACT / COMPARE) follows iDenfy's
+/// public "additional steps" page; the local API reference names the step,
+/// its image key and the modes, but not this shape.
+#[must_use]
+pub fn compare_utility_bill_step() -> serde_json::Value {
+    serde_json::json!({
+        "ALL": { "ALL": { "UTILITY_BILL": { "type": "COMPARE" } } }
+    })
 }
 
 /// The token as the flow keeps it; what the API left out comes from the
@@ -139,10 +166,18 @@ pub fn failure(e: &idenfy::Error) -> Failure {
         E::Transport { .. } | E::OutcomeUnknown { .. } => Failure::Network {
             message: e.to_string(),
         },
-        E::NotProcessed { message, .. } => retake(Side::Front, message),
+        // "Document was not detected in the 'BACK' photo": that side; FRONT
+        // when the message names none.
+        E::NotProcessed { message, .. } => retake(
+            Side::ALL
+                .into_iter()
+                .find(|s| message.contains(&format!("'{}'", s.as_str())))
+                .unwrap_or(Side::Front),
+            message,
+        ),
         E::Api { message, .. } => {
             // "No image provided for step 'BACK'": retake that side only.
-            let side = [Side::Front, Side::Back, Side::Face]
+            let side = Side::ALL
                 .into_iter()
                 .find(|s| message.contains(&format!("'{}'", s.as_str())));
             match side {
@@ -300,6 +335,45 @@ mod tests {
             process_request(&sub).token_type,
             m::TokenType::Identification
         );
+    }
+
+    #[test]
+    fn proof_of_address_is_utility_bill_or_a_compare_step_never_both() {
+        use serde_json::json;
+        let body = |r: &StartRequest| serde_json::to_value(&*token_request(r, None)).unwrap();
+
+        let none = body(&StartRequest::new("client-1", "LT"));
+        for key in ["utilityBill", "additionalSteps", "additionalData"] {
+            assert!(none.get(key).is_none(), "{key} in {none}");
+        }
+
+        let mut r = StartRequest::new("client-1", "LT");
+        r.proof_of_address = Some(crate::session::ProofOfAddress::upload());
+        let upload = body(&r);
+        assert_eq!(upload["utilityBill"], json!(true));
+        assert!(upload.get("additionalSteps").is_none() && upload.get("additionalData").is_none());
+        idenfy::validate::check_token_request(&token_request(&r, None)).unwrap();
+
+        r.proof_of_address = Some(crate::session::ProofOfAddress::compare(
+            "Gedimino pr. 1, Vilnius",
+        ));
+        let compare = body(&r);
+        assert!(compare.get("utilityBill").is_none(), "{compare}");
+        assert_eq!(
+            compare["additionalSteps"],
+            json!({"ALL": {"ALL": {"UTILITY_BILL": {"type": "COMPARE"}}}})
+        );
+        assert_eq!(
+            compare["additionalData"],
+            json!({"UTILITY_BILL": {"address": "Gedimino pr. 1, Vilnius"}})
+        );
+        idenfy::validate::check_token_request(&token_request(&r, None)).unwrap();
+
+        // The address is the customer's: the request wipes it with the rest.
+        use zeroize::Zeroize as _;
+        let mut t = token_request(&r, None);
+        t.zeroize();
+        assert!(t.additional_data.is_none());
     }
 
     // The requests built here hold copies of the customer's data; they come

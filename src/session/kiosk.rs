@@ -494,12 +494,19 @@ async fn capture_loop(
             tracker.reset();
             // The customer turns the card (or faces the camera): the demo
             // camera shows what is asked for, unsteady for a moment.
+            if let Some(side) = view.side {
+                ports.show_side(side);
+            }
             if let (Some(side), CameraMode::Demo { control, .. }) = (view.side, ports.mode()) {
-                control.set_scene(match side {
-                    Side::Front => demo::DemoScene::Front,
-                    Side::Back => demo::DemoScene::Back,
-                    Side::Face => demo::DemoScene::Face,
-                });
+                let scene = match side {
+                    Side::Front => Some(demo::DemoScene::Front),
+                    Side::Back => Some(demo::DemoScene::Back),
+                    Side::UtilityBill => Some(demo::DemoScene::Bill),
+                    Side::Face => Some(demo::DemoScene::Face),
+                };
+                if let Some(scene) = scene {
+                    control.set_scene(scene);
+                }
             }
         }
         let p2 = ports.clone();

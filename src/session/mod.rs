@@ -61,8 +61,9 @@ pub use driver::{Driver, Handle, Ports};
 pub use kiosk::{CameraChoice, Kiosk, KioskOptions, PreviewPacket};
 pub use machine::{Effect, Event, Input, InputKind, Machine, Settings, State};
 pub use types::{
-    DocumentType, ExpectedField, Failure, Millis, Outcome, OverallStatus, RetakeReason, Side,
-    StartRequest, Still, Subject, Submission, TokenInfo, TokenStatus, TokenType,
+    DocumentType, ExpectedField, Failure, Millis, Outcome, OverallStatus, ProofOfAddress,
+    RetakeReason, Side, StartRequest, Still, Subject, Submission, TokenInfo, TokenStatus,
+    TokenType,
 };
 pub use view::{Countdown, Screen, View};
 

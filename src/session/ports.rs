@@ -5,6 +5,7 @@
 //! [`super::convert`]; no flow decision is taken here.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use super::types::{
 };
 use crate::camera::{self, demo, pipeline::Pipeline, Frame};
 use crate::capture::Role;
+use crate::detect::Kind;
 use crate::error::ErrorCode;
 use crate::framing::{self, Detectors};
 use crate::idenfy::models as m;
@@ -95,6 +97,17 @@ pub struct LivePorts {
     /// The detectors behind the framing rules, loaded at the first camera
     /// start and shared by every pipeline and still after it.
     detectors: std::sync::OnceLock<Detectors>,
+    /// The side on screen is the utility bill: the document camera's live
+    /// check looks for a page instead of an identity document.
+    page_wanted: Arc<AtomicBool>,
+}
+
+/// What the document camera looks for when taking `side`.
+fn document_kind(side: Side) -> Kind {
+    match side {
+        Side::UtilityBill => Kind::Page,
+        Side::Front | Side::Back | Side::Face => Kind::Id,
+    }
 }
 
 impl LivePorts {
@@ -126,7 +139,15 @@ impl LivePorts {
             delivered: Mutex::new(HashMap::new()),
             still_quality: 92,
             detectors: std::sync::OnceLock::new(),
+            page_wanted: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The side the capture screen shows: the live check of the document
+    /// camera then looks for what that side is (a page for the utility bill).
+    pub fn show_side(&self, side: Side) {
+        self.page_wanted
+            .store(document_kind(side) == Kind::Page, Ordering::Relaxed);
     }
 
     /// The framing detectors, loaded on first use.
@@ -200,7 +221,7 @@ impl LivePorts {
             CameraMode::Native { roles } => native_opener(roles, role)?,
             CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
         };
-        let analyse = analyser(role, detectors);
+        let analyse = analyser(role, detectors, self.page_wanted.clone());
         Pipeline::start(opener, analyse, camera::pipeline::PipelineConfig::default())
     }
 }
@@ -208,13 +229,22 @@ impl LivePorts {
 /// The per-preview analysis of a `role` camera: the framing rules on what
 /// the detectors see, then the image checks over the document (its bounding
 /// box, when found) or the guide frame.
-fn analyser(role: Role, detectors: Detectors) -> camera::pipeline::Analyser<LiveQuality> {
+fn analyser(
+    role: Role,
+    detectors: Detectors,
+    page_wanted: Arc<AtomicBool>,
+) -> camera::pipeline::Analyser<LiveQuality> {
     let mut scratch = quality::Scratch::default();
     Box::new(move |f: &Frame| {
         let started = std::time::Instant::now();
         let view =
             quality::ImageView::rgb(f.pixels(), f.width(), f.height()).with_stride(f.stride());
-        let seen = detectors.look(role, &view);
+        let kind = if page_wanted.load(Ordering::Relaxed) {
+            Kind::Page
+        } else {
+            Kind::Id
+        };
+        let seen = detectors.look_for(role, kind, &view);
         let live = judge_live(role, &view, &seen.framing, &mut scratch);
         tracing::trace!(
             seq = f.seq(),
@@ -325,7 +355,8 @@ fn check_and_encode(
     let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
         .with_stride(frame.stride());
     let role = side.camera();
-    let seen = detectors.look(role, &view);
+    let kind = document_kind(side);
+    let seen = detectors.look_for(role, kind, &view);
     if let Some(issue) = seen.framing.issue {
         return Err(Failure::ImageRejected {
             side,
@@ -334,7 +365,7 @@ fn check_and_encode(
     }
     match (role, seen.document) {
         (Role::Document, Some(doc)) => {
-            let crop = framing::crop::rectify(&view, &doc.corners).ok_or_else(|| {
+            let crop = framing::crop::rectify_as(&view, &doc.corners, kind).ok_or_else(|| {
                 Failure::ImageRejected {
                     side,
                     reason: quality::Issue::NoDocument.into(),
@@ -556,6 +587,7 @@ impl Ports for LivePorts {
             code: ErrorCode::CameraUnavailable,
             message: "no camera is open".into(),
         })?;
+        self.show_side(side);
         let jpeg_quality = self.still_quality;
         let detectors = self.detectors()?;
         tokio::task::spawn_blocking(move || still(&pipeline, side, jpeg_quality, &detectors))

@@ -266,7 +266,7 @@ pub fn failure(e: &backoffice::Error) -> Failure {
             ErrorCode::TokenExpired => Failure::TokenExpired,
             _ => {
                 // "No image provided for step 'BACK'": retake that side only.
-                let side = [Side::Front, Side::Back, Side::Face]
+                let side = Side::ALL
                     .into_iter()
                     .find(|s| message.contains(&format!("'{}'", s.as_str())));
                 match (side, code) {

@@ -26,17 +26,24 @@ pub enum Side {
     Front,
     /// The document's back (only for documents that have one).
     Back,
+    /// A utility bill as proof of address (only when staff asked for one):
+    /// an A4 or US-letter page, taken with the document camera.
+    UtilityBill,
     /// A selfie (only for `IDENTIFICATION` tokens).
     Face,
 }
 
 impl Side {
+    /// Every side, in capture order.
+    pub const ALL: [Self; 4] = [Self::Front, Self::Back, Self::UtilityBill, Self::Face];
+
     /// The key iDenfy's `/process` uses for this image.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Front => "FRONT",
             Self::Back => "BACK",
+            Self::UtilityBill => "UTILITY_BILL",
             Self::Face => "FACE",
         }
     }
@@ -45,7 +52,7 @@ impl Side {
     #[must_use]
     pub fn camera(self) -> Role {
         match self {
-            Self::Front | Self::Back => Role::Document,
+            Self::Front | Self::Back | Self::UtilityBill => Role::Document,
             Self::Face => Role::Selfie,
         }
     }
@@ -93,6 +100,56 @@ pub struct StartRequest {
     pub expiry_secs: Option<u32>,
     /// Time allowed once the session has started (API default 1800).
     pub session_length_secs: Option<u32>,
+    /// Ask for a proof of address (a utility bill), captured after the
+    /// document; `None` asks for none.
+    pub proof_of_address: Option<ProofOfAddress>,
+}
+
+/// The proof-of-address step staff asked for on the start form.
+///
+/// The address is personal data: it is zeroized on drop and `Debug` shows
+/// only whether one was given.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProofOfAddress {
+    /// The address iDenfy compares with the bill (`COMPARE` mode); without
+    /// one the bill is only collected (`utilityBill: true`).
+    pub compare_address: Option<String>,
+}
+
+impl ProofOfAddress {
+    /// A bill to collect, compared with nothing.
+    #[must_use]
+    pub fn upload() -> Self {
+        Self::default()
+    }
+
+    /// A bill whose address iDenfy compares with `address`.
+    #[must_use]
+    pub fn compare(address: impl Into<String>) -> Self {
+        Self {
+            compare_address: Some(address.into()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProofOfAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProofOfAddress")
+            .field("compare", &self.compare_address.is_some())
+            .finish()
+    }
+}
+
+impl Zeroize for ProofOfAddress {
+    fn zeroize(&mut self) {
+        self.compare_address.zeroize();
+    }
+}
+
+impl Drop for ProofOfAddress {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
 }
 
 impl StartRequest {
@@ -207,6 +264,7 @@ impl std::fmt::Debug for StartRequest {
             .field("documents", &self.documents)
             .field("token_type", &self.token_type)
             .field("generate_digit_string", &self.generate_digit_string)
+            .field("proof_of_address", &self.proof_of_address)
             .finish_non_exhaustive()
     }
 }
@@ -220,6 +278,10 @@ impl Zeroize for StartRequest {
         self.last_name.zeroize();
         self.date_of_birth.zeroize();
         self.document_number.zeroize();
+        if let Some(p) = &mut self.proof_of_address {
+            p.zeroize();
+        }
+        self.proof_of_address = None;
     }
 }
 
@@ -544,6 +606,7 @@ pub(crate) fn side_words(side: Side) -> &'static str {
     match side {
         Side::Front => "document front",
         Side::Back => "document back",
+        Side::UtilityBill => "proof of address",
         Side::Face => "selfie",
     }
 }
@@ -578,6 +641,13 @@ mod tests {
         );
         assert_eq!(DocumentType::parse("VISA"), None);
         assert_eq!(serde_json::to_string(&Side::Face).unwrap(), "\"FACE\"");
+        for side in Side::ALL {
+            assert_eq!(
+                serde_json::to_string(&side).unwrap(),
+                format!("\"{}\"", side.as_str())
+            );
+        }
+        assert_eq!(Side::UtilityBill.camera(), Role::Document);
         assert_eq!(
             serde_json::to_string(&TokenType::Document).unwrap(),
             "\"DOCUMENT\""

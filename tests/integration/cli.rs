@@ -192,6 +192,22 @@ fn demo_runs_the_whole_flow_headless_and_prints_the_result() {
     }
 }
 
+#[test]
+fn demo_with_a_utility_bill_photographs_it_and_is_approved() {
+    let out = kiosk()
+        .args(["demo", "--json", "--utility-bill"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(j["status"], "APPROVED");
+    assert!(
+        stderr.contains("Photograph the proof of address"),
+        "{stderr}"
+    );
+}
+
 /// `(sessions, rss_kib, fds, threads)` of each "after N sessions:" line.
 fn soak_samples(stderr: &str) -> Vec<(u32, u64, u64, u64)> {
     stderr

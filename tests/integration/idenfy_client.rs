@@ -267,6 +267,89 @@ async fn a_sharp_photo_without_a_document_is_not_detected_and_the_token_survives
     assert_eq!(c.process(&again).await.unwrap(), ProcessOutcome::Accepted);
 }
 
+/// A token asking for a utility bill, either way the API allows.
+fn bill_tokens() -> [TokenRequest; 2] {
+    [
+        TokenRequest {
+            utility_bill: Some(true),
+            ..TokenRequest::new("c")
+        },
+        TokenRequest {
+            additional_steps: Some(
+                serde_json::json!({"ALL": {"ALL": {"UTILITY_BILL": {"type": "COMPARE"}}}}),
+            ),
+            additional_data: Some(
+                serde_json::json!({"UTILITY_BILL": {"address": "Gedimino pr. 1-23, LT-01103 Vilnius"}}),
+            ),
+            ..TokenRequest::new("c")
+        },
+    ]
+}
+
+fn with_bill(bill: Vec<u8>) -> Vec<(ImageSide, Vec<u8>)> {
+    let mut imgs = support::id_card_images();
+    imgs.insert(2, (ImageSide::UtilityBill, bill));
+    imgs
+}
+
+#[tokio::test]
+async fn a_token_asking_for_a_utility_bill_needs_one_like_a_back() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    for req in bill_tokens() {
+        let t = c.create_token(&req).await.unwrap();
+        let e = c.process(&id_card_req(&t)).await.unwrap_err();
+        assert!(
+            matches!(e, Error::Api { status: 400, ref identifier, ref message }
+                if identifier.as_deref() == Some("MISSING_VALUE")
+                    && message == "No image provided for step 'UTILITY_BILL'"),
+            "{e:?}"
+        );
+        // Refused before processing: the token is still usable.
+        c.process(&process_req(&t, with_bill(support::bill())))
+            .await
+            .unwrap();
+        wait_status(&c, &t.scan_ref, OverallStatus::Approved).await;
+    }
+}
+
+#[tokio::test]
+async fn a_utility_bill_the_token_did_not_ask_for_is_refused() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let t = c.create_token(&TokenRequest::new("c")).await.unwrap();
+    let e = c
+        .process(&process_req(&t, with_bill(support::bill())))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Api { status: 400, ref identifier, ref message }
+            if identifier.as_deref() == Some("UNEXPECTED_VALUE")
+                && message.contains("UTILITY_BILL")
+                && !message.contains("'UTILITY_BILL'")),
+        "{e:?}"
+    );
+    c.process(&id_card_req(&t)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bill_photo_without_a_page_is_not_detected_and_the_token_survives() {
+    let (_sb, c) = support::sandbox(SandboxConfig::default()).await;
+    let [t, _] = bill_tokens();
+    let t = c.create_token(&t).await.unwrap();
+    let e = c
+        .process(&process_req(&t, with_bill(support::pattern())))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::NotProcessed { ref identifier, ref message, .. }
+            if identifier.as_deref() == Some("DOC_NOT_DETECTED")
+                && message.contains("'UTILITY_BILL'")),
+        "{e:?}"
+    );
+    c.process(&process_req(&t, with_bill(support::bill())))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn selfies_without_a_person_or_with_two_get_the_face_status() {
     let (_sb, c) = support::sandbox(SandboxConfig::default()).await;

@@ -32,9 +32,10 @@ async fn wait(k: &Kiosk, what: &str, pred: impl Fn(&View) -> bool) -> View {
     tokio::time::timeout(Duration::from_secs(45), k.handle().wait_for(pred))
         .await
         .unwrap_or_else(|_| {
+            let v = k.handle().view();
             panic!(
-                "timed out waiting for {what}; view: {:?}",
-                k.handle().view().screen
+                "timed out waiting for {what}; view: {:?}, side {:?}, hint {:?}",
+                v.screen, v.side, v.hint
             )
         })
         .unwrap()
@@ -104,6 +105,54 @@ async fn demo_camera_flow_is_approved_and_wiped_after() {
             "stills are gone"
         );
     }
+    k.shutdown().await;
+}
+
+// The proof of address end to end: the demo camera shows the bill when the
+// kiosk asks for it, auto-capture takes it as a page, and the sandbox, which
+// refuses a bill token's /process without UTILITY_BILL (and a bill without a
+// page in it), approves what it got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_of_address_is_captured_from_the_demo_camera_and_approved() {
+    use kyc_kiosk::session::{ProofOfAddress, Side};
+    let k = kiosk(KioskOptions::default()).await;
+    let mut r = request("it-bill", "LT");
+    r.proof_of_address = Some(ProofOfAddress::compare(
+        "Gedimino pr. 1-23, LT-01103 Vilnius",
+    ));
+    k.start_session(r).await.unwrap();
+    wait(&k, "choice", |v| v.screen == Screen::Choice).await;
+    k.handle()
+        .send(Input::VerifyHere(DocumentType::IdCard))
+        .await
+        .unwrap();
+    let review = wait(&k, "review", |v| v.screen == Screen::Review).await;
+    let taken: Vec<_> = review
+        .sides
+        .iter()
+        .filter(|s| s.taken)
+        .map(|s| s.side)
+        .collect();
+    assert_eq!(
+        taken,
+        [Side::Front, Side::Back, Side::UtilityBill, Side::Face]
+    );
+    let bill = k.handle().still(Side::UtilityBill).await.unwrap().unwrap();
+    // Cut out and squared to A4, upright.
+    let aspect = bill.height as f32 / bill.width as f32;
+    assert!(
+        (aspect - kyc_kiosk::framing::crop::A4_ASPECT).abs() < 0.01,
+        "{aspect}"
+    );
+    k.handle().send(Input::Confirm).await.unwrap();
+    let v = wait(&k, "result", |v| {
+        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+    })
+    .await;
+    assert_eq!(v.result.unwrap().status, "APPROVED");
+    k.handle().send(Input::Finish).await.unwrap();
+    wait(&k, "start", |v| v.screen == Screen::Start).await;
+    assert!(k.handle().still(Side::UtilityBill).await.unwrap().is_none());
     k.shutdown().await;
 }
 

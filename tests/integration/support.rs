@@ -40,6 +40,11 @@ pub fn face() -> Vec<u8> {
     demo("face.jpg")
 }
 
+/// The demo utility bill: an A4 page on the desk.
+pub fn bill() -> Vec<u8> {
+    demo("bill.jpg")
+}
+
 /// A sharp picture that is neither a document nor a face.
 pub fn pattern() -> Vec<u8> {
     synth::jpeg(&synth::sharp(1000, 630))

@@ -271,3 +271,29 @@ async fn full_flow_on_two_emulated_cameras_ends_approved() {
     assert_eq!(result_status(&mut app).await, "APPROVED");
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proof_of_address_adds_the_bill_to_the_review_and_ends_approved() {
+    let mut app = App::launch("bill", &[]).await;
+    app.screen("start").await;
+    app.fill("#f-clientId", "E2E-BILL").await;
+    app.fill("#f-country", "LT").await;
+    app.click("#f-proofOfAddress").await;
+    app.wait_for("#f-billAddress-wrap:not([hidden])").await;
+    app.fill("#f-billAddress", "Gedimino pr. 1-23, LT-01103 Vilnius")
+        .await;
+    app.shot("start-bill").await;
+    app.click("#start-form button[type=submit]").await;
+    app.screen("choice").await;
+    app.click("#choice-docs button[data-doc='ID_CARD']").await;
+    app.screen("capture").await;
+    app.screen("review").await;
+    app.wait_for("#review-stills figure:nth-child(4) img[src]")
+        .await;
+    let review = app.text("#review-stills").await;
+    assert!(review.contains("Proof of address"), "{review}");
+    app.shot("review-bill").await;
+    app.click("#confirm-btn").await;
+    assert_eq!(result_status(&mut app).await, "APPROVED");
+    app.close().await;
+}

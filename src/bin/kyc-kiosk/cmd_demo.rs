@@ -42,6 +42,10 @@ pub struct Args {
     /// Have the sandbox send an automatic, then a manual result.
     #[arg(long)]
     manual_review: bool,
+    /// Ask for a proof of address: the demo camera then shows a utility
+    /// bill after the card's sides.
+    #[arg(long)]
+    utility_bill: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     wait: u64,
@@ -165,6 +169,9 @@ async fn one_session(args: &Args, kiosk: &Kiosk, quiet: bool) -> anyhow::Result<
     req.last_name = args.last_name.clone();
     req.dummy_status = args.status.clone();
     req.generate_digit_string = true;
+    req.proof_of_address = args
+        .utility_bill
+        .then(kyc_kiosk::session::ProofOfAddress::upload);
     kiosk.start_session(req).await?;
 
     let mut chose = false;

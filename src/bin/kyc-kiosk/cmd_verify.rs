@@ -146,6 +146,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
         .map(|(side, bytes)| {
             let s = match side {
                 ImageSide::Back => Side::Back,
+                ImageSide::UtilityBill => Side::UtilityBill,
                 ImageSide::Face => Side::Face,
                 _ => Side::Front,
             };

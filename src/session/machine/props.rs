@@ -38,6 +38,8 @@ enum Act {
         country: bool,
         digits: bool,
         ty: TokenType,
+        /// Staff asked for a proof of address.
+        bill: bool,
     },
     TokenCreated {
         ty: TokenType,
@@ -64,7 +66,7 @@ enum Act {
 }
 
 fn side() -> impl Strategy<Value = Side> {
-    prop_oneof![Just(Side::Front), Just(Side::Back), Just(Side::Face)]
+    proptest::sample::select(Side::ALL.to_vec())
 }
 
 fn document() -> impl Strategy<Value = DocumentType> {
@@ -92,8 +94,8 @@ fn input() -> impl Strategy<Value = Input> {
 
 fn act() -> impl Strategy<Value = Act> {
     prop_oneof![
-        2 => (proptest::collection::vec(document(), 0..3), any::<bool>(), any::<bool>(), token_type())
-            .prop_map(|(docs, country, digits, ty)| Act::Start { docs, country, digits, ty }),
+        2 => (proptest::collection::vec(document(), 0..3), any::<bool>(), any::<bool>(), token_type(), any::<bool>())
+            .prop_map(|(docs, country, digits, ty, bill)| Act::Start { docs, country, digits, ty, bill }),
         2 => (token_type(), any::<bool>()).prop_map(|(ty, digits)| Act::TokenCreated { ty, digits }),
         1 => any::<bool>().prop_map(Act::TokenFailed),
         8 => input().prop_map(Act::Input),
@@ -161,11 +163,13 @@ impl World {
                 country,
                 digits,
                 ty,
+                bill,
             } => {
                 let mut r = StartRequest::new("CLIENT-1", if country { "lt" } else { "" });
                 r.documents = docs;
                 r.generate_digit_string = digits;
                 r.token_type = ty;
+                r.proof_of_address = bill.then(crate::session::ProofOfAddress::upload);
                 Event::Input(Input::Start(r))
             }
             Act::TokenCreated { ty, digits } => {
@@ -306,7 +310,7 @@ fn check_run(acts: &[Act]) -> Result<(), TestCaseError> {
 
         // Photos are never lost before /process.
         if let Some(s) = before.session() {
-            for side in [Side::Front, Side::Back, Side::Face] {
+            for side in Side::ALL {
                 let Some(kept) = s.stills.get(side) else {
                     continue;
                 };
@@ -387,14 +391,16 @@ proptest! {
     fn session_shaped_sequences_keep_the_invariants(
         doc in document(),
         ty in token_type(),
+        bill in any::<bool>(),
         noise in proptest::collection::vec((0usize..40, act()), 0..40),
     ) {
         let mut acts = vec![
-            Act::Start { docs: vec![], country: true, digits: true, ty },
+            Act::Start { docs: vec![], country: true, digits: true, ty, bill },
             Act::TokenCreated { ty, digits: true },
             Act::Input(Input::VerifyHere(doc)),
         ];
-        for _ in 0..3 {
+        // Up to four sides: FRONT, BACK, UTILITY_BILL, FACE.
+        for _ in 0..4 {
             acts.extend([
                 Act::CameraStarted,
                 Act::Input(Input::Capture),
@@ -424,6 +430,7 @@ fn a_rate_limited_submit_may_be_sent_again_and_nothing_else_may() {
                 country: true,
                 digits: false,
                 ty: TokenType::Document,
+                bill: false,
             },
             Act::TokenCreated {
                 ty: TokenType::Document,

@@ -50,6 +50,7 @@ impl Settings {
 pub struct Stills {
     front: Option<Still>,
     back: Option<Still>,
+    bill: Option<Still>,
     face: Option<Still>,
 }
 
@@ -60,6 +61,7 @@ impl Stills {
         match side {
             Side::Front => self.front.as_ref(),
             Side::Back => self.back.as_ref(),
+            Side::UtilityBill => self.bill.as_ref(),
             Side::Face => self.face.as_ref(),
         }
     }
@@ -68,6 +70,7 @@ impl Stills {
         let slot = match still.side {
             Side::Front => &mut self.front,
             Side::Back => &mut self.back,
+            Side::UtilityBill => &mut self.bill,
             Side::Face => &mut self.face,
         };
         // The old image is zeroized when it is dropped here.
@@ -78,13 +81,14 @@ impl Stills {
     pub fn clear(&mut self) {
         self.front = None;
         self.back = None;
+        self.bill = None;
         self.face = None;
     }
 
     /// Whether no still is held.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.front.is_none() && self.back.is_none() && self.face.is_none()
+        self.front.is_none() && self.back.is_none() && self.bill.is_none() && self.face.is_none()
     }
 }
 
@@ -154,12 +158,17 @@ impl Session {
         self.deadline().saturating_sub(now).div_ceil(1000)
     }
 
-    /// The images `/process` will need, in order.
+    /// The images `/process` will need, in order: the document, then the
+    /// utility bill (still with the document camera, so it is not switched
+    /// twice), then the selfie.
     #[must_use]
     pub fn required_sides(&self) -> Vec<Side> {
         let mut v = vec![Side::Front];
         if self.document.is_some_and(DocumentType::has_back) {
             v.push(Side::Back);
+        }
+        if self.request.proof_of_address.is_some() {
+            v.push(Side::UtilityBill);
         }
         if self.token.token_type == TokenType::Identification {
             v.push(Side::Face);

@@ -597,13 +597,20 @@ fn token_failures_keep_the_form_only_when_a_retry_can_work() {
 
 /// Walks the capture sequence from the choice and returns the sides visited.
 fn walk(doc: DocumentType, ty: TokenType) -> (Vec<Side>, Machine) {
-    let mut m = Machine::with_state(
-        settings(),
-        State::Choice {
-            session: session(None, ty),
-        },
-        0,
-    );
+    walk_from(session(None, ty), doc)
+}
+
+/// A session (no document chosen yet) whose start form asked for a proof
+/// of address.
+fn with_bill(ty: TokenType) -> Box<Session> {
+    let mut s = session(None, ty);
+    s.request.proof_of_address = Some(crate::session::ProofOfAddress::upload());
+    s
+}
+
+/// [`walk`] from a given session at the choice.
+fn walk_from(session: Box<Session>, doc: DocumentType) -> (Vec<Side>, Machine) {
+    let mut m = Machine::with_state(settings(), State::Choice { session }, 0);
     let fx = m
         .step(Event::Input(Input::VerifyHere(doc)), 10 * S)
         .unwrap();
@@ -656,6 +663,129 @@ fn capture_order_follows_the_document_and_the_token_type() {
         assert_eq!(v.sides.iter().map(|s| s.side).collect::<Vec<_>>(), expected);
         assert!(v.sides.iter().all(|s| s.taken));
     }
+}
+
+#[test]
+fn a_proof_of_address_is_taken_after_the_document_and_before_the_selfie() {
+    use DocumentType as D;
+    use Side::{Back, Face, Front, UtilityBill};
+    let table = [
+        (
+            D::IdCard,
+            TokenType::Identification,
+            vec![Front, Back, UtilityBill, Face],
+        ),
+        (
+            D::Passport,
+            TokenType::Identification,
+            vec![Front, UtilityBill, Face],
+        ),
+        (
+            D::IdCard,
+            TokenType::Document,
+            vec![Front, Back, UtilityBill],
+        ),
+        (D::Passport, TokenType::Document, vec![Front, UtilityBill]),
+    ];
+    for (doc, ty, expected) in table {
+        let (visited, m) = walk_from(with_bill(ty), doc);
+        assert_eq!(visited, expected, "{doc:?} {ty:?}");
+        let v = View::of(&m, 20 * S);
+        assert_eq!(v.sides.iter().map(|s| s.side).collect::<Vec<_>>(), expected);
+        assert!(v.sides.iter().all(|s| s.taken));
+    }
+    // Without the request, no bill: the order is the document's and the token's.
+    let (visited, _) = walk(D::IdCard, TokenType::Identification);
+    assert!(!visited.contains(&UtilityBill));
+}
+
+#[test]
+fn the_bill_keeps_the_document_camera_and_the_selfie_switches_after_it() {
+    let mut s = with_bill(TokenType::Identification);
+    s.document = Some(DocumentType::IdCard);
+    s.started_at = Some(0);
+    s.camera = Some(Role::Document);
+    s.camera_ready = true;
+    let state = State::Capturing {
+        session: with_stills(s, &[Side::Front]),
+        side: Side::Back,
+        retake: false,
+        busy: true,
+        hint: None,
+    };
+    let mut m = Machine::with_state(settings(), state, 0);
+    let fx = m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
+    assert!(fx.is_empty(), "same camera for the bill: {fx:?}");
+    assert!(matches!(
+        m.state(),
+        State::Capturing {
+            side: Side::UtilityBill,
+            ..
+        }
+    ));
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    let fx = m
+        .step(Event::StillCaptured(still(Side::UtilityBill)), S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Selfie)]);
+}
+
+#[test]
+fn the_bill_is_retaken_alone_submitted_in_order_and_wiped() {
+    let (_, mut m) = walk_from(with_bill(TokenType::Identification), DocumentType::IdCard);
+    let front_before = m.still(Side::Front).cloned();
+    let fx = m
+        .step(Event::Input(Input::Retake(Side::UtilityBill)), 30 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StartCamera(Role::Document)]);
+    m.step(Event::CameraStarted, 30 * S).unwrap();
+    m.step(Event::Input(Input::Capture), 31 * S).unwrap();
+    let new_bill = Still::new(Side::UtilityBill, vec![0xFF, 0xD8, 7, 7], 2100, 2970);
+    let fx = m
+        .step(Event::StillCaptured(new_bill.clone()), 31 * S)
+        .unwrap();
+    assert_eq!(fx, vec![Effect::StopCamera]);
+    assert_eq!(m.state().name(), "review", "straight back, not on to FACE");
+    assert_eq!(m.still(Side::UtilityBill), Some(&new_bill));
+    assert_eq!(m.still(Side::Front).cloned(), front_before);
+
+    let mut cancelled = Machine::with_state(settings(), m.state().clone(), 32 * S);
+    let fx = m.step(Event::Input(Input::Confirm), 32 * S).unwrap();
+    let [Effect::Submit(sub)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    let sides: Vec<_> = sub.images.iter().map(|i| i.side).collect();
+    assert_eq!(
+        sides,
+        [Side::Front, Side::Back, Side::UtilityBill, Side::Face]
+    );
+    assert_eq!(sub.images[2], new_bill);
+
+    let fx = cancelled.step(Event::Input(Input::Cancel), 33 * S).unwrap();
+    assert!(fx.contains(&Effect::Wipe), "{fx:?}");
+    assert_eq!(cancelled.still(Side::UtilityBill), None);
+}
+
+#[test]
+fn a_bill_retake_without_a_proof_of_address_is_refused() {
+    let state = State::Review {
+        session: full_id_card(),
+    };
+    let mut m = Machine::with_state(settings(), state.clone(), 0);
+    assert!(m
+        .step(Event::Input(Input::Retake(Side::UtilityBill)), S)
+        .is_err());
+    assert_eq!(m.state(), &state);
+}
+
+#[test]
+fn stills_clear_the_bill_too() {
+    let mut stills = super::state::Stills::default();
+    stills.set(still(Side::UtilityBill));
+    assert!(!stills.is_empty());
+    assert!(stills.get(Side::UtilityBill).is_some());
+    stills.clear();
+    assert!(stills.is_empty());
 }
 
 #[test]
