@@ -32,8 +32,9 @@ deb="$(ls -t "$target_dir"/release/bundle/deb/*.deb | head -n 1)"
 # What a branch machine gets: both programs, the autostart entry, the demo
 # pictures (sandbox mode without a camera; a live kiosk never uses them).
 contents="$(dpkg-deb -c "$deb")"
-for f in usr/bin/kyc-kiosk-app usr/bin/kyc-kiosk etc/xdg/autostart/kyc-kiosk.desktop \
-  usr/share/kyc-kiosk/demo/front.jpg; do
+demo=()
+for f in assets/demo/*; do demo+=("usr/share/kyc-kiosk/demo/$(basename "$f")"); done
+for f in usr/bin/kyc-kiosk-app usr/bin/kyc-kiosk etc/xdg/autostart/kyc-kiosk.desktop "${demo[@]}"; do
   grep -Eq " (\./)?$f\$" <<<"$contents" || { echo "kyc-kiosk: $deb lacks /$f" >&2; exit 1; }
 done
 echo "kyc-kiosk: package $deb"
