@@ -200,10 +200,28 @@ pub async fn drive(k: Arc<Kiosk>, ctx: Arc<Ctx>, n: usize) {
 
 /// A token, retried while the relay is away (a token not issued costs nothing).
 async fn token(k: &Kiosk, ctx: &Ctx, req: &TokenRequest) -> Option<ScanRef> {
+    until_answered(k, ctx, "token", |c| c.create_token(req))
+        .await
+        .map(|t| t.scan_ref)
+}
+
+/// `call` on the kiosk's current instance until one answers: an instance
+/// out of reach moves the kiosk to the next, a 5xx is asked again after a
+/// pause, any other error is counted under `what` and ends the tries.
+async fn until_answered<'a, T, F, Fut>(
+    k: &'a Kiosk,
+    ctx: &Ctx,
+    what: &str,
+    mut call: F,
+) -> Option<T>
+where
+    F: FnMut(&'a Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
     for _ in 0..200 {
         let (i, c) = k.client();
-        match c.create_token(req).await {
-            Ok(t) => return Some(t.scan_ref),
+        match call(c).await {
+            Ok(t) => return Some(t),
             Err(Error::Transport { .. }) => {
                 k.move_on(ctx, i);
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -212,7 +230,7 @@ async fn token(k: &Kiosk, ctx: &Ctx, req: &TokenRequest) -> Option<ScanRef> {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(e) => {
-                ctx.error("token", &e);
+                ctx.error(what, &e);
                 return None;
             }
         }
@@ -274,22 +292,7 @@ async fn submit(k: &Kiosk, ctx: &Ctx, scan_ref: &ScanRef) -> bool {
 
 /// `/status` until some instance answers.
 async fn ask(k: &Kiosk, ctx: &Ctx, scan_ref: &ScanRef) -> Option<OverallStatus> {
-    for _ in 0..200 {
-        let (i, c) = k.client();
-        match c.status(scan_ref).await {
-            Ok(s) => return Some(s.status),
-            Err(Error::Transport { .. }) => {
-                k.move_on(ctx, i);
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(Error::Refused { status, .. }) if status >= 500 => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => {
-                ctx.error("status", &e);
-                return None;
-            }
-        }
-    }
-    None
+    until_answered(k, ctx, "status", |c| c.status(scan_ref))
+        .await
+        .map(|s| s.status)
 }
