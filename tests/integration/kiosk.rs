@@ -28,6 +28,14 @@ fn request(client: &str, country: &str) -> StartRequest {
     r
 }
 
+/// The final result on the result screen.
+async fn wait_final(k: &Kiosk) -> View {
+    wait(k, "result", |v| {
+        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+    })
+    .await
+}
+
 async fn wait(k: &Kiosk, what: &str, pred: impl Fn(&View) -> bool) -> View {
     tokio::time::timeout(Duration::from_secs(45), k.handle().wait_for(pred))
         .await
@@ -70,10 +78,7 @@ async fn verify_here(k: &Kiosk) -> View {
         .collect();
     assert_eq!(taken.len(), 3, "front, back and face were taken: {taken:?}");
     k.handle().send(Input::Confirm).await.unwrap();
-    wait(k, "result", |v| {
-        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
-    })
-    .await
+    wait_final(k).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,10 +150,7 @@ async fn a_proof_of_address_is_captured_from_the_demo_camera_and_approved() {
         "{aspect}"
     );
     k.handle().send(Input::Confirm).await.unwrap();
-    let v = wait(&k, "result", |v| {
-        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
-    })
-    .await;
+    let v = wait_final(&k).await;
     assert_eq!(v.result.unwrap().status, "APPROVED");
     k.handle().send(Input::Finish).await.unwrap();
     wait(&k, "start", |v| v.screen == Screen::Start).await;
@@ -386,10 +388,7 @@ async fn network_failure_mid_submit_keeps_the_photos_and_retries_after_asking_st
         );
     }
     k.handle().send(Input::Retry).await.unwrap();
-    let v = wait(&k, "result", |v| {
-        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
-    })
-    .await;
+    let v = wait_final(&k).await;
     assert_eq!(v.result.unwrap().status, "APPROVED");
     k.shutdown().await;
 }
@@ -526,10 +525,7 @@ async fn badly_framed_scenes_are_hinted_and_never_auto_captured() {
     let v = wait(&k, "review", |v| v.screen == Screen::Review).await;
     assert!(v.sides.iter().all(|s| s.taken), "{:?}", v.sides);
     k.handle().send(Input::Confirm).await.unwrap();
-    let v = wait(&k, "result", |v| {
-        v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
-    })
-    .await;
+    let v = wait_final(&k).await;
     assert_eq!(v.result.unwrap().status, "APPROVED");
     k.shutdown().await;
 }
