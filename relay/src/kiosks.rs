@@ -134,23 +134,35 @@ pub async fn authenticate(
     credential: &str,
     app_version: Option<&str>,
 ) -> Result<Option<Kiosk>, sqlx::Error> {
-    // Read on every request (a revocation holds at once); written only when
-    // stale or the version changed, so a busy kiosk's polls do not all
-    // rewrite its row (and wait on the webhooks updating it).
-    let row: Option<(Uuid, String, Option<String>)> = sqlx::query_as(
-        "WITH k AS (SELECT id, name, branch FROM kiosk \
-                    WHERE credential_hash = $1 AND revoked_at IS NULL), \
-         u AS (UPDATE kiosk SET last_seen_at = now(), app_version = coalesce($2, app_version) \
-               WHERE id = (SELECT id FROM k) \
-                 AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' \
-                      OR app_version IS DISTINCT FROM coalesce($2, app_version))) \
-         SELECT id, name, branch FROM k",
+    // Read on every request (a revocation holds at once), by a plain
+    // read-only query; written by a second one only when stale or the
+    // version changed, so a busy kiosk's polls neither rewrite its row nor
+    // wait on the webhooks updating it.
+    let version = app_version.map(|v| v.chars().take(64).collect::<String>());
+    let row: Option<(Uuid, String, Option<String>, bool)> = sqlx::query_as(
+        "SELECT id, name, branch, \
+                last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' \
+                OR app_version IS DISTINCT FROM coalesce($2, app_version) \
+         FROM kiosk WHERE credential_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash(credential))
-    .bind(app_version.map(|v| v.chars().take(64).collect::<String>()))
+    .bind(version.as_deref())
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(id, name, branch)| Kiosk { id, name, branch }))
+    let Some((id, name, branch, stale)) = row else {
+        return Ok(None);
+    };
+    if stale {
+        sqlx::query(
+            "UPDATE kiosk SET last_seen_at = now(), app_version = coalesce($2, app_version) \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(version.as_deref())
+        .execute(pool)
+        .await?;
+    }
+    Ok(Some(Kiosk { id, name, branch }))
 }
 
 /// Set (or with `None`, remove) the client-ID prefix a branch's kiosks must use.

@@ -59,6 +59,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub upstream: Arc<Upstream>,
     pub hub: Hub,
+    pub ingest: webhook::Ingest,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
     /// `Some` when the public URL is HTTPS (see [`PublicUrl::callback_url`]).
@@ -157,6 +158,7 @@ pub async fn start(
         pool: pool.clone(),
         upstream: Arc::new(upstream),
         hub: Hub::default(),
+        ingest: webhook::Ingest::start(pool.clone()),
         metrics: Arc::new(Metrics::default()),
         callback_url: settings.public_url.callback_url(),
         settings: Arc::new(settings),

@@ -195,3 +195,55 @@ fn load_tool_with_faults_loses_nothing_and_shows_nothing_twice() {
     }
     assert!(!stdout.contains("was never shown"), "{stdout}");
 }
+
+/// One instance, open loop (`--rate`): every verification is started on
+/// schedule and shown once; and the tool refuses what it cannot run.
+#[test]
+fn load_tool_runs_one_instance_at_a_set_rate_and_refuses_faults_without_a_second() {
+    let tool = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kyc-kiosk-relay-load"));
+        c.arg("--relay-bin")
+            .arg(env!("CARGO_BIN_EXE_kyc-kiosk-relay"))
+            .args(["--max-connections", "5", "--timeout-secs", "50"]);
+        c
+    };
+    let out = tool()
+        .args(["--instances", "1", "--kiosks", "4", "--verifications", "40"])
+        .args(["--rate", "40", "--pg-stats"])
+        .output()
+        .expect("run kyc-kiosk-relay-load");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("instance a: 40 webhooks stored"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("instance b"), "{stdout}");
+    assert!(stdout.contains("result: lost 0, shown twice 0"), "{stdout}");
+    // The database's statements were counted: each verification's token
+    // (one `INSERT INTO scan` each) is among them.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("40 calls") && l.contains("INSERT INTO scan")),
+        "{stdout}"
+    );
+    // At 40 a second, 40 verifications take about a second, not less.
+    let secs: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("load: ")?.split(' ').next()?.parse().ok())
+        .expect("the run's length");
+    assert!(secs >= 0.9, "{secs} s\n{stdout}");
+
+    let out = tool()
+        .args(["--instances", "1", "--faults"])
+        .output()
+        .expect("run kyc-kiosk-relay-load");
+    assert_eq!(out.status.code(), Some(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--instances 2 or more"), "{stderr}");
+}

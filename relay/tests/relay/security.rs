@@ -165,3 +165,92 @@ async fn only_the_status_part_is_stored() {
         "{dump}"
     );
 }
+
+/// Webhooks are stored in batches (whatever arrives while the writers are
+/// busy): copies of one webhook sent at once, and many scans' webhooks
+/// mixed with a foreign one, each get the answer they would get alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_arriving_together_are_each_answered_as_if_alone() {
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |_| {}).await;
+    let base = r.url();
+    let key = r.signing_key().clone();
+    let k = enrol(&db, "kiosk", None).await;
+    let mut scans = Vec::new();
+    for i in 0..12 {
+        let (_, t) = k.token(&base, &format!("c-{i}")).await;
+        scans.push(t["scanRef"].as_str().unwrap().to_owned());
+    }
+    // 12 scans' webhooks, each sent 4 times, plus 4 for a foreign scanRef,
+    // all at once.
+    let mut sends = tokio::task::JoinSet::new();
+    for copy in 0..4 {
+        for s in &scans {
+            let (base, key, body) = (base.clone(), key.clone(), webhook_body(s, true, "APPROVED"));
+            sends.spawn(async move {
+                (
+                    copy,
+                    post_webhook(&base, Some(&key), "AUTO_FINISHED", &body).await,
+                )
+            });
+        }
+        let (base, key) = (base.clone(), key.clone());
+        sends.spawn(async move {
+            let body = webhook_body("not-ours-9", true, "APPROVED");
+            (
+                9,
+                post_webhook(&base, Some(&key), "AUTO_FINISHED", &body).await,
+            )
+        });
+    }
+    let mut foreign = 0;
+    while let Some(j) = sends.join_next().await {
+        let (copy, status) = j.unwrap();
+        if copy == 9 {
+            assert_eq!(status, 404);
+            foreign += 1;
+        } else {
+            assert_eq!(status, 200);
+        }
+    }
+    assert_eq!(foreign, 4);
+    // One result per scan, each announced to the kiosk.
+    let mut got = Vec::new();
+    while got.len() < scans.len() {
+        let more = k.results(&base, Duration::from_secs(5)).await;
+        assert!(
+            !more.is_empty(),
+            "only {} of {} results",
+            got.len(),
+            scans.len()
+        );
+        k.ack(
+            &base,
+            &more
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+        )
+        .await;
+        got.extend(more);
+    }
+    let mut refs: Vec<&str> = got.iter().map(|r| r["scanRef"].as_str().unwrap()).collect();
+    refs.sort_unstable();
+    let mut want: Vec<&str> = scans.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(refs, want);
+    let m = r.metrics().render();
+    for line in [
+        "kyc_relay_webhooks_received_total 12\n",
+        "kyc_relay_webhooks_refused_total{reason=\"duplicate\"} 36\n",
+        "kyc_relay_webhooks_refused_total{reason=\"foreign_scan_ref\"} 4\n",
+    ] {
+        assert!(m.contains(line), "{line} in\n{m}");
+    }
+    let pool = kyc_kiosk_relay::db::connect(&db, 1).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM result")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 12);
+}

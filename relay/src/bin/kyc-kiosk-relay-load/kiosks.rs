@@ -164,9 +164,16 @@ pub async fn poll(k: Arc<Kiosk>, ctx: Arc<Ctx>) {
     }
 }
 
-/// Run `n` verifications one after the other.
-pub async fn drive(k: Arc<Kiosk>, ctx: Arc<Ctx>, n: usize) {
+/// Run `n` verifications one after the other; with `pace` (first start,
+/// then one start every so often) each one starts at its time, or as soon as
+/// the one before it ends when that is later.
+pub async fn drive(k: Arc<Kiosk>, ctx: Arc<Ctx>, n: usize, pace: Option<(Duration, Duration)>) {
+    let t0 = tokio::time::Instant::now();
     for j in 0..n {
+        if let Some((first, every)) = pace {
+            tokio::time::sleep_until(t0 + first + every * u32::try_from(j).unwrap_or(u32::MAX))
+                .await;
+        }
         k.while_offline(&ctx).await;
         let req = TokenRequest {
             client_id: format!("load-{}-{j}", k.index),

@@ -52,7 +52,16 @@ enum Mode {
 struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Sandbox)]
     mode: Mode,
-    /// Simulated kiosks (split over the two instances).
+    /// Relay instances (`serve` processes); `--faults` needs two or more.
+    #[arg(long, default_value_t = 2)]
+    instances: usize,
+    /// Open loop: start this many verifications (sandbox mode) or send this
+    /// many webhooks (ingress mode) per second in all, instead of each kiosk
+    /// starting its next verification as soon as its last result is shown
+    /// (or the senders posting as fast as answered).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Simulated kiosks (split over the instances).
     #[arg(long, default_value_t = 500)]
     kiosks: usize,
     /// Verifications (sandbox mode) or webhooks (ingress mode) in all.
@@ -76,6 +85,10 @@ struct Args {
     /// The relay binary; by default the `kyc-kiosk-relay` next to this one.
     #[arg(long)]
     relay_bin: Option<PathBuf>,
+    /// Count the database's statements (pg_stat_statements) and print the
+    /// ones that took the most time at the end.
+    #[arg(long)]
+    pg_stats: bool,
     /// Give up waiting for results after this long.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
@@ -95,6 +108,9 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("bind a free port")?;
     Ok(l.local_addr()?)
 }
+
+/// The instances' names, in order.
+const NAMES: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
 /// A `serve` process, killed on drop.
 struct Instance {
@@ -211,11 +227,24 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             bin.display()
         );
     }
-    if args.kiosks == 0 || args.verifications == 0 {
-        bail!("--kiosks and --verifications must be at least 1");
+    if args.kiosks == 0 || args.verifications == 0 || args.instances == 0 {
+        bail!("--kiosks, --verifications and --instances must be at least 1");
+    }
+    if args.faults && args.instances < 2 {
+        bail!("--faults kills an instance: it needs --instances 2 or more");
+    }
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        bail!("--rate must be a positive number");
     }
     let load_before = procstat::loadavg();
-    let cluster = pg::Cluster::start(300)?;
+    let cluster = pg::Cluster::start(
+        300,
+        if args.pg_stats {
+            "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n"
+        } else {
+            ""
+        },
+    )?;
     let db = cluster.url();
     let pool = kyc_kiosk_relay::db::connect(&db, 4)
         .await
@@ -223,6 +252,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     kyc_kiosk_relay::db::migrate(&pool)
         .await
         .context("migrations")?;
+
+    if args.pg_stats {
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&pool)
+            .await
+            .context("pg_stat_statements")?;
+    }
 
     // The upstream (in this process) posts to the front, which forwards.
     let tracker = Arc::new(Tracker::default());
@@ -249,11 +285,22 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         secret,
         signing: signing.clone(),
     };
-    let a = spawn_relay("a", &bin, &db, &up, &args, cluster.dir())?;
-    let mut b = spawn_relay("b", &bin, &db, &up, &args, cluster.dir())?;
+    let mut insts = Vec::with_capacity(args.instances);
+    for i in 0..args.instances {
+        insts.push(spawn_relay(
+            NAMES.get(i).copied().unwrap_or("n"),
+            &bin,
+            &db,
+            &up,
+            &args,
+            cluster.dir(),
+        )?);
+    }
     let http = reqwest::Client::new();
-    wait_ready(&http, &a.url).await?;
-    wait_ready(&http, &b.url).await?;
+    for inst in &insts {
+        wait_ready(&http, &inst.url).await?;
+    }
+    let urls: Vec<String> = insts.iter().map(|i| i.url.clone()).collect();
 
     let total = args.verifications;
     let fail_nth = if args.faults {
@@ -261,11 +308,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     } else {
         0
     };
-    let front = Arc::new(front::Front::new(
-        &[a.url.clone(), b.url.clone()],
-        tracker.clone(),
-        fail_nth,
-    ));
+    let front = Arc::new(front::Front::new(&urls, tracker.clone(), fail_nth));
     let listener = tokio::net::TcpListener::bind(front_addr).await?;
     let app = front::router(front.clone());
     tokio::spawn(async move {
@@ -277,11 +320,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     for i in 0..args.kiosks {
         let e = kyc_kiosk_relay::kiosks::add(&pool, &format!("load-{i}"), None).await?;
         let cred = Secret::new(e.credential);
-        let clients = [&a.url, &b.url]
+        let clients = urls
             .iter()
             .map(|u| kyc_kiosk::backoffice::Client::new(u, cred.clone()))
             .collect::<Result<Vec<_>, _>>()?;
-        fleet.push((e.id, Arc::new(kiosks::Kiosk::new(i, clients, i % 2))));
+        fleet.push((
+            e.id,
+            Arc::new(kiosks::Kiosk::new(i, clients, i % urls.len())),
+        ));
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let (offline_tx, offline_rx) = watch::channel(false);
@@ -306,18 +352,20 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let groups = |a: &Instance, b: &Instance| {
-        vec![
-            vec![a.pid],
-            vec![b.pid],
+    // Process groups measured: each instance, then PostgreSQL, then this tool.
+    let groups = |insts: &[Instance]| {
+        let mut g: Vec<Vec<u32>> = insts.iter().map(|i| vec![i.pid]).collect();
+        g.push(
             cluster
                 .postmaster_pid()
                 .map(procstat::with_children)
                 .unwrap_or_default(),
-            vec![std::process::id()],
-        ]
+        );
+        g.push(vec![std::process::id()]);
+        g
     };
-    let mark0 = procstat::Mark::now(&groups(&a, &b));
+    let (pg_group, tool_group) = (insts.len(), insts.len() + 1);
+    let mark0 = procstat::Mark::now(&groups(&insts));
     let started = Instant::now();
     println!(
         "load: mode {:?}, {} kiosks, {} {}, faults {}; relay {}",
@@ -333,6 +381,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         bin.display()
     );
 
+    if args.pg_stats {
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&pool)
+            .await?;
+    }
+
     // The work.
     let mut workers = Vec::new();
     match args.mode {
@@ -340,7 +394,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             let n = fleet.len();
             for (i, (_, k)) in fleet.iter().enumerate() {
                 let share = total / n + usize::from(i < total % n);
-                workers.push(tokio::spawn(kiosks::drive(k.clone(), ctx.clone(), share)));
+                // Open loop: kiosk i starts its verifications every n / rate
+                // seconds, the fleet's starts spread evenly over that period.
+                let pace = args.rate.map(|r| {
+                    let every = Duration::from_secs_f64(n as f64 / r);
+                    (every.mul_f64(i as f64 / n as f64), every)
+                });
+                workers.push(tokio::spawn(kiosks::drive(
+                    k.clone(),
+                    ctx.clone(),
+                    share,
+                    pace,
+                )));
             }
         }
         Mode::Ingress => {
@@ -362,17 +427,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let front_url = format!("http://{front_addr}{}", kyc_kiosk::idenfy::webhook::PATH);
             for _ in 0..args.senders.max(1) {
-                let (next, http, url, key) = (
+                let (next, http, url, key, rate) = (
                     next.clone(),
                     http.clone(),
                     front_url.clone(),
                     signing.clone(),
+                    args.rate,
                 );
+                let t0 = tokio::time::Instant::now();
                 workers.push(tokio::spawn(async move {
                     loop {
                         let g = next.fetch_add(1, Ordering::Relaxed);
                         if g >= total {
                             return;
+                        }
+                        if let Some(r) = rate {
+                            tokio::time::sleep_until(t0 + Duration::from_secs_f64(g as f64 / r))
+                                .await;
                         }
                         let body = webhook_body(&format!("ingress-{g}"));
                         let sig = kyc_kiosk::idenfy::webhook::sign(&key, &body);
@@ -430,11 +501,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 }
             }
             if killed.is_none() && shown * 4 >= total {
+                let b = &mut insts[1];
                 let cpu = procstat::cpu_secs(b.pid);
                 let rss = procstat::status_kb(b.pid, "VmHWM");
                 b.kill();
                 killed = Some((started.elapsed(), cpu, rss));
-                println!("fault: instance b killed (SIGKILL) at {shown} results shown");
+                println!(
+                    "fault: instance {} killed (SIGKILL) at {shown} results shown",
+                    b.name
+                );
             }
             if pg_restart.is_none() && shown * 2 >= total {
                 let t = Instant::now();
@@ -454,19 +529,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed();
-    let mark1 = procstat::Mark::now(&groups(&a, &b));
+    let mark1 = procstat::Mark::now(&groups(&insts));
     let (cpu, machine) = mark0.usage(&mark1);
     let load_after = procstat::loadavg();
-    let rss = [
-        (
-            procstat::status_kb(a.pid, "VmHWM"),
-            procstat::status_kb(a.pid, "VmRSS"),
-        ),
-        (
-            procstat::status_kb(b.pid, "VmHWM"),
-            procstat::status_kb(b.pid, "VmRSS"),
-        ),
-    ];
+    let rss: Vec<_> = insts
+        .iter()
+        .map(|i| {
+            (
+                procstat::status_kb(i.pid, "VmHWM"),
+                procstat::status_kb(i.pid, "VmRSS"),
+            )
+        })
+        .collect();
     let _ = stop_tx.send(true);
     for p in pollers {
         let _ = p.await;
@@ -485,6 +559,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     .fetch_one(&pool)
     .await?;
 
+    if args.pg_stats {
+        print_pg_stats(&pool, t_shown(&tracker)).await?;
+    }
     let t = tracker.tally();
     let errors = ctx.errors.lock().map(|e| e.clone()).unwrap_or_default();
     let window = {
@@ -504,7 +581,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         t.not_submitted,
         t.shown
     );
-    for (i, (inst, be)) in [&a, &b].iter().zip(&front.backends).enumerate() {
+    for (i, (inst, be)) in insts.iter().zip(&front.backends).enumerate() {
         let stored = be.stored.load(Ordering::Relaxed);
         let (cores, hwm, now) = if killed.is_some() && i == 1 {
             let (at, c, r) = killed.unwrap_or_default();
@@ -530,7 +607,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         .map(|b| b.stored.load(Ordering::Relaxed))
         .sum();
     println!(
-        "both: {:.0} webhooks/s; {:.0} verifications/s end to end",
+        "all instances: {:.0} webhooks/s; {:.0} verifications/s end to end",
         stored as f64 / window.as_secs_f64(),
         t.shown as f64 / elapsed.as_secs_f64()
     );
@@ -556,8 +633,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     println!(
         "machine: CPU busy {} of 2 cores; load average {load_before} before, {load_after} after; PostgreSQL {:.0}% of one core, this tool (sandbox, front, kiosks) {:.0}%",
         machine.map_or_else(|| "-".into(), |m| format!("{:.0}%", m * 100.0)),
-        cpu[2] * 100.0,
-        cpu[3] * 100.0
+        cpu[pg_group] * 100.0,
+        cpu[tool_group] * 100.0
     );
     if args.faults {
         let failed = front.failed_once.lock().map(|f| f.clone()).ok().flatten();
@@ -585,11 +662,35 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         "result: lost {}, shown twice {}, shown without a known submission {}; in the table: {} unacknowledged, {} scans with two final results",
         t.lost, t.shown_twice, t.shown_unconfirmed, unacked, twice_in_table
     );
-    drop(a);
-    drop(b);
+    drop(insts);
     sandbox.shutdown().await;
     pool.close().await;
     Ok(t.lost == 0 && t.shown_twice == 0 && twice_in_table == 0 && unacked == 0 && t.shown > 0)
+}
+
+fn t_shown(t: &Tracker) -> usize {
+    t.shown_count()
+}
+
+/// The statements that took the database the most time during the run.
+async fn print_pg_stats(pool: &sqlx::PgPool, results: usize) -> anyhow::Result<()> {
+    let rows: Vec<(i64, f64, String)> = sqlx::query_as(
+        "SELECT calls, total_exec_time + total_plan_time, \
+                regexp_replace(query, '\\s+', ' ', 'g') \
+         FROM pg_stat_statements ORDER BY 2 DESC LIMIT 15",
+    )
+    .fetch_all(pool)
+    .await?;
+    println!("database statements (executor + planner time; per result = calls / results shown):");
+    for (calls, ms, q) in rows {
+        println!(
+            "  {calls:>8} calls {:>5.2}/result {ms:>9.1} ms {:>7.1} us each  {}",
+            calls as f64 / results.max(1) as f64,
+            ms * 1000.0 / calls.max(1) as f64,
+            q.chars().take(110).collect::<String>()
+        );
+    }
+    Ok(())
 }
 
 fn mark0_cpu(m: &procstat::Mark, i: usize) -> f64 {

@@ -30,11 +30,12 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// initdb, start, create database `kyc`.
+    /// initdb, start, create database `kyc`; `extra_conf` is appended to
+    /// `postgresql.conf`.
     ///
     /// # Errors
     /// A PostgreSQL program failed (its output is in the message).
-    pub fn start(max_connections: u32) -> anyhow::Result<Self> {
+    pub fn start(max_connections: u32, extra_conf: &str) -> anyhow::Result<Self> {
         let bin = pg_bin()?;
         let dir = std::env::temp_dir().join(format!("kyc-relay-load-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -70,7 +71,7 @@ impl Cluster {
             ],
         )?;
         let conf = format!(
-            "listen_addresses = ''\nunix_socket_directories = '{}'\nfsync = off\nmax_connections = {max_connections}\n",
+            "listen_addresses = ''\nunix_socket_directories = '{}'\nfsync = off\nmax_connections = {max_connections}\n{extra_conf}",
             c.dir.display()
         );
         let mut f = std::fs::OpenOptions::new()
