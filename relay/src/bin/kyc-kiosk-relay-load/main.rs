@@ -262,7 +262,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     // The upstream (in this process) posts to the front, which forwards.
     let tracker = Arc::new(Tracker::default());
-    let front_addr = free_port()?;
+    // Bound now, not after the instances start: a port only looked up could
+    // be taken by then.
+    let front_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("bind the webhook front")?;
+    let front_addr = front_listener.local_addr()?;
     let (key, secret, signing) = (random_secret(24), random_secret(32), random_secret(40));
     let sandbox = Sandbox::start(SandboxConfig {
         api_key: Some(key.clone()),
@@ -309,7 +314,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         0
     };
     let front = Arc::new(front::Front::new(&urls, tracker.clone(), fail_nth));
-    let listener = tokio::net::TcpListener::bind(front_addr).await?;
+    let listener = front_listener;
     let app = front::router(front.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
