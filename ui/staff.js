@@ -234,15 +234,19 @@ export function openOverride() {
   $("#override-pin").focus();
 }
 
-/** Closes the dialog (also when the photo is gone: next side, cancel, idle). */
-export function closeOverride() {
+/**
+ * Closes the dialog (also when the photo is gone: next side, cancel, idle).
+ * The focus goes back to the button that opened it, or, once the photo was
+ * accepted, to Take photo.
+ */
+export function closeOverride(accepted = false) {
   $("#override-pin").value = "";
   if ($("#override").hidden) return;
   showOverrideError(null);
   $("#override").hidden = true;
   delete document.body.dataset.override;
-  const b = $("#override-btn");
-  if (!b.hidden) b.focus();
+  const b = accepted ? $("#capture-btn") : $("#override-btn");
+  if (!b.hidden && $("section[data-screen='capture']").hidden === false) b.focus();
 }
 
 async function submitOverride(ev) {
@@ -252,7 +256,7 @@ async function submitOverride(ev) {
   showOverrideError(null);
   try {
     await api.staffAcceptPhoto(pin);
-    closeOverride();
+    closeOverride(true);
     deps.announce(t("override.accepted"));
   } catch (e) {
     showOverrideError(e);
@@ -269,6 +273,18 @@ function initOverride() {
     if (e.key === "Escape") {
       e.preventDefault();
       closeOverride();
+    } else if (e.key === "Tab") {
+      // Keep the focus inside the dialog while it is open.
+      const items = $$("#override button, #override input").filter((el) => el.offsetParent !== null && !el.disabled);
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault();
+        first.focus();
+      }
     }
   });
 }
