@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "staff_set_secrets",
     "staff_exit",
     "staff_restart",
+    "staff_accept_photo",
 ];
 
 fn languages() -> String {

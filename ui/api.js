@@ -63,5 +63,7 @@ export const api = {
   /** {apiKey?, apiSecret?, signingKey?, relayKey?} or {clear: true} */
   staffSetSecrets: (secrets) => call("staff_set_secrets", { secrets }),
   staffRestart: () => call("staff_restart"),
+  /** During a session: accept the photo the framing check refused (with the PIN). */
+  staffAcceptPhoto: (pin) => call("staff_accept_photo", { pin }),
   staffExit: () => call("staff_exit"),
 };

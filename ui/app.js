@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { t, has, setLanguage, applyStatic } from "./i18n.js";
-import { initStaff, labelKeypad } from "./staff.js";
+import { initStaff, labelKeypad, closeOverride } from "./staff.js";
 import { documentChips } from "./widgets.js";
 import { formatDuration, backOfficeText } from "./format.js";
 import { initCountry, setCountry, countryCode, relabelCountry } from "./country.js";
@@ -163,6 +163,11 @@ function renderCapture() {
     delete $("#hint").dataset.retake;
   }
   $("#capture-btn").disabled = !view.allowed.includes("capture") || view.capturing;
+  // Staff may accept the photo the framing check just refused (with the
+  // PIN); once it is gone (retaken, next side) the offer goes too.
+  const canOverride = view.allowed.includes("override");
+  $("#override-btn").hidden = !canOverride;
+  if (!canOverride) closeOverride();
   if (side !== prominentSide) {
     // A new side: auto-capture gets its 10 s before the button takes over.
     prominentSide = side;
@@ -213,6 +218,14 @@ async function renderReview() {
     img.alt = t(`side.${s.side}`);
     const cap = document.createElement("figcaption");
     cap.textContent = t(`side.${s.side}`);
+    if (s.acceptedByStaff) {
+      // Staff accepted this photo after the framing check refused it.
+      const mark = document.createElement("span");
+      mark.className = "staff-mark";
+      mark.dataset.acceptedByStaff = "1";
+      mark.textContent = ` — ${t("review.acceptedByStaff")}`;
+      cap.append(mark);
+    }
     const b = document.createElement("button");
     b.type = "button";
     b.className = "secondary";
@@ -334,7 +347,7 @@ function render() {
   document.body.dataset.screen = screen;
   for (const s of $$("[data-screen]")) s.hidden = s.dataset.screen !== screen;
   if (changed && $("#staff").hidden) focusScreen(screen);
-  if (screen !== "capture") { stopPreview(); leaveCapture(); }
+  if (screen !== "capture") { stopPreview(); leaveCapture(); closeOverride(); }
   if (screen !== "handoff") lastQrFor = null;
   if (screen !== "start") $("#start-error").hidden = true;
 

@@ -1,6 +1,8 @@
-// The staff dialog: PIN, settings, API credentials, restart and exit.
-// Rust decides everything (the PIN is checked there, secrets never come
-// back); this file only shows the state it gets and sends what staff typed.
+// The staff dialog: PIN, settings, API credentials, restart and exit; and,
+// during a session, the dialog in which staff accept a photo the framing
+// check refused. Rust decides everything (the PIN is checked there, secrets
+// never come back); this file only shows the state it gets and sends what
+// staff typed.
 
 import { api } from "./api.js";
 import { t, setLanguage } from "./i18n.js";
@@ -183,8 +185,8 @@ function readSettings() {
   };
 }
 
-function buildKeypad() {
-  const pad = $("#staff-keypad");
+/** An on-screen keypad in `pad` typing into the input `target()` gives. */
+function buildKeypad(pad, target) {
   const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"];
   for (const k of keys) {
     const b = document.createElement("button");
@@ -200,7 +202,7 @@ function buildKeypad() {
       b.textContent = k;
     }
     b.addEventListener("click", () => {
-      const input = padTarget || $("#staff-pin-input");
+      const input = target();
       if (k === "clear") input.value = "";
       else if (k === "back") input.value = input.value.slice(0, -1);
       else if (input.value.length < 12) input.value += k;
@@ -211,13 +213,86 @@ function buildKeypad() {
 }
 
 export function labelKeypad() {
-  for (const b of $$("#staff-keypad [data-i18n-label]")) b.setAttribute("aria-label", t(b.dataset.i18nLabel));
-  $("#staff-keypad").setAttribute("aria-label", t("staff.pad.label"));
+  for (const b of $$(".keypad [data-i18n-label]")) b.setAttribute("aria-label", t(b.dataset.i18nLabel));
+  for (const pad of $$(".keypad")) pad.setAttribute("aria-label", t("staff.pad.label"));
+}
+
+// ---------- during a session: accept a photo the framing check refused ----------
+
+function showOverrideError(e) {
+  const el = $("#override-error");
+  el.hidden = !e;
+  el.textContent = e ? deps.errorText(e) : "";
+  if (e) deps.announce(el.textContent);
+}
+
+export function openOverride() {
+  showOverrideError(null);
+  $("#override-pin").value = "";
+  $("#override").hidden = false;
+  document.body.dataset.override = "open";
+  $("#override-pin").focus();
+}
+
+/**
+ * Closes the dialog (also when the photo is gone: next side, cancel, idle).
+ * The focus goes back to the button that opened it, or, once the photo was
+ * accepted, to Take photo.
+ */
+export function closeOverride(accepted = false) {
+  $("#override-pin").value = "";
+  if ($("#override").hidden) return;
+  showOverrideError(null);
+  $("#override").hidden = true;
+  delete document.body.dataset.override;
+  const b = accepted ? $("#capture-btn") : $("#override-btn");
+  if (!b.hidden && $("section[data-screen='capture']").hidden === false) b.focus();
+}
+
+async function submitOverride(ev) {
+  ev.preventDefault();
+  const pin = $("#override-pin").value;
+  $("#override-pin").value = "";
+  showOverrideError(null);
+  try {
+    await api.staffAcceptPhoto(pin);
+    closeOverride(true);
+    deps.announce(t("override.accepted"));
+  } catch (e) {
+    showOverrideError(e);
+    $("#override-pin").focus();
+  }
+}
+
+function initOverride() {
+  buildKeypad($("#override-keypad"), () => $("#override-pin"));
+  $("#override-btn").addEventListener("click", () => openOverride());
+  $("#override-back").addEventListener("click", () => closeOverride());
+  $("#override-form").addEventListener("submit", submitOverride);
+  $("#override").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      closeOverride();
+    } else if (e.key === "Tab") {
+      // Keep the focus inside the dialog while it is open.
+      const items = $$("#override button, #override input").filter((el) => el.offsetParent !== null && !el.disabled);
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault();
+        first.focus();
+      }
+    }
+  });
 }
 
 export function initStaff(d) {
   deps = d;
-  buildKeypad();
+  buildKeypad($("#staff-keypad"), () => padTarget || $("#staff-pin-input"));
+  initOverride();
   labelKeypad();
   $("#staff-btn").addEventListener("click", () => openStaff());
   for (const b of $$("[data-staff='close']")) b.addEventListener("click", () => closeStaff());

@@ -236,6 +236,7 @@ fn main() -> anyhow::Result<()> {
             staff::staff_set_secrets,
             staff::staff_exit,
             staff::staff_restart,
+            staff::staff_accept_photo,
         ])
         .setup(move |app| {
             use tauri::Manager;

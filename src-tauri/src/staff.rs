@@ -1,7 +1,9 @@
 //! Staff commands: the PIN, the settings screen, API secrets, restart and
 //! exit, each a line or two over the core's [`staff::Console`], which decides
 //! (between customers only, every action but unlocking behind the PIN, in
-//! Rust: the webview cannot skip it). The shell adds what the window looks
+//! Rust: the webview cannot skip it); and the one staff action inside a
+//! customer's session, accepting a photo the framing check refused, with
+//! the PIN given for it (the session machine decides whether there is one). The shell adds what the window looks
 //! like and carries out leaving and restarting. No command ever returns a
 //! secret; for secrets only "stored or not" comes back.
 
@@ -9,6 +11,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
 use kyc_kiosk::config::Secret;
+use kyc_kiosk::session::Input;
 use kyc_kiosk::staff::{self, SecretsForm, SettingsForm};
 
 use crate::dto::CommandError;
@@ -144,6 +147,22 @@ pub fn staff_exit(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
 pub fn staff_restart(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
     state.staff.authorize(state.screen(), "staff restart")?;
     app.restart()
+}
+
+/// Accept, as it was taken, the photo the framing check just refused (the
+/// override staff give when the detectors miss a document or a face that
+/// is there). The PIN is checked first, as an unlock is (wrong ones count
+/// towards the pause); then the session takes the held photo, or refuses
+/// when there is none (the customer took another, or it failed an image
+/// check).
+#[tauri::command]
+pub async fn staff_accept_photo(state: State<'_, AppState>, pin: Secret) -> CmdResult<()> {
+    let kiosk = state.kiosk()?;
+    state
+        .staff
+        .in_session(Some(&pin), kiosk.handle().send(Input::Override))
+        .await??;
+    Ok(())
 }
 
 #[cfg(test)]

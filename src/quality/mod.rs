@@ -277,6 +277,27 @@ impl Issue {
         }
     }
 
+    /// Whether this is a framing rule (where the document or the face is,
+    /// judged by [`crate::framing`]) rather than an image check (blur,
+    /// glare, exposure, resolution). Only a framing refusal of a still may
+    /// be overridden by staff: the detectors can miss a document or a face
+    /// that is there, while an image that fails an image check is unusable
+    /// whatever is in it.
+    #[must_use]
+    pub fn is_framing(&self) -> bool {
+        match self {
+            Self::NoDocument
+            | Self::DocumentCut
+            | Self::DocumentTooFar
+            | Self::DocumentTooClose
+            | Self::NoFace
+            | Self::SeveralFaces
+            | Self::FaceTooSmall
+            | Self::FaceOffCentre => true,
+            Self::Blurry | Self::Glare | Self::TooDark | Self::TooBright | Self::TooSmall => false,
+        }
+    }
+
     /// The issue named by its snake_case name, if it is one.
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {
@@ -385,6 +406,23 @@ pub fn assess(view: &ImageView<'_>, opts: &Options) -> Assessment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The framing rules come first in [`Issue::ALL`], the image checks
+    /// after them; only the first kind may be overridden by staff.
+    #[test]
+    fn framing_issues_are_the_first_eight_and_no_image_check() {
+        let framing: Vec<Issue> = Issue::ALL.into_iter().filter(Issue::is_framing).collect();
+        assert_eq!(framing, Issue::ALL[..8]);
+        for i in [
+            Issue::Blurry,
+            Issue::Glare,
+            Issue::TooDark,
+            Issue::TooBright,
+            Issue::TooSmall,
+        ] {
+            assert!(!i.is_framing(), "{i:?}");
+        }
+    }
 
     #[test]
     fn issue_names_are_the_contract() {

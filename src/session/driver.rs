@@ -19,7 +19,8 @@ use tokio::time::Instant;
 use super::machine::CAMERA_RETRY_MS;
 use super::machine::{Effect, Event, Input, Machine, Settings};
 use super::types::{
-    Failure, Millis, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
+    Failure, Millis, NotTaken, Outcome, Side, StartRequest, Still, Submission, TokenInfo,
+    TokenStatus,
 };
 use super::view::View;
 use super::Error;
@@ -44,8 +45,10 @@ pub trait Ports: Send + Sync + 'static {
     /// closed or replaced.
     fn watch_camera(&self) -> impl Future<Output = Option<Failure>> + Send;
     /// Take a still of `side`, precheck it, encode it as JPEG. A precheck
-    /// refusal is `Failure::ImageRejected` with the quality issue as its reason.
-    fn capture_still(&self, side: Side) -> impl Future<Output = Result<Still, Failure>> + Send;
+    /// refusal is `Failure::ImageRejected` with the quality issue as its
+    /// reason; a framing refusal also carries the photo as taken when it
+    /// passed the image checks ([`NotTaken::overridable`]), for staff.
+    fn capture_still(&self, side: Side) -> impl Future<Output = Result<Still, NotTaken>> + Send;
     /// `POST /process`.
     fn process(&self, submission: Submission) -> impl Future<Output = Result<(), Failure>> + Send;
     /// `POST /status` (once; never polled).
@@ -311,6 +314,7 @@ impl<P: Ports> Driver<P> {
                 })
             }),
             Effect::Wipe => self.wipe().await,
+            Effect::Audit(a) => a.record(),
         }
     }
 
@@ -335,7 +339,11 @@ impl<P: Ports> Driver<P> {
                         }
                         CameraOp::Capture(side) => Some(match ports.capture_still(side).await {
                             Ok(s) => Event::StillCaptured(s),
-                            Err(f) => Event::CaptureFailed(f),
+                            Err(NotTaken {
+                                failure,
+                                overridable: Some(still),
+                            }) => Event::StillRefused { failure, still },
+                            Err(NotTaken { failure, .. }) => Event::CaptureFailed(failure),
                         }),
                     };
                     if let Some(ev) = ev {
@@ -534,6 +542,41 @@ mod tests {
                 "process PASSPORT FRONT,FACE".to_owned(),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_photo_staff_accept_after_a_framing_refusal_is_the_one_sent() {
+        let fake = Scripted::new();
+        fake.refuse_capture(Side::Front, crate::quality::Issue::DocumentTooFar);
+        let h = driver(fake.clone());
+        h.send(start("c-7")).await.unwrap();
+        until(&h, Screen::Choice).await;
+        h.send(Input::VerifyHere(DocumentType::Passport))
+            .await
+            .unwrap();
+        capture_ready(&h, Side::Front).await;
+        h.send(Input::Capture).await.unwrap();
+        let v = tokio::time::timeout(
+            Duration::from_secs(10),
+            h.wait_for(|v| v.allowed.contains(&crate::session::InputKind::Override)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(v.side, Some(Side::Front));
+        assert_eq!(h.still(Side::Front).await.unwrap(), None);
+        h.send(Input::Override).await.unwrap();
+        assert_eq!(
+            h.still(Side::Front).await.unwrap(),
+            Some(Scripted::still_of(Side::Front))
+        );
+        capture_ready(&h, Side::Face).await;
+        h.send(Input::Capture).await.unwrap();
+        until(&h, Screen::Review).await;
+        h.send(Input::Confirm).await.unwrap();
+        until(&h, Screen::Waiting).await;
+        assert_eq!(fake.calls("capture FRONT").len(), 1, "not taken twice");
+        assert_eq!(fake.calls("process"), ["process PASSPORT FRONT,FACE"]);
     }
 
     #[tokio::test]

@@ -59,9 +59,9 @@ pub mod view;
 
 pub use driver::{Driver, Handle, Ports};
 pub use kiosk::{CameraChoice, Kiosk, KioskOptions, PreviewPacket};
-pub use machine::{Effect, Event, Input, InputKind, Machine, Settings, State};
+pub use machine::{Audit, Effect, Event, Input, InputKind, Machine, Settings, State};
 pub use types::{
-    DocumentType, ExpectedField, Failure, Millis, Outcome, OverallStatus, ProofOfAddress,
+    DocumentType, ExpectedField, Failure, Millis, NotTaken, Outcome, OverallStatus, ProofOfAddress,
     RetakeReason, Side, StartRequest, Still, Subject, Submission, TokenInfo, TokenStatus,
     TokenType,
 };

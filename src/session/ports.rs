@@ -15,7 +15,7 @@ use super::convert::{self, failure};
 use super::driver::Ports;
 use super::relayed::Relayed;
 use super::types::{
-    Failure, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
+    Failure, NotTaken, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
 };
 use crate::camera::{self, demo, pipeline::Pipeline, Frame};
 use crate::capture::Role;
@@ -327,7 +327,7 @@ fn still(
     side: Side,
     jpeg_quality: u8,
     detectors: &Detectors,
-) -> Result<Still, Failure> {
+) -> Result<Still, NotTaken> {
     let frame = pipeline
         .capture_still(Duration::from_secs(3))
         .map_err(|e| camera_failure(&e))?;
@@ -345,22 +345,33 @@ fn still(
 /// breaks a framing rule is refused with that rule's issue, nothing is sent;
 /// otherwise the document is cut out and squared up ([`framing::crop`]) and
 /// the crop is what is checked and sent. A selfie must pass the face rules
-/// and is sent whole.
+/// and is sent whole. A framing refusal carries the photo staff may accept
+/// instead ([`as_taken`]), when there is one.
 fn check_and_encode(
     frame: &camera::Frame,
     side: Side,
     jpeg_quality: u8,
     detectors: &Detectors,
-) -> Result<Still, Failure> {
+) -> Result<Still, NotTaken> {
     let view = quality::ImageView::rgb(frame.pixels(), frame.width(), frame.height())
         .with_stride(frame.stride());
     let role = side.camera();
     let kind = document_kind(side);
     let seen = detectors.look_for(role, kind, &view);
     if let Some(issue) = seen.framing.issue {
-        return Err(Failure::ImageRejected {
-            side,
-            reason: issue.into(),
+        let overridable = match as_taken(frame, &view, side, &seen, jpeg_quality) {
+            Ok(still) => Some(still),
+            Err(f) => {
+                tracing::debug!(code = %f.code(), "the refused still is not overridable");
+                None
+            }
+        };
+        return Err(NotTaken {
+            failure: Failure::ImageRejected {
+                side,
+                reason: issue.into(),
+            },
+            overridable,
         });
     }
     match (role, seen.document) {
@@ -372,14 +383,48 @@ fn check_and_encode(
                 }
             })?;
             tracing::debug!(?crop, fill = doc.fill, "document cut out of the still");
-            encode_crop(crop, frame, side, jpeg_quality)
+            Ok(encode_crop(crop, frame, side, jpeg_quality)?)
         }
         _ => {
             let roi = guide_roi(frame.width(), frame.height());
             precheck(&view, side, Some(roi))?;
-            encode(frame, side, jpeg_quality)
+            Ok(encode(frame, side, jpeg_quality)?)
         }
     }
+}
+
+/// The photo a framing refusal leaves for staff to accept, as taken: for a
+/// document found whole (too far or too close), its cut-out, as a good
+/// still is sent; when the cut-out has too few pixels for the image checks
+/// (a card far away), or the document was not found or is cut by the frame
+/// edge, the whole frame; a selfie whole. What is sent must still pass the
+/// image checks (judged over the guide frame for a whole frame): a photo
+/// that is blurred, glared, too dark or too bright, or too small is never
+/// overridable.
+fn as_taken(
+    frame: &camera::Frame,
+    view: &quality::ImageView<'_>,
+    side: Side,
+    seen: &framing::Seen,
+    jpeg_quality: u8,
+) -> Result<Still, Failure> {
+    if let (Role::Document, Some(doc)) = (side.camera(), seen.document) {
+        let crop = (!doc.cut)
+            .then(|| framing::crop::rectify_as(view, &doc.corners, document_kind(side)))
+            .flatten();
+        if let Some(crop) = crop {
+            match encode_crop(crop, frame, side, jpeg_quality) {
+                Err(Failure::ImageRejected {
+                    reason: super::RetakeReason::Quality(quality::Issue::TooSmall),
+                    ..
+                }) => {}
+                other => return other,
+            }
+        }
+    }
+    let roi = guide_roi(frame.width(), frame.height());
+    precheck(view, side, Some(roi))?;
+    encode(frame, side, jpeg_quality)
 }
 
 /// The image checks of a still (or its crop): the first issue refuses it.
@@ -579,9 +624,9 @@ impl Ports for LivePorts {
         }
     }
 
-    async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
+    async fn capture_still(&self, side: Side) -> Result<Still, NotTaken> {
         if let CameraMode::Stills(files) = &self.mode {
-            return given_still(files, side);
+            return Ok(given_still(files, side)?);
         }
         let pipeline = self.pipeline().ok_or(Failure::Camera {
             code: ErrorCode::CameraUnavailable,
@@ -592,8 +637,10 @@ impl Ports for LivePorts {
         let detectors = self.detectors()?;
         tokio::task::spawn_blocking(move || still(&pipeline, side, jpeg_quality, &detectors))
             .await
-            .map_err(|e| Failure::Internal {
-                message: e.to_string(),
+            .map_err(|e| {
+                NotTaken::from(Failure::Internal {
+                    message: e.to_string(),
+                })
             })?
     }
 
@@ -739,9 +786,12 @@ mod tests {
         .unwrap()
     }
 
-    fn rejected_for(r: Result<Still, Failure>) -> Option<quality::Issue> {
+    fn rejected_for(r: Result<Still, NotTaken>) -> Option<quality::Issue> {
         match r {
-            Err(Failure::ImageRejected { reason, .. }) => reason.issue(),
+            Err(NotTaken {
+                failure: Failure::ImageRejected { reason, .. },
+                ..
+            }) => reason.issue(),
             other => panic!("not a refusal: {other:?}"),
         }
     }
@@ -787,6 +837,112 @@ mod tests {
         // A card held up for the selfie: no face of a person.
         let card = check_and_encode(&demo_frame("back.jpg"), Side::Face, 90, &det);
         assert_eq!(rejected_for(card), Some(quality::Issue::NoFace));
+    }
+
+    /// What a framing refusal leaves for staff to accept.
+    fn held(r: Result<Still, NotTaken>) -> (Option<quality::Issue>, Option<Still>) {
+        match r {
+            Err(NotTaken {
+                failure: Failure::ImageRejected { reason, .. },
+                overridable,
+            }) => (reason.issue(), overridable),
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
+    fn frame_from(img: &image::RgbImage) -> camera::Frame {
+        camera::Frame::new(
+            img.as_raw().clone(),
+            img.width(),
+            img.height(),
+            1,
+            std::time::Instant::now(),
+        )
+        .unwrap()
+    }
+
+    fn rgb(f: &camera::Frame) -> image::RgbImage {
+        image::RgbImage::from_raw(f.width(), f.height(), f.pixels().to_vec()).unwrap()
+    }
+
+    // A framing refusal holds the photo as taken for staff: a card found
+    // whole but too far as its cut-out (as a good still is sent), a cut
+    // card as the whole frame, a selfie (two people, or none) whole. Each
+    // passed the image checks.
+    #[test]
+    fn a_framing_refusal_holds_the_photo_as_taken_for_staff() {
+        let det = Detectors::builtin().unwrap();
+        for (file, side, want, whole) in [
+            (
+                "front_far.jpg",
+                Side::Front,
+                vec![quality::Issue::DocumentTooFar],
+                false,
+            ),
+            (
+                "front_cut.jpg",
+                Side::Front,
+                vec![quality::Issue::NoDocument, quality::Issue::DocumentCut],
+                true,
+            ),
+            (
+                "face_two.jpg",
+                Side::Face,
+                vec![quality::Issue::SeveralFaces],
+                true,
+            ),
+            ("back.jpg", Side::Face, vec![quality::Issue::NoFace], true),
+        ] {
+            let f = demo_frame(file);
+            let (issue, still) = held(check_and_encode(&f, side, 90, &det));
+            assert!(
+                issue.is_some_and(|i| want.contains(&i)),
+                "{file}: {issue:?}"
+            );
+            let still = still.unwrap_or_else(|| panic!("{file}: nothing held"));
+            assert_eq!(still.side, side);
+            let d = quality::decode_bounded(&still.jpeg).unwrap();
+            assert_eq!((d.width, d.height), (still.width, still.height));
+            if whole {
+                assert_eq!((d.width, d.height), (f.width(), f.height()), "{file}");
+                // The photo held is the one taken: the same picture, re-encoded.
+                let mean =
+                    |px: &[u8]| px.iter().map(|&v| u64::from(v)).sum::<u64>() / px.len() as u64;
+                assert!(mean(&d.rgb).abs_diff(mean(f.pixels())) <= 2, "{file}");
+            } else {
+                // The card, squared up, with every pixel it had in the frame.
+                let aspect = d.width as f32 / d.height as f32;
+                assert!(
+                    (aspect - framing::crop::ID1_ASPECT).abs() < 0.01,
+                    "{file}: {aspect}"
+                );
+                assert!(d.width < f.width() * 6 / 10, "{file}: {}", d.width);
+                let view = quality::ImageView::rgb(&d.rgb, d.width, d.height);
+                let doc = crate::detect::find_document(&view, Kind::Id).unwrap();
+                assert!(doc.fill > 0.75, "{file}: {doc:?}");
+            }
+        }
+    }
+
+    // Blur, glare, exposure and resolution are not the detectors' to judge:
+    // a refused still that fails one of them holds nothing for staff.
+    #[test]
+    fn a_refused_still_that_fails_an_image_check_holds_nothing() {
+        let det = Detectors::builtin().unwrap();
+        let far = rgb(&demo_frame("front_far.jpg"));
+        let dark = image::RgbImage::from_fn(far.width(), far.height(), |x, y| {
+            image::Rgb(far.get_pixel(x, y).0.map(|v| v / 12))
+        });
+        let (w, h) = (far.width(), far.height());
+        let small =
+            image::imageops::resize(&far, w / 10, h / 10, image::imageops::FilterType::Triangle);
+        let blurred = image::imageops::resize(&small, w, h, image::imageops::FilterType::Triangle);
+        let tiny = image::imageops::resize(&far, 320, 180, image::imageops::FilterType::Triangle);
+        for (name, img) in [("dark", dark), ("blurred", blurred), ("tiny", tiny)] {
+            let (issue, still) = held(check_and_encode(&frame_from(&img), Side::Front, 90, &det));
+            assert!(issue.is_some_and(|i| i.is_framing()), "{name}: {issue:?}");
+            assert!(still.is_none(), "{name}: {still:?}");
+        }
     }
 
     #[test]

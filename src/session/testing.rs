@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::driver::Ports;
 use super::types::{
-    Failure, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
+    Failure, NotTaken, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
 };
 use crate::capture::Role;
 use crate::error::ErrorCode;
@@ -31,7 +31,7 @@ pub const MARKER: &[u8] = b"KIOSK-PRIVACY-MARKER-7f3a";
 pub struct Scripted {
     calls: Mutex<Vec<String>>,
     expiry_secs: Mutex<Option<u32>>,
-    capture_failures: Mutex<HashMap<Side, VecDeque<Failure>>>,
+    capture_failures: Mutex<HashMap<Side, VecDeque<NotTaken>>>,
     process: Mutex<VecDeque<Result<(), Failure>>>,
     status: Mutex<VecDeque<Result<TokenStatus, Failure>>>,
     results: tokio::sync::Mutex<mpsc::UnboundedReceiver<Outcome>>,
@@ -104,7 +104,33 @@ impl Scripted {
         lock(&self.capture_failures)
             .entry(side)
             .or_default()
-            .push_back(failure);
+            .push_back(failure.into());
+    }
+
+    /// The next capture of `side` is refused by the framing rule `issue`,
+    /// with the photo as taken (the image [`Self::still_of`] gives `side`)
+    /// for staff to accept.
+    pub fn refuse_capture(&self, side: Side, issue: crate::quality::Issue) {
+        lock(&self.capture_failures)
+            .entry(side)
+            .or_default()
+            .push_back(NotTaken {
+                failure: Failure::ImageRejected {
+                    side,
+                    reason: issue.into(),
+                },
+                overridable: Some(Self::still_of(side)),
+            });
+    }
+
+    /// The photo these ports take of `side`: a JPEG marker, [`MARKER`] and
+    /// the side.
+    #[must_use]
+    pub fn still_of(side: Side) -> Still {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend_from_slice(MARKER);
+        jpeg.push(side as u8);
+        Still::new(side, jpeg, 1280, 720)
     }
 
     /// The answer to the next `/process` call.
@@ -175,7 +201,7 @@ impl Ports for Scripted {
         Some(Self::lost())
     }
 
-    async fn capture_still(&self, side: Side) -> Result<Still, Failure> {
+    async fn capture_still(&self, side: Side) -> Result<Still, NotTaken> {
         self.call(format!("capture {}", side.as_str()));
         let failure = lock(&self.capture_failures)
             .get_mut(&side)
@@ -183,11 +209,9 @@ impl Ports for Scripted {
         if let Some(f) = failure {
             return Err(f);
         }
-        let mut jpeg = vec![0xFF, 0xD8];
-        jpeg.extend_from_slice(MARKER);
-        jpeg.push(side as u8);
-        lock(&self.held).push(jpeg.clone());
-        Ok(Still::new(side, jpeg, 1280, 720))
+        let still = Self::still_of(side);
+        lock(&self.held).push(still.jpeg.to_vec());
+        Ok(still)
     }
 
     async fn process(&self, s: Submission) -> Result<(), Failure> {

@@ -574,6 +574,36 @@ impl Failure {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Network { .. } | Self::RateLimited)
     }
+
+    /// Whether staff may accept the photo this refused as it was taken: a
+    /// still the kiosk's own framing rules refused (no document found, the
+    /// document cut, too far or too close, no face, several faces, ...).
+    /// Never an image check (blur, glare, exposure, resolution: the photo
+    /// is unusable whatever is in it), nor iDenfy's own refusal, nor
+    /// anything that is not about a photo.
+    #[must_use]
+    pub fn is_overridable(&self) -> bool {
+        matches!(self, Self::ImageRejected { reason: RetakeReason::Quality(i), .. } if i.is_framing())
+    }
+}
+
+/// A capture that gave no still: why, and, when only a framing rule refused
+/// it ([`Failure::is_overridable`]), the photo as it was taken (and passed
+/// the image checks), which staff may accept. It is held in memory only, by
+/// the capture it belongs to, and wiped with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotTaken {
+    pub failure: Failure,
+    pub overridable: Option<Still>,
+}
+
+impl From<Failure> for NotTaken {
+    fn from(failure: Failure) -> Self {
+        Self {
+            failure,
+            overridable: None,
+        }
+    }
 }
 
 /// Why a photo must be retaken.
@@ -692,6 +722,41 @@ mod tests {
         o.auto_face = Some("FACE_MATCH".into());
         o.zeroize();
         assert!(o.fraud_tags.is_empty() && o.auto_face.is_none());
+    }
+
+    /// Staff may accept a photo only when the kiosk's framing rules refused
+    /// it: an image check, iDenfy's refusal, or any other failure never.
+    #[test]
+    fn only_a_framing_refusal_is_overridable() {
+        let refused = |reason: RetakeReason| Failure::ImageRejected {
+            side: Side::Front,
+            reason,
+        };
+        for i in quality::Issue::ALL {
+            assert_eq!(refused(i.into()).is_overridable(), i.is_framing(), "{i:?}");
+        }
+        assert!(refused(quality::Issue::DocumentTooFar.into()).is_overridable());
+        assert!(refused(quality::Issue::SeveralFaces.into()).is_overridable());
+        assert!(!refused(quality::Issue::Blurry.into()).is_overridable());
+        assert!(!refused(quality::Issue::TooSmall.into()).is_overridable());
+        assert!(!refused(RetakeReason::Api(
+            "Document was not detected in the 'FRONT' photo".into()
+        ))
+        .is_overridable());
+        for other in [
+            Failure::Camera {
+                code: ErrorCode::CameraLost,
+                message: "unplugged".into(),
+            },
+            Failure::Network {
+                message: "reset".into(),
+            },
+            Failure::TokenExpired,
+        ] {
+            assert!(!other.is_overridable(), "{other:?}");
+        }
+        let n = NotTaken::from(Failure::TokenExpired);
+        assert_eq!(n.overridable, None);
     }
 
     #[test]

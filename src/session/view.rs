@@ -59,6 +59,8 @@ pub struct SideView {
     pub taken: bool,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// Staff accepted this photo after the framing check refused it.
+    pub accepted_by_staff: bool,
 }
 
 /// An error or hint: a code to branch on and a sentence to show.
@@ -207,6 +209,7 @@ impl View {
                             taken: still.is_some(),
                             width: still.map(|x| x.width),
                             height: still.map(|x| x.height),
+                            accepted_by_staff: s.accepted_by_staff.contains(&side),
                         }
                     })
                     .collect();

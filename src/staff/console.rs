@@ -558,6 +558,31 @@ impl Console {
         Ok(start.await)
     }
 
+    /// Runs `act`, a staff action inside a customer's session (accepting a
+    /// photo the framing check refused), with the staff PIN given for it.
+    /// Staff functions stay closed (they are for between customers): the
+    /// PIN is asked for each such action and checked as an unlock is, so
+    /// wrong ones count towards the pause. The action itself is logged by
+    /// whoever carries it out (the session's audit line).
+    ///
+    /// # Errors
+    /// [`Error::StaffOnly`] without a PIN, [`Error::NoPin`] when none is
+    /// set, or the PIN's refusal ([`Error::PinWrong`], [`Error::PinLocked`]);
+    /// `act` is not run then.
+    pub async fn in_session<T>(
+        &self,
+        pin: Option<&Secret>,
+        act: impl Future<Output = T>,
+    ) -> Result<T, Error> {
+        let Some(pin) = pin.filter(|p| !p.is_empty()) else {
+            return Err(Error::StaffOnly);
+        };
+        self.check_pin(pin, false).await?;
+        // A right PIN opens the gate: close it again, a customer is here.
+        self.lock();
+        Ok(act.await)
+    }
+
     /// The kiosk settings in effect (a save changes the form defaults at once).
     #[must_use]
     pub fn kiosk(&self) -> KioskConfig {

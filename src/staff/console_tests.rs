@@ -564,6 +564,39 @@ async fn start_requires_staff_needs_the_pin_or_an_open_gate() {
     );
 }
 
+// A staff action inside a customer's session (accepting a refused photo)
+// runs only with the PIN given for it, counted like any other, even when
+// staff functions were open; it leaves them closed.
+#[tokio::test]
+async fn an_action_in_a_session_needs_the_pin_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = open_console(dir.path()).await;
+    let ran = std::sync::atomic::AtomicU32::new(0);
+    let act = || async {
+        ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    };
+    assert!(c.status().unlocked);
+    for none in [None, Some(pin(""))] {
+        let e = c.in_session(none.as_ref(), act()).await.unwrap_err();
+        assert!(matches!(e, Error::StaffOnly), "{e}");
+    }
+    let e = c.in_session(Some(&pin("555555")), act()).await.unwrap_err();
+    assert!(matches!(e, Error::PinWrong { attempts_left: 4 }), "{e}");
+    assert_eq!(e.field(), Some("pin"));
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
+    c.in_session(Some(&pin(PIN)), act()).await.unwrap();
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
+    c.lock();
+    c.in_session(Some(&pin(PIN)), act()).await.unwrap();
+    assert!(!c.status().unlocked, "the gate stays closed");
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    // Without a PIN set, nobody can.
+    let fresh = console_at(None);
+    let e = fresh.in_session(Some(&pin(PIN)), act()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::StaffOnly, "{e}");
+}
+
 /// The back office from the staff settings: the URL goes to the staff file,
 /// the kiosk credential to the keyring (only a flag comes back), and the
 /// next start uses both.

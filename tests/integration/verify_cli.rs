@@ -20,6 +20,8 @@ impl Files {
             ("front.jpg", support::front()),
             ("back.jpg", support::back()),
             ("face.jpg", support::face()),
+            ("bill.jpg", support::bill()),
+            ("pattern.jpg", support::pattern()),
             ("blurry.png", synth::png(&synth::blurry(1000, 630))),
             ("garbage.jpg", b"not an image".to_vec()),
         ] {
@@ -190,6 +192,98 @@ async fn images_over_the_body_limit_are_refused_before_a_token() {
     assert_eq!(out.status.code(), Some(10), "{err}");
     assert!(err.contains("over the limit of 20000000 bytes"), "{err}");
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "{err}");
+}
+
+#[test]
+fn a_utility_bill_is_asked_for_sent_and_approved() {
+    let f = Files::new();
+    let bill = f.path("bill.jpg").display().to_string();
+    for extra in [
+        vec!["--utility-bill", &bill],
+        // The compare form: the token carries the address as a step.
+        vec![
+            "--utility-bill",
+            &bill,
+            "--bill-address",
+            "Gedimino pr. 1-23, LT-01103 Vilnius",
+        ],
+    ] {
+        let out = run(kiosk(&f).args(verify_args(&f, "front.jpg")).args(&extra));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {err}");
+        let j = json_of(&out);
+        assert_eq!(j["status"], "APPROVED", "{extra:?}: {j}");
+        assert_eq!(j["final"], true);
+    }
+}
+
+// The sandbox, like iDenfy, refuses a bill in which it finds no page; a
+// file cannot be retaken, so the command ends there with the API's words
+// instead of waiting for a result that cannot come.
+#[test]
+fn a_utility_bill_without_a_page_is_refused_by_the_api() {
+    let f = Files::new();
+    let pattern = f.path("pattern.jpg").display().to_string();
+    let out = run(kiosk(&f)
+        .args(verify_args(&f, "front.jpg"))
+        .args(["--utility-bill", &pattern]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    let j = json_of(&out);
+    assert_eq!(j["error"]["code"], "IMAGE_RETAKE", "{j}");
+    assert_eq!(j["error"]["side"], "UTILITY_BILL", "{j}");
+    assert!(err.contains("proof of address"), "{err}");
+}
+
+// A bill option that cannot be used stops the command before anything is
+// sent, as the other photo options do: a missing or unreadable file, or a
+// compare address without a bill to compare it with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_utility_bill_options_send_nothing() {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    let (base, _task) = support::raw_server(false, move |_| {
+        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(support::json_answer("500 Internal Server Error", "{}", ""))
+    })
+    .await;
+    let f = Files::new();
+    let p = |n: &str| f.path(n).display().to_string();
+    for (extra, code, says) in [
+        (
+            vec!["--utility-bill".to_owned(), p("absent.jpg")],
+            10,
+            "cannot read",
+        ),
+        (
+            vec!["--utility-bill".to_owned(), p("garbage.jpg")],
+            3,
+            "UTILITY_BILL",
+        ),
+        (
+            vec!["--bill-address".to_owned(), "Gedimino pr. 1".to_owned()],
+            10,
+            "--utility-bill",
+        ),
+    ] {
+        let mut cmd = kiosk(&f);
+        cmd.args(verify_args(&f, "front.jpg"))
+            .args(&extra)
+            .env("IDENFY_BASE_URL", &base)
+            .env("IDENFY_API_KEY", "key")
+            .env("IDENFY_API_SECRET", "secret")
+            .env(
+                "IDENFY_SIGNING_KEY",
+                "a-webhook-signing-key-of-32-characters-or-more",
+            );
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
 /// Run the CLI against an in-process sandbox given as a live backend.

@@ -222,3 +222,82 @@ async fn an_oversized_submission_is_413_and_the_token_stays_usable() {
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["outcome"], "ACCEPTED");
 }
+
+// A token that asks for a proof of address: the relay forwards the step to
+// iDenfy, refuses (through the sandbox, as iDenfy does) a `/process`
+// without UTILITY_BILL and leaves the token usable, then relays the one
+// that carries it to a final result. A bill for a token that asked for
+// none is refused the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_utility_bill_token_needs_the_bill_and_gets_a_final_result() {
+    use base64::Engine as _;
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |_| {}).await;
+    let base = r.url();
+    let k = enrol(&db, "kiosk-bill", None).await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let body = |bill: bool| {
+        let mut images = json!({"FRONT": b64.encode(b"front"), "BACK": b64.encode(b"back")});
+        if bill {
+            images["UTILITY_BILL"] = json!(b64.encode(b"bill"));
+        }
+        json!({"country": "LT", "documentType": "ID_CARD", "images": images, "skipAnalysis": true})
+    };
+    let token = |bill: bool| {
+        let mut t =
+            json!({"clientId": "c-bill", "tokenType": "DOCUMENT", "dummyStatus": "APPROVED"});
+        if bill {
+            t["utilityBill"] = json!(true);
+        }
+        t
+    };
+    let process = |scan_ref: &str| format!("/kiosk/v1/scans/{scan_ref}/process");
+
+    // No bill asked for, one sent: refused, nothing spent.
+    let (s, t) = k
+        .call(&base, "POST", "/kiosk/v1/tokens", Some(token(false)))
+        .await;
+    assert_eq!(s, 200, "{t}");
+    let plain = t["scanRef"].as_str().unwrap().to_owned();
+    let (s, e) = k
+        .call(&base, "POST", &process(&plain), Some(body(true)))
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("UTILITY_BILL"),
+        "{e}"
+    );
+
+    // A bill asked for, none sent: refused, and the token still usable.
+    let (s, t) = k
+        .call(&base, "POST", "/kiosk/v1/tokens", Some(token(true)))
+        .await;
+    assert_eq!(s, 200, "{t}");
+    let scan_ref = t["scanRef"].as_str().unwrap().to_owned();
+    let (s, e) = k
+        .call(&base, "POST", &process(&scan_ref), Some(body(false)))
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("'UTILITY_BILL'"),
+        "{e}"
+    );
+    let (s, p) = k
+        .call(&base, "POST", &process(&scan_ref), Some(body(true)))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["outcome"], "ACCEPTED");
+
+    let got = k.results(&base, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["scanRef"], scan_ref.as_str());
+    assert_eq!(got[0]["final"], true);
+    assert_eq!(got[0]["status"]["overall"], "APPROVED");
+    let refused = support::scalar_i64(
+        &db,
+        &format!("SELECT count(*) FROM audit WHERE scan_ref = '{scan_ref}' AND event = 'process_refused'"),
+    )
+    .await;
+    assert_eq!(refused, 1);
+    r.shutdown().await;
+}

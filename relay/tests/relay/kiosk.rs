@@ -127,6 +127,63 @@ async fn verify_with_only_the_relay_configured_reaches_a_final_result() {
     r.shutdown().await;
 }
 
+// A proof of address through the relay: the token the kiosk asks for
+// carries the bill step (both forms: collect only, and compare with an
+// address), the relay forwards it to iDenfy, and the `/process` it relays
+// carries UTILITY_BILL. The sandbox behind it refuses a bill token's
+// `/process` without the bill and a bill the token did not ask for, so an
+// approval here means both ends agreed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_with_a_utility_bill_through_the_relay_reaches_a_final_result() {
+    let db = shared().fresh_database();
+    let (_sb, up, addr) = upstream().await;
+    let r = relay_at(&db, addr, &up).await;
+    let k = enrol(&db, "Desk 4", Some("Kaunas")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    for f in ["front.jpg", "back.jpg", "face.jpg", "bill.jpg"] {
+        std::fs::write(p(f), demo(f)).unwrap();
+    }
+    for (client, compare) in [
+        ("relay-bill", None),
+        ("relay-bill-compare", Some("Laisvės al. 1, LT-44280 Kaunas")),
+    ] {
+        let mut cmd = tokio::process::Command::new(kiosk_binary());
+        for (v, _) in std::env::vars() {
+            if v.starts_with("IDENFY_") || v.starts_with("KYC_KIOSK_") {
+                cmd.env_remove(v);
+            }
+        }
+        cmd.env("KYC_KIOSK_CONFIG", p("absent.toml"))
+            .env("KYC_KIOSK_RELAY_URL", r.url())
+            .env("KYC_KIOSK_RELAY_KEY", &k.credential)
+            .args(["verify", "--client-id", client, "--country", "LT"])
+            .args(["--front", &p("front.jpg"), "--back", &p("back.jpg")])
+            .args(["--face", &p("face.jpg"), "--document", "ID_CARD"])
+            .args(["--utility-bill", &p("bill.jpg")])
+            .args(["--wait", "30", "--json"]);
+        if let Some(a) = compare {
+            cmd.args(["--bill-address", a]);
+        }
+        let out = cmd.output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{client}: {stderr}");
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["status"], "APPROVED", "{client}: {j}");
+        assert_eq!(j["final"], true, "{j}");
+        let scan_ref = j["scanRef"].as_str().unwrap().to_owned();
+        let accepted = crate::support::scalar_i64(
+            &db,
+            &format!(
+                "SELECT count(*) FROM audit WHERE scan_ref = '{scan_ref}' AND event = 'process_accepted'"
+            ),
+        )
+        .await;
+        assert_eq!(accepted, 1, "{client}");
+    }
+    r.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_through_a_relay_that_is_down_exits_6() {
     let dir = tempfile::tempdir().unwrap();

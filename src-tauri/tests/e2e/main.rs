@@ -5,6 +5,7 @@
 mod harness;
 
 mod a11y;
+mod accept_photo;
 mod backoffice;
 mod flows;
 mod screens;

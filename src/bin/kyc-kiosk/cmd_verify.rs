@@ -1,7 +1,8 @@
 //! `kyc-kiosk verify`: one verification from image files, end to end.
 //!
 //! Exit: [`Exit::Success`] when a final result arrived,
-//! [`Exit::PrecheckRefused`], [`Exit::NoResult`], [`Exit::ApiRefused`],
+//! [`Exit::PrecheckRefused`], [`Exit::NoResult`], [`Exit::ApiRefused`] (also
+//! when iDenfy asks for a photo again: a file cannot be retaken),
 //! [`Exit::Network`], or [`Exit::Error`] for bad arguments or configuration.
 
 use std::net::SocketAddr;
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use kyc_kiosk::idenfy::{DocumentType, ImageSide, TokenType, DEFAULT_MAX_BODY_BYTES};
 use kyc_kiosk::session::{
-    CameraChoice, DocumentType as SessionDoc, Input, InputKind, Kiosk, KioskOptions, Screen,
-    Settings, Side, StartRequest, TokenType as SessionTokenType, View,
+    CameraChoice, DocumentType as SessionDoc, Input, InputKind, Kiosk, KioskOptions,
+    ProofOfAddress, Screen, Settings, Side, StartRequest, TokenType as SessionTokenType, View,
 };
 use kyc_kiosk::ErrorCode;
 
@@ -42,6 +43,13 @@ pub struct Args {
     /// Selfie.
     #[arg(long, value_name = "FILE")]
     face: Option<PathBuf>,
+    /// Utility bill photo (proof of address): the verification then asks
+    /// for one, as the kiosk's "Proof of address" box does.
+    #[arg(long, value_name = "FILE")]
+    utility_bill: Option<PathBuf>,
+    /// Address iDenfy compares with the utility bill's (needs --utility-bill).
+    #[arg(long, value_name = "TEXT", requires = "utility_bill")]
+    bill_address: Option<String>,
     /// Document type.
     #[arg(long, value_parser = ["ID_CARD", "PASSPORT", "DRIVER_LICENSE", "RESIDENCE_PERMIT"])]
     document: Option<String>,
@@ -86,6 +94,9 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
     let mut images = vec![(ImageSide::Front, read_image(&args.front)?)];
     if let Some(p) = &args.back {
         images.push((ImageSide::Back, read_image(p)?));
+    }
+    if let Some(p) = &args.utility_bill {
+        images.push((ImageSide::UtilityBill, read_image(p)?));
     }
     if let Some(p) = &args.face {
         images.push((ImageSide::Face, read_image(p)?));
@@ -138,7 +149,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> anyhow::Result<Exit> {
         &TokenType::parse(&args.token_type),
         &sides,
     ) {
-        eprintln!("error: {e} (give it with --front/--back/--face)");
+        eprintln!("error: {e} (give it with --front/--back/--face/--utility-bill)");
         return Ok(Exit::Error);
     }
     let stills: HashMap<Side, Vec<u8>> = images
@@ -203,11 +214,21 @@ async fn verify(
     req.token_type = token_type;
     req.first_name = args.first_name.clone();
     req.last_name = args.last_name.clone();
+    req.proof_of_address = args
+        .utility_bill
+        .is_some()
+        .then(|| match &args.bill_address {
+            Some(a) => ProofOfAddress::compare(a.clone()),
+            None => ProofOfAddress::upload(),
+        });
     if let Err(e) = kiosk.start_session(req).await {
         eprintln!("error: {e}");
         return Ok(Exit::Error);
     }
 
+    // A photo iDenfy asked to be taken again: a file cannot be retaken, so
+    // the verification ends there (the token is not spent).
+    let refused = |v: &View| v.screen == Screen::Capture && v.hint.is_some();
     // The customer's side of the flow: choose "here", hand over each photo,
     // confirm the review. Everything else is the state machine's.
     let drive = async {
@@ -215,6 +236,9 @@ async fn verify(
         let mut confirmed = false;
         loop {
             let v = h.view();
+            if refused(&v) {
+                return;
+            }
             match v.screen {
                 Screen::Choice if !chose => {
                     chose = true;
@@ -244,6 +268,7 @@ async fn verify(
     };
     let finished = |v: &View| {
         v.screen == Screen::Result && v.result.as_ref().is_some_and(|r| r.final_)
+            || refused(v)
             || matches!(
                 v.screen,
                 Screen::Error | Screen::NoResultYet | Screen::SubmitFailed
@@ -255,7 +280,17 @@ async fn verify(
         drive
     );
     let end = end.unwrap_or_else(|| h.view());
-    let code = if end.screen == Screen::NoResultYet
+    let code = if let (true, Some(hint)) = (refused(&end), &end.hint) {
+        let side = end.side.map(Side::as_str).unwrap_or_default();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"error": {"code": hint.code, "side": side, "message": hint.message}})
+            );
+        }
+        eprintln!("[{}] {}", hint.code, hint.message);
+        Exit::ApiRefused
+    } else if end.screen == Screen::NoResultYet
         || (end.screen != Screen::Result && end.error.is_none())
     {
         // One check, no polling: say what iDenfy knows, and report the timeout.

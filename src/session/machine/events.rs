@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::capture::Role;
+use crate::quality::Issue;
 use crate::session::types::{
     DocumentType, Failure, Outcome, Side, StartRequest, Still, Submission, TokenInfo, TokenStatus,
 };
@@ -29,6 +30,12 @@ pub enum Input {
     ContinueOnPhone,
     /// Take the still now (manual button or auto-capture).
     Capture,
+    /// Staff accept, as it was taken, the photo the kiosk's framing check
+    /// just refused (see [`Failure::is_overridable`]). Only after the staff
+    /// PIN: the shell checks it and sends this itself, so the UI's input
+    /// command cannot carry it (like `Start`).
+    #[serde(skip_deserializing)]
+    Override,
     /// From the review: take this side again.
     Retake(#[serde(deserialize_with = "named::side")] Side),
     /// From the review: send the images.
@@ -75,6 +82,7 @@ pub enum InputKind {
     VerifyHere,
     ContinueOnPhone,
     Capture,
+    Override,
     Retake,
     Confirm,
     Retry,
@@ -93,6 +101,7 @@ impl Input {
             Self::VerifyHere(_) => InputKind::VerifyHere,
             Self::ContinueOnPhone => InputKind::ContinueOnPhone,
             Self::Capture => InputKind::Capture,
+            Self::Override => InputKind::Override,
             Self::Retake(_) => InputKind::Retake,
             Self::Confirm => InputKind::Confirm,
             Self::Retry => InputKind::Retry,
@@ -116,6 +125,12 @@ pub enum Event {
     CameraFailed(Failure),
     StillCaptured(Still),
     CaptureFailed(Failure),
+    /// The framing check refused the still; `still` is the photo as taken,
+    /// which passed the image checks (staff may accept it: [`Input::Override`]).
+    StillRefused {
+        failure: Failure,
+        still: Still,
+    },
     Submitted,
     SubmitFailed(Failure),
     StatusChecked(TokenStatus),
@@ -137,6 +152,7 @@ impl Event {
                 InputKind::VerifyHere => "verifyHere",
                 InputKind::ContinueOnPhone => "continueOnPhone",
                 InputKind::Capture => "capture",
+                InputKind::Override => "override",
                 InputKind::Retake => "retake",
                 InputKind::Confirm => "confirm",
                 InputKind::Retry => "retry",
@@ -152,6 +168,7 @@ impl Event {
             Self::CameraFailed(_) => "cameraFailed",
             Self::StillCaptured(_) => "stillCaptured",
             Self::CaptureFailed(_) => "captureFailed",
+            Self::StillRefused { .. } => "stillRefused",
             Self::Submitted => "submitted",
             Self::SubmitFailed(_) => "submitFailed",
             Self::StatusChecked(_) => "statusChecked",
@@ -176,7 +193,9 @@ pub enum Effect {
     /// Watch the open camera -> `CameraFailed` if it goes away (unplugged);
     /// nothing when it is closed.
     WatchCamera,
-    /// Capture, precheck and encode a still -> `StillCaptured` / `CaptureFailed`.
+    /// Capture, precheck and encode a still -> `StillCaptured` /
+    /// `CaptureFailed`, or `StillRefused` for a framing refusal staff may
+    /// override.
     CaptureStill(Side),
     /// `POST /process` -> `Submitted` / `SubmitFailed`.
     Submit(Submission),
@@ -187,6 +206,40 @@ pub enum Effect {
     /// Forget the customer: stop the camera and the result watch, abandon
     /// effects under way, clear every buffer the ports hold.
     Wipe,
+    /// Write a line to the kiosk's audit log.
+    Audit(Audit),
+}
+
+/// A line of the kiosk's audit log: what staff did in a session. It names
+/// the verification (its scanRef), the image and the rule, never anything
+/// about the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audit {
+    /// Staff accepted, with the PIN, a photo the framing check refused.
+    PhotoAccepted {
+        scan_ref: String,
+        side: Side,
+        issue: Issue,
+    },
+}
+
+impl Audit {
+    /// Writes the line (`tracing`, info level).
+    pub fn record(&self) {
+        match self {
+            Self::PhotoAccepted {
+                scan_ref,
+                side,
+                issue,
+            } => tracing::info!(
+                audit = "photo_accepted_by_staff",
+                scan_ref = %scan_ref,
+                side = side.as_str(),
+                issue = issue.as_str(),
+                "staff accepted a photo the framing check refused"
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +278,8 @@ mod tests {
         }
         for bad in [
             r#"{"kind":"start"}"#,
+            // Staff's override comes only through the PIN-checked command.
+            r#"{"kind":"override"}"#,
             r#"{"kind":"verifyHere"}"#,
             r#"{"kind":"verifyHere","document":"VISA"}"#,
             r#"{"kind":"retake","side":"TOP"}"#,

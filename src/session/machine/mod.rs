@@ -33,7 +33,7 @@ pub mod events;
 pub mod state;
 pub mod step;
 
-pub use events::{Effect, Event, Input, InputKind};
+pub use events::{Audit, Effect, Event, Input, InputKind};
 pub use state::{Resume, Session, Settings, State, Stills, WaitPhase};
 pub use step::{step, validate_request, Context, Rejected, Step};
 
@@ -176,9 +176,17 @@ impl Machine {
                 }
             }
             State::Handoff { .. } => v.push(K::VerifyHere),
-            State::Capturing { session, busy, .. } => {
+            State::Capturing {
+                session,
+                busy,
+                held,
+                ..
+            } => {
                 if session.camera_ready && !busy {
                     v.push(K::Capture);
+                }
+                if held.is_some() && !busy {
+                    v.push(K::Override);
                 }
                 if phone {
                     v.push(K::ContinueOnPhone);

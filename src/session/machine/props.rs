@@ -52,6 +52,9 @@ enum Act {
     /// A still for the side being captured (`None`) or for another side.
     StillCaptured(Option<Side>),
     CaptureRejected(Side),
+    /// The framing check refused the still of the side being captured and
+    /// held it for staff (`true`), or an image check refused it (`false`).
+    StillRefused(bool),
     CaptureFailed,
     Submitted,
     SubmitFailed(u8, Side),
@@ -82,6 +85,7 @@ fn input() -> impl Strategy<Value = Input> {
         1 => document().prop_map(Input::VerifyHere),
         1 => Just(Input::ContinueOnPhone),
         3 => Just(Input::Capture),
+        1 => Just(Input::Override),
         1 => side().prop_map(Input::Retake),
         2 => Just(Input::Confirm),
         2 => Just(Input::Retry),
@@ -103,6 +107,7 @@ fn act() -> impl Strategy<Value = Act> {
         1 => Just(Act::CameraFailed),
         4 => proptest::option::weighted(0.8, side()).prop_map(Act::StillCaptured),
         1 => side().prop_map(Act::CaptureRejected),
+        1 => any::<bool>().prop_map(Act::StillRefused),
         1 => Just(Act::CaptureFailed),
         2 => Just(Act::Submitted),
         2 => (0u8..5, side()).prop_map(|(k, s)| Act::SubmitFailed(k, s)),
@@ -211,6 +216,25 @@ impl World {
                 side,
                 reason: RetakeReason::Quality(Issue::Blurry),
             }),
+            Act::StillRefused(framing) => {
+                let side = match state {
+                    State::Capturing { side, .. } => *side,
+                    _ => Side::Front,
+                };
+                self.stills += 1;
+                let n = self.stills.to_le_bytes();
+                Event::StillRefused {
+                    failure: Failure::ImageRejected {
+                        side,
+                        reason: RetakeReason::Quality(if framing {
+                            Issue::DocumentTooFar
+                        } else {
+                            Issue::Glare
+                        }),
+                    },
+                    still: Still::new(side, vec![0xFF, 0xD8, 0xEE, n[0], n[1], n[2]], 1920, 1080),
+                }
+            }
             Act::CaptureFailed => Event::CaptureFailed(camera_failure()),
             Act::Submitted => Event::Submitted,
             Act::SubmitFailed(k, side) => Event::SubmitFailed(match k {
@@ -314,7 +338,12 @@ fn check_run(acts: &[Act]) -> Result<(), TestCaseError> {
                 let Some(kept) = s.stills.get(side) else {
                     continue;
                 };
-                let replaced = matches!(&event, Event::StillCaptured(n) if n.side == side);
+                // A new still of the side: taken, or accepted by staff.
+                let replaced = matches!(&event, Event::StillCaptured(n) if n.side == side)
+                    || matches!(
+                        (&event, &before),
+                        (Event::Input(Input::Override), State::Capturing { side: s, .. }) if *s == side
+                    );
                 if wiped || replaced || stills_may_go(&event) {
                     continue;
                 }

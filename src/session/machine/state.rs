@@ -111,6 +111,9 @@ pub struct Session {
     /// While a camera error shows: when to try the camera again (it resumes
     /// by itself once the camera is back).
     pub camera_retry_at: Option<Millis>,
+    /// The sides whose photo staff accepted after the framing check refused
+    /// it (the review says so; a retake of the side takes it off).
+    pub accepted_by_staff: Vec<Side>,
 }
 
 impl Session {
@@ -126,6 +129,7 @@ impl Session {
             camera: None,
             camera_ready: false,
             camera_retry_at: None,
+            accepted_by_staff: Vec::new(),
         }
     }
 
@@ -258,6 +262,10 @@ pub enum State {
         busy: bool,
         /// Why the previous attempt was refused.
         hint: Option<Failure>,
+        /// The photo the framing check just refused, as taken, when staff
+        /// may accept it ([`Failure::is_overridable`]): kept here only, in
+        /// memory, until the next capture, the next side or the wipe.
+        held: Option<Still>,
     },
     Review {
         session: Box<Session>,

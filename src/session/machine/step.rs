@@ -3,7 +3,9 @@
 //! ([`Event::Tick`]) and the inputs that apply everywhere come first. Pure:
 //! no I/O, no async, no clock of its own.
 
-use super::{Effect, Event, Input, Resume, Session, Settings, State, WaitPhase, CAMERA_RETRY_MS};
+use super::{
+    Audit, Effect, Event, Input, Resume, Session, Settings, State, WaitPhase, CAMERA_RETRY_MS,
+};
 use crate::idenfy::{country, validate};
 use crate::session::types::{Failure, Millis, Outcome, Side, StartRequest, TokenStatus};
 use crate::session::{convert, qr, Error};
@@ -93,6 +95,7 @@ fn capture(mut session: Box<Session>, side: Side, retake: bool, hint: Option<Fai
             retake,
             busy: false,
             hint,
+            held: None,
         },
         fx,
     ))
@@ -389,19 +392,23 @@ fn on_choice(state: State, event: Event, now: Millis) -> Step {
 }
 
 /// The capture of one side: the camera comes and goes, a still is taken,
-/// refused (retake with a hint) or kept (next side, or the review).
+/// refused (retake with a hint; a framing refusal also holds the photo for
+/// staff) or kept (next side, or the review), or staff accept the refused
+/// photo as taken.
 fn on_capturing(state: State, event: Event, now: Millis) -> Step {
-    match (state, event) {
-        (
-            State::Capturing {
-                mut session,
-                side,
-                retake,
-                busy,
-                hint,
-            },
-            Event::CameraStarted,
-        ) => {
+    let State::Capturing {
+        mut session,
+        side,
+        retake,
+        busy,
+        hint,
+        held,
+    } = state
+    else {
+        return reject(state, &event);
+    };
+    match event {
+        Event::CameraStarted => {
             session.camera_ready = true;
             Ok((
                 State::Capturing {
@@ -410,97 +417,140 @@ fn on_capturing(state: State, event: Event, now: Millis) -> Step {
                     retake,
                     busy,
                     hint,
+                    held,
                 },
                 vec![Effect::WatchCamera],
             ))
         }
-        (
+        Event::CameraFailed(f) => camera_away(session, side, retake, f, now),
+        // A new attempt: the photo held for staff goes (zeroized on drop).
+        Event::Input(Input::Capture) if !busy && session.camera_ready => Ok((
             State::Capturing {
                 session,
                 side,
                 retake,
-                ..
+                busy: true,
+                hint,
+                held: None,
             },
-            Event::CameraFailed(f),
-        ) => camera_away(session, side, retake, f, now),
-        (
+            vec![Effect::CaptureStill(side)],
+        )),
+        Event::StillCaptured(still) if busy && still.side == side => {
+            session.stills.set(still);
+            session.accepted_by_staff.retain(|s| *s != side);
+            taken(session, side, retake, Vec::new())
+        }
+        Event::StillRefused { failure, still }
+            if busy && still.side == side && failure.is_overridable() =>
+        {
+            Ok((
+                State::Capturing {
+                    session,
+                    side,
+                    retake,
+                    busy: false,
+                    hint: Some(failure),
+                    held: Some(still),
+                },
+                Vec::new(),
+            ))
+        }
+        // Not a refusal staff may override: the photo is dropped and the
+        // refusal handled as any other.
+        Event::StillRefused { failure, still } if busy && still.side == side => {
+            drop(still);
+            capture_failed(session, side, retake, failure)
+        }
+        Event::CaptureFailed(f) if busy => capture_failed(session, side, retake, f),
+        Event::Input(Input::Override) if !busy => match (held, refused_for(hint.as_ref())) {
+            (Some(still), Some(issue)) => {
+                session.stills.set(still);
+                if !session.accepted_by_staff.contains(&side) {
+                    session.accepted_by_staff.push(side);
+                }
+                let fx = vec![Effect::Audit(Audit::PhotoAccepted {
+                    scan_ref: session.token.scan_ref.clone(),
+                    side,
+                    issue,
+                })];
+                taken(session, side, retake, fx)
+            }
+            (held, _) => reject(
+                State::Capturing {
+                    session,
+                    side,
+                    retake,
+                    busy,
+                    hint,
+                    held,
+                },
+                &Event::Input(Input::Override),
+            ),
+        },
+        Event::Input(Input::ContinueOnPhone) if session.can_hand_off() => hand_off(session),
+        event => reject(
+            State::Capturing {
+                session,
+                side,
+                retake,
+                busy,
+                hint,
+                held,
+            },
+            &event,
+        ),
+    }
+}
+
+/// The framing rule a hint names, when staff may override it.
+fn refused_for(hint: Option<&Failure>) -> Option<crate::quality::Issue> {
+    match hint {
+        Some(f @ Failure::ImageRejected { reason, .. }) if f.is_overridable() => reason.issue(),
+        _ => None,
+    }
+}
+
+/// The still of `side` is in the session: on to the next side, or back to
+/// the review (after a retake, or the last side), after the effects `fx`.
+fn taken(session: Box<Session>, side: Side, retake: bool, mut fx: Vec<Effect>) -> Step {
+    let (state, more) = match (retake, session.next_side(side)) {
+        (false, Some(next)) => capture(session, next, false, None)?,
+        _ => review(session)?,
+    };
+    fx.extend(more);
+    Ok((state, fx))
+}
+
+/// A capture that gave no still: a refused photo stays on the side with
+/// the reason as a hint; anything else is a camera problem, shown with the
+/// stills kept.
+fn capture_failed(mut session: Box<Session>, side: Side, retake: bool, f: Failure) -> Step {
+    if matches!(f, Failure::ImageRejected { .. }) {
+        Ok((
             State::Capturing {
                 session,
                 side,
                 retake,
                 busy: false,
-                hint,
+                hint: Some(f),
+                held: None,
             },
-            Event::Input(Input::Capture),
-        ) if session.camera_ready => Ok((
-            State::Capturing {
-                session,
-                side,
-                retake,
-                busy: true,
-                hint,
+            Vec::new(),
+        ))
+    } else {
+        let mut fx = Vec::new();
+        stop_camera(&mut session, &mut fx);
+        Ok((
+            State::Failed {
+                failure: f,
+                resume: Some(Resume::Camera {
+                    session,
+                    side,
+                    retake,
+                }),
             },
-            vec![Effect::CaptureStill(side)],
-        )),
-        (
-            State::Capturing {
-                mut session,
-                side,
-                retake,
-                busy: true,
-                ..
-            },
-            Event::StillCaptured(still),
-        ) if still.side == side => {
-            session.stills.set(still);
-            match (retake, session.next_side(side)) {
-                (false, Some(next)) => capture(session, next, false, None),
-                _ => review(session),
-            }
-        }
-        (
-            State::Capturing {
-                mut session,
-                side,
-                retake,
-                busy: true,
-                ..
-            },
-            Event::CaptureFailed(f),
-        ) => {
-            if matches!(f, Failure::ImageRejected { .. }) {
-                Ok((
-                    State::Capturing {
-                        session,
-                        side,
-                        retake,
-                        busy: false,
-                        hint: Some(f),
-                    },
-                    Vec::new(),
-                ))
-            } else {
-                let mut fx = Vec::new();
-                stop_camera(&mut session, &mut fx);
-                Ok((
-                    State::Failed {
-                        failure: f,
-                        resume: Some(Resume::Camera {
-                            session,
-                            side,
-                            retake,
-                        }),
-                    },
-                    fx,
-                ))
-            }
-        }
-        (State::Capturing { session, .. }, Event::Input(Input::ContinueOnPhone))
-            if session.can_hand_off() =>
-        {
-            hand_off(session)
-        }
-        (state, event) => reject(state, &event),
+            fx,
+        ))
     }
 }
 

@@ -82,7 +82,31 @@ fn capturing(side: Side, ready: bool, busy: bool) -> State {
         retake: false,
         busy,
         hint: None,
+        held: None,
     }
+}
+
+/// The capture of `side` after the framing check refused the still for
+/// `issue`, holding the photo for staff.
+fn refused(side: Side, issue: Issue) -> State {
+    let mut m = Machine::with_state(settings(), capturing(side, true, true), 0);
+    m.step(
+        Event::StillRefused {
+            failure: Failure::ImageRejected {
+                side,
+                reason: issue.into(),
+            },
+            still: held_photo(side),
+        },
+        0,
+    )
+    .unwrap();
+    m.state().clone()
+}
+
+/// The photo a framing refusal holds (not what [`still`] gives).
+fn held_photo(side: Side) -> Still {
+    Still::new(side, vec![0xFF, 0xD8, side as u8, 0xAA, 0xBB], 1920, 1080)
 }
 
 fn outcome(status: OverallStatus, final_: bool) -> Outcome {
@@ -127,6 +151,10 @@ fn states() -> Vec<(&'static str, State)> {
         ("capturing/starting", capturing(Side::Front, false, false)),
         ("capturing/ready", capturing(Side::Front, true, false)),
         ("capturing/busy", capturing(Side::Front, true, true)),
+        (
+            "capturing/refused",
+            refused(Side::Front, Issue::DocumentTooFar),
+        ),
         (
             "review",
             State::Review {
@@ -236,6 +264,7 @@ fn inputs() -> Vec<Input> {
         Input::VerifyHere(DocumentType::IdCard),
         Input::ContinueOnPhone,
         Input::Capture,
+        Input::Override,
         Input::Retake(Side::Back),
         Input::Confirm,
         Input::Retry,
@@ -261,6 +290,13 @@ fn events() -> Vec<Event> {
             side: Side::Front,
             reason: Issue::Blurry.into(),
         }),
+        Event::StillRefused {
+            failure: Failure::ImageRejected {
+                side: Side::Front,
+                reason: Issue::NoDocument.into(),
+            },
+            still: held_photo(Side::Front),
+        },
         Event::Submitted,
         Event::SubmitFailed(network()),
         Event::StatusChecked(TokenStatus::Pending),
@@ -289,7 +325,7 @@ fn accepts(state: &str, event: &str) -> bool {
         // Behind a camera error the camera is retried: its answers count.
         "cameraStarted" => state.starts_with("capturing") || state == "failed/camera-retrying",
         "cameraFailed" => state.starts_with("capturing") || state.starts_with("failed/camera"),
-        "stillCaptured" | "captureFailed" => state == "capturing/busy",
+        "stillCaptured" | "captureFailed" | "stillRefused" => state == "capturing/busy",
         "submitted" | "submitFailed" => state == "submitting",
         "statusChecked" | "statusFailed" => matches!(state, "checkingStatus" | "waiting/checking"),
         "resultReceived" => with_session,
@@ -712,6 +748,7 @@ fn the_bill_keeps_the_document_camera_and_the_selfie_switches_after_it() {
         retake: false,
         busy: true,
         hint: None,
+        held: None,
     };
     let mut m = Machine::with_state(settings(), state, 0);
     let fx = m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
@@ -837,6 +874,183 @@ fn a_rejected_still_stays_on_the_side_with_a_hint() {
     assert_eq!(View::of(&m, S).hint, None);
 }
 
+// The issue's override: a still the framing check refused is held with the
+// refusal; staff (with the PIN, checked by the shell) accept it and it is
+// the photo that is sent; the audit line names the scanRef, side and rule.
+#[test]
+fn staff_accept_a_refused_photo_and_it_is_the_one_sent() {
+    let mut m = Machine::with_state(settings(), refused(Side::Front, Issue::DocumentTooFar), 0);
+    let v = View::of(&m, S);
+    assert_eq!(v.side, Some(Side::Front));
+    assert_eq!(v.hint.unwrap().detail, Some(Issue::DocumentTooFar));
+    assert!(v.allowed.contains(&InputKind::Override), "{:?}", v.allowed);
+    assert!(
+        v.allowed.contains(&InputKind::Capture),
+        "the customer may retake"
+    );
+    assert_eq!(
+        m.still(Side::Front),
+        None,
+        "nothing taken before staff accept"
+    );
+
+    let fx = m.step(Event::Input(Input::Override), 2 * S).unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::Audit(Audit::PhotoAccepted {
+            scan_ref: "scan-1".into(),
+            side: Side::Front,
+            issue: Issue::DocumentTooFar,
+        })]
+    );
+    // No personal data in the audit line.
+    let line = format!("{fx:?}");
+    assert!(
+        !line.contains("CLIENT-77") && !line.contains("Jonas"),
+        "{line}"
+    );
+    assert_eq!(m.still(Side::Front), Some(&held_photo(Side::Front)));
+    let v = View::of(&m, 2 * S);
+    assert_eq!(
+        (v.screen, v.side, v.hint),
+        (Screen::Capture, Some(Side::Back), None)
+    );
+    let front = v.sides.iter().find(|s| s.side == Side::Front).unwrap();
+    assert!(front.taken && front.accepted_by_staff, "{front:?}");
+    assert!(!v.allowed.contains(&InputKind::Override));
+
+    // The rest as usual; the accepted photo is what /process gets.
+    for side in [Side::Back, Side::Face] {
+        if !matches!(m.state(), State::Capturing { session, .. } if session.camera_ready) {
+            m.step(Event::CameraStarted, 3 * S).unwrap();
+        }
+        m.step(Event::Input(Input::Capture), 3 * S).unwrap();
+        m.step(Event::StillCaptured(still(side)), 3 * S).unwrap();
+    }
+    assert_eq!(m.state().name(), "review");
+    assert!(View::of(&m, 3 * S).sides[0].accepted_by_staff);
+    let fx = m.step(Event::Input(Input::Confirm), 4 * S).unwrap();
+    let [Effect::Submit(sub)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(sub.images[0], held_photo(Side::Front));
+}
+
+// Staff may override only the kiosk's framing rules, and only while the
+// photo is held: not an image check, not iDenfy's refusal, not once the
+// customer takes the photo again.
+#[test]
+fn only_a_held_framing_refusal_can_be_overridden() {
+    let refusal = |reason: RetakeReason| Failure::ImageRejected {
+        side: Side::Front,
+        reason,
+    };
+    // An image check refused the still: the photo is dropped.
+    let mut m = Machine::with_state(settings(), capturing(Side::Front, true, true), 0);
+    m.step(
+        Event::StillRefused {
+            failure: refusal(Issue::Glare.into()),
+            still: held_photo(Side::Front),
+        },
+        S,
+    )
+    .unwrap();
+    assert!(matches!(
+        m.state(),
+        State::Capturing {
+            held: None,
+            hint: Some(_),
+            ..
+        }
+    ));
+    assert!(!m.allowed_inputs().contains(&InputKind::Override));
+    let before = m.state().clone();
+    assert!(m.step(Event::Input(Input::Override), S).is_err());
+    assert_eq!(m.state(), &before);
+
+    // A framing refusal without a photo (it failed the image checks too).
+    let mut m = Machine::with_state(settings(), capturing(Side::Front, true, true), 0);
+    m.step(
+        Event::CaptureFailed(refusal(Issue::DocumentTooFar.into())),
+        S,
+    )
+    .unwrap();
+    assert!(!m.allowed_inputs().contains(&InputKind::Override));
+    assert!(m.step(Event::Input(Input::Override), S).is_err());
+
+    // iDenfy asked for the side again: retake only.
+    let mut m = Machine::with_state(
+        settings(),
+        State::Submitting {
+            session: full_id_card(),
+        },
+        0,
+    );
+    m.step(
+        Event::SubmitFailed(refusal(RetakeReason::Api(
+            "Document was not detected in the 'FRONT' photo".into(),
+        ))),
+        S,
+    )
+    .unwrap();
+    assert_eq!(View::of(&m, S).screen, Screen::Capture);
+    assert!(!m.allowed_inputs().contains(&InputKind::Override));
+
+    // The customer takes the photo again: the held one goes.
+    let mut m = Machine::with_state(settings(), refused(Side::Face, Issue::SeveralFaces), 0);
+    assert!(m.allowed_inputs().contains(&InputKind::Override));
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    assert!(matches!(
+        m.state(),
+        State::Capturing {
+            held: None,
+            busy: true,
+            ..
+        }
+    ));
+    assert!(!m.allowed_inputs().contains(&InputKind::Override));
+    assert!(m.step(Event::Input(Input::Override), S).is_err());
+    m.step(Event::StillCaptured(still(Side::Face)), S).unwrap();
+    assert_eq!(m.still(Side::Face), Some(&still(Side::Face)));
+    assert!(View::of(&m, S).sides.iter().all(|s| !s.accepted_by_staff));
+}
+
+// The held photo is the customer's: it goes with the session (cancel, idle,
+// a camera that fails), and a retake of an accepted side is the customer's
+// photo again.
+#[test]
+fn a_held_photo_is_wiped_with_the_session_and_a_retake_clears_the_acceptance() {
+    for event in [
+        Event::Input(Input::Cancel),
+        Event::Tick,
+        Event::CameraFailed(Failure::Camera {
+            code: ErrorCode::CameraLost,
+            message: "gone".into(),
+        }),
+    ] {
+        let mut m = Machine::with_state(settings(), refused(Side::Front, Issue::NoDocument), 0);
+        m.step(event.clone(), 200 * S).unwrap();
+        let kept = format!("{:?}", m.state());
+        assert!(!kept.contains("1920x1080"), "{event:?} kept it: {kept}");
+    }
+
+    let mut m = Machine::with_state(settings(), refused(Side::Back, Issue::DocumentCut), 0);
+    m.step(Event::Input(Input::Override), S).unwrap();
+    assert!(View::of(&m, S)
+        .sides
+        .iter()
+        .any(|s| s.side == Side::Back && s.accepted_by_staff));
+    m.step(Event::CameraStarted, S).unwrap();
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    m.step(Event::StillCaptured(still(Side::Face)), S).unwrap();
+    m.step(Event::Input(Input::Retake(Side::Back)), S).unwrap();
+    m.step(Event::CameraStarted, S).unwrap();
+    m.step(Event::Input(Input::Capture), S).unwrap();
+    m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
+    assert_eq!(m.state().name(), "review");
+    assert!(View::of(&m, S).sides.iter().all(|s| !s.accepted_by_staff));
+}
+
 #[test]
 fn a_camera_failure_keeps_the_stills_and_offers_retry_or_the_phone() {
     let mut s = with_stills(id_card(), &[Side::Front]);
@@ -848,6 +1062,7 @@ fn a_camera_failure_keeps_the_stills_and_offers_retry_or_the_phone() {
         retake: false,
         busy: true,
         hint: None,
+        held: None,
     };
     for event in [
         Event::CameraFailed(Failure::Camera {
@@ -1358,6 +1573,7 @@ fn token_expiry_before_and_after_the_session_starts() {
                 | "capturing/starting"
                 | "capturing/ready"
                 | "capturing/busy"
+                | "capturing/refused"
                 | "review"
                 | "submitFailed/unspent"
                 | "submitFailed/unknown"
@@ -1575,6 +1791,7 @@ fn behind_a_camera_error_the_camera_is_retried_and_the_capture_resumes() {
         retake: false,
         busy: false,
         hint: None,
+        held: None,
     };
     let lost = || {
         Event::CameraFailed(Failure::Camera {
