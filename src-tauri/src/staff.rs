@@ -3,9 +3,10 @@
 //! (between customers only, every action but unlocking behind the PIN, in
 //! Rust: the webview cannot skip it); and the one staff action inside a
 //! customer's session, accepting a photo the framing check refused, with
-//! the PIN given for it (the session machine decides whether there is one). The shell adds what the window looks
-//! like and carries out leaving and restarting. No command ever returns a
-//! secret; for secrets only "stored or not" comes back.
+//! the PIN given for it (the session machine decides whether there is one).
+//! The shell adds what the window looks like and carries out leaving and
+//! restarting. No command ever returns a secret; for secrets only "stored or
+//! not" comes back.
 
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
