@@ -269,13 +269,18 @@ function initOverride() {
   $("#override-btn").addEventListener("click", () => openOverride());
   $("#override-back").addEventListener("click", () => closeOverride());
   $("#override-form").addEventListener("submit", submitOverride);
-  $("#override").addEventListener("keydown", (e) => {
+  modalKeys($("#override"), "#override button, #override input", closeOverride);
+}
+
+// A dialog's keys: Escape closes it, Tab keeps the focus inside it.
+function modalKeys(dialog, focusable, close) {
+  dialog.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
-      closeOverride();
+      close();
     } else if (e.key === "Tab") {
-      // Keep the focus inside the dialog while it is open.
-      const items = $$("#override button, #override input").filter((el) => el.offsetParent !== null && !el.disabled);
+      const items = $$(focusable).filter((el) => el.offsetParent !== null && !el.disabled);
+      if (!items.length) return;
       const first = items[0];
       const last = items[items.length - 1];
       if (e.shiftKey && document.activeElement === first) {
@@ -300,25 +305,7 @@ export function initStaff(d) {
     $(id).addEventListener("focus", () => { padTarget = $(id); });
   }
   $("#staff-pin").addEventListener("submit", submitPin);
-  $("#staff").addEventListener("keydown", (e) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      closeStaff();
-    } else if (e.key === "Tab") {
-      // Keep the focus inside the dialog while it is open.
-      const items = $$("#staff button, #staff input, #staff select").filter((el) => el.offsetParent !== null && !el.disabled);
-      if (!items.length) return;
-      const first = items[0];
-      const last = items[items.length - 1];
-      if (e.shiftKey && document.activeElement === first) {
-        e.preventDefault();
-        last.focus();
-      } else if (!e.shiftKey && document.activeElement === last) {
-        e.preventDefault();
-        first.focus();
-      }
-    }
-  });
+  modalKeys($("#staff"), "#staff button, #staff input, #staff select", () => closeStaff());
   $("#staff-settings").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const s = readSettings();
