@@ -1,8 +1,24 @@
 //! The capture pipeline: per open camera, a capture thread writes each new
 //! frame into a latest-frame slot (never a queue: a slow reader skips frames,
-//! it never makes them pile up), and a preview thread turns the latest frame
-//! into a screen-sized JPEG with the analyser's verdict attached. Stills are
-//! the full-resolution frames behind the previews.
+//! it never makes them pile up), a preview thread turns the latest frame
+//! into a screen-sized JPEG, and an analysis thread judges the latest
+//! screen-sized frame. Stills are the full-resolution frames behind the
+//! previews.
+//!
+//! The analysis is off the preview path: the preview thread leaves each
+//! downscaled frame in a latest-wins slot and goes on encoding; the analysis
+//! thread takes whatever is newest when it is free (frames that came while it
+//! was busy are skipped, never queued). Each preview carries the most recent
+//! [`Verdict`] with the sequence number and capture time of the frame it was
+//! computed on, so previews keep the camera's rate however slow the analyser
+//! is, and a verdict is at most one analysis behind the picture. Verdicts
+//! never go backwards (a preview's verdict is never older than the previous
+//! preview's) and never come from a frame newer than the preview's own.
+//! The consumer decides how old a verdict may be: the kiosk's auto-capture
+//! does not count a verdict whose frame was captured more than
+//! `session::autocapture::MAX_VERDICT_AGE` (200 ms) before the preview's,
+//! and a still is checked again at full resolution whatever the live verdict
+//! said.
 //!
 //! When the source fails (unplugged, busy, ...) the capture thread reports it
 //! in [`CameraStatus`] and keeps reopening it; when it returns, frames resume.
@@ -23,8 +39,8 @@ use crate::error::ErrorCode;
 /// Opens (and, after a failure, reopens) a source on the capture thread.
 pub type Opener = Box<dyn FnMut() -> Result<Box<dyn FrameSource>, Error> + Send>;
 
-/// Judges a preview-sized frame (live quality feedback); runs on the preview
-/// thread for every preview.
+/// Judges a preview-sized frame (live quality feedback); runs on the
+/// pipeline's analysis thread, on the newest frame each time it is free.
 pub type Analyser<T> = Box<dyn FnMut(&Frame) -> T + Send>;
 
 /// Pipeline settings.
@@ -85,6 +101,9 @@ pub struct PipelineStats {
     pub captured: u64,
     /// Previews produced.
     pub previews: u64,
+    /// Preview-sized frames analysed (fewer than previews when the analyser
+    /// is slower than the camera).
+    pub analysed: u64,
     /// Frames never previewed because a newer one was there first.
     pub skipped: u64,
     /// Corrupt frames dropped.
@@ -93,8 +112,20 @@ pub struct PipelineStats {
     pub opens: u64,
 }
 
-/// A preview: a screen-sized JPEG of one frame, with the analysis of that
-/// same frame and a handle on its full-resolution original.
+/// The analyser's result on one preview-sized frame.
+#[derive(Debug)]
+pub struct Verdict<T> {
+    /// Sequence number of the frame that was analysed.
+    pub seq: u64,
+    /// When that frame was captured.
+    pub captured: Instant,
+    /// The analyser's result.
+    pub analysis: T,
+}
+
+/// A preview: a screen-sized JPEG of one frame, with the newest verdict of
+/// the analyser (on this frame or an earlier one: see its `seq`) and a
+/// handle on the frame's full-resolution original.
 #[derive(Debug)]
 pub struct Preview<T> {
     /// Baseline JPEG, no metadata.
@@ -109,8 +140,9 @@ pub struct Preview<T> {
     pub captured: Instant,
     /// When this preview was ready.
     pub ready: Instant,
-    /// The analyser's result for this frame.
-    pub analysis: T,
+    /// The newest analysis when this preview was ready; `None` until the
+    /// first one is done.
+    pub verdict: Option<Arc<Verdict<T>>>,
     full: Arc<Frame>,
 }
 
@@ -128,6 +160,12 @@ struct State<T> {
     last_frame_at: Option<Instant>,
     status: CameraStatus,
     preview: Option<Arc<Preview<T>>>,
+    /// The newest preview-sized frame not yet taken by the analysis thread.
+    to_analyse: Option<Arc<Frame>>,
+    /// The newest verdict.
+    verdict: Option<Arc<Verdict<T>>>,
+    /// A preview-sized buffer the analysis thread is done with.
+    spare_small: Vec<u8>,
     stats: PipelineStats,
 }
 
@@ -135,6 +173,7 @@ struct Shared<T> {
     state: Mutex<State<T>>,
     frame_cv: Condvar,
     preview_cv: Condvar,
+    analyse_cv: Condvar,
     stop: AtomicBool,
 }
 
@@ -175,7 +214,7 @@ impl<T> Shared<T> {
     }
 }
 
-/// A running camera: capture and preview threads around one source.
+/// A running camera: capture, preview and analysis threads around one source.
 pub struct Pipeline<T> {
     shared: Arc<Shared<T>>,
     config: PipelineConfig,
@@ -207,10 +246,14 @@ impl<T: Send + Sync + 'static> Pipeline<T> {
                 last_frame_at: None,
                 status: CameraStatus::Starting,
                 preview: None,
+                to_analyse: None,
+                verdict: None,
+                spare_small: Vec::new(),
                 stats: PipelineStats::default(),
             }),
             frame_cv: Condvar::new(),
             preview_cv: Condvar::new(),
+            analyse_cv: Condvar::new(),
             stop: AtomicBool::new(false),
         });
         let spawn_err = |e: std::io::Error| Error::Lost {
@@ -223,22 +266,35 @@ impl<T: Send + Sync + 'static> Pipeline<T> {
             .name("camera-capture".into())
             .spawn(move || capture_loop(&s, open, &c))
             .map_err(spawn_err)?;
+        let mut threads = vec![capture];
         let s = shared.clone();
         let c = config.clone();
         let preview = std::thread::Builder::new()
             .name("camera-preview".into())
-            .spawn(move || preview_loop(&s, analyse, &c));
-        let preview = match preview {
-            Ok(p) => p,
+            .spawn(move || preview_loop(&s, &c));
+        let s = shared.clone();
+        let analysis = preview.and_then(|p| {
+            threads.push(p);
+            std::thread::Builder::new()
+                .name("camera-analysis".into())
+                .spawn(move || analysis_loop(&s, analyse))
+        });
+        match analysis {
+            Ok(a) => threads.push(a),
             Err(e) => {
-                shared.stop.store(true, Ordering::Release);
+                // Dropping a pipeline stops the threads already started.
+                drop(Self {
+                    shared,
+                    config,
+                    threads,
+                });
                 return Err(spawn_err(e));
             }
-        };
+        }
         Ok(Self {
             shared,
             config,
-            threads: vec![capture, preview],
+            threads,
         })
     }
 }
@@ -311,7 +367,7 @@ impl<T> Pipeline<T> {
         })
     }
 
-    /// Stop both threads and wait for them (the capture thread finishes its
+    /// Stop the threads and wait for them (the capture thread finishes its
     /// current read first, at most one frame time on a working camera).
     pub fn stop(mut self) {
         self.signal_stop();
@@ -325,6 +381,7 @@ impl<T> Pipeline<T> {
         self.shared.lock().status = CameraStatus::Stopped;
         self.shared.frame_cv.notify_all();
         self.shared.preview_cv.notify_all();
+        self.shared.analyse_cv.notify_all();
     }
 }
 
@@ -476,7 +533,7 @@ fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig
     }
 }
 
-fn preview_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &PipelineConfig) {
+fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
     let mut encoder = JpegEncoder::new();
     let mut last = 0u64;
     let mut scratch = Vec::new();
@@ -508,38 +565,214 @@ fn preview_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &Pipeli
             config.preview_max.1,
             take(&mut scratch),
         ) {
-            Ok(s) => s,
+            Ok(s) => Arc::new(s),
             Err(e) => {
                 tracing::warn!(error = %e, "preview downscale failed");
                 continue;
             }
         };
-        let analysis = analyse(&small);
+        // Hand the frame to the analysis thread (latest wins) and encode
+        // meanwhile. A frame it never took is recycled here.
+        let displaced = {
+            let mut st = shared.lock();
+            if scratch.is_empty() {
+                scratch = take(&mut st.spare_small);
+            }
+            st.to_analyse.replace(small.clone())
+        };
+        shared.analyse_cv.notify_one();
+        if let Some(old) = displaced.and_then(|d| Arc::try_unwrap(d).ok()) {
+            scratch = old.into_pixels();
+        }
         let jpeg = match encoder.encode(&small, config.preview_quality) {
             Ok(j) => j,
             Err(e) => {
                 tracing::warn!(error = %e, "preview encoding failed");
-                scratch = small.into_pixels();
                 continue;
             }
         };
-        let preview = Arc::new(Preview {
-            jpeg,
-            width: small.width(),
-            height: small.height(),
-            seq: frame.seq(),
-            captured: frame.captured(),
-            ready: Instant::now(),
-            analysis,
-            full: frame,
-        });
-        scratch = small.into_pixels();
+        let (width, height) = (small.width(), small.height());
+        if let Ok(f) = Arc::try_unwrap(small) {
+            // Already analysed (or replaced): its buffer is free.
+            if scratch.is_empty() {
+                scratch = f.into_pixels();
+            }
+        }
         {
             let mut st = shared.lock();
+            // The verdict is read as the preview is published: the newest
+            // one, possibly on this very frame.
+            let preview = Arc::new(Preview {
+                jpeg,
+                width,
+                height,
+                seq: frame.seq(),
+                captured: frame.captured(),
+                ready: Instant::now(),
+                verdict: st.verdict.clone(),
+                full: frame,
+            });
             st.preview = Some(preview);
             st.stats.previews += 1;
             st.stats.skipped += skipped;
         }
         shared.preview_cv.notify_all();
+    }
+}
+
+/// Judges the newest preview-sized frame each time the analyser is free.
+fn analysis_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>) {
+    loop {
+        let small = {
+            let mut st = shared.lock();
+            loop {
+                if shared.stopped() {
+                    return;
+                }
+                if let Some(f) = st.to_analyse.take() {
+                    break f;
+                }
+                st = shared
+                    .analyse_cv
+                    .wait_timeout(st, Duration::from_millis(200))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        };
+        let verdict = Arc::new(Verdict {
+            seq: small.seq(),
+            captured: small.captured(),
+            analysis: analyse(&small),
+        });
+        let spare = Arc::try_unwrap(small).ok().map(Frame::into_pixels);
+        let mut st = shared.lock();
+        // Frames come in capture order, so this always holds; kept as the
+        // rule "a verdict never goes backwards" rather than as an accident.
+        if st.verdict.as_ref().is_none_or(|v| v.seq < verdict.seq) {
+            st.verdict = Some(verdict);
+        }
+        st.stats.analysed += 1;
+        if let Some(b) = spare {
+            st.spare_small = b;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{RawFormat, SourceInfo};
+    use super::*;
+
+    /// A small camera that paces itself at `fps`, as a real one does.
+    struct Paced {
+        info: SourceInfo,
+        next_at: Instant,
+    }
+
+    impl FrameSource for Paced {
+        fn info(&self) -> &SourceInfo {
+            &self.info
+        }
+        fn next_frame(&mut self, mut reuse: Vec<u8>) -> Result<Frame, Error> {
+            let now = Instant::now();
+            if self.next_at > now {
+                std::thread::sleep(self.next_at - now);
+            }
+            self.next_at += Duration::from_secs(1) / self.info.fps;
+            reuse.clear();
+            reuse.resize(64 * 48 * 3, 128);
+            Frame::new(reuse, 64, 48, 0, Instant::now())
+        }
+    }
+
+    fn paced(fps: u32) -> Opener {
+        Box::new(move || {
+            Ok(Box::new(Paced {
+                info: SourceInfo {
+                    name: "paced".into(),
+                    width: 64,
+                    height: 48,
+                    fps,
+                    format: RawFormat::Rgb,
+                },
+                next_at: Instant::now(),
+            }) as Box<dyn FrameSource>)
+        })
+    }
+
+    /// An analyser taking 100 ms (the face model on a busy machine, and
+    /// then some) that answers with the sequence number it was given.
+    fn slow_analyser() -> Analyser<u64> {
+        Box::new(|f: &Frame| {
+            std::thread::sleep(Duration::from_millis(100));
+            f.seq()
+        })
+    }
+
+    /// Pull previews as the UI does for `run`; returns them all.
+    fn pull(p: &Pipeline<u64>, run: Duration) -> Vec<Arc<Preview<u64>>> {
+        let mut last = p.wait_preview(0, Duration::from_secs(5)).unwrap().seq;
+        let t0 = Instant::now();
+        let mut seen = Vec::new();
+        while t0.elapsed() < run {
+            let pv = p.wait_preview(last, Duration::from_secs(2)).unwrap();
+            last = pv.seq;
+            seen.push(pv);
+        }
+        seen
+    }
+
+    #[test]
+    fn previews_keep_the_camera_rate_while_a_slow_analyser_runs() {
+        let p = Pipeline::start(paced(30), slow_analyser(), PipelineConfig::default()).unwrap();
+        let s0 = p.stats();
+        let seen = pull(&p, Duration::from_millis(1500));
+        let s1 = p.stats();
+        p.stop();
+        // 45 frames in 1.5 s at 30 fps; with the analyser on the preview
+        // path there would be at most 15. Leeway for a loaded machine.
+        assert!(seen.len() >= 30, "{} previews: {s1:?}", seen.len());
+        let analysed = s1.analysed - s0.analysed;
+        assert!(
+            (5..=17).contains(&analysed),
+            "{analysed} analyses in 1.5 s of a 100 ms analyser"
+        );
+        assert!(s1.previews - s0.previews > 2 * analysed, "{s1:?}");
+    }
+
+    #[test]
+    fn verdicts_carry_their_frame_seq_and_never_go_backwards() {
+        let p = Pipeline::start(paced(30), slow_analyser(), PipelineConfig::default()).unwrap();
+        let seen = pull(&p, Duration::from_millis(1200));
+        p.stop();
+        let mut newest = 0;
+        let mut distinct = 0;
+        for pv in &seen {
+            let Some(v) = &pv.verdict else {
+                assert_eq!(newest, 0, "a verdict disappeared at preview {}", pv.seq);
+                continue;
+            };
+            // The analyser answered with the seq it saw: the verdict is
+            // labelled with the frame it was computed on.
+            assert_eq!(v.analysis, v.seq);
+            assert!(v.seq <= pv.seq, "verdict {} on preview {}", v.seq, pv.seq);
+            assert!(v.captured <= pv.captured);
+            assert!(
+                v.seq >= newest,
+                "verdict went back: {} after {newest}",
+                v.seq
+            );
+            if v.seq > newest {
+                distinct += 1;
+                newest = v.seq;
+            }
+            // One analysis behind at most: 100 ms, plus a frame or two.
+            assert!(
+                pv.captured.duration_since(v.captured) < Duration::from_millis(500),
+                "verdict {:?} behind",
+                pv.captured.duration_since(v.captured)
+            );
+        }
+        assert!(distinct >= 5, "{distinct} verdicts");
     }
 }
