@@ -1,24 +1,24 @@
 //! The capture pipeline: per open camera, a capture thread writes each new
 //! frame into a latest-frame slot (never a queue: a slow reader skips frames,
 //! it never makes them pile up), a preview thread turns the latest frame
-//! into a screen-sized JPEG, and an analysis thread judges the latest
-//! screen-sized frame. Stills are the full-resolution frames behind the
-//! previews.
+//! into a screen-sized JPEG, and an analysis thread judges the latest frame,
+//! shrunk to the analyser's size. Stills are the full-resolution frames
+//! behind the previews.
 //!
-//! The analysis is off the preview path: the preview thread leaves each
-//! downscaled frame in a latest-wins slot and goes on encoding; the analysis
-//! thread takes whatever is newest when it is free (frames that came while it
-//! was busy are skipped, never queued). Each preview carries the most recent
+//! The analysis is off the preview path: whenever it is free (and, if asked,
+//! no sooner than [`PipelineConfig::analysis_every`] after its last start),
+//! the analysis thread takes the newest frame; frames that came while it was
+//! busy are skipped, never queued. Each preview carries the most recent
 //! [`Verdict`] with the sequence number and capture time of the frame it was
 //! computed on, so previews keep the camera's rate however slow the analyser
-//! is, and a verdict is at most one analysis behind the picture. Verdicts
-//! never go backwards (a preview's verdict is never older than the previous
-//! preview's) and never come from a frame newer than the preview's own.
-//! The consumer decides how old a verdict may be: the kiosk's auto-capture
-//! does not count a verdict whose frame was captured more than
-//! `session::autocapture::MAX_VERDICT_AGE` (200 ms) before the preview's,
-//! and a still is checked again at full resolution whatever the live verdict
-//! said.
+//! is, and a verdict is at most one analysis (plus `analysis_every`) behind
+//! the picture. Verdicts never go backwards (a preview's verdict is never
+//! older than the previous preview's) and never come from a frame newer than
+//! the preview's own. The consumer decides how old a verdict may be: the
+//! kiosk's auto-capture does not count a verdict whose frame was captured
+//! more than `session::autocapture::MAX_VERDICT_AGE` (200 ms) before the
+//! preview's, and a still is checked again at full resolution whatever the
+//! live verdict said.
 //!
 //! When the source fails (unplugged, busy, ...) the capture thread reports it
 //! in [`CameraStatus`] and keeps reopening it; when it returns, frames resume.
@@ -46,8 +46,14 @@ pub type Analyser<T> = Box<dyn FnMut(&Frame) -> T + Send>;
 /// Pipeline settings.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
+    /// The frames the analyser judges fit in this size (aspect kept).
+    pub analysis_max: (u32, u32),
     /// Previews fit in this size (aspect kept).
     pub preview_max: (u32, u32),
+    /// The least time between the starts of two analyses (zero: analyse
+    /// whenever the analyser is free). A verdict is then at most this plus
+    /// one analysis behind the preview.
+    pub analysis_every: Duration,
     /// JPEG quality of previews (1..=100).
     pub preview_quality: u8,
     /// Wait between attempts to (re)open a failed source.
@@ -61,7 +67,9 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
+            analysis_max: (1280, 720),
             preview_max: (1280, 720),
+            analysis_every: Duration::ZERO,
             preview_quality: 70,
             retry_every: Duration::from_millis(500),
             stall_after: Duration::from_secs(2),
@@ -160,12 +168,8 @@ struct State<T> {
     last_frame_at: Option<Instant>,
     status: CameraStatus,
     preview: Option<Arc<Preview<T>>>,
-    /// The newest preview-sized frame not yet taken by the analysis thread.
-    to_analyse: Option<Arc<Frame>>,
     /// The newest verdict.
     verdict: Option<Arc<Verdict<T>>>,
-    /// A preview-sized buffer the analysis thread is done with.
-    spare_small: Vec<u8>,
     stats: PipelineStats,
 }
 
@@ -173,7 +177,6 @@ struct Shared<T> {
     state: Mutex<State<T>>,
     frame_cv: Condvar,
     preview_cv: Condvar,
-    analyse_cv: Condvar,
     stop: AtomicBool,
 }
 
@@ -246,14 +249,11 @@ impl<T: Send + Sync + 'static> Pipeline<T> {
                 last_frame_at: None,
                 status: CameraStatus::Starting,
                 preview: None,
-                to_analyse: None,
                 verdict: None,
-                spare_small: Vec::new(),
                 stats: PipelineStats::default(),
             }),
             frame_cv: Condvar::new(),
             preview_cv: Condvar::new(),
-            analyse_cv: Condvar::new(),
             stop: AtomicBool::new(false),
         });
         let spawn_err = |e: std::io::Error| Error::Lost {
@@ -273,11 +273,12 @@ impl<T: Send + Sync + 'static> Pipeline<T> {
             .name("camera-preview".into())
             .spawn(move || preview_loop(&s, &c));
         let s = shared.clone();
+        let c = config.clone();
         let analysis = preview.and_then(|p| {
             threads.push(p);
             std::thread::Builder::new()
                 .name("camera-analysis".into())
-                .spawn(move || analysis_loop(&s, analyse))
+                .spawn(move || analysis_loop(&s, analyse, &c))
         });
         match analysis {
             Ok(a) => threads.push(a),
@@ -381,7 +382,6 @@ impl<T> Pipeline<T> {
         self.shared.lock().status = CameraStatus::Stopped;
         self.shared.frame_cv.notify_all();
         self.shared.preview_cv.notify_all();
-        self.shared.analyse_cv.notify_all();
     }
 }
 
@@ -533,29 +533,31 @@ fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig
     }
 }
 
+/// Waits for a frame newer than `last`: `None` once the pipeline stops.
+fn newest_frame<T>(shared: &Shared<T>, last: u64) -> Option<Arc<Frame>> {
+    let mut st = shared.lock();
+    loop {
+        if shared.stopped() {
+            return None;
+        }
+        match st.frame.as_ref() {
+            Some(f) if f.seq() > last => return Some(f.clone()),
+            _ => {
+                st = shared
+                    .frame_cv
+                    .wait_timeout(st, Duration::from_millis(200))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+    }
+}
+
 fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
     let mut encoder = JpegEncoder::new();
     let mut last = 0u64;
     let mut scratch = Vec::new();
-    loop {
-        let frame = {
-            let mut st = shared.lock();
-            loop {
-                if shared.stopped() {
-                    return;
-                }
-                match st.frame.as_ref() {
-                    Some(f) if f.seq() > last => break f.clone(),
-                    _ => {
-                        st = shared
-                            .frame_cv
-                            .wait_timeout(st, Duration::from_millis(200))
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
-                    }
-                }
-            }
-        };
+    while let Some(frame) = newest_frame(shared, last) {
         // After a reopen sequence numbers keep growing, so `last` stays valid.
         let skipped = frame.seq().saturating_sub(last + 1);
         last = frame.seq();
@@ -565,39 +567,22 @@ fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
             config.preview_max.1,
             take(&mut scratch),
         ) {
-            Ok(s) => Arc::new(s),
+            Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "preview downscale failed");
                 continue;
             }
         };
-        // Hand the frame to the analysis thread (latest wins) and encode
-        // meanwhile. A frame it never took is recycled here.
-        let displaced = {
-            let mut st = shared.lock();
-            if scratch.is_empty() {
-                scratch = take(&mut st.spare_small);
-            }
-            st.to_analyse.replace(small.clone())
-        };
-        shared.analyse_cv.notify_one();
-        if let Some(old) = displaced.and_then(|d| Arc::try_unwrap(d).ok()) {
-            scratch = old.into_pixels();
-        }
-        let jpeg = match encoder.encode(&small, config.preview_quality) {
+        let encoded = encoder.encode(&small, config.preview_quality);
+        let (width, height) = (small.width(), small.height());
+        scratch = small.into_pixels();
+        let jpeg = match encoded {
             Ok(j) => j,
             Err(e) => {
                 tracing::warn!(error = %e, "preview encoding failed");
                 continue;
             }
         };
-        let (width, height) = (small.width(), small.height());
-        if let Ok(f) = Arc::try_unwrap(small) {
-            // Already analysed (or replaced): its buffer is free.
-            if scratch.is_empty() {
-                scratch = f.into_pixels();
-            }
-        }
         {
             let mut st = shared.lock();
             // The verdict is read as the preview is published: the newest
@@ -620,23 +605,46 @@ fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
     }
 }
 
-/// Judges the newest preview-sized frame each time the analyser is free.
-fn analysis_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>) {
+/// Judges the newest frame, shrunk to `analysis_max`, each time the
+/// analyser is free (and `analysis_every` has passed since the last start):
+/// frames that came meanwhile are skipped, never queued.
+fn analysis_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &PipelineConfig) {
+    let mut last = 0u64;
+    let mut scratch = Vec::new();
+    let mut next_start = Instant::now();
     loop {
-        let small = {
-            let mut st = shared.lock();
-            loop {
-                if shared.stopped() {
-                    return;
-                }
-                if let Some(f) = st.to_analyse.take() {
-                    break f;
-                }
-                st = shared
-                    .analyse_cv
-                    .wait_timeout(st, Duration::from_millis(200))
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+        let wait = next_start.saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            let st = shared.lock();
+            if shared.stopped() {
+                return;
+            }
+            // Woken early only by a stop (the frame condvar is not ours to
+            // wait on here: the wait is for time, not for a frame).
+            drop(
+                shared
+                    .preview_cv
+                    .wait_timeout_while(st, wait, |_| !shared.stopped()),
+            );
+        }
+        let Some(frame) = newest_frame(shared, last) else {
+            return;
+        };
+        next_start = Instant::now() + config.analysis_every;
+        last = frame.seq();
+        let small = downscale_to_fit(
+            &frame,
+            config.analysis_max.0,
+            config.analysis_max.1,
+            take(&mut scratch),
+        );
+        // The full frame goes back to the capture thread's recycling.
+        drop(frame);
+        let small = match small {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "analysis downscale failed");
+                continue;
             }
         };
         let verdict = Arc::new(Verdict {
@@ -644,17 +652,14 @@ fn analysis_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>) {
             captured: small.captured(),
             analysis: analyse(&small),
         });
-        let spare = Arc::try_unwrap(small).ok().map(Frame::into_pixels);
+        scratch = small.into_pixels();
         let mut st = shared.lock();
-        // Frames come in capture order, so this always holds; kept as the
-        // rule "a verdict never goes backwards" rather than as an accident.
+        // Frames are taken in capture order, so this always holds; kept as
+        // the rule "a verdict never goes backwards" rather than as an accident.
         if st.verdict.as_ref().is_none_or(|v| v.seq < verdict.seq) {
             st.verdict = Some(verdict);
         }
         st.stats.analysed += 1;
-        if let Some(b) = spare {
-            st.spare_small = b;
-        }
     }
 }
 
@@ -774,5 +779,28 @@ mod tests {
             );
         }
         assert!(distinct >= 5, "{distinct} verdicts");
+    }
+
+    #[test]
+    fn previews_and_analysed_frames_have_their_own_sizes() {
+        let config = PipelineConfig {
+            analysis_max: (64, 48),
+            preview_max: (32, 24),
+            ..PipelineConfig::default()
+        };
+        let sizes: Analyser<u64> = Box::new(|f: &Frame| u64::from(f.width() * 1000 + f.height()));
+        let p = Pipeline::start(paced(30), sizes, config).unwrap();
+        let mut last = 0;
+        let pv = loop {
+            let pv = p.wait_preview(last, Duration::from_secs(5)).unwrap();
+            last = pv.seq;
+            if pv.verdict.is_some() {
+                break pv;
+            }
+        };
+        p.stop();
+        assert_eq!((pv.width, pv.height), (32, 24));
+        assert_eq!(pv.verdict.as_ref().unwrap().analysis, 64_048);
+        assert_eq!(pv.full_frame().width(), 64);
     }
 }
