@@ -112,10 +112,12 @@ fn main() {
             app.wait_for("body[data-preview-fps]").await;
             tokio::time::sleep(Duration::from_secs(2)).await;
             let threads0 = thread_ticks("kyc-kiosk-app");
+            let web0 = thread_ticks("WebKitWebProcess");
             let (a0, w0, t0) = (cpu_ticks("kyc-kiosk-app"), cpu_ticks("WebKitWebProcess"), Instant::now());
             tokio::time::sleep(Duration::from_secs(secs)).await;
             let (a1, w1) = (cpu_ticks("kyc-kiosk-app"), cpu_ticks("WebKitWebProcess"));
             let threads1 = thread_ticks("kyc-kiosk-app");
+            let web1 = thread_ticks("WebKitWebProcess");
             let wall = t0.elapsed().as_secs_f64() * clk_tck();
             let pct = |a: u64, b: u64| 100.0 * b.saturating_sub(a) as f64 / wall;
             println!(
@@ -126,18 +128,20 @@ fn main() {
                 pct(a0, a1),
                 pct(w0, w1),
             );
-            // Where the app's CPU goes, by thread (for the notes, on stderr).
-            let mut by_thread: Vec<(u64, &String)> = threads1
-                .iter()
-                .map(|(n, t)| (t.saturating_sub(threads0.get(n).copied().unwrap_or(0)), n))
-                .filter(|(t, _)| *t > 0)
-                .collect();
-            by_thread.sort_unstable_by(|a, b| b.cmp(a));
-            let by_thread: Vec<String> = by_thread
-                .iter()
-                .map(|(t, n)| format!("{n} {:.0} %", pct(0, *t)))
-                .collect();
-            eprintln!("{transport} app threads: {}", by_thread.join(", "));
+            // Where the CPU goes, by thread (for the notes, on stderr).
+            for (who, t0s, t1s) in [("app", &threads0, &threads1), ("web view", &web0, &web1)] {
+                let mut by_thread: Vec<(u64, &String)> = t1s
+                    .iter()
+                    .map(|(n, t)| (t.saturating_sub(t0s.get(n).copied().unwrap_or(0)), n))
+                    .filter(|(t, _)| *t > 0)
+                    .collect();
+                by_thread.sort_unstable_by(|a, b| b.cmp(a));
+                let by_thread: Vec<String> = by_thread
+                    .iter()
+                    .map(|(t, n)| format!("{n} {:.0} %", pct(0, *t)))
+                    .collect();
+                eprintln!("{transport} {who} threads: {}", by_thread.join(", "));
+            }
             app.shot("capture").await;
             app.close().await;
         }
