@@ -179,22 +179,7 @@ fn preview_transport() -> &'static str {
     "ipc"
 }
 
-/// Without a GPU (no DRM device), WebKitGTK's accelerated compositing runs
-/// on Mesa's software rasteriser (llvmpipe): in the preview benchmark that
-/// was three quarters of the web view's CPU, which its CPU renderer does
-/// without (105 % of a core against 29 %, BENCHMARKS.md). Chosen here, before
-/// any thread starts, unless the environment already says otherwise.
-fn cpu_rendering_without_a_gpu() {
-    if cfg!(target_os = "linux")
-        && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
-        && !std::path::Path::new("/dev/dri").exists()
-    {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
 fn main() -> anyhow::Result<()> {
-    cpu_rendering_without_a_gpu();
     // Customer images and secrets live in this process's memory: never in a
     // core file.
     if let Err(e) = kyc_kiosk::hardening::disable_core_dumps() {
