@@ -421,6 +421,23 @@ async function fetchFrame() {
   return { header, jpeg: new Uint8Array(buf, 4 + hlen) };
 }
 
+/** Show a JPEG in the preview image; false when it could not be decoded.
+ *  The pull loop waits for this before asking for the next frame, so frames
+ *  the page could not paint in time are never fetched: the newest one wins.
+ *  (Decoding with createImageBitmap onto a canvas was measured too: under
+ *  WebKitGTK it cost the web view more and halved the rate, BENCHMARKS.md.) */
+async function paint(jpeg) {
+  const url = URL.createObjectURL(new Blob([jpeg], { type: "image/jpeg" }));
+  const img = $("#preview");
+  const ok = await new Promise((resolve) => {
+    img.onload = () => resolve(true);
+    img.onerror = () => resolve(false);
+    img.src = url;
+  });
+  URL.revokeObjectURL(url);
+  return ok;
+}
+
 // Capture-to-display latencies of the last frames, for the debug overlay and
 // the preview benchmark (exposed as data attributes on <body>).
 const latencies = [];
@@ -437,13 +454,7 @@ async function pullFrame() {
     const received = performance.now();
     const header = frame.header;
     previewSeq = header.seq;
-    const url = URL.createObjectURL(new Blob([frame.jpeg], { type: "image/jpeg" }));
-    const img = $("#preview");
-    await new Promise((resolve) => {
-      img.onload = img.onerror = resolve;
-      img.src = url;
-    });
-    URL.revokeObjectURL(url);
+    if (!(await paint(frame.jpeg))) continue;
     frames += 1;
     const now = performance.now();
     const latency = header.ageMs + (now - received);
@@ -458,6 +469,7 @@ async function pullFrame() {
       document.body.dataset.previewFps = fps.toFixed(1);
       document.body.dataset.previewLatencyP50 = at(0.5).toFixed(1);
       document.body.dataset.previewLatencyP95 = at(0.95).toFixed(1);
+      document.body.dataset.previewSeq = String(header.seq);
     }
     renderLive(header, latency);
   }
@@ -467,21 +479,27 @@ async function pullFrame() {
  *  coordinates from the live check), or none. The fixed guide frame shows
  *  where to hold the card only while nothing is found: once the outline
  *  follows the card, a second frame inside it would only confuse. */
+function setAttr(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
 function renderOutline(h) {
   const svg = $("#outline");
   const q = h.quality;
   const o = q && q.outline;
   const show = !!o && !!h.width && !!h.height && !view.hint;
-  $("#guide").hidden = show;
+  if ($("#guide").hidden !== show) $("#guide").hidden = show;
   if (!show) {
-    svg.toggleAttribute("hidden", true);
+    if (!svg.hasAttribute("hidden")) svg.setAttribute("hidden", "");
     return;
   }
-  svg.setAttribute("viewBox", `0 0 ${h.width} ${h.height}`);
+  // Only what changed is written: the verdict comes less often than frames,
+  // and every write costs the web view a style and layout pass.
+  setAttr(svg, "viewBox", `0 0 ${h.width} ${h.height}`);
   const points = o.map(([x, y]) => `${(x * h.width).toFixed(1)},${(y * h.height).toFixed(1)}`);
-  svg.querySelector("polygon").setAttribute("points", points.join(" "));
-  svg.dataset.ok = q.ok ? "1" : "0";
-  svg.toggleAttribute("hidden", false);
+  setAttr(svg.querySelector("polygon"), "points", points.join(" "));
+  setAttr(svg, "data-ok", q.ok ? "1" : "0");
+  if (svg.hasAttribute("hidden")) svg.removeAttribute("hidden");
 }
 
 function renderLive(h, latencyMs) {
@@ -490,8 +508,9 @@ function renderLive(h, latencyMs) {
   if (q && !view.hint) {
     const key = q.ok ? "hint.ok" : `hint.${q.issues[0]}`;
     const text = t(key);
-    $("#hint").textContent = text;
-    $("#hint").dataset.ok = q.ok ? "1" : "0";
+    const hint = $("#hint");
+    if (hint.textContent !== text) hint.textContent = text;
+    setAttr(hint, "data-ok", q.ok ? "1" : "0");
     announce(text);
   }
   const auto = $("#autocap");
@@ -499,13 +518,16 @@ function renderLive(h, latencyMs) {
     auto.textContent = String(h.autoCaptureIn);
     auto.setAttribute("aria-label", t("capture.auto", { n: h.autoCaptureIn }));
     auto.hidden = false;
-  } else {
+  } else if (!auto.hidden) {
     auto.hidden = true;
   }
   const dbg = $("#debug-overlay");
-  dbg.hidden = !debug;
+  if (dbg.hidden !== !debug) dbg.hidden = !debug;
   if (debug) dbg.textContent = `${fps.toFixed(1)} fps · ${latencyMs.toFixed(0)} ms · ${h.width}×${h.height}`;
-  document.body.dataset.previewSeq = String(h.seq);
+  // For tests and measurements: a frame was shown (refreshed once a second
+  // with the rates below; an attribute of <body> changed per frame would
+  // restyle the page per frame).
+  if (!document.body.dataset.previewSeq) document.body.dataset.previewSeq = String(h.seq);
 }
 
 // ---------- wiring ----------

@@ -32,6 +32,36 @@ fn cpu_ticks(name: &str) -> u64 {
         .sum()
 }
 
+/// CPU ticks of each thread of the processes matching `name`, by thread name.
+fn thread_ticks(name: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(out) = std::process::Command::new("pgrep")
+        .args(["-f", name])
+        .output()
+    else {
+        return by_name;
+    };
+    for pid in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+                continue;
+            };
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let comm = head.split_once('(').map_or("", |(_, c)| c).to_owned();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            *by_name.entry(comm).or_insert(0) += ticks;
+        }
+    }
+    by_name
+}
+
 fn clk_tck() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
@@ -81,9 +111,13 @@ fn main() {
             app.screen("capture").await;
             app.wait_for("body[data-preview-fps]").await;
             tokio::time::sleep(Duration::from_secs(2)).await;
+            let threads0 = thread_ticks("kyc-kiosk-app");
+            let web0 = thread_ticks("WebKitWebProcess");
             let (a0, w0, t0) = (cpu_ticks("kyc-kiosk-app"), cpu_ticks("WebKitWebProcess"), Instant::now());
             tokio::time::sleep(Duration::from_secs(secs)).await;
             let (a1, w1) = (cpu_ticks("kyc-kiosk-app"), cpu_ticks("WebKitWebProcess"));
+            let threads1 = thread_ticks("kyc-kiosk-app");
+            let web1 = thread_ticks("WebKitWebProcess");
             let wall = t0.elapsed().as_secs_f64() * clk_tck();
             let pct = |a: u64, b: u64| 100.0 * b.saturating_sub(a) as f64 / wall;
             println!(
@@ -94,6 +128,20 @@ fn main() {
                 pct(a0, a1),
                 pct(w0, w1),
             );
+            // Where the CPU goes, by thread (for the notes, on stderr).
+            for (who, t0s, t1s) in [("app", &threads0, &threads1), ("web view", &web0, &web1)] {
+                let mut by_thread: Vec<(u64, &String)> = t1s
+                    .iter()
+                    .map(|(n, t)| (t.saturating_sub(t0s.get(n).copied().unwrap_or(0)), n))
+                    .filter(|(t, _)| *t > 0)
+                    .collect();
+                by_thread.sort_unstable_by(|a, b| b.cmp(a));
+                let by_thread: Vec<String> = by_thread
+                    .iter()
+                    .map(|(t, n)| format!("{n} {:.0} %", pct(0, *t)))
+                    .collect();
+                eprintln!("{transport} {who} threads: {}", by_thread.join(", "));
+            }
             app.shot("capture").await;
             app.close().await;
         }

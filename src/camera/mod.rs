@@ -30,7 +30,9 @@ pub use devices::{
 };
 pub use encode::{encode_jpeg, encode_still, Rotation, SubmissionImage, SubmissionLimits};
 pub use frame::Frame;
-pub use pipeline::{CameraStatus, Opener, Pipeline, PipelineConfig, PipelineStats, Preview};
+pub use pipeline::{
+    CameraStatus, Opener, Pipeline, PipelineConfig, PipelineStats, Preview, Verdict,
+};
 pub use source::{FrameSource, SourceInfo};
 
 use crate::error::ErrorCode;

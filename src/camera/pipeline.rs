@@ -1,8 +1,24 @@
 //! The capture pipeline: per open camera, a capture thread writes each new
 //! frame into a latest-frame slot (never a queue: a slow reader skips frames,
-//! it never makes them pile up), and a preview thread turns the latest frame
-//! into a screen-sized JPEG with the analyser's verdict attached. Stills are
-//! the full-resolution frames behind the previews.
+//! it never makes them pile up), a preview thread turns the latest frame
+//! into a screen-sized JPEG, and an analysis thread judges the latest frame,
+//! shrunk to the analyser's size. Stills are the full-resolution frames
+//! behind the previews.
+//!
+//! The analysis is off the preview path: whenever it is free (and, if asked,
+//! no sooner than [`PipelineConfig::analysis_every`] after its last start),
+//! the analysis thread takes the newest frame; frames that came while it was
+//! busy are skipped, never queued. Each preview carries the most recent
+//! [`Verdict`] with the sequence number and capture time of the frame it was
+//! computed on, so previews keep the camera's rate however slow the analyser
+//! is, and a verdict is at most one analysis (plus `analysis_every`) behind
+//! the picture. Verdicts never go backwards (a preview's verdict is never
+//! older than the previous preview's) and never come from a frame newer than
+//! the preview's own. The consumer decides how old a verdict may be: the
+//! kiosk's auto-capture does not count a verdict whose frame was captured
+//! more than `session::autocapture::MAX_VERDICT_AGE` (200 ms) before the
+//! preview's, and a still is checked again at full resolution whatever the
+//! live verdict said.
 //!
 //! When the source fails (unplugged, busy, ...) the capture thread reports it
 //! in [`CameraStatus`] and keeps reopening it; when it returns, frames resume.
@@ -23,15 +39,21 @@ use crate::error::ErrorCode;
 /// Opens (and, after a failure, reopens) a source on the capture thread.
 pub type Opener = Box<dyn FnMut() -> Result<Box<dyn FrameSource>, Error> + Send>;
 
-/// Judges a preview-sized frame (live quality feedback); runs on the preview
-/// thread for every preview.
+/// Judges a preview-sized frame (live quality feedback); runs on the
+/// pipeline's analysis thread, on the newest frame each time it is free.
 pub type Analyser<T> = Box<dyn FnMut(&Frame) -> T + Send>;
 
 /// Pipeline settings.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
+    /// The frames the analyser judges fit in this size (aspect kept).
+    pub analysis_max: (u32, u32),
     /// Previews fit in this size (aspect kept).
     pub preview_max: (u32, u32),
+    /// The least time between the starts of two analyses (zero: analyse
+    /// whenever the analyser is free). A verdict is then at most this plus
+    /// one analysis behind the preview.
+    pub analysis_every: Duration,
     /// JPEG quality of previews (1..=100).
     pub preview_quality: u8,
     /// Wait between attempts to (re)open a failed source.
@@ -45,7 +67,9 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
+            analysis_max: (1280, 720),
             preview_max: (1280, 720),
+            analysis_every: Duration::ZERO,
             preview_quality: 70,
             retry_every: Duration::from_millis(500),
             stall_after: Duration::from_secs(2),
@@ -85,6 +109,9 @@ pub struct PipelineStats {
     pub captured: u64,
     /// Previews produced.
     pub previews: u64,
+    /// Preview-sized frames analysed (fewer than previews when the analyser
+    /// is slower than the camera).
+    pub analysed: u64,
     /// Frames never previewed because a newer one was there first.
     pub skipped: u64,
     /// Corrupt frames dropped.
@@ -93,8 +120,20 @@ pub struct PipelineStats {
     pub opens: u64,
 }
 
-/// A preview: a screen-sized JPEG of one frame, with the analysis of that
-/// same frame and a handle on its full-resolution original.
+/// The analyser's result on one preview-sized frame.
+#[derive(Debug)]
+pub struct Verdict<T> {
+    /// Sequence number of the frame that was analysed.
+    pub seq: u64,
+    /// When that frame was captured.
+    pub captured: Instant,
+    /// The analyser's result.
+    pub analysis: T,
+}
+
+/// A preview: a screen-sized JPEG of one frame, with the newest verdict of
+/// the analyser (on this frame or an earlier one: see its `seq`) and a
+/// handle on the frame's full-resolution original.
 #[derive(Debug)]
 pub struct Preview<T> {
     /// Baseline JPEG, no metadata.
@@ -109,8 +148,9 @@ pub struct Preview<T> {
     pub captured: Instant,
     /// When this preview was ready.
     pub ready: Instant,
-    /// The analyser's result for this frame.
-    pub analysis: T,
+    /// The newest analysis when this preview was ready; `None` until the
+    /// first one is done.
+    pub verdict: Option<Arc<Verdict<T>>>,
     full: Arc<Frame>,
 }
 
@@ -128,6 +168,8 @@ struct State<T> {
     last_frame_at: Option<Instant>,
     status: CameraStatus,
     preview: Option<Arc<Preview<T>>>,
+    /// The newest verdict.
+    verdict: Option<Arc<Verdict<T>>>,
     stats: PipelineStats,
 }
 
@@ -175,7 +217,7 @@ impl<T> Shared<T> {
     }
 }
 
-/// A running camera: capture and preview threads around one source.
+/// A running camera: capture, preview and analysis threads around one source.
 pub struct Pipeline<T> {
     shared: Arc<Shared<T>>,
     config: PipelineConfig,
@@ -207,6 +249,7 @@ impl<T: Send + Sync + 'static> Pipeline<T> {
                 last_frame_at: None,
                 status: CameraStatus::Starting,
                 preview: None,
+                verdict: None,
                 stats: PipelineStats::default(),
             }),
             frame_cv: Condvar::new(),
@@ -223,22 +266,36 @@ impl<T: Send + Sync + 'static> Pipeline<T> {
             .name("camera-capture".into())
             .spawn(move || capture_loop(&s, open, &c))
             .map_err(spawn_err)?;
+        let mut threads = vec![capture];
         let s = shared.clone();
         let c = config.clone();
         let preview = std::thread::Builder::new()
             .name("camera-preview".into())
-            .spawn(move || preview_loop(&s, analyse, &c));
-        let preview = match preview {
-            Ok(p) => p,
+            .spawn(move || preview_loop(&s, &c));
+        let s = shared.clone();
+        let c = config.clone();
+        let analysis = preview.and_then(|p| {
+            threads.push(p);
+            std::thread::Builder::new()
+                .name("camera-analysis".into())
+                .spawn(move || analysis_loop(&s, analyse, &c))
+        });
+        match analysis {
+            Ok(a) => threads.push(a),
             Err(e) => {
-                shared.stop.store(true, Ordering::Release);
+                // Dropping a pipeline stops the threads already started.
+                drop(Self {
+                    shared,
+                    config,
+                    threads,
+                });
                 return Err(spawn_err(e));
             }
-        };
+        }
         Ok(Self {
             shared,
             config,
-            threads: vec![capture, preview],
+            threads,
         })
     }
 }
@@ -311,7 +368,7 @@ impl<T> Pipeline<T> {
         })
     }
 
-    /// Stop both threads and wait for them (the capture thread finishes its
+    /// Stop the threads and wait for them (the capture thread finishes its
     /// current read first, at most one frame time on a working camera).
     pub fn stop(mut self) {
         self.signal_stop();
@@ -476,29 +533,31 @@ fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig
     }
 }
 
-fn preview_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &PipelineConfig) {
+/// Waits for a frame newer than `last`: `None` once the pipeline stops.
+fn newest_frame<T>(shared: &Shared<T>, last: u64) -> Option<Arc<Frame>> {
+    let mut st = shared.lock();
+    loop {
+        if shared.stopped() {
+            return None;
+        }
+        match st.frame.as_ref() {
+            Some(f) if f.seq() > last => return Some(f.clone()),
+            _ => {
+                st = shared
+                    .frame_cv
+                    .wait_timeout(st, Duration::from_millis(200))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+    }
+}
+
+fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
     let mut encoder = JpegEncoder::new();
     let mut last = 0u64;
     let mut scratch = Vec::new();
-    loop {
-        let frame = {
-            let mut st = shared.lock();
-            loop {
-                if shared.stopped() {
-                    return;
-                }
-                match st.frame.as_ref() {
-                    Some(f) if f.seq() > last => break f.clone(),
-                    _ => {
-                        st = shared
-                            .frame_cv
-                            .wait_timeout(st, Duration::from_millis(200))
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
-                    }
-                }
-            }
-        };
+    while let Some(frame) = newest_frame(shared, last) {
         // After a reopen sequence numbers keep growing, so `last` stays valid.
         let skipped = frame.seq().saturating_sub(last + 1);
         last = frame.seq();
@@ -514,32 +573,234 @@ fn preview_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &Pipeli
                 continue;
             }
         };
-        let analysis = analyse(&small);
-        let jpeg = match encoder.encode(&small, config.preview_quality) {
+        let encoded = encoder.encode(&small, config.preview_quality);
+        let (width, height) = (small.width(), small.height());
+        scratch = small.into_pixels();
+        let jpeg = match encoded {
             Ok(j) => j,
             Err(e) => {
                 tracing::warn!(error = %e, "preview encoding failed");
-                scratch = small.into_pixels();
                 continue;
             }
         };
-        let preview = Arc::new(Preview {
-            jpeg,
-            width: small.width(),
-            height: small.height(),
-            seq: frame.seq(),
-            captured: frame.captured(),
-            ready: Instant::now(),
-            analysis,
-            full: frame,
-        });
-        scratch = small.into_pixels();
         {
             let mut st = shared.lock();
+            // The verdict is read as the preview is published: the newest
+            // one, possibly on this very frame.
+            let preview = Arc::new(Preview {
+                jpeg,
+                width,
+                height,
+                seq: frame.seq(),
+                captured: frame.captured(),
+                ready: Instant::now(),
+                verdict: st.verdict.clone(),
+                full: frame,
+            });
             st.preview = Some(preview);
             st.stats.previews += 1;
             st.stats.skipped += skipped;
         }
         shared.preview_cv.notify_all();
+    }
+}
+
+/// Judges the newest frame, shrunk to `analysis_max`, each time the
+/// analyser is free (and `analysis_every` has passed since the last start):
+/// frames that came meanwhile are skipped, never queued.
+fn analysis_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &PipelineConfig) {
+    let mut last = 0u64;
+    let mut scratch = Vec::new();
+    let mut next_start = Instant::now();
+    loop {
+        let wait = next_start.saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            let st = shared.lock();
+            if shared.stopped() {
+                return;
+            }
+            // Woken early only by a stop (the frame condvar is not ours to
+            // wait on here: the wait is for time, not for a frame).
+            drop(
+                shared
+                    .preview_cv
+                    .wait_timeout_while(st, wait, |_| !shared.stopped()),
+            );
+        }
+        let Some(frame) = newest_frame(shared, last) else {
+            return;
+        };
+        next_start = Instant::now() + config.analysis_every;
+        last = frame.seq();
+        let small = downscale_to_fit(
+            &frame,
+            config.analysis_max.0,
+            config.analysis_max.1,
+            take(&mut scratch),
+        );
+        // The full frame goes back to the capture thread's recycling.
+        drop(frame);
+        let small = match small {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "analysis downscale failed");
+                continue;
+            }
+        };
+        let verdict = Arc::new(Verdict {
+            seq: small.seq(),
+            captured: small.captured(),
+            analysis: analyse(&small),
+        });
+        scratch = small.into_pixels();
+        let mut st = shared.lock();
+        // Frames are taken in capture order, so this always holds; kept as
+        // the rule "a verdict never goes backwards" rather than as an accident.
+        if st.verdict.as_ref().is_none_or(|v| v.seq < verdict.seq) {
+            st.verdict = Some(verdict);
+        }
+        st.stats.analysed += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{RawFormat, SourceInfo};
+    use super::*;
+
+    /// A small camera that paces itself at `fps`, as a real one does.
+    struct Paced {
+        info: SourceInfo,
+        next_at: Instant,
+    }
+
+    impl FrameSource for Paced {
+        fn info(&self) -> &SourceInfo {
+            &self.info
+        }
+        fn next_frame(&mut self, mut reuse: Vec<u8>) -> Result<Frame, Error> {
+            let now = Instant::now();
+            if self.next_at > now {
+                std::thread::sleep(self.next_at - now);
+            }
+            self.next_at += Duration::from_secs(1) / self.info.fps;
+            reuse.clear();
+            reuse.resize(64 * 48 * 3, 128);
+            Frame::new(reuse, 64, 48, 0, Instant::now())
+        }
+    }
+
+    fn paced(fps: u32) -> Opener {
+        Box::new(move || {
+            Ok(Box::new(Paced {
+                info: SourceInfo {
+                    name: "paced".into(),
+                    width: 64,
+                    height: 48,
+                    fps,
+                    format: RawFormat::Rgb,
+                },
+                next_at: Instant::now(),
+            }) as Box<dyn FrameSource>)
+        })
+    }
+
+    /// An analyser taking 100 ms (the face model on a busy machine, and
+    /// then some) that answers with the sequence number it was given.
+    fn slow_analyser() -> Analyser<u64> {
+        Box::new(|f: &Frame| {
+            std::thread::sleep(Duration::from_millis(100));
+            f.seq()
+        })
+    }
+
+    /// Pull previews as the UI does for `run`; returns them all.
+    fn pull(p: &Pipeline<u64>, run: Duration) -> Vec<Arc<Preview<u64>>> {
+        let mut last = p.wait_preview(0, Duration::from_secs(5)).unwrap().seq;
+        let t0 = Instant::now();
+        let mut seen = Vec::new();
+        while t0.elapsed() < run {
+            let pv = p.wait_preview(last, Duration::from_secs(2)).unwrap();
+            last = pv.seq;
+            seen.push(pv);
+        }
+        seen
+    }
+
+    #[test]
+    fn previews_keep_the_camera_rate_while_a_slow_analyser_runs() {
+        let p = Pipeline::start(paced(30), slow_analyser(), PipelineConfig::default()).unwrap();
+        let s0 = p.stats();
+        let seen = pull(&p, Duration::from_millis(1500));
+        let s1 = p.stats();
+        p.stop();
+        // 45 frames in 1.5 s at 30 fps; with the analyser on the preview
+        // path there would be at most 15. Leeway for a loaded machine.
+        assert!(seen.len() >= 30, "{} previews: {s1:?}", seen.len());
+        let analysed = s1.analysed - s0.analysed;
+        assert!(
+            (5..=17).contains(&analysed),
+            "{analysed} analyses in 1.5 s of a 100 ms analyser"
+        );
+        assert!(s1.previews - s0.previews > 2 * analysed, "{s1:?}");
+    }
+
+    #[test]
+    fn verdicts_carry_their_frame_seq_and_never_go_backwards() {
+        let p = Pipeline::start(paced(30), slow_analyser(), PipelineConfig::default()).unwrap();
+        let seen = pull(&p, Duration::from_millis(1200));
+        p.stop();
+        let mut newest = 0;
+        let mut distinct = 0;
+        for pv in &seen {
+            let Some(v) = &pv.verdict else {
+                assert_eq!(newest, 0, "a verdict disappeared at preview {}", pv.seq);
+                continue;
+            };
+            // The analyser answered with the seq it saw: the verdict is
+            // labelled with the frame it was computed on.
+            assert_eq!(v.analysis, v.seq);
+            assert!(v.seq <= pv.seq, "verdict {} on preview {}", v.seq, pv.seq);
+            assert!(v.captured <= pv.captured);
+            assert!(
+                v.seq >= newest,
+                "verdict went back: {} after {newest}",
+                v.seq
+            );
+            if v.seq > newest {
+                distinct += 1;
+                newest = v.seq;
+            }
+            // One analysis behind at most: 100 ms, plus a frame or two.
+            assert!(
+                pv.captured.duration_since(v.captured) < Duration::from_millis(500),
+                "verdict {:?} behind",
+                pv.captured.duration_since(v.captured)
+            );
+        }
+        assert!(distinct >= 5, "{distinct} verdicts");
+    }
+
+    #[test]
+    fn previews_and_analysed_frames_have_their_own_sizes() {
+        let config = PipelineConfig {
+            analysis_max: (64, 48),
+            preview_max: (32, 24),
+            ..PipelineConfig::default()
+        };
+        let sizes: Analyser<u64> = Box::new(|f: &Frame| u64::from(f.width() * 1000 + f.height()));
+        let p = Pipeline::start(paced(30), sizes, config).unwrap();
+        let mut last = 0;
+        let pv = loop {
+            let pv = p.wait_preview(last, Duration::from_secs(5)).unwrap();
+            last = pv.seq;
+            if pv.verdict.is_some() {
+                break pv;
+            }
+        };
+        p.stop();
+        assert_eq!((pv.width, pv.height), (32, 24));
+        assert_eq!(pv.verdict.as_ref().unwrap().analysis, 64_048);
+        assert_eq!(pv.full_frame().width(), 64);
     }
 }

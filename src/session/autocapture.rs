@@ -7,6 +7,17 @@
 //! frame of a run must overlap the run's first outline by [`STEADY_IOU`] or
 //! more. Comparing with the first frame, not the previous one, catches a slow
 //! drift that moves a little per frame but a lot overall.
+//!
+//! The live verdict comes from the camera pipeline's analysis thread, which
+//! judges the newest frame whenever it is free: a preview's verdict may be
+//! on an earlier frame (one analysis behind, about 10–40 ms on the kiosk).
+//! That is fine for the overlay and the countdown, but a verdict whose frame
+//! was captured more than [`MAX_VERDICT_AGE`] before the preview's (the
+//! analyser stalled, the machine is overloaded) counts as not good: the run
+//! starts over rather than fire on what the camera saw a while ago. The still
+//! itself is checked again at full resolution whatever the live verdict said.
+
+use std::time::Duration;
 
 use super::types::Millis;
 use crate::framing::Outline;
@@ -14,6 +25,16 @@ use crate::framing::Outline;
 /// The least overlap (intersection over union) with the run's first outline
 /// for the document or face to count as held still.
 pub const STEADY_IOU: f32 = 0.95;
+
+/// The oldest a live verdict may be, measured from its frame's capture to
+/// the capture of the preview it comes with, for the auto-capture to count it.
+pub const MAX_VERDICT_AGE: Duration = Duration::from_millis(200);
+
+/// Whether a verdict `age` behind its preview may count as good.
+#[must_use]
+pub fn fresh(age: Duration) -> bool {
+    age <= MAX_VERDICT_AGE
+}
 
 /// Timing of the auto-capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +168,13 @@ mod tests {
         (0..n)
             .map(|i| a.observe(true, Some(at(i)), i * 100))
             .collect()
+    }
+
+    #[test]
+    fn a_verdict_more_than_200_ms_behind_its_preview_is_not_fresh() {
+        assert!(fresh(Duration::ZERO));
+        assert!(fresh(Duration::from_millis(200)));
+        assert!(!fresh(Duration::from_millis(201)));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::autocapture::{AutoCapture, AutoConfig, AutoState};
+use super::autocapture::{fresh, AutoCapture, AutoConfig, AutoState};
 use super::driver::{Driver, Handle};
 use super::machine::{Input, InputKind, Settings};
 use super::ports::{CameraMode, LivePorts, LiveQuality, Upstream};
@@ -411,7 +411,7 @@ impl Kiosk {
             width: p.width,
             height: p.height,
             jpeg: Arc::new(p.jpeg.clone()),
-            quality: Some(p.analysis),
+            quality: p.verdict.as_ref().map(|v| v.analysis),
             auto_capture_in: auto,
         })
     }
@@ -532,7 +532,15 @@ async fn capture_loop(
             && !view.capturing
             && view.allowed.contains(&InputKind::Capture);
         let now = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let state = tracker.observe(can && p.analysis.ok, p.analysis.outline, now);
+        // A verdict too far behind the picture is not trusted (see
+        // `autocapture`): the run starts over.
+        let verdict = p
+            .verdict
+            .as_deref()
+            .filter(|v| fresh(p.captured.saturating_duration_since(v.captured)));
+        let (good, outline) =
+            verdict.map_or((false, None), |v| (v.analysis.ok, v.analysis.outline));
+        let state = tracker.observe(can && good, outline, now);
         let secs = match state {
             AutoState::Counting { secs_left } => Some(secs_left),
             _ => None,

@@ -222,7 +222,28 @@ impl LivePorts {
             CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
         };
         let analyse = analyser(role, detectors, self.page_wanted.clone());
-        Pipeline::start(opener, analyse, camera::pipeline::PipelineConfig::default())
+        Pipeline::start(opener, analyse, kiosk_pipeline())
+    }
+}
+
+/// The kiosk's pipeline: the analyser judges 1280x720 frames (the size the
+/// detectors and the live checks were tuned on), about 15 times a second;
+/// the screen gets 960x540 previews at the camera's rate. The capture screen
+/// never shows the preview wider than 960 CSS pixels, so a larger JPEG only
+/// cost the web view decoding and scaling, and 960x540 is an exact half of a
+/// 1080p camera (the cheapest shrink). Shown at its own size, it gets a
+/// slightly higher quality than the old 1280x720 one. Fifteen verdicts a
+/// second are plenty for the overlay and the auto-capture (500 ms held still,
+/// then a countdown) and halve the analyser's share of a core; a verdict is
+/// then at most about 100 ms behind its preview, inside the auto-capture's
+/// 200 ms (BENCHMARKS.md, "Preview transport into the web view").
+fn kiosk_pipeline() -> camera::pipeline::PipelineConfig {
+    camera::pipeline::PipelineConfig {
+        analysis_max: (1280, 720),
+        preview_max: (960, 540),
+        preview_quality: 75,
+        analysis_every: Duration::from_millis(66),
+        ..camera::pipeline::PipelineConfig::default()
     }
 }
 

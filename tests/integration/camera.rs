@@ -75,7 +75,14 @@ fn demo_pipeline_previews_steady_down_with_the_analysis_attached() {
         // The full-resolution frame behind it is the still.
         assert_eq!(pv.full_frame().width(), 1920);
         assert_eq!(pv.full_frame().seq(), pv.seq);
-        seen.push((pv.seq, pv.analysis));
+        // The verdict comes from the analysis thread: on this frame or an
+        // earlier one, never a newer one; each analysed frame counted once.
+        if let Some(v) = &pv.verdict {
+            assert!(v.seq <= pv.seq, "verdict {} on preview {}", v.seq, pv.seq);
+            if seen.last().is_none_or(|&(s, _)| s < v.seq) {
+                seen.push((v.seq, v.analysis));
+            }
+        }
     }
     assert!(matches!(
         p.status(),
@@ -352,15 +359,21 @@ fn corrupt_mjpeg_frames_are_dropped_counted_and_never_shown() {
     });
     let p = Pipeline::start(opener, Box::new(grey_bottom), fast_config()).unwrap();
     let mut last = 0;
-    let mut previews = 0;
-    while previews < 8 {
+    let mut analysed = 0;
+    let mut judged = 0;
+    while analysed < 8 {
         let pv = p.wait_preview(last, Duration::from_secs(10)).unwrap();
         last = pv.seq;
-        previews += 1;
+        // The analysis thread sees the frames the previews are made of.
+        let Some(v) = pv.verdict.as_ref().filter(|v| v.seq > judged) else {
+            continue;
+        };
+        judged = v.seq;
+        analysed += 1;
         assert!(
-            pv.analysis < 0.5,
+            v.analysis < 0.5,
             "a grey-filled frame was shown: {}",
-            pv.analysis
+            v.analysis
         );
     }
     let still = p.capture_still(Duration::from_secs(5)).unwrap();
