@@ -533,15 +533,21 @@ fn capture_loop<T>(shared: &Shared<T>, mut open: Opener, config: &PipelineConfig
     }
 }
 
-/// Waits for a frame newer than `last`: `None` once the pipeline stops.
-fn newest_frame<T>(shared: &Shared<T>, last: u64) -> Option<Arc<Frame>> {
+/// A frame and the newest verdict when it was taken.
+type Taken<T> = (Arc<Frame>, Option<Arc<Verdict<T>>>);
+
+/// Waits for a frame newer than `last`: `None` once the pipeline stops. The
+/// verdict returned with it was read in the same moment, so it was computed
+/// on that frame or an earlier one: the analysis thread only takes frames
+/// the capture thread has published, and this is the newest.
+fn newest_frame<T>(shared: &Shared<T>, last: u64) -> Option<Taken<T>> {
     let mut st = shared.lock();
     loop {
         if shared.stopped() {
             return None;
         }
         match st.frame.as_ref() {
-            Some(f) if f.seq() > last => return Some(f.clone()),
+            Some(f) if f.seq() > last => return Some((f.clone(), st.verdict.clone())),
             _ => {
                 st = shared
                     .frame_cv
@@ -557,7 +563,7 @@ fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
     let mut encoder = JpegEncoder::new();
     let mut last = 0u64;
     let mut scratch = Vec::new();
-    while let Some(frame) = newest_frame(shared, last) {
+    while let Some((frame, verdict)) = newest_frame(shared, last) {
         // After a reopen sequence numbers keep growing, so `last` stays valid.
         let skipped = frame.seq().saturating_sub(last + 1);
         last = frame.seq();
@@ -585,8 +591,8 @@ fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
         };
         {
             let mut st = shared.lock();
-            // The verdict is read as the preview is published: the newest
-            // one, possibly on this very frame.
+            // The verdict read with the frame: never on a newer frame (one
+            // the analysis thread took while this preview was encoded).
             let preview = Arc::new(Preview {
                 jpeg,
                 width,
@@ -594,7 +600,7 @@ fn preview_loop<T>(shared: &Shared<T>, config: &PipelineConfig) {
                 seq: frame.seq(),
                 captured: frame.captured(),
                 ready: Instant::now(),
-                verdict: st.verdict.clone(),
+                verdict,
                 full: frame,
             });
             st.preview = Some(preview);
@@ -627,7 +633,7 @@ fn analysis_loop<T>(shared: &Shared<T>, mut analyse: Analyser<T>, config: &Pipel
                     .wait_timeout_while(st, wait, |_| !shared.stopped()),
             );
         }
-        let Some(frame) = newest_frame(shared, last) else {
+        let Some((frame, _)) = newest_frame(shared, last) else {
             return;
         };
         next_start = Instant::now() + config.analysis_every;
