@@ -393,6 +393,15 @@ mod tests {
             .unwrap()
     }
 
+    /// Start a session for `client`, verify here with `doc`, and wait until
+    /// the front can be taken.
+    async fn to_front(h: &Handle, client: &str, doc: DocumentType) {
+        h.send(start(client)).await.unwrap();
+        until(h, Screen::Choice).await;
+        h.send(Input::VerifyHere(doc)).await.unwrap();
+        capture_ready(h, Side::Front).await;
+    }
+
     async fn capture_ready(h: &Handle, side: Side) {
         tokio::time::timeout(
             Duration::from_secs(10),
@@ -459,12 +468,7 @@ mod tests {
     async fn an_unplugged_camera_shows_the_error_then_resumes_by_itself() {
         let fake = Scripted::new();
         let h = driver(fake.clone());
-        h.send(start("c-1")).await.unwrap();
-        until(&h, Screen::Choice).await;
-        h.send(Input::VerifyHere(DocumentType::IdCard))
-            .await
-            .unwrap();
-        capture_ready(&h, Side::Front).await;
+        to_front(&h, "c-1", DocumentType::IdCard).await;
         h.send(Input::Capture).await.unwrap();
         capture_ready(&h, Side::Back).await;
 
@@ -549,12 +553,7 @@ mod tests {
         let fake = Scripted::new();
         fake.refuse_capture(Side::Front, crate::quality::Issue::DocumentTooFar);
         let h = driver(fake.clone());
-        h.send(start("c-7")).await.unwrap();
-        until(&h, Screen::Choice).await;
-        h.send(Input::VerifyHere(DocumentType::Passport))
-            .await
-            .unwrap();
-        capture_ready(&h, Side::Front).await;
+        to_front(&h, "c-7", DocumentType::Passport).await;
         h.send(Input::Capture).await.unwrap();
         let v = tokio::time::timeout(
             Duration::from_secs(10),
@@ -583,12 +582,7 @@ mod tests {
     async fn cancel_wipes_the_ports_and_drops_late_events() {
         let fake = Scripted::new();
         let h = driver(fake.clone());
-        h.send(start("c-3")).await.unwrap();
-        until(&h, Screen::Choice).await;
-        h.send(Input::VerifyHere(DocumentType::Passport))
-            .await
-            .unwrap();
-        capture_ready(&h, Side::Front).await;
+        to_front(&h, "c-3", DocumentType::Passport).await;
         h.send(Input::Capture).await.unwrap();
         h.send(Input::Cancel).await.unwrap();
         let v = until(&h, Screen::Start).await;

@@ -70,12 +70,7 @@ async fn verify_here(k: &Kiosk) -> View {
         .await
         .unwrap();
     let review = wait(k, "review", |v| v.screen == Screen::Review).await;
-    let taken: Vec<_> = review
-        .sides
-        .iter()
-        .filter(|s| s.taken)
-        .map(|s| s.side)
-        .collect();
+    let taken = taken_sides(&review);
     assert_eq!(taken.len(), 3, "front, back and face were taken: {taken:?}");
     k.handle().send(Input::Confirm).await.unwrap();
     wait_final(k).await
@@ -132,12 +127,7 @@ async fn a_proof_of_address_is_captured_from_the_demo_camera_and_approved() {
         .await
         .unwrap();
     let review = wait(&k, "review", |v| v.screen == Screen::Review).await;
-    let taken: Vec<_> = review
-        .sides
-        .iter()
-        .filter(|s| s.taken)
-        .map(|s| s.side)
-        .collect();
+    let taken = taken_sides(&review);
     assert_eq!(
         taken,
         [Side::Front, Side::Back, Side::UtilityBill, Side::Face]
@@ -528,4 +518,14 @@ async fn badly_framed_scenes_are_hinted_and_never_auto_captured() {
     let v = wait_final(&k).await;
     assert_eq!(v.result.unwrap().status, "APPROVED");
     k.shutdown().await;
+}
+
+/// The sides the review screen shows as taken.
+fn taken_sides(review: &kyc_kiosk::session::View) -> Vec<kyc_kiosk::session::Side> {
+    review
+        .sides
+        .iter()
+        .filter(|s| s.taken)
+        .map(|s| s.side)
+        .collect()
 }

@@ -58,6 +58,23 @@ pub fn id_card_images() -> Vec<(ImageSide, Vec<u8>)> {
     ]
 }
 
+/// An API that must not be called: a raw server answering 500 to anything,
+/// and the number of requests it got.
+pub async fn untouched_api() -> (
+    String,
+    tokio::task::JoinHandle<()>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    let (base, task) = raw_server(false, move |_| {
+        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(json_answer("500 Internal Server Error", "{}", ""))
+    })
+    .await;
+    (base, task, hits)
+}
+
 /// A raw HTTP/1.1 server on port 0: for each connection it reads the request
 /// head (and up to `Content-Length` body bytes when `read_body`) and calls
 /// `respond(path)`, which returns the raw answer (after an optional delay)

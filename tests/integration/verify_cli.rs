@@ -165,13 +165,7 @@ fn unreadable_image_is_refused_even_forced() {
 // with the sizes before a token is created (no request reaches the API).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_over_the_body_limit_are_refused_before_a_token() {
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let h = hits.clone();
-    let (base, _task) = support::raw_server(false, move |_| {
-        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Some(support::json_answer("500 Internal Server Error", "{}", ""))
-    })
-    .await;
+    let (base, _task, hits) = support::untouched_api().await;
     let f = Files::new();
     // Incompressible: about 15.6 MB, 20.8 MB after base64 on its own.
     let huge = synth::png(&synth::noise(2600, 2000, 1));
@@ -240,13 +234,7 @@ fn a_utility_bill_without_a_page_is_refused_by_the_api() {
 // compare address without a bill to compare it with.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_utility_bill_options_send_nothing() {
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let h = hits.clone();
-    let (base, _task) = support::raw_server(false, move |_| {
-        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Some(support::json_answer("500 Internal Server Error", "{}", ""))
-    })
-    .await;
+    let (base, _task, hits) = support::untouched_api().await;
     let f = Files::new();
     let p = |n: &str| f.path(n).display().to_string();
     for (extra, code, says) in [

@@ -565,7 +565,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     .await?;
 
     if args.pg_stats {
-        print_pg_stats(&pool, t_shown(&tracker)).await?;
+        print_pg_stats(&pool, tracker.shown_count()).await?;
     }
     let t = tracker.tally();
     let errors = ctx.errors.lock().map(|e| e.clone()).unwrap_or_default();
@@ -671,10 +671,6 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     sandbox.shutdown().await;
     pool.close().await;
     Ok(t.lost == 0 && t.shown_twice == 0 && twice_in_table == 0 && unacked == 0 && t.shown > 0)
-}
-
-fn t_shown(t: &Tracker) -> usize {
-    t.shown_count()
 }
 
 /// The statements that took the database the most time during the run.
