@@ -116,6 +116,19 @@ pub struct Submission {
     pub document_type: Option<DocumentType>,
     pub images: Vec<(ImageSide, Vec<u8>)>,
     pub skip_analysis: bool,
+    /// Photos among `images` that staff accepted with the PIN after the
+    /// kiosk's framing check refused them; the relay keeps them in its audit.
+    pub staff_accepted: Vec<StaffAccepted>,
+}
+
+/// One photo staff accepted although the kiosk's framing check refused it:
+/// which image and the rule it failed (e.g. `document_too_far`). Names no
+/// customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffAccepted {
+    pub side: ImageSide,
+    pub rule: String,
 }
 
 impl std::fmt::Debug for Submission {
@@ -131,6 +144,7 @@ impl std::fmt::Debug for Submission {
             .field("document_type", &self.document_type)
             .field("images", &sizes)
             .field("skip_analysis", &self.skip_analysis)
+            .field("staff_accepted", &self.staff_accepted)
             .finish()
     }
 }
@@ -195,6 +209,8 @@ struct ProcessBody<'a> {
     document_type: Option<&'a DocumentType>,
     images: std::collections::BTreeMap<&'a ImageSide, String>,
     skip_analysis: bool,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    staff_accepted: &'a [StaffAccepted],
 }
 
 #[derive(Deserialize)]
@@ -374,6 +390,7 @@ impl Client {
             document_type: sub.document_type.as_ref(),
             images: sub.images.iter().map(|(s, b)| (s, b64.encode(b))).collect(),
             skip_analysis: sub.skip_analysis,
+            staff_accepted: &sub.staff_accepted,
         };
         // The body and the base64 copies of the images are wiped: the
         // strings here, the body when the HTTP stack drops it.

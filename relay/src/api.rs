@@ -28,6 +28,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
+use kyc_kiosk::backoffice::StaffAccepted;
 use kyc_kiosk::idenfy::{
     self, AuthToken, DocumentType, ImageSide, OverallStatus, ProcessOutcome, ProcessRequest,
     ScanRef, StatusResponse, TokenRequest, TokenType,
@@ -320,6 +321,47 @@ pub struct ProcessIn {
     pub images: BTreeMap<ImageSide, String>,
     #[serde(default)]
     pub skip_analysis: bool,
+    /// Photos staff accepted with the PIN after the kiosk's framing check
+    /// refused them: one audit row each (`photo_accepted_by_staff`).
+    #[serde(default)]
+    pub staff_accepted: Vec<StaffAccepted>,
+}
+
+/// Checks the staff acceptances against the images before anything is
+/// claimed or sent, so a malformed note refuses the call and spends
+/// nothing: each names an image of this submission, at most once, and a
+/// rule that is a short lower-case identifier (the kiosk's framing rules,
+/// e.g. `document_too_far`). Returns the audit details (`"FRONT rule"`).
+fn staff_accepted_details(
+    images: &BTreeMap<ImageSide, String>,
+    accepted: &[StaffAccepted],
+) -> Result<Vec<String>, ApiError> {
+    let bad = |i: usize, what: String| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidInput,
+            format!("staffAccepted[{i}]: {what}"),
+        )
+    };
+    let mut details = Vec::with_capacity(accepted.len());
+    for (i, a) in accepted.iter().enumerate() {
+        if !images.contains_key(&a.side) {
+            return Err(bad(i, format!("{} is not among the images", a.side)));
+        }
+        if accepted[..i].iter().any(|b| b.side == a.side) {
+            return Err(bad(i, format!("{} is named twice", a.side)));
+        }
+        let rule_ok = (1..=40).contains(&a.rule.len())
+            && a.rule.bytes().all(|c| c.is_ascii_lowercase() || c == b'_');
+        if !rule_ok {
+            return Err(bad(
+                i,
+                "rule must be 1 to 40 lower-case letters or '_'".into(),
+            ));
+        }
+        details.push(format!("{} {}", a.side, a.rule));
+    }
+    Ok(details)
 }
 
 /// How a submission ended.
@@ -345,6 +387,7 @@ pub async fn process(
     Json(body): Json<ProcessIn>,
 ) -> Result<Json<ProcessOut>, ApiError> {
     let b64 = base64::engine::general_purpose::STANDARD;
+    let staff_accepted = staff_accepted_details(&body.images, &body.staff_accepted)?;
     let mut images = Vec::with_capacity(body.images.len());
     for (side, data) in body.images {
         let bytes = b64.decode(data.trim()).map_err(|_| {
@@ -402,10 +445,15 @@ pub async fn process(
         Err(_) => ("new", "process_refused"),
     };
     let spent = state != "new";
+    // The staff acceptances are recorded with the submission they went
+    // with, whatever its outcome (a refused one is retried, and audited,
+    // again).
     sqlx::query(
         "WITH u AS (UPDATE scan SET process_state = $3, \
                            auth_token = CASE WHEN $4 THEN NULL ELSE auth_token END \
-                    WHERE scan_ref = $1 AND kiosk_id = $2) \
+                    WHERE scan_ref = $1 AND kiosk_id = $2), \
+              s AS (INSERT INTO audit (kiosk_id, scan_ref, event, detail) \
+                    SELECT $2, $1, 'photo_accepted_by_staff', d FROM unnest($6::text[]) AS d) \
          INSERT INTO audit (kiosk_id, scan_ref, event) VALUES ($2, $1, $5)",
     )
     .bind(&scan_ref)
@@ -413,6 +461,7 @@ pub async fn process(
     .bind(state)
     .bind(spent)
     .bind(event)
+    .bind(&staff_accepted)
     .execute(&st.pool)
     .await?;
     match outcome {

@@ -324,6 +324,7 @@ mod tests {
             country: "LT".into(),
             document_type: DocumentType::Passport,
             images: vec![crate::session::Still::new(Side::Front, vec![1, 2], 1, 1)],
+            accepted_by_staff: Vec::new(),
         };
         let p = process_request(&sub);
         assert_eq!(p.token_type, m::TokenType::Document);
@@ -399,6 +400,7 @@ mod tests {
             country: "LT".into(),
             document_type: DocumentType::Passport,
             images: vec![crate::session::Still::new(Side::Front, vec![1, 2], 1, 1)],
+            accepted_by_staff: Vec::new(),
         };
         let mut p = process_request(&sub);
         p.zeroize();

@@ -146,16 +146,7 @@ impl Relayed {
     }
 
     pub(super) async fn process(&self, submission: &Submission) -> Result<(), Failure> {
-        let sub = backoffice::Submission {
-            country: submission.country.clone(),
-            document_type: Some(submission.document_type.into()),
-            images: submission
-                .images
-                .iter()
-                .map(|s| (s.side.into(), s.jpeg.to_vec()))
-                .collect(),
-            skip_analysis: false,
-        };
+        let sub = relay_submission(submission);
         let result = self
             .client
             .process(&m::ScanRef::from(submission.scan_ref.clone()), &sub)
@@ -290,9 +281,75 @@ pub fn failure(e: &backoffice::Error) -> Failure {
     }
 }
 
+/// The relay's form of a submission: the images as raw bytes (copies the
+/// caller wipes after sending) and the photos staff accepted, for the relay's
+/// audit.
+fn relay_submission(submission: &Submission) -> backoffice::Submission {
+    backoffice::Submission {
+        country: submission.country.clone(),
+        document_type: Some(submission.document_type.into()),
+        images: submission
+            .images
+            .iter()
+            .map(|s| (s.side.into(), s.jpeg.to_vec()))
+            .collect(),
+        skip_analysis: false,
+        staff_accepted: submission
+            .accepted_by_staff
+            .iter()
+            .map(|(side, issue)| backoffice::StaffAccepted {
+                side: (*side).into(),
+                rule: issue.as_str().to_owned(),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quality::Issue;
+    use crate::session::{DocumentType, Still};
+
+    #[test]
+    fn the_relay_learns_which_photos_staff_accepted_and_why() {
+        let sub = Submission {
+            scan_ref: "s-1".into(),
+            auth_token: zeroize::Zeroizing::new("a-1".into()),
+            country: "LT".into(),
+            document_type: DocumentType::IdCard,
+            images: vec![
+                Still::new(Side::Front, vec![1, 2], 1, 1),
+                Still::new(Side::Back, vec![3], 1, 1),
+                Still::new(Side::Face, vec![4], 1, 1),
+            ],
+            accepted_by_staff: vec![
+                (Side::Back, Issue::DocumentCut),
+                (Side::Face, Issue::SeveralFaces),
+            ],
+        };
+        let r = relay_submission(&sub);
+        assert_eq!(
+            r.staff_accepted,
+            vec![
+                backoffice::StaffAccepted {
+                    side: m::ImageSide::Back,
+                    rule: "document_cut".into()
+                },
+                backoffice::StaffAccepted {
+                    side: m::ImageSide::Face,
+                    rule: "several_faces".into()
+                },
+            ]
+        );
+        assert_eq!(r.images.len(), 3);
+        assert_eq!(r.images[0], (m::ImageSide::Front, vec![1, 2]));
+        let none = relay_submission(&Submission {
+            accepted_by_staff: Vec::new(),
+            ..sub
+        });
+        assert!(none.staff_accepted.is_empty());
+    }
 
     #[test]
     fn an_unreachable_relay_is_a_network_failure_the_flow_retries() {

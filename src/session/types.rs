@@ -379,6 +379,10 @@ pub struct Submission {
     pub document_type: DocumentType,
     /// FRONT, then BACK and FACE when required.
     pub images: Vec<Still>,
+    /// The sides whose photo staff accepted with the PIN after the framing
+    /// check refused it, with the rule it failed (for the back office's
+    /// audit; no personal data).
+    pub accepted_by_staff: Vec<(Side, quality::Issue)>,
 }
 
 impl std::fmt::Debug for Submission {
@@ -389,6 +393,7 @@ impl std::fmt::Debug for Submission {
             .field("country", &self.country)
             .field("document_type", &self.document_type)
             .field("images", &self.images)
+            .field("accepted_by_staff", &self.accepted_by_staff)
             .finish()
     }
 }

@@ -209,7 +209,7 @@ impl View {
                             taken: still.is_some(),
                             width: still.map(|x| x.width),
                             height: still.map(|x| x.height),
-                            accepted_by_staff: s.accepted_by_staff.contains(&side),
+                            accepted_by_staff: s.accepted_by_staff.iter().any(|(a, _)| *a == side),
                         }
                     })
                     .collect();

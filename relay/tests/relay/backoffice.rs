@@ -28,6 +28,7 @@ fn submission() -> Submission {
             (ImageSide::Back, b"back".to_vec()),
         ],
         skip_analysis: true,
+        staff_accepted: Vec::new(),
     }
 }
 
@@ -129,4 +130,101 @@ async fn a_relay_that_is_down_is_a_network_error_and_urls_need_https_off_loopbac
         assert!(backoffice::parse_url(good).is_ok(), "{good}");
     }
     assert!(Client::new("https://relay.bank.example", Secret::new(" ")).is_err());
+}
+
+// A photo staff accepted after the kiosk's framing check refused it is in
+// the relay's audit with the image and the rule; a malformed note is
+// refused before anything is claimed or sent, and the token stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_accepted_by_staff_are_audited_and_a_bad_note_spends_nothing() {
+    use backoffice::StaffAccepted;
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |_| {}).await;
+    let k = enrol(&db, "Desk 9", None).await;
+    let c = Client::new(&r.url(), Secret::new(k.credential.clone())).unwrap();
+    let t = c.create_token(&approved("c-90")).await.unwrap();
+    let note = |side, rule: &str| StaffAccepted {
+        side,
+        rule: rule.into(),
+    };
+
+    for (bad, why) in [
+        (
+            vec![note(ImageSide::Face, "no_face")],
+            "FACE is not among the images",
+        ),
+        (
+            vec![
+                note(ImageSide::Back, "document_cut"),
+                note(ImageSide::Back, "no_document"),
+            ],
+            "BACK is named twice",
+        ),
+        (
+            vec![note(ImageSide::Front, "Document Too Far")],
+            "lower-case",
+        ),
+        (vec![note(ImageSide::Front, "")], "lower-case"),
+    ] {
+        let sub = Submission {
+            staff_accepted: bad,
+            ..submission()
+        };
+        let e = c.process(&t.scan_ref, &sub).await.unwrap_err();
+        assert!(matches!(e, Error::Refused { status: 400, .. }), "{e:?}");
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{e:?}");
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    let rows = |event: &str| {
+        format!(
+            "SELECT count(*) FROM audit WHERE scan_ref = '{}' AND event = '{event}'",
+            t.scan_ref.as_str()
+        )
+    };
+    assert_eq!(
+        crate::support::scalar_i64(&db, &rows("photo_accepted_by_staff")).await,
+        0
+    );
+    assert_eq!(
+        crate::support::scalar_i64(&db, &rows("process_accepted")).await,
+        0
+    );
+
+    let sub = Submission {
+        staff_accepted: vec![note(ImageSide::Back, "document_cut")],
+        ..submission()
+    };
+    assert_eq!(
+        c.process(&t.scan_ref, &sub).await.unwrap().outcome,
+        "ACCEPTED"
+    );
+    assert_eq!(
+        crate::support::scalar_i64(&db, &rows("process_accepted")).await,
+        1
+    );
+    let detail = crate::support::scalar_i64(
+        &db,
+        &format!(
+            "SELECT count(*) FROM audit WHERE scan_ref = '{}' AND event = 'photo_accepted_by_staff' \
+             AND detail = 'BACK document_cut' AND kiosk_id = '{}'",
+            t.scan_ref.as_str(),
+            k.id
+        ),
+    )
+    .await;
+    assert_eq!(detail, 1);
+
+    // Without a note, no such row.
+    let t2 = c.create_token(&approved("c-91")).await.unwrap();
+    c.process(&t2.scan_ref, &submission()).await.unwrap();
+    let none = crate::support::scalar_i64(
+        &db,
+        &format!(
+            "SELECT count(*) FROM audit WHERE scan_ref = '{}' AND event = 'photo_accepted_by_staff'",
+            t2.scan_ref.as_str()
+        ),
+    )
+    .await;
+    assert_eq!(none, 0);
+    r.shutdown().await;
 }

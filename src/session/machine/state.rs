@@ -2,6 +2,7 @@
 //! [`Session`] once the token exists, and the time limits ([`Settings`]).
 
 use crate::capture::Role;
+use crate::quality::Issue;
 use crate::session::types::{
     DocumentType, Failure, Millis, Outcome, Side, StartRequest, Still, Subject, Submission,
     TokenInfo, TokenType,
@@ -112,8 +113,9 @@ pub struct Session {
     /// by itself once the camera is back).
     pub camera_retry_at: Option<Millis>,
     /// The sides whose photo staff accepted after the framing check refused
-    /// it (the review says so; a retake of the side takes it off).
-    pub accepted_by_staff: Vec<Side>,
+    /// it, with the rule it failed (the review says so, `/process` tells the
+    /// back office; a retake of the side takes it off).
+    pub accepted_by_staff: Vec<(Side, Issue)>,
 }
 
 impl Session {
@@ -208,6 +210,7 @@ impl Session {
             country,
             document_type,
             images,
+            accepted_by_staff: self.accepted_by_staff.clone(),
         })
     }
 }

@@ -437,7 +437,7 @@ fn on_capturing(state: State, event: Event, now: Millis) -> Step {
         )),
         Event::StillCaptured(still) if busy && still.side == side => {
             session.stills.set(still);
-            session.accepted_by_staff.retain(|s| *s != side);
+            session.accepted_by_staff.retain(|(s, _)| *s != side);
             taken(session, side, retake, Vec::new())
         }
         Event::StillRefused { failure, still }
@@ -465,9 +465,8 @@ fn on_capturing(state: State, event: Event, now: Millis) -> Step {
         Event::Input(Input::Override) if !busy => match (held, refused_for(hint.as_ref())) {
             (Some(still), Some(issue)) => {
                 session.stills.set(still);
-                if !session.accepted_by_staff.contains(&side) {
-                    session.accepted_by_staff.push(side);
-                }
+                session.accepted_by_staff.retain(|(s, _)| *s != side);
+                session.accepted_by_staff.push((side, issue));
                 let fx = vec![Effect::Audit(Audit::PhotoAccepted {
                     scan_ref: session.token.scan_ref.clone(),
                     side,

@@ -934,6 +934,11 @@ fn staff_accept_a_refused_photo_and_it_is_the_one_sent() {
         panic!("{fx:?}")
     };
     assert_eq!(sub.images[0], held_photo(Side::Front));
+    // The back office learns which photo staff accepted, and for what.
+    assert_eq!(
+        sub.accepted_by_staff,
+        vec![(Side::Front, Issue::DocumentTooFar)]
+    );
 }
 
 // Staff may override only the kiosk's framing rules, and only while the
@@ -1049,6 +1054,9 @@ fn a_held_photo_is_wiped_with_the_session_and_a_retake_clears_the_acceptance() {
     m.step(Event::StillCaptured(still(Side::Back)), S).unwrap();
     assert_eq!(m.state().name(), "review");
     assert!(View::of(&m, S).sides.iter().all(|s| !s.accepted_by_staff));
+    // Nor does the back office hear of it.
+    let session = m.state().session().unwrap();
+    assert!(session.accepted_by_staff.is_empty(), "{session:?}");
 }
 
 #[test]

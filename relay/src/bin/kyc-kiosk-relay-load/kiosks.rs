@@ -254,6 +254,7 @@ fn submission() -> Submission {
             (ImageSide::Back, b"back-bytes".to_vec()),
         ],
         skip_analysis: true,
+        staff_accepted: Vec::new(),
     }
 }
 
