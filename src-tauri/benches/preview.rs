@@ -1,7 +1,9 @@
 //! Preview transport benchmark in the real window: the binary IPC command
 //! against the custom URI scheme, with the demo camera at 1920x1080 (previews
-//! 1280x720). Reports frames per second shown, capture-to-display latency and
-//! the CPU used by the app and by the web view.
+//! 960x540), on the document camera (document detector live) and, through
+//! the IPC command, on the selfie camera (face model live). Reports frames
+//! per second shown, capture-to-display latency and the CPU used by the app
+//! and by the web view.
 //!
 //! Run under a display: `xvfb-run -a cargo bench -p kyc-kiosk-app --bench preview`
 //! (`PREVIEW_BENCH_SECS`, default 10). Needs tauri-driver, as the e2e tests.
@@ -90,11 +92,11 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        println!("| transport | fps shown | latency p50 (ms) | latency p95 (ms) | app CPU (% of a core) | web view CPU (% of a core) |");
-        println!("|---|---|---|---|---|---|");
-        for transport in ["ipc", "scheme"] {
+        println!("| camera | transport | fps shown | latency p50 (ms) | latency p95 (ms) | app CPU (% of a core) | web view CPU (% of a core) |");
+        println!("|---|---|---|---|---|---|---|");
+        for (role, transport) in [("document", "ipc"), ("document", "scheme"), ("selfie", "ipc")] {
             let mut app = App::launch(
-                &format!("bench-{transport}"),
+                &format!("bench-{role}-{transport}"),
                 &[
                     ("KYC_KIOSK_PREVIEW_TRANSPORT", transport),
                     ("KYC_KIOSK_AUTO_CAPTURE", "0"),
@@ -109,6 +111,28 @@ fn main() {
             app.screen("choice").await;
             app.click("#choice-docs button[data-doc='ID_CARD']").await;
             app.screen("capture").await;
+            if role == "selfie" {
+                // Front and back by hand (auto-capture is off), then the
+                // selfie camera.
+                for _ in 0..20 {
+                    let face = app
+                        .exec("return document.getElementById('guide').classList.contains('face');", vec![])
+                        .await;
+                    if face == serde_json::json!(true) {
+                        break;
+                    }
+                    app.wait_for("body[data-preview-seq]").await;
+                    let _ = app
+                        .exec("const b = document.getElementById('capture-btn'); if (!b.disabled) b.click(); return true;", vec![])
+                        .await;
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                }
+                app.until(
+                    "the selfie step",
+                    "return document.getElementById('guide').classList.contains('face');",
+                )
+                .await;
+            }
             app.wait_for("body[data-preview-fps]").await;
             tokio::time::sleep(Duration::from_secs(2)).await;
             let threads0 = thread_ticks("kyc-kiosk-app");
@@ -121,7 +145,7 @@ fn main() {
             let wall = t0.elapsed().as_secs_f64() * clk_tck();
             let pct = |a: u64, b: u64| 100.0 * b.saturating_sub(a) as f64 / wall;
             println!(
-                "| {transport} | {} | {} | {} | {:.0} | {:.0} |",
+                "| {role} | {transport} | {} | {} | {} | {:.0} | {:.0} |",
                 dataset(&app, "previewFps").await,
                 dataset(&app, "previewLatencyP50").await,
                 dataset(&app, "previewLatencyP95").await,
@@ -140,9 +164,9 @@ fn main() {
                     .iter()
                     .map(|(t, n)| format!("{n} {:.0} %", pct(0, *t)))
                     .collect();
-                eprintln!("{transport} {who} threads: {}", by_thread.join(", "));
+                eprintln!("{role} {transport} {who} threads: {}", by_thread.join(", "));
             }
-            app.shot("capture").await;
+            app.shot(&format!("capture-{role}")).await;
             app.close().await;
         }
     });

@@ -179,7 +179,31 @@ fn preview_transport() -> &'static str {
     "ipc"
 }
 
+/// Whether WebKit should paint without compositing: on Linux, when the
+/// machine has no GPU (no DRM device) and `WEBKIT_DISABLE_COMPOSITING_MODE`
+/// is not already in the environment (then WebKit reads it). Without a
+/// GPU, WebKitGTK's compositing runs on Mesa's software rasteriser: in the
+/// preview benchmark that was three quarters of the web view's CPU, which
+/// the CPU renderer does without (105 % of a core against 26–29 %,
+/// BENCHMARKS.md).
+fn wants_cpu_rendering(linux: bool, already_set: bool, has_gpu: bool) -> bool {
+    linux && !already_set && !has_gpu
+}
+
+/// Chooses the CPU renderer (see [`wants_cpu_rendering`]); before any thread
+/// starts, as environment changes must be.
+fn cpu_rendering_without_a_gpu() {
+    if wants_cpu_rendering(
+        cfg!(target_os = "linux"),
+        std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some(),
+        std::path::Path::new("/dev/dri").exists(),
+    ) {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    cpu_rendering_without_a_gpu();
     // Customer images and secrets live in this process's memory: never in a
     // core file.
     if let Err(e) = kyc_kiosk::hardening::disable_core_dumps() {
@@ -282,4 +306,20 @@ fn main() -> anyhow::Result<()> {
         .on_window_event(window::on_event)
         .run(tauri::generate_context!())
         .map_err(|e| anyhow::anyhow!("tauri: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_cpu_rendering;
+
+    #[test]
+    fn the_cpu_renderer_is_chosen_only_on_linux_without_a_gpu_and_unless_told_otherwise() {
+        assert!(wants_cpu_rendering(true, false, false));
+        assert!(!wants_cpu_rendering(true, false, true), "a GPU composites");
+        assert!(
+            !wants_cpu_rendering(true, true, false),
+            "the environment's own choice stands"
+        );
+        assert!(!wants_cpu_rendering(false, false, false));
+    }
 }

@@ -222,7 +222,7 @@ impl LivePorts {
             CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
         };
         let analyse = analyser(role, detectors, self.page_wanted.clone());
-        Pipeline::start(opener, analyse, kiosk_pipeline())
+        Pipeline::start(opener, analyse, kiosk_pipeline(role))
     }
 }
 
@@ -236,14 +236,25 @@ impl LivePorts {
 /// second are plenty for the overlay and the auto-capture (500 ms held still,
 /// then a countdown) and halve the analyser's share of a core; a verdict is
 /// then at most about 100 ms behind its preview, inside the auto-capture's
-/// 200 ms (BENCHMARKS.md, "Preview transport into the web view").
-fn kiosk_pipeline() -> camera::pipeline::PipelineConfig {
+/// 200 ms (BENCHMARKS.md, "Preview transport into the web view"). The
+/// selfie camera's analysis (the face model, about three times the document
+/// detector's time) runs ten times a second: five verdicts in the 500 ms a
+/// face must hold still, each at most about 130 ms behind its preview.
+fn kiosk_pipeline(role: Role) -> camera::pipeline::PipelineConfig {
     camera::pipeline::PipelineConfig {
         analysis_max: (1280, 720),
         preview_max: (960, 540),
         preview_quality: 75,
-        analysis_every: Duration::from_millis(66),
+        analysis_every: analysis_every(role),
         ..camera::pipeline::PipelineConfig::default()
+    }
+}
+
+/// How often the live analysis of a `role` camera runs at most.
+fn analysis_every(role: Role) -> Duration {
+    match role {
+        Role::Document => Duration::from_millis(66),
+        Role::Selfie => Duration::from_millis(100),
     }
 }
 
@@ -754,6 +765,23 @@ impl Ports for LivePorts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Each camera's analysis rate leaves the auto-capture at least five
+    // verdicts in the time a document or a face must hold still, and a
+    // verdict (with up to 60 ms of analysis) inside the age it accepts.
+    #[test]
+    fn each_camera_is_analysed_often_enough_for_the_auto_capture() {
+        let steady =
+            Duration::from_millis(crate::session::autocapture::AutoConfig::default().steady_ms);
+        for role in [Role::Document, Role::Selfie] {
+            let every = kiosk_pipeline(role).analysis_every;
+            assert!(every * 5 <= steady, "{role:?}: {every:?}");
+            assert!(
+                every + Duration::from_millis(60) <= crate::session::autocapture::MAX_VERDICT_AGE,
+                "{role:?}: {every:?}"
+            );
+        }
+    }
 
     #[test]
     fn guide_roi_is_centred_and_inside() {
