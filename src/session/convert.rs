@@ -142,13 +142,20 @@ pub fn process_request(submission: &Submission) -> Zeroizing<ProcessRequest> {
         },
         country: submission.country.clone(),
         document_type: Some(submission.document_type.into()),
-        images: submission
-            .images
-            .iter()
-            .map(|s| (s.side.into(), s.jpeg.to_vec()))
-            .collect(),
+        images: image_copies(submission),
         skip_analysis: false,
     })
+}
+
+/// Copies of a submission's images as `/process` names them; the caller
+/// wipes them once sent.
+#[must_use]
+pub fn image_copies(submission: &Submission) -> Vec<(m::ImageSide, Vec<u8>)> {
+    submission
+        .images
+        .iter()
+        .map(|s| (s.side.into(), s.jpeg.to_vec()))
+        .collect()
 }
 
 /// Maps a client error into what the flow needs to know.

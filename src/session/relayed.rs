@@ -288,11 +288,7 @@ fn relay_submission(submission: &Submission) -> backoffice::Submission {
     backoffice::Submission {
         country: submission.country.clone(),
         document_type: Some(submission.document_type.into()),
-        images: submission
-            .images
-            .iter()
-            .map(|s| (s.side.into(), s.jpeg.to_vec()))
-            .collect(),
+        images: convert::image_copies(submission),
         skip_analysis: false,
         staff_accepted: submission
             .accepted_by_staff
