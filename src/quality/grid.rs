@@ -98,7 +98,34 @@ impl Grid {
     /// reads one pixel row per cell when cells are at most 3 rows high, two
     /// rows otherwise (live preview: a third to a half of the memory traffic).
     /// Otherwise every row is read.
+    ///
+    /// On x86-64 CPUs with AVX2 the same code runs compiled for AVX2 (the
+    /// adds and the per-cell arithmetic vectorise twice as wide as with the
+    /// SSE2 baseline); the results are identical.
     pub fn build(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { self.build_avx2(view, roi, sparse) };
+            return;
+        }
+        self.build_any(view, roi, sparse);
+    }
+
+    /// [`Grid::build`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn build_avx2(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
+        self.build_any(view, roi, sparse);
+    }
+
+    /// [`Grid::build`] for whatever CPU it is compiled for; inlined into each
+    /// caller so that each gets its own instruction set.
+    #[inline(always)]
+    fn build_any(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
         let long = roi.width.max(roi.height);
         let f = long.div_ceil(t::WORK_LONG_SIDE).max(1);
         let (w, h) = ((roi.width / f) as usize, (roi.height / f) as usize);
@@ -254,7 +281,7 @@ impl Grid {
 }
 
 /// `dst = a` (first row of a cell) or `dst += a`, byte-wise.
-#[inline]
+#[inline(always)]
 fn add_rows1(dst: &mut [u16], a: &[u8], first: bool) {
     if first {
         for (d, &p) in dst.iter_mut().zip(a) {
@@ -268,7 +295,7 @@ fn add_rows1(dst: &mut [u16], a: &[u8], first: bool) {
 }
 
 /// `dst = a + b` or `dst += a + b`, byte-wise.
-#[inline]
+#[inline(always)]
 fn add_rows2(dst: &mut [u16], a: &[u8], b: &[u8], first: bool) {
     let n = dst.len().min(a.len()).min(b.len());
     let (dst, a, b) = (&mut dst[..n], &a[..n], &b[..n]);
@@ -284,7 +311,7 @@ fn add_rows2(dst: &mut [u16], a: &[u8], b: &[u8], first: bool) {
 }
 
 /// `dst = a + b + c` or `dst += a + b + c`, byte-wise.
-#[inline]
+#[inline(always)]
 fn add_rows3(dst: &mut [u16], a: &[u8], b: &[u8], c: &[u8], first: bool) {
     let n = dst.len().min(a.len()).min(b.len()).min(c.len());
     let (dst, a, b, c) = (&mut dst[..n], &a[..n], &b[..n], &c[..n]);
@@ -301,7 +328,7 @@ fn add_rows3(dst: &mut [u16], a: &[u8], b: &[u8], c: &[u8], first: bool) {
 
 /// Sum each run of `F` RGB row sums (or pixels) into one cell's three
 /// channel sums.
-#[inline]
+#[inline(always)]
 fn horizontal_rgb<const F: usize, T: Copy + Into<u32>>(
     rows: &[T],
     sr: &mut [u32],
@@ -323,7 +350,7 @@ fn horizontal_rgb<const F: usize, T: Copy + Into<u32>>(
 /// Luma and the washed-out flag of one row of cells from their channel sums
 /// (at most [`FAST_MAX_COUNT`] samples each, so every sum fits i32 and the
 /// reciprocal 32 bits): no branch, signed compares only, vectorises.
-#[inline]
+#[inline(always)]
 fn cells_fast(
     sr: &[u32],
     sg: &[u32],
@@ -483,6 +510,12 @@ mod tests {
                         assert!(a.flags == b.flags, "{what}");
                         assert_eq!(format!("{:?}", a.stats), format!("{:?}", b.stats), "{what}");
                         assert!(a.stats.washed > 0, "{what}");
+                        // The baseline build (what a CPU without AVX2 runs)
+                        // gives the same grid as the one `build` chose here.
+                        let mut c = Grid::default();
+                        c.build_any(&view, roi, sparse);
+                        assert!(c.luma == a.luma && c.flags == a.flags, "{what}");
+                        assert_eq!(format!("{:?}", c.stats), format!("{:?}", a.stats), "{what}");
                     }
                 }
             }
