@@ -12,7 +12,8 @@
 //!   document from paper, books, phones and photos).
 //! - [`FaceDetector`]: face boxes and scores from a small BlazeFace model
 //!   (ONNX) run by the module's own inference engine (`nn`: the few
-//!   operators the model uses, checked against onnxruntime in its tests).
+//!   operators the model uses, checked against onnxruntime in its tests),
+//!   each candidate confirmed by a second look at a crop around it.
 //! - [`selfie_faces`]: the faces that are a person in front of the camera,
 //!   not the portrait printed on a document in view.
 //!

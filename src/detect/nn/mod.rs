@@ -131,6 +131,23 @@ impl Model {
         Planner::default().plan(graph)
     }
 
+    /// Parses and plans an ONNX model with one float input, for an input of
+    /// another shape than the one the file declares: a fully convolutional
+    /// model run on other spatial dimensions (same rank; the planner checks
+    /// every shape as for [`Self::load`]). What an exporter folded into
+    /// constants for the declared size follows the new size: an all-zero
+    /// constant concatenated with computed values (channel padding) takes
+    /// their shape, and a Reshape whose constant target no longer holds the
+    /// same number of elements infers its largest dimension.
+    pub fn load_with_input(bytes: &[u8], input_shape: &[usize]) -> Result<Self> {
+        let graph = onnx::parse(bytes)?;
+        Planner {
+            input_override: Some(input_shape.to_vec()),
+            ..Planner::default()
+        }
+        .plan(graph)
+    }
+
     /// The input's shape, e.g. `[1, 256, 256, 3]`.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
@@ -440,6 +457,9 @@ struct Planner {
     consts: Vec<Vec<f32>>,
     const_ints: HashMap<String, Vec<i64>>,
     steps: Vec<Step>,
+    /// The input shape to plan for instead of the declared one
+    /// ([`Model::load_with_input`]).
+    input_override: Option<Vec<usize>>,
 }
 
 impl Planner {
@@ -491,6 +511,22 @@ impl Planner {
         {
             return Err(format!("input shape {input_shape:?} is too large"));
         }
+        let input_shape = match self.input_override.clone() {
+            None => input_shape,
+            Some(s) => {
+                if s.len() != input_shape.len()
+                    || s.iter().any(|&d| !(1..=1 << 16).contains(&d))
+                    || s.iter()
+                        .try_fold(1usize, |a, &d| a.checked_mul(d))
+                        .is_none_or(|n| n > 1 << 28)
+                {
+                    return Err(format!(
+                        "input shape {s:?} does not replace the declared {input_shape:?}"
+                    ));
+                }
+                s
+            }
+        };
         self.define(&input.name, input_shape.clone(), Store::Input)?;
 
         let output_names: Vec<String> = graph.outputs.iter().map(|o| o.name.clone()).collect();
@@ -598,6 +634,23 @@ impl Planner {
             })
     }
 
+    /// An all-zero constant `v` reshaped to `like` with its own size on
+    /// `axis`; `None` if `v` is not such a constant.
+    fn zeros_like(&mut self, v: usize, like: &[usize], axis: usize) -> Option<usize> {
+        let own = &self.values[v].shape;
+        if own.len() != like.len() || !self.constant(v)?.iter().all(|&x| x == 0.0) {
+            return None;
+        }
+        let mut shape = like.to_vec();
+        shape[axis] = own[axis];
+        self.consts.push(vec![0.0; shape.iter().product()]);
+        self.values.push(Value {
+            shape,
+            store: Store::Const(self.consts.len() - 1),
+        });
+        Some(self.values.len() - 1)
+    }
+
     fn constant(&self, v: usize) -> Option<&[f32]> {
         match self.values[v].store {
             Store::Const(c) => Some(&self.consts[c]),
@@ -677,14 +730,22 @@ impl Planner {
                 let mut shape = xs.clone();
                 shape[axis] = 0;
                 for i in 0..node.inputs.len() {
-                    let v = self.input(node, i)?;
+                    let mut v = self.input(node, i)?;
+                    let fits = |s: &[usize]| {
+                        s.len() == xs.len()
+                            && s.iter()
+                                .zip(&xs)
+                                .enumerate()
+                                .all(|(d, (a, b))| d == axis || a == b)
+                    };
+                    if !fits(&self.values[v].shape) && self.input_override.is_some() {
+                        // Padding folded for the declared input size.
+                        if let Some(zeros) = self.zeros_like(v, &xs, axis) {
+                            v = zeros;
+                        }
+                    }
                     let s = &self.values[v].shape;
-                    let same = s.len() == xs.len()
-                        && s.iter()
-                            .zip(&xs)
-                            .enumerate()
-                            .all(|(d, (a, b))| d == axis || a == b);
-                    if !same {
+                    if !fits(s) {
                         return Err(fail(format!(
                             "shapes {xs:?} and {s:?} do not concatenate on axis {axis}"
                         )));
@@ -727,7 +788,19 @@ impl Planner {
                     .get(1)
                     .and_then(|n| self.const_ints.get(n))
                     .ok_or_else(|| fail("the shape is not a constant int64 tensor".into()))?;
-                let shape = reshape(&xs, target).map_err(fail)?;
+                let shape = match reshape(&xs, target) {
+                    Err(_) if self.input_override.is_some() && !target.contains(&-1) => {
+                        // Folded for the declared input size: the largest
+                        // dimension is the one that scales with it.
+                        let mut t = target.clone();
+                        if let Some(big) = (0..t.len()).max_by_key(|&i| t[i]) {
+                            t[big] = -1;
+                        }
+                        reshape(&xs, &t)
+                    }
+                    r => r,
+                }
+                .map_err(fail)?;
                 (Op::Copy, shape, vec![x])
             }
             op => return Err(fail(format!("operator {op} is not supported"))),

@@ -1,13 +1,13 @@
 use super::*;
 use crate::detect::BUILTIN_MODEL;
 
-/// The reference inputs of `scripts/detect/face_reference.py`, NHWC.
-fn reference_inputs() -> Vec<Vec<f32>> {
-    const S: usize = 256;
-    let blank = vec![0f32; S * S * 3];
-    let mut pattern = Vec::with_capacity(S * S * 3);
-    for y in 0..S {
-        for x in 0..S {
+/// The reference inputs of `scripts/detect/face_reference.py`, NHWC, for
+/// an `h`×`w` input.
+fn reference_inputs_sized(h: usize, w: usize) -> Vec<Vec<f32>> {
+    let blank = vec![0f32; h * w * 3];
+    let mut pattern = Vec::with_capacity(h * w * 3);
+    for y in 0..h {
+        for x in 0..w {
             for c in 0..3 {
                 let v = ((7 * x + 13 * y + 29 * c) % 256) as f32;
                 pattern.push(v / 127.5 - 1.0);
@@ -19,31 +19,74 @@ fn reference_inputs() -> Vec<Vec<f32>> {
         env!("CARGO_MANIFEST_DIR")
     );
     let img = image::open(path).unwrap().into_rgb8();
-    let (w, h) = img.dimensions();
-    let mut faces = vec![0f32; S * S * 3];
+    assert_eq!(img.dimensions(), (256, 144));
+    let mut faces = vec![0f32; h * w * 3];
     for (x, y, p) in img.enumerate_pixels() {
         for (c, &v) in p.0.iter().enumerate() {
-            faces[(y as usize * S + x as usize) * 3 + c] = f32::from(v) / 127.5 - 1.0;
+            faces[(y as usize * w + x as usize) * 3 + c] = f32::from(v) / 127.5 - 1.0;
         }
     }
-    assert_eq!((w, h), (256, 144));
     vec![blank, pattern, faces]
 }
 
-// onnxruntime's outputs for the same inputs: per input, the 896 score logits
-// then the first four box values of each anchor.
-#[test]
-fn the_face_model_matches_onnxruntime() {
-    let path = format!(
-        "{}/tests/data/detect/blazeface_reference.bin",
-        env!("CARGO_MANIFEST_DIR")
-    );
+fn reference_inputs() -> Vec<Vec<f32>> {
+    reference_inputs_sized(256, 256)
+}
+
+/// Runs `model` on the reference inputs for its input size and compares
+/// with onnxruntime's outputs in `file`: per input, the score logits then
+/// the first four box values of each anchor.
+fn matches_onnxruntime(model: &Model, file: &str) {
+    let path = format!("{}/tests/data/detect/{file}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(path).unwrap();
     let reference: Vec<f32> = bytes
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    assert_eq!(reference.len(), 3 * 896 * 5);
+    let anchors = model.output_shapes()[..2]
+        .iter()
+        .map(|s| s.iter().product::<usize>())
+        .sum::<usize>();
+    assert_eq!(reference.len(), 3 * anchors * 5);
+    let [_, h, w, _] = model.input_shape()[..] else {
+        panic!("input {:?}", model.input_shape())
+    };
+    let mut scratch = Scratch::default();
+    for (case, input) in reference_inputs_sized(h, w).iter().enumerate() {
+        let out = model.run(input, &mut scratch).unwrap();
+        let mut ours: Vec<f32> = out[0].iter().chain(&out[1]).copied().collect();
+        for b in [&out[2], &out[3]] {
+            for anchor in b.chunks_exact(16) {
+                ours.extend(&anchor[..4]);
+            }
+        }
+        let theirs = &reference[case * anchors * 5..][..anchors * 5];
+        let (scores, boxes) = ours.split_at(anchors);
+        // 1e-3, plus 1e-4 of the value: logits far below the threshold
+        // reach −1000 on blank input, where the two engines' float sums
+        // differ in the last digits (sigmoid is 0 either way).
+        let score_err = scores
+            .iter()
+            .zip(&theirs[..anchors])
+            .map(|(a, b)| (a - b).abs() - 1e-4 * b.abs())
+            .fold(0f32, f32::max);
+        let box_err = boxes
+            .iter()
+            .zip(&theirs[anchors..])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            score_err <= 1e-3 && box_err <= 1e-3,
+            "case {case}: scores {score_err}, boxes {box_err}"
+        );
+    }
+    // The faces case has faces: a logit well above the detector's threshold.
+    let faces = &reference[2 * anchors * 5..][..anchors];
+    assert!(faces.iter().copied().fold(f32::MIN, f32::max) > 2.0);
+}
+
+#[test]
+fn the_face_model_matches_onnxruntime() {
     let model = Model::load(BUILTIN_MODEL).unwrap();
     assert_eq!(model.input_shape(), [1, 256, 256, 3]);
     assert_eq!(
@@ -55,38 +98,29 @@ fn the_face_model_matches_onnxruntime() {
             &[1, 384, 16][..]
         ]
     );
-    let mut scratch = Scratch::default();
-    for (case, input) in reference_inputs().iter().enumerate() {
-        let out = model.run(input, &mut scratch).unwrap();
-        let mut ours: Vec<f32> = out[0].iter().chain(&out[1]).copied().collect();
-        for b in [&out[2], &out[3]] {
-            for anchor in b.chunks_exact(16) {
-                ours.extend(&anchor[..4]);
-            }
-        }
-        let theirs = &reference[case * 896 * 5..][..896 * 5];
-        let (scores, boxes) = ours.split_at(896);
-        // 1e-3, plus 1e-4 of the value: logits far below the threshold
-        // reach −1000 on blank input, where the two engines' float sums
-        // differ in the last digits (sigmoid is 0 either way).
-        let score_err = scores
-            .iter()
-            .zip(&theirs[..896])
-            .map(|(a, b)| (a - b).abs() - 1e-4 * b.abs())
-            .fold(0f32, f32::max);
-        let box_err = boxes
-            .iter()
-            .zip(&theirs[896..])
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        assert!(
-            score_err <= 1e-3 && box_err <= 1e-3,
-            "case {case}: scores {score_err}, boxes {box_err}"
-        );
-    }
-    // The faces case has faces: a logit well above the detector's threshold.
-    let faces = &reference[2 * 896 * 5..][..896];
-    assert!(faces.iter().copied().fold(f32::MIN, f32::max) > 2.0);
+    matches_onnxruntime(&model, "blazeface_reference.bin");
+}
+
+// The file declares 256×256; planned for 192×320, its channel padding and
+// output reshapes follow (480 = 12·20·2 and 360 = 6·10·6 anchors), and the
+// outputs match onnxruntime running the same graph edited to that size.
+#[test]
+fn the_face_model_planned_for_a_wide_input_matches_onnxruntime() {
+    let model = Model::load_with_input(BUILTIN_MODEL, &[1, 192, 320, 3]).unwrap();
+    assert_eq!(model.input_shape(), [1, 192, 320, 3]);
+    assert_eq!(
+        model.output_shapes(),
+        [
+            &[1, 480, 1][..],
+            &[1, 360, 1][..],
+            &[1, 480, 16][..],
+            &[1, 360, 16][..]
+        ]
+    );
+    matches_onnxruntime(&model, "blazeface_reference_192x320.bin");
+    // Another rank, or channels the weights do not take, is a load error.
+    assert!(Model::load_with_input(BUILTIN_MODEL, &[1, 192, 320]).is_err());
+    assert!(Model::load_with_input(BUILTIN_MODEL, &[1, 192, 320, 4]).is_err());
 }
 
 #[test]
