@@ -36,6 +36,10 @@ working grid).
     Tesseract-style OCR (strokes are ~0.25 xh wide; sigma_eq of half a stroke
     merges the counters of e, a, s); 0.06 xh is still clean. Below 0.2 work px
     the blur is under a fifth of a grid cell: the kiosk does not claim to see it.
+    The photographed texts use their body x-height measured on the source:
+    page 7 px of its 191 rows, text 12 px of its 172 rows, scaled with the
+    frame. (Before 2026-12-02 page used 7/576, as if the scan were 576 px
+    high: its labels and blur severities were three times too strict.)
   photographs and faces (no text): sharp <= 0.25 work px, blurred >= 0.6
     work px, borderline between.
   blank sources: blur is always b (there is nothing to be sharp).
@@ -338,9 +342,11 @@ def render_source(args):
             r = (img, (int(w * 0.3), int(h * 0.12), int(w * 0.4), int(h * 0.5)), None, "selfie")
         elif skind == "textphoto":
             img = cover(read(photos[name]), w, h)
-            # page: body x-height about 7 px in the 576-px-high scan; text: the
-            # small lettering about 10 px in its 172-px-high photo.
-            xh = (7 / 576 if name == "page" else 12 / 172) * h
+            # page: body x-height about 7 px in the 191-px-high scan (measured
+            # on scikit-image's page.png, 384x191; an earlier version of this
+            # script divided by 576, three times too small); text: the small
+            # lettering about 10-12 px in its 172-px-high photo.
+            xh = (7 / 191 if name == "page" else 12 / 172) * h
             r = (img, (0, 0, w, h), xh, "document")
         else:
             img = cover(read(photos[name]), w, h)

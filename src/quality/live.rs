@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::grid::{Grid, SKIN, WASHED};
-use super::sharpness::{sharpness, SharpScratch};
+use super::sharpness::{blurry_below_document, line_pitch, sharpness, SharpScratch};
 use super::thresholds as t;
 use super::{exposure, glare, ImageView, Issue, Roi, Role, Scores, Verdict};
 
@@ -157,7 +157,7 @@ pub(crate) fn run(
         || centre_clipped > t::TOO_BRIGHT_CENTRE_CLIPPED;
     let blurry_below = match role {
         Role::Selfie => t::BLURRY_BELOW_SELFIE,
-        Role::Document => t::BLURRY_BELOW_DOCUMENT,
+        Role::Document => blurry_below_document(line_pitch(g, &mut scratch.sharp)),
     };
     // A frame too dark to show its edges says nothing about focus: report the
     // light, not the blur.

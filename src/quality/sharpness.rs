@@ -12,6 +12,16 @@
 //! left out, so flat areas, sensor noise and JPEG ringing do not count. The
 //! worse of the horizontal and vertical figures is kept: motion blur smears one
 //! direction only.
+//!
+//! That score is relative to the grid cell, while legibility is relative to
+//! the text: an edge smeared over two cells ruins print 2 cells high and is
+//! nothing on lettering 25 cells high. So a document's threshold moves with
+//! the scale of its text, read from the pitch of its lines
+//! ([`line_pitch`]): rows of text make the per-row edge energy periodic, and
+//! that period survives blur far beyond the legibility line (blur merges the
+//! strokes of a line long before it merges two lines). Large text is allowed a
+//! lower score ([`blurry_below_document`]); a frame without periodic rows (a
+//! photograph, a tilted page) keeps the fixed threshold.
 
 use super::grid::Grid;
 use super::thresholds as t;
@@ -19,19 +29,133 @@ use super::thresholds as t;
 /// Histogram bins of span-4 gradients (scaled luma goes up to 2040).
 const BINS: usize = 2048;
 
-/// Reusable histograms, so the live path does not allocate. Horizontal and
-/// vertical gradients go to separate halves: consecutive increments of the
-/// same bin (flat areas) would otherwise wait on each other through memory.
+/// Reusable buffers, so the live path does not allocate. Horizontal and
+/// vertical gradients go to separate halves of `hist`: consecutive increments
+/// of the same bin (flat areas) would otherwise wait on each other through
+/// memory. `rows` holds the per-row edge energy of [`line_pitch`] (the grid
+/// has at most [`t::WORK_LONG_SIDE`] rows).
 #[derive(Debug)]
 pub(crate) struct SharpScratch {
     hist: Box<[u32; 2 * BINS]>,
+    rows: Box<[f32; MAX_ROWS]>,
+    ac: [f32; MAX_PITCH + 1],
 }
+
+const MAX_ROWS: usize = t::WORK_LONG_SIDE as usize;
 
 impl Default for SharpScratch {
     fn default() -> Self {
         Self {
             hist: Box::new([0; 2 * BINS]),
+            rows: Box::new([0.0; MAX_ROWS]),
+            ac: [0.0; MAX_PITCH + 1],
         }
+    }
+}
+
+/// The pitch of the frame's lines of text, in grid rows, and how periodic the
+/// rows are at that pitch (the normalised autocorrelation, at most 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LinePitch {
+    pub rows: u32,
+    pub strength: f32,
+}
+
+/// Half-width, in rows, of the moving average removed from the per-row edge
+/// energy before the autocorrelation (slow changes: the page edge, light).
+const DETREND: usize = 20;
+/// Longest pitch looked for, in rows.
+const MAX_PITCH: usize = 89;
+
+/// Period of the per-row edge energy (the sum of |1-cell horizontal
+/// differences| along each grid row): the line pitch of horizontal text.
+/// The first autocorrelation peak after the first negative lag that reaches
+/// 0.8 of the highest one (so a multiple of the pitch is not taken for it).
+/// `None` when the grid is too short or its rows are not periodic at all.
+#[must_use]
+pub(crate) fn line_pitch(g: &Grid, s: &mut SharpScratch) -> Option<LinePitch> {
+    let (w, h) = (g.w, g.h);
+    if w < 2 || !(2 * DETREND + 24..=MAX_ROWS).contains(&h) || g.luma.len() < w * h {
+        return None;
+    }
+    let e = &mut s.rows[..h];
+    for (y, out) in e.iter_mut().enumerate() {
+        let row = &g.luma[y * w..(y + 1) * w];
+        // At most 639 x 2040: fits u32 (and f32, exactly).
+        let sum = row[1..]
+            .iter()
+            .zip(&row[..w - 1])
+            .fold(0u32, |a, (&p, &q)| a + u32::from(p.abs_diff(q)));
+        *out = sum as f32;
+    }
+    // Detrend in place: d[i] = e[i + R] - mean(e[i..=i + 2R]), i < n. The
+    // window runs ahead of the write position, so keep its sum apart (exact:
+    // integers below 2^24 x 41 in f64).
+    let n = h - 2 * DETREND;
+    let win = (2 * DETREND + 1) as f64;
+    let mut sum: f64 = e[..=2 * DETREND].iter().map(|&v| f64::from(v)).sum();
+    for i in 0..n {
+        let centre = f64::from(e[i + DETREND]);
+        let first = f64::from(e[i]);
+        e[i] = (centre - sum / win) as f32;
+        if i + 2 * DETREND + 1 < h {
+            sum += f64::from(e[i + 2 * DETREND + 1]) - first;
+        }
+    }
+    let d = &e[..n];
+    let energy = dot(d, d) / n as f32;
+    if energy <= 0.0 {
+        return None;
+    }
+    let kmax = MAX_PITCH.min(n / 2);
+    let ac = &mut s.ac[..=kmax];
+    for (k, a) in ac.iter_mut().enumerate().skip(1) {
+        *a = dot(&d[..n - k], &d[k..]) / (n - k) as f32 / energy;
+    }
+    let k0 = (1..=kmax).find(|&k| ac[k] < 0.0)?;
+    let top = ac[k0..].iter().copied().fold(f32::MIN, f32::max);
+    let k = (k0..=kmax).find(|&k| ac[k] >= 0.8 * top)?;
+    Some(LinePitch {
+        rows: k as u32,
+        strength: ac[k],
+    })
+}
+
+/// Dot product in eight independent lanes (it vectorises; the order of a
+/// single running sum would not let it).
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((l, p), q) in lanes.iter_mut().zip(x).zip(y) {
+            *l += p * q;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The sharpness below which a document frame is blurry, given its line
+/// pitch: [`t::BLURRY_BELOW_DOCUMENT`] without periodic rows; with them,
+/// `DOC_BLUR_AT_PITCH_1 - DOC_BLUR_PER_LN_PITCH * ln(pitch)`, kept within
+/// 0.3..=[`t::DOC_BLUR_MAX`]. Large text has wide edges in grid cells and
+/// is still legible: its threshold is lower.
+#[must_use]
+pub(crate) fn blurry_below_document(pitch: Option<LinePitch>) -> f32 {
+    match pitch {
+        Some(p) if p.strength >= t::LINE_PITCH_MIN_STRENGTH && p.rows >= t::LINE_PITCH_MIN_ROWS => {
+            let v = t::DOC_BLUR_AT_PITCH_1 - t::DOC_BLUR_PER_LN_PITCH * (p.rows as f32).ln();
+            v.clamp(0.3, t::DOC_BLUR_MAX)
+        }
+        _ => t::BLURRY_BELOW_DOCUMENT,
     }
 }
 
@@ -285,6 +409,84 @@ mod tests {
         for ramp in [0.0, 2.0, 6.0] {
             let g = disk(ramp);
             assert_eq!(sharpness(&g, &mut s), reference(&g));
+        }
+    }
+
+    /// Bands of vertical bars (lines of "text") every `pitch` rows.
+    fn lines(pitch: usize, band: usize) -> Grid {
+        grid_from(400, 300, |x, y| {
+            if y % pitch < band && (x / 2) % 3 != 0 {
+                300
+            } else {
+                1800
+            }
+        })
+    }
+
+    #[test]
+    fn line_pitch_reads_the_spacing_of_text_lines() {
+        let mut s = SharpScratch::default();
+        for (pitch, band) in [(7, 2), (12, 4), (27, 8), (60, 18)] {
+            // Within a row: the first lag reaching 0.8 of the peak may sit
+            // one row short of a broad peak.
+            let p = line_pitch(&lines(pitch, band), &mut s).expect("periodic rows");
+            assert!(
+                p.rows as usize + 1 >= pitch && p.rows as usize <= pitch,
+                "{pitch}: {p:?}"
+            );
+            assert!(p.strength > 0.5, "{p:?}");
+        }
+        // A larger pitch, a lower threshold; without lines, the fixed one.
+        let t = |rows| {
+            blurry_below_document(Some(LinePitch {
+                rows,
+                strength: 0.9,
+            }))
+        };
+        assert!(
+            t(7) > t(27) && t(27) > t(60),
+            "{} {} {}",
+            t(7),
+            t(27),
+            t(60)
+        );
+        assert_eq!(blurry_below_document(None), t::BLURRY_BELOW_DOCUMENT);
+        let weak = Some(LinePitch {
+            rows: 27,
+            strength: 0.1,
+        });
+        assert_eq!(blurry_below_document(weak), t::BLURRY_BELOW_DOCUMENT);
+    }
+
+    #[test]
+    fn rows_without_lines_have_no_pitch() {
+        let mut s = SharpScratch::default();
+        let mut seed = 0x1234_5678_u32;
+        let noise = grid_from(400, 300, |_, _| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed % 2041) as u16
+        });
+        let weak =
+            line_pitch(&noise, &mut s).is_none_or(|p| p.strength < t::LINE_PITCH_MIN_STRENGTH);
+        assert!(weak, "{:?}", line_pitch(&noise, &mut s));
+        let flat = grid_from(400, 300, |_, _| 900);
+        assert_eq!(line_pitch(&flat, &mut s), None);
+        // Too few rows to tell.
+        assert_eq!(
+            line_pitch(&grid_from(400, 50, |_, y| (y % 9) as u16 * 200), &mut s),
+            None
+        );
+    }
+
+    #[test]
+    fn lane_dot_product_matches_the_plain_sum() {
+        for n in [0, 1, 7, 8, 9, 100, 613] {
+            let a: Vec<f32> = (0..n).map(|i| (i % 13) as f32 - 6.0).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i % 7) as f32 * 0.5).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert_eq!(dot(&a, &b), plain, "{n}");
         }
     }
 

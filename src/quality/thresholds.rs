@@ -38,7 +38,8 @@ pub const EDGE_RELATIVE: f32 = 0.30;
 pub const MIN_EDGE_CELLS: u64 = 64;
 
 /// Sharpness score (0 = smeared, 1 = a perfect step edge) below which a
-/// document photo is blurry. The score is 4 x the ratio of 1-cell to 4-cell
+/// document photo without lines of text (see [`DOC_BLUR_AT_PITCH_1`]) is
+/// blurry. The score is 4 x the ratio of 1-cell to 4-cell
 /// gradient energy over edge cells, taken in the worst of four directions
 /// (two axes, two diagonals) so that motion blur counts as much as defocus.
 /// Print has step edges: a sharp document scores 0.5 and more (small print,
@@ -46,6 +47,28 @@ pub const MIN_EDGE_CELLS: u64 = 64;
 /// held below 0.48, where soft but sharp natural scenes of the regression
 /// subset score.
 pub const BLURRY_BELOW_DOCUMENT: f32 = 0.475;
+
+/// A document whose rows of cells are periodic (lines of text, see
+/// `sharpness::line_pitch`) is judged against a threshold that moves with the
+/// line pitch `p` (in grid rows):
+/// `DOC_BLUR_AT_PITCH_1 - DOC_BLUR_PER_LN_PITCH * ln(p)`, within
+/// 0.3..=[`DOC_BLUR_MAX`]. About 0.66 at a pitch of 15 rows
+/// (print 4-5 cells high), 0.53 at 30, 0.44 at 50, 0.33 at 89. The blur line
+/// of legibility is a fraction of the x-height, and the score falls as edges
+/// widen in cells, so large text may score lower and still be sharp. Chosen
+/// on the TUNE part of the split set (with the page's x-height corrected).
+pub const DOC_BLUR_AT_PITCH_1: f32 = 1.18;
+/// See [`DOC_BLUR_AT_PITCH_1`].
+pub const DOC_BLUR_PER_LN_PITCH: f32 = 0.19;
+/// See [`DOC_BLUR_AT_PITCH_1`].
+pub const DOC_BLUR_MAX: f32 = 0.8;
+/// Rows count as periodic when their autocorrelation at the pitch reaches
+/// this; below it (photographs, tilted pages) [`BLURRY_BELOW_DOCUMENT`] holds.
+pub const LINE_PITCH_MIN_STRENGTH: f32 = 0.3;
+/// A shorter period than this many rows is texture, not lines of text (the
+/// smallest print the kiosk reads, x-height 2 cells, has a pitch of 5-7).
+pub const LINE_PITCH_MIN_ROWS: u32 = 6;
+
 /// The same for a selfie. A face has no step edges (skin, hair, the soft
 /// outline of cheeks), so a sharp selfie scores lower than a sharp document.
 pub const BLURRY_BELOW_SELFIE: f32 = 0.38;
