@@ -75,11 +75,22 @@ async fn a_result_arriving_at_one_instance_reaches_a_kiosk_polling_another() {
         waited < Duration::from_secs(10),
         "woken by NOTIFY, not by the deadline: {waited:?}"
     );
-    // A stored it, B delivered it.
-    assert!(a
+    // A stored it, B delivered it. A's handler counts the webhook once its
+    // writer reports the commit, and the commit's NOTIFY may let B deliver
+    // first: wait for the count a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !a
         .metrics()
         .render()
-        .contains("kyc_relay_webhooks_received_total 1\n"));
+        .contains("kyc_relay_webhooks_received_total 1\n")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "A never counted the webhook once:\n{}",
+            a.metrics().render()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(b.metrics().deliveries(), 1);
     assert_eq!(a.metrics().deliveries(), 0);
     a.shutdown().await;
