@@ -160,32 +160,8 @@ pub(crate) fn blurry_below_document(pitch: Option<LinePitch>) -> f32 {
 }
 
 /// Sharpness score in 0..=1 (1 = sharp), and whether any edge was found.
-/// On x86-64 CPUs with AVX2 the same code runs compiled for AVX2 (integer
-/// sums: the score is identical).
 #[must_use]
 pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { sharpness_avx2(g, s) };
-    }
-    sharpness_any(g, s)
-}
-
-/// [`sharpness`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sharpness_avx2(g: &Grid, s: &mut SharpScratch) -> f32 {
-    sharpness_any(g, s)
-}
-
-/// [`sharpness`] for whatever CPU it is compiled for; inlined into each
-/// caller so that each gets its own instruction set.
-#[inline(always)]
-fn sharpness_any(g: &Grid, s: &mut SharpScratch) -> f32 {
     let (w, h) = (g.w, g.h);
     if w < 5 || h < 5 || g.luma.len() < w * h {
         return 1.0;
@@ -262,7 +238,7 @@ fn sharpness_any(g: &Grid, s: &mut SharpScratch) -> f32 {
 ///
 /// Luma is at most 2040, so differences fit i16 and squares fit u32; the
 /// loops have no branch and no bounds check, and compile to SIMD.
-#[inline(always)]
+#[inline]
 fn edge_energy(far_a: &[u16], far_b: &[u16], near: &[u16], c: &[u16], thr: i16) -> [u64; 3] {
     let mut out = [0u64; 3];
     let n = c.len().min(far_a.len()).min(far_b.len()).min(near.len());
@@ -427,8 +403,6 @@ mod tests {
         for (w, h, span) in [(640, 360, 2041), (37, 23, 400), (5, 5, 2041), (641, 9, 60)] {
             let g = grid_from(w, h, |_, _| (rnd() % span) as u16);
             assert_eq!(sharpness(&g, &mut s), reference(&g), "{w}x{h}");
-            // The baseline build (a CPU without AVX2) scores the same.
-            assert_eq!(sharpness_any(&g, &mut s), reference(&g), "{w}x{h}");
             let smooth = grid_from(w, h, |x, y| ((x * 7 + y * 3) % 2041) as u16);
             assert_eq!(sharpness(&smooth, &mut s), reference(&smooth), "{w}x{h}");
         }
