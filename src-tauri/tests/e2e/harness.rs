@@ -145,12 +145,6 @@ impl App {
         let mut ask = target;
         for _ in 0..3 {
             let before = self.viewport().await;
-            // Already there: asking WebKit for the size it has would wait for
-            // a repaint that never comes when WebKit paints without
-            // compositing (WEBKIT_DISABLE_COMPOSITING_MODE=1).
-            if before == target {
-                return;
-            }
             let w = u32::try_from(ask.0).expect("a positive width");
             let h = u32::try_from(ask.1).expect("a positive height");
             self.client
