@@ -201,7 +201,13 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
     // Cell x of the row is compared with x+1 / x-2..x+2 (horizontal), the
     // cell below / 2 above..2 below (vertical), and the same along both
     // diagonals; every operand is a slice of `n` cells shifted accordingly.
-    let acc = edge_energies(l, w, h, thr);
+    score(&edge_energies(l, w, h, thr))
+}
+
+/// The score from the per-direction sums `[1-cell energy, 4-cell energy,
+/// edge cells]`: 4 x their ratio in the worst direction with enough edge
+/// cells, 1 when none has.
+fn score(acc: &[[u64; 3]; 4]) -> f32 {
     acc.iter()
         .map(|&[f, c, n]| {
             if n < t::MIN_EDGE_CELLS || c == 0 {
@@ -372,7 +378,8 @@ mod tests {
         assert!((a - b).abs() < 0.01, "{a} vs {b}");
     }
 
-    /// The definition, cell by cell, without the SIMD-friendly layout.
+    /// The definition of the two passes, cell by cell, without the
+    /// SIMD-friendly layout (the final ratio is [`score`], shared).
     fn reference(g: &Grid) -> f32 {
         let (w, h, l) = (g.w, g.h, &g.luma);
         let mut hist = vec![0u32; BINS];
@@ -407,15 +414,7 @@ mod tests {
                 }
             }
         }
-        acc.iter()
-            .map(|&[f, c, n]| {
-                if n < t::MIN_EDGE_CELLS || c == 0 {
-                    1.0
-                } else {
-                    (4.0 * f as f64 / c as f64).min(1.0) as f32
-                }
-            })
-            .fold(1.0, f32::min)
+        score(&acc)
     }
 
     #[test]
