@@ -29,6 +29,8 @@ pub(crate) struct Grid {
     pub acc: Vec<u32>,
     /// Per-byte sums of the pixel rows of that row of cells.
     pub rows: Vec<u16>,
+    /// Per-byte sums of `F` pixels along such a row (the horizontal pass).
+    pub run: Vec<u16>,
     /// Blob search stack.
     pub stack: Vec<u32>,
     /// Exposure sums, gathered in the same pass.
@@ -177,11 +179,11 @@ impl Grid {
                 // the pixels themselves, no row sums.
                 let px = row(0);
                 match f {
-                    2 => horizontal_rgb::<2, u8>(px, sr, sg, sb),
-                    3 => horizontal_rgb::<3, u8>(px, sr, sg, sb),
-                    4 => horizontal_rgb::<4, u8>(px, sr, sg, sb),
-                    5 => horizontal_rgb::<5, u8>(px, sr, sg, sb),
-                    _ => horizontal_rgb::<6, u8>(px, sr, sg, sb),
+                    2 => horizontal_rgb::<2, u8>(px, &mut self.run, sr, sg, sb),
+                    3 => horizontal_rgb::<3, u8>(px, &mut self.run, sr, sg, sb),
+                    4 => horizontal_rgb::<4, u8>(px, &mut self.run, sr, sg, sb),
+                    5 => horizontal_rgb::<5, u8>(px, &mut self.run, sr, sg, sb),
+                    _ => horizontal_rgb::<6, u8>(px, &mut self.run, sr, sg, sb),
                 }
             } else {
                 let mut r = 0;
@@ -208,11 +210,11 @@ impl Grid {
                 // array per channel...
                 match (view.format, f) {
                     // Fixed cell widths unroll into straight-line adds.
-                    (PixelFormat::Rgb8, 2) => horizontal_rgb::<2, u16>(&self.rows, sr, sg, sb),
-                    (PixelFormat::Rgb8, 3) => horizontal_rgb::<3, u16>(&self.rows, sr, sg, sb),
-                    (PixelFormat::Rgb8, 4) => horizontal_rgb::<4, u16>(&self.rows, sr, sg, sb),
-                    (PixelFormat::Rgb8, 5) => horizontal_rgb::<5, u16>(&self.rows, sr, sg, sb),
-                    (PixelFormat::Rgb8, 6) => horizontal_rgb::<6, u16>(&self.rows, sr, sg, sb),
+                    (PixelFormat::Rgb8, 2) => horizontal_rgb::<2, u16>(&self.rows, &mut self.run, sr, sg, sb),
+                    (PixelFormat::Rgb8, 3) => horizontal_rgb::<3, u16>(&self.rows, &mut self.run, sr, sg, sb),
+                    (PixelFormat::Rgb8, 4) => horizontal_rgb::<4, u16>(&self.rows, &mut self.run, sr, sg, sb),
+                    (PixelFormat::Rgb8, 5) => horizontal_rgb::<5, u16>(&self.rows, &mut self.run, sr, sg, sb),
+                    (PixelFormat::Rgb8, 6) => horizontal_rgb::<6, u16>(&self.rows, &mut self.run, sr, sg, sb),
                     (PixelFormat::Rgb8, _) => {
                         let cells = self.rows.chunks_exact(3 * f);
                         for (px, ((r, g), b)) in
@@ -327,23 +329,35 @@ fn add_rows3(dst: &mut [u16], a: &[u8], b: &[u8], c: &[u8], first: bool) {
 }
 
 /// Sum each run of `F` RGB row sums (or pixels) into one cell's three
-/// channel sums.
+/// channel sums, in two steps that vectorise: for every byte, the sum of the
+/// `F` same-channel bytes from it on (whole-row adds shifted by a pixel,
+/// into `run`), then each cell's three sums taken from its first three
+/// bytes. `run` stays below 2^16: `F` x at most 6 rows x 255.
 #[inline(always)]
-fn horizontal_rgb<const F: usize, T: Copy + Into<u32>>(
+fn horizontal_rgb<const F: usize, T: Copy + Into<u16>>(
     rows: &[T],
+    run: &mut Vec<u16>,
     sr: &mut [u32],
     sg: &mut [u32],
     sb: &mut [u32],
 ) {
-    let cells = rows.chunks_exact(3 * F);
-    for (px, ((r, g), b)) in cells.zip(sr.iter_mut().zip(sg.iter_mut()).zip(sb.iter_mut())) {
-        let (mut r_, mut g_, mut b_) = (0u32, 0u32, 0u32);
-        for k in 0..F {
-            r_ += px[3 * k].into();
-            g_ += px[3 * k + 1].into();
-            b_ += px[3 * k + 2].into();
+    let len = 3 * F * sr.len().min(sg.len()).min(sb.len());
+    let rows = &rows[..len];
+    run.resize(len, 0);
+    let run = &mut run[..len];
+    for (d, &v) in run.iter_mut().zip(rows) {
+        *d = v.into();
+    }
+    for k in 1..F {
+        // The last bytes of the last cell get fewer terms: only each cell's
+        // first three are read.
+        for (d, &v) in run.iter_mut().zip(&rows[3 * k..]) {
+            *d += v.into();
         }
-        (*r, *g, *b) = (r_, g_, b_);
+    }
+    let cells = run.chunks_exact(3 * F);
+    for (p, ((r, g), b)) in cells.zip(sr.iter_mut().zip(sg.iter_mut()).zip(sb.iter_mut())) {
+        (*r, *g, *b) = (p[0].into(), p[1].into(), p[2].into());
     }
 }
 
