@@ -92,42 +92,19 @@ const PAGE_SHAPE: Shape = Shape {
 /// (or the view is inconsistent or empty).
 #[must_use]
 pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
-    if !view.is_consistent() || view.width < 16 || view.height < 16 {
-        return None;
-    }
-    let work = Work::downscale(view);
-    if work.w < 16 || work.h < 16 {
-        return None;
-    }
-    let grad = Grad::compute(&work);
-    let shape = match kind {
-        Kind::Id => &ID_SHAPE,
-        Kind::Page => &PAGE_SHAPE,
-    };
-    let lines = hough(&grad);
-    let candidates = quads(&grad, &lines, shape);
+    let (work, grad, candidates) = candidates(view, kind)?;
     let (w, h) = (work.w as f32, work.h as f32);
     let best = candidates.first()?;
-    let outer = enclosing(&candidates, best);
     let (corners, score) = match kind {
         Kind::Page => {
-            let pick = outer.unwrap_or(best);
+            let pick = enclosing(&candidates, best).unwrap_or(best);
             (refine(&grad, pick.corners), pick.score)
         }
         // The card around the portrait, unless what lies around the best
         // quad does not look like a document (a background shape around it).
-        Kind::Id => {
-            let mut pick = None;
-            let around = candidates.iter().filter(|c| is_around(c, best));
-            for c in around.take(POOL_SIZE).chain([best]) {
-                let corners = refine(&grad, c.corners);
-                if id_likeness(&work, &grad, &corners, c.score) > 0.0 {
-                    pick = Some((corners, c.score));
-                    break;
-                }
-            }
-            pick?
-        }
+        Kind::Id => id_pool(&candidates)
+            .map(|c| (refine(&grad, c.corners), c.score))
+            .find(|(corners, score)| id_likeness(&work, &grad, corners, *score) > 0.0)?,
     };
     let area = signed_area(&corners).abs();
     let fill = area / (w * h);
@@ -147,6 +124,72 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
         cut: outside,
         score: score.clamp(0.0, 1.0),
     })
+}
+
+/// The working copy, its gradient and every quad that passes, best first;
+/// `None` for an inconsistent or tiny view.
+fn candidates(view: &ImageView<'_>, kind: Kind) -> Option<(Work, Grad, Vec<Candidate>)> {
+    if !view.is_consistent() || view.width < 16 || view.height < 16 {
+        return None;
+    }
+    let work = Work::downscale(view);
+    if work.w < 16 || work.h < 16 {
+        return None;
+    }
+    let grad = Grad::compute(&work);
+    let shape = match kind {
+        Kind::Id => &ID_SHAPE,
+        Kind::Page => &PAGE_SHAPE,
+    };
+    let lines = hough(&grad);
+    let candidates = quads(&grad, &lines, shape);
+    Some((work, grad, candidates))
+}
+
+/// The quads the `Id` content model weighs, in order: the first
+/// [`POOL_SIZE`] around the best one, then the best one.
+fn id_pool(candidates: &[Candidate]) -> impl Iterator<Item = &Candidate> {
+    let best = candidates.first();
+    let around = best
+        .into_iter()
+        .flat_map(move |b| candidates.iter().filter(move |c| is_around(c, b)));
+    around.take(POOL_SIZE).chain(best)
+}
+
+/// A quad the content model weighs, as [`id_pool_features`] lists it.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Weighed {
+    /// Refined corners, in input pixels, in the detector's order.
+    pub corners: [[f32; 2]; 4],
+    pub features: [f32; FEATURES],
+    /// The model's log-odds (the detector keeps the first positive one).
+    pub log_odds: f32,
+}
+
+/// For `scripts/detect/fit_content_model.py`, which fits [`ID_WEIGHTS`]: the
+/// quads the content model weighs in a frame, in the order it weighs them.
+/// Not part of the kiosk's API.
+#[doc(hidden)]
+#[must_use]
+pub fn id_pool_features(view: &ImageView<'_>) -> Vec<Weighed> {
+    let Some((work, grad, candidates)) = candidates(view, Kind::Id) else {
+        return Vec::new();
+    };
+    let (sx, sy) = (
+        view.width as f32 / work.w as f32,
+        view.height as f32 / work.h as f32,
+    );
+    id_pool(&candidates)
+        .map(|c| {
+            let corners = refine(&grad, c.corners);
+            Weighed {
+                corners: corners.map(|p| [(p[0] + 0.5) * sx - 0.5, (p[1] + 0.5) * sy - 0.5]),
+                features: features(&work, &grad, &corners, c.score),
+                log_odds: id_likeness(&work, &grad, &corners, c.score),
+            }
+        })
+        .collect()
 }
 
 /// The frame at working size: one to three planes of f32 (0…255).
@@ -952,14 +995,16 @@ fn id_likeness(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> f32 {
 }
 
 /// Weights of the content model, in the order of [`features`] (the last is
-/// the bias).
+/// the bias): `scripts/detect/fit_content_model.py --l2 0.1` on the tuning
+/// parts of six sets (`build_eval_set.py --seed 13` to `18`).
+#[expect(clippy::approx_constant, reason = "fitted weights: 6.280 is not 2π")]
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -2.148, 9.226, 6.007, -5.018, 5.006, -0.889, -2.116, -1.356, -1.292, -0.279, 6.687, -0.122,
-    -14.125,
+    -1.872, 14.869, 7.149, -2.863, 6.280, -3.000, -10.795, -0.654, 0.795, 1.522, 8.636, -0.261,
+    -20.964,
 ];
 
 /// Number of content features.
-const FEATURES: usize = 13;
+pub const FEATURES: usize = 13;
 
 /// Content features of the inside of a quad, sampled on a grid with the long
 /// side across: how much differs from the dominant colour overall and at

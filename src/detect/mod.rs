@@ -27,6 +27,8 @@ mod nn;
 use serde::Serialize;
 
 pub use document::find_document;
+#[doc(hidden)]
+pub use document::{id_pool_features, Weighed, FEATURES};
 pub use face::{FaceDetector, BUILTIN_MODEL, MIN_SCORE};
 pub use geometry::{box_iou, quad_iou};
 

@@ -122,6 +122,32 @@ fn paper_phones_books_and_bare_desks_are_not_identity_documents() {
 }
 
 #[test]
+fn the_content_models_listing_is_what_the_detector_weighs() {
+    // The listing the model is fitted on (scripts/detect/fit_content_model.py)
+    // must be the detector's own pool, in its order: the first quad with
+    // positive log-odds is the document found, and without one none is.
+    let (card, _) = scene(1, false, Object::Card, [330.0, 180.0], 300.0, 18.0);
+    let (a4, _) = scene(9, false, Object::A4, [320.0, 180.0], 320.0, 95.0);
+    for (name, s, is_id) in [("card", card, true), ("A4 sheet", a4, false)] {
+        let view = ImageView::rgb(&s.px, s.w, s.h);
+        let pool = id_pool_features(&view);
+        assert!(!pool.is_empty(), "{name}: nothing weighed");
+        assert!(
+            pool.iter().all(|q| q.features[FEATURES - 1] == 1.0),
+            "{name}: bias feature"
+        );
+        let first = pool.iter().find(|q| q.log_odds > 0.0);
+        let found = find_document(&view, Kind::Id);
+        assert_eq!(found.is_some(), is_id, "{name}: {found:?}");
+        assert_eq!(first.is_some(), is_id, "{name}: {pool:?}");
+        if let (Some(q), Some(d)) = (first, found) {
+            let err = mean_corner_error(&order_corners(q.corners), &d.corners);
+            assert!(err < 1e-3, "{name}: {q:?} vs {d:?}");
+        }
+    }
+}
+
+#[test]
 fn an_a4_sheet_is_a_page() {
     let (s, truth) = scene(9, false, Object::A4, [320.0, 180.0], 320.0, 95.0);
     let page = find(&s, Kind::Page).expect("a page");

@@ -210,11 +210,21 @@ impl Grid {
                 // array per channel...
                 match (view.format, f) {
                     // Fixed cell widths unroll into straight-line adds.
-                    (PixelFormat::Rgb8, 2) => horizontal_rgb::<2, u16>(&self.rows, &mut self.run, sr, sg, sb),
-                    (PixelFormat::Rgb8, 3) => horizontal_rgb::<3, u16>(&self.rows, &mut self.run, sr, sg, sb),
-                    (PixelFormat::Rgb8, 4) => horizontal_rgb::<4, u16>(&self.rows, &mut self.run, sr, sg, sb),
-                    (PixelFormat::Rgb8, 5) => horizontal_rgb::<5, u16>(&self.rows, &mut self.run, sr, sg, sb),
-                    (PixelFormat::Rgb8, 6) => horizontal_rgb::<6, u16>(&self.rows, &mut self.run, sr, sg, sb),
+                    (PixelFormat::Rgb8, 2) => {
+                        horizontal_rgb::<2, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                    }
+                    (PixelFormat::Rgb8, 3) => {
+                        horizontal_rgb::<3, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                    }
+                    (PixelFormat::Rgb8, 4) => {
+                        horizontal_rgb::<4, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                    }
+                    (PixelFormat::Rgb8, 5) => {
+                        horizontal_rgb::<5, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                    }
+                    (PixelFormat::Rgb8, 6) => {
+                        horizontal_rgb::<6, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                    }
                     (PixelFormat::Rgb8, _) => {
                         let cells = self.rows.chunks_exact(3 * f);
                         for (px, ((r, g), b)) in
