@@ -24,12 +24,13 @@
 //!    the intersections, so rounded card corners do not pull them inward.
 //! 7. The best quad or one around it (the portrait and the text block inside
 //!    a card are rectangles too). In `Id` mode the first of the quads around
-//!    the best one, then the best one itself, whose inside looks like an
-//!    identity document by a small logistic model (a portrait at one end, not
-//!    blank paper, not one flat colour, not a photo) is taken: an A4 sheet, a
-//!    book, a phone or a parcel is not an identity document.
+//!    the best one, then the best one itself, then a few high-scoring quads
+//!    elsewhere, whose inside looks like an identity document by a small
+//!    logistic model (a portrait at one end, not blank paper, not one flat
+//!    colour, not a photo) is taken: an A4 sheet, a book, a phone or a parcel
+//!    is not an identity document.
 
-use super::geometry::{order_corners, signed_area, Line};
+use super::geometry::{box_iou, order_corners, signed_area, Line};
 use super::{Document, Kind};
 use crate::quality::{ImageView, PixelFormat};
 
@@ -46,9 +47,9 @@ const ANGLE_TOL: i32 = 14;
 /// most lines kept.
 const VOTE_SPREAD: i32 = 3;
 const MIN_VOTES: u16 = 10;
-const MAX_LINES: usize = 72;
+const MAX_LINES: usize = 96;
 /// Most lines kept per 10° of orientation.
-const LINES_PER_BUCKET: usize = 12;
+const LINES_PER_BUCKET: usize = 18;
 /// Half-size of the window in which a Hough peak must be the maximum.
 const PEAK_WINDOW: isize = 2;
 /// Smallest document, as a fraction of the frame.
@@ -67,6 +68,9 @@ const INFERRED_FACTOR: f32 = 0.85;
 /// At most this many quads around the best one are weighed by the content
 /// model.
 const POOL_SIZE: usize = 6;
+/// Then at most this many other quads scoring at least this fraction of it.
+const EXTRA_POOL: usize = 4;
+const EXTRA_SCORE: f32 = 0.6;
 /// A quad around the best one wins when it scores at least this fraction.
 const ENCLOSING: f32 = 0.55;
 
@@ -103,6 +107,7 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
         // The card around the portrait, unless what lies around the best
         // quad does not look like a document (a background shape around it).
         Kind::Id => id_pool(&candidates)
+            .into_iter()
             .map(|c| (refine(&grad, c.corners), c.score))
             .find(|(corners, score)| id_likeness(&work, &grad, corners, *score) > 0.0)?,
     };
@@ -147,13 +152,49 @@ fn candidates(view: &ImageView<'_>, kind: Kind) -> Option<(Work, Grad, Vec<Candi
 }
 
 /// The quads the `Id` content model weighs, in order: the first
-/// [`POOL_SIZE`] around the best one, then the best one.
-fn id_pool(candidates: &[Candidate]) -> impl Iterator<Item = &Candidate> {
-    let best = candidates.first();
-    let around = best
-        .into_iter()
-        .flat_map(move |b| candidates.iter().filter(move |c| is_around(c, b)));
-    around.take(POOL_SIZE).chain(best)
+/// [`POOL_SIZE`] around the best one, then the best one, then up to
+/// [`EXTRA_POOL`] others scoring at least [`EXTRA_SCORE`] of it, each
+/// overlapping none before it (bounding boxes' IoU below 0.5).
+fn id_pool(candidates: &[Candidate]) -> Vec<&Candidate> {
+    let Some(best) = candidates.first() else {
+        return Vec::new();
+    };
+    let mut pool: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| is_around(c, best))
+        .take(POOL_SIZE)
+        .collect();
+    pool.push(best);
+    // Then the next best quads elsewhere in the frame (the best one may be
+    // a background shape, or the portrait closed by one of the card's
+    // sides, which the card is then not around).
+    let mut extra = 0;
+    for c in &candidates[1..] {
+        if extra == EXTRA_POOL || c.score < EXTRA_SCORE * best.score {
+            break;
+        }
+        let b = bounding_box(&c.corners);
+        if pool
+            .iter()
+            .all(|p| box_iou(&bounding_box(&p.corners), &b) < 0.5)
+        {
+            pool.push(c);
+            extra += 1;
+        }
+    }
+    pool
+}
+
+/// `[x, y, w, h]` of a quad's bounding box.
+fn bounding_box(q: &[[f32; 2]; 4]) -> [f32; 4] {
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for p in q {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    [lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]]
 }
 
 /// A quad the content model weighs, as [`id_pool_features`] lists it.
@@ -181,6 +222,7 @@ pub fn id_pool_features(view: &ImageView<'_>) -> Vec<Weighed> {
         view.height as f32 / work.h as f32,
     );
     id_pool(&candidates)
+        .into_iter()
         .map(|c| {
             let corners = refine(&grad, c.corners);
             Weighed {
@@ -997,10 +1039,9 @@ fn id_likeness(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> f32 {
 /// Weights of the content model, in the order of [`features`] (the last is
 /// the bias): `scripts/detect/fit_content_model.py --l2 0.1` on the tuning
 /// parts of six sets (`build_eval_set.py --seed 13` to `18`).
-#[expect(clippy::approx_constant, reason = "fitted weights: 6.280 is not 2π")]
 const ID_WEIGHTS: [f32; FEATURES] = [
-    -1.872, 14.869, 7.149, -2.863, 6.280, -3.000, -10.795, -0.654, 0.795, 1.522, 8.636, -0.261,
-    -20.964,
+    -2.631, 17.830, 12.604, -0.345, 6.699, -3.253, -15.603, -2.630, 0.577, 1.942, 13.670, 0.012,
+    -30.005,
 ];
 
 /// Number of content features.
@@ -1144,4 +1185,43 @@ fn features(work: &Work, grad: &Grad, q: &[[f32; 2]; 4], score: f32) -> [f32; FE
         rim_spread,
         1.0,
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quad(x: f32, y: f32, w: f32, h: f32, score: f32) -> Candidate {
+        Candidate {
+            corners: [[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
+            score,
+            area: w * h,
+        }
+    }
+
+    #[test]
+    fn the_pool_holds_quads_around_the_best_then_the_best_then_others_elsewhere() {
+        let candidates = [
+            // The best: a phone-sized shape on the right.
+            quad(400.0, 50.0, 100.0, 160.0, 1.0),
+            // Near copies of it: not weighed twice.
+            quad(402.0, 52.0, 98.0, 158.0, 0.98),
+            // A quad around it.
+            quad(380.0, 30.0, 150.0, 210.0, 0.9),
+            // Elsewhere: a card on the left, then others, the last too weak.
+            quad(40.0, 60.0, 160.0, 100.0, 0.8),
+            quad(45.0, 62.0, 150.0, 95.0, 0.79),
+            quad(40.0, 250.0, 80.0, 50.0, 0.7),
+            quad(200.0, 250.0, 80.0, 50.0, 0.68),
+            quad(300.0, 250.0, 60.0, 40.0, 0.66),
+            quad(10.0, 10.0, 20.0, 15.0, 0.65),
+            quad(600.0, 300.0, 30.0, 20.0, 0.5),
+        ];
+        let pool: Vec<f32> = id_pool(&candidates).iter().map(|c| c.score).collect();
+        // Around first, then the best, then at most EXTRA_POOL others that
+        // overlap nothing before them and score >= EXTRA_SCORE of the best.
+        assert_eq!(pool, [0.9, 1.0, 0.8, 0.7, 0.68, 0.66]);
+        assert_eq!(pool.len(), 2 + EXTRA_POOL);
+        assert!(id_pool(&[]).is_empty());
+    }
 }
