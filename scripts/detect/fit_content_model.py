@@ -49,6 +49,7 @@ def load_set(binary, root, split):
         chunk = labels[k:k + 200]
         out = subprocess.run([binary, *[os.path.join(root, l["file"]) for l in chunk]],
                              capture_output=True, text=True, check=True).stdout.splitlines()
+        assert len(out) == len(chunk), f"{binary}: {len(out)} lines for {len(chunk)} frames"
         for l, line in zip(chunk, out):
             pool = json.loads(line)["pool"]
             doc = l["set"] == "doc"
