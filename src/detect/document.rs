@@ -120,9 +120,7 @@ pub fn find_document(view: &ImageView<'_>, kind: Kind) -> Option<Document> {
     let outside = corners.iter().any(|c| {
         c[0] < margin || c[1] < margin || c[0] > w - 1.0 - margin || c[1] > h - 1.0 - margin
     });
-    let (sx, sy) = (view.width as f32 / w, view.height as f32 / h);
-    let corners =
-        order_corners(corners.map(|c| [(c[0] + 0.5) * sx - 0.5, (c[1] + 0.5) * sy - 0.5]));
+    let corners = order_corners(work.to_input(view, corners));
     Some(Document {
         corners,
         fill,
@@ -217,16 +215,12 @@ pub fn id_pool_features(view: &ImageView<'_>) -> Vec<Weighed> {
     let Some((work, grad, candidates)) = candidates(view, Kind::Id) else {
         return Vec::new();
     };
-    let (sx, sy) = (
-        view.width as f32 / work.w as f32,
-        view.height as f32 / work.h as f32,
-    );
     id_pool(&candidates)
         .into_iter()
         .map(|c| {
             let corners = refine(&grad, c.corners);
             Weighed {
-                corners: corners.map(|p| [(p[0] + 0.5) * sx - 0.5, (p[1] + 0.5) * sy - 0.5]),
+                corners: work.to_input(view, corners),
                 features: features(&work, &grad, &corners, c.score),
                 log_odds: id_likeness(&work, &grad, &corners, c.score),
             }
@@ -242,6 +236,16 @@ struct Work {
 }
 
 impl Work {
+    /// Working-copy corners in the input frame's pixels (pixel centres map
+    /// to pixel centres).
+    fn to_input(&self, view: &ImageView<'_>, q: [[f32; 2]; 4]) -> [[f32; 2]; 4] {
+        let (sx, sy) = (
+            view.width as f32 / self.w as f32,
+            view.height as f32 / self.h as f32,
+        );
+        q.map(|p| [(p[0] + 0.5) * sx - 0.5, (p[1] + 0.5) * sy - 0.5])
+    }
+
     fn downscale(view: &ImageView<'_>) -> Work {
         let (iw, ih) = (view.width as usize, view.height as usize);
         let k = (iw.max(ih) / WORK_SIDE).max(1);
