@@ -413,12 +413,7 @@ fn suppress(mut faces: Vec<Face>, max_iou: f32) -> Vec<Face> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quality::decode_bounded;
-
-    fn fixture(name: &str) -> crate::quality::Decoded {
-        let path = format!("{}/tests/data/detect/{name}", env!("CARGO_MANIFEST_DIR"));
-        decode_bounded(&std::fs::read(path).unwrap()).unwrap()
-    }
+    use crate::detect::tests::fixture;
 
     // scikit-image's "chelsea" (CC0; rows 23–275 of the 451×300 photo, to
     // 640×360): the first look finds face candidates on the cat (as on the

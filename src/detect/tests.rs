@@ -195,7 +195,9 @@ fn empty_and_inconsistent_views_have_nothing() {
     assert!(faces.detect(&ImageView::rgb(&px, 100, 100)).is_empty());
 }
 
-fn fixture(name: &str) -> crate::quality::Decoded {
+/// A decoded picture of `tests/data/detect/` (also for the face module's
+/// tests).
+pub(super) fn fixture(name: &str) -> crate::quality::Decoded {
     let path = format!("{}/tests/data/detect/{name}", env!("CARGO_MANIFEST_DIR"));
     decode_bounded(&std::fs::read(path).unwrap()).unwrap()
 }
