@@ -111,7 +111,7 @@ impl Grid {
             unsafe { self.build_avx2(view, roi, sparse) };
             return;
         }
-        self.build_any(view, roi, sparse);
+        self.build_any(view, roi, sparse, false);
     }
 
     /// [`Grid::build`] compiled for AVX2.
@@ -121,13 +121,15 @@ impl Grid {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn build_avx2(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
-        self.build_any(view, roi, sparse);
+        self.build_any(view, roi, sparse, true);
     }
 
     /// [`Grid::build`] for whatever CPU it is compiled for; inlined into each
-    /// caller so that each gets its own instruction set.
+    /// caller so that each gets its own instruction set. `avx2`: the caller
+    /// is the AVX2 build (cells three pixels wide then take their sums with
+    /// AVX2 shuffles, see [`cell_sums3_avx2`]).
     #[inline(always)]
-    fn build_any(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool) {
+    fn build_any(&mut self, view: &ImageView<'_>, roi: Roi, sparse: bool, avx2: bool) {
         let long = roi.width.max(roi.height);
         let f = long.div_ceil(t::WORK_LONG_SIDE).max(1);
         let (w, h) = ((roi.width / f) as usize, (roi.height / f) as usize);
@@ -179,11 +181,11 @@ impl Grid {
                 // the pixels themselves, no row sums.
                 let px = row(0);
                 match f {
-                    2 => horizontal_rgb::<2, u8>(px, &mut self.run, sr, sg, sb),
-                    3 => horizontal_rgb::<3, u8>(px, &mut self.run, sr, sg, sb),
-                    4 => horizontal_rgb::<4, u8>(px, &mut self.run, sr, sg, sb),
-                    5 => horizontal_rgb::<5, u8>(px, &mut self.run, sr, sg, sb),
-                    _ => horizontal_rgb::<6, u8>(px, &mut self.run, sr, sg, sb),
+                    2 => horizontal_rgb::<2, u8>(px, &mut self.run, sr, sg, sb, avx2),
+                    3 => horizontal_rgb::<3, u8>(px, &mut self.run, sr, sg, sb, avx2),
+                    4 => horizontal_rgb::<4, u8>(px, &mut self.run, sr, sg, sb, avx2),
+                    5 => horizontal_rgb::<5, u8>(px, &mut self.run, sr, sg, sb, avx2),
+                    _ => horizontal_rgb::<6, u8>(px, &mut self.run, sr, sg, sb, avx2),
                 }
             } else {
                 let mut r = 0;
@@ -211,19 +213,19 @@ impl Grid {
                 match (view.format, f) {
                     // Fixed cell widths unroll into straight-line adds.
                     (PixelFormat::Rgb8, 2) => {
-                        horizontal_rgb::<2, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                        horizontal_rgb::<2, u16>(&self.rows, &mut self.run, sr, sg, sb, avx2)
                     }
                     (PixelFormat::Rgb8, 3) => {
-                        horizontal_rgb::<3, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                        horizontal_rgb::<3, u16>(&self.rows, &mut self.run, sr, sg, sb, avx2)
                     }
                     (PixelFormat::Rgb8, 4) => {
-                        horizontal_rgb::<4, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                        horizontal_rgb::<4, u16>(&self.rows, &mut self.run, sr, sg, sb, avx2)
                     }
                     (PixelFormat::Rgb8, 5) => {
-                        horizontal_rgb::<5, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                        horizontal_rgb::<5, u16>(&self.rows, &mut self.run, sr, sg, sb, avx2)
                     }
                     (PixelFormat::Rgb8, 6) => {
-                        horizontal_rgb::<6, u16>(&self.rows, &mut self.run, sr, sg, sb)
+                        horizontal_rgb::<6, u16>(&self.rows, &mut self.run, sr, sg, sb, avx2)
                     }
                     (PixelFormat::Rgb8, _) => {
                         let cells = self.rows.chunks_exact(3 * f);
@@ -350,25 +352,121 @@ fn horizontal_rgb<const F: usize, T: Copy + Into<u16>>(
     sr: &mut [u32],
     sg: &mut [u32],
     sb: &mut [u32],
+    avx2: bool,
 ) {
-    let len = 3 * F * sr.len().min(sg.len()).min(sb.len());
+    let cells = sr.len().min(sg.len()).min(sb.len());
+    if cells == 0 {
+        return;
+    }
+    let len = 3 * F * cells;
     let rows = &rows[..len];
+    // Only each cell's first three sums are read: the last cell's end
+    // (`3 * (F - 1)` bytes whose runs would go past the row) is left out.
+    let full = len - 3 * (F - 1);
     run.resize(len, 0);
-    let run = &mut run[..len];
-    for (d, &v) in run.iter_mut().zip(rows) {
-        *d = v.into();
-    }
-    for k in 1..F {
-        // The last bytes of the last cell get fewer terms: only each cell's
-        // first three are read.
-        for (d, &v) in run.iter_mut().zip(&rows[3 * k..]) {
-            *d += v.into();
+    // One pass, a block at a time: the block's sums stay in registers
+    // while the `F` shifted slices are added, and are stored once.
+    const B: usize = 64;
+    let mut blocks = run[..full].chunks_exact_mut(B);
+    let mut i = 0;
+    for out in &mut blocks {
+        let mut acc = [0u16; B];
+        for k in 0..F {
+            for (a, &v) in acc.iter_mut().zip(&rows[i + 3 * k..i + 3 * k + B]) {
+                *a += v.into();
+            }
         }
+        out.copy_from_slice(&acc);
+        i += B;
     }
+    for (j, d) in blocks.into_remainder().iter_mut().enumerate() {
+        *d = (0..F).map(|k| rows[i + j + 3 * k].into()).sum();
+    }
+    #[cfg(target_arch = "x86_64")]
+    if F == 3 && avx2 {
+        // SAFETY: `avx2` is only true in the build for CPUs with AVX2.
+        unsafe { cell_sums3_avx2(run, sr, sg, sb) };
+        return;
+    }
+    let _ = avx2;
+    cell_sums::<F>(run, sr, sg, sb);
+}
+
+/// Each cell's three channel sums: the first three of its `3 * F` runs.
+#[inline(always)]
+fn cell_sums<const F: usize>(run: &[u16], sr: &mut [u32], sg: &mut [u32], sb: &mut [u32]) {
     let cells = run.chunks_exact(3 * F);
     for (p, ((r, g), b)) in cells.zip(sr.iter_mut().zip(sg.iter_mut()).zip(sb.iter_mut())) {
         (*r, *g, *b) = (p[0].into(), p[1].into(), p[2].into());
     }
+}
+
+/// [`cell_sums`] for cells three pixels wide (nine runs each), eight cells
+/// at a time: the compiler's own version inserts the 24 sums one word at a
+/// time. Cell `c` of a group starts at word `9c` of its 72, which is word
+/// `c` of the group's `c`-th vector of eight: each channel is a diagonal of
+/// the nine vectors, taken by word blends and one byte shift.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn cell_sums3_avx2(run: &[u16], sr: &mut [u32], sg: &mut [u32], sb: &mut [u32]) {
+    use std::arch::x86_64::{
+        __m128i, __m256i, _mm256_cvtepu16_epi32, _mm256_storeu_si256, _mm_alignr_epi8,
+        _mm_blend_epi16, _mm_loadu_si128,
+    };
+    let cells = sr.len().min(sg.len()).min(sb.len()).min(run.len() / 9);
+    let groups = cells / 8;
+    for k in 0..groups {
+        let c = 8 * k;
+        let words = &run[9 * c..9 * c + 72];
+        // SAFETY: `words` holds 72 u16, nine unaligned 16-byte loads.
+        let x: [__m128i; 9] =
+            std::array::from_fn(|i| unsafe { _mm_loadu_si128(words.as_ptr().add(8 * i).cast()) });
+        // Red of cell c: word c of x[c].
+        let mut r = x[0];
+        r = _mm_blend_epi16::<0x02>(r, x[1]);
+        r = _mm_blend_epi16::<0x04>(r, x[2]);
+        r = _mm_blend_epi16::<0x08>(r, x[3]);
+        r = _mm_blend_epi16::<0x10>(r, x[4]);
+        r = _mm_blend_epi16::<0x20>(r, x[5]);
+        r = _mm_blend_epi16::<0x40>(r, x[6]);
+        r = _mm_blend_epi16::<0x80>(r, x[7]);
+        // Green: word c + 1 of x[c] (for c = 7, word 0 of x[8]), moved
+        // down one word.
+        let mut g = x[0];
+        g = _mm_blend_epi16::<0x04>(g, x[1]);
+        g = _mm_blend_epi16::<0x08>(g, x[2]);
+        g = _mm_blend_epi16::<0x10>(g, x[3]);
+        g = _mm_blend_epi16::<0x20>(g, x[4]);
+        g = _mm_blend_epi16::<0x40>(g, x[5]);
+        g = _mm_blend_epi16::<0x80>(g, x[6]);
+        g = _mm_alignr_epi8::<2>(x[8], g);
+        // Blue: word c + 2 of x[c] (c = 6, 7: words 0 and 1 of x[7], x[8]),
+        // moved down two words.
+        let mut b = x[0];
+        b = _mm_blend_epi16::<0x08>(b, x[1]);
+        b = _mm_blend_epi16::<0x10>(b, x[2]);
+        b = _mm_blend_epi16::<0x20>(b, x[3]);
+        b = _mm_blend_epi16::<0x40>(b, x[4]);
+        b = _mm_blend_epi16::<0x80>(b, x[5]);
+        b = _mm_alignr_epi8::<4>(_mm_blend_epi16::<0x02>(x[7], x[8]), b);
+        for (dst, v) in [(&mut *sr, r), (&mut *sg, g), (&mut *sb, b)] {
+            let out = &mut dst[c..c + 8];
+            // SAFETY: `out` holds eight u32, one unaligned 32-byte store.
+            unsafe {
+                _mm256_storeu_si256(out.as_mut_ptr().cast::<__m256i>(), _mm256_cvtepu16_epi32(v))
+            };
+        }
+    }
+    let done = 8 * groups;
+    cell_sums::<3>(
+        &run[9 * done..],
+        &mut sr[done..],
+        &mut sg[done..],
+        &mut sb[done..],
+    );
 }
 
 /// Luma and the washed-out flag of one row of cells from their channel sums
@@ -537,7 +635,7 @@ mod tests {
                         // The baseline build (what a CPU without AVX2 runs)
                         // gives the same grid as the one `build` chose here.
                         let mut c = Grid::default();
-                        c.build_any(&view, roi, sparse);
+                        c.build_any(&view, roi, sparse, false);
                         assert!(c.luma == a.luma && c.flags == a.flags, "{what}");
                         assert_eq!(format!("{:?}", c.stats), format!("{:?}", a.stats), "{what}");
                     }

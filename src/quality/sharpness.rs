@@ -30,13 +30,13 @@ use super::thresholds as t;
 const BINS: usize = 2048;
 
 /// Reusable buffers, so the live path does not allocate. Horizontal and
-/// vertical gradients go to separate halves of `hist`: consecutive increments
-/// of the same bin (flat areas) would otherwise wait on each other through
-/// memory. `rows` holds the per-row edge energy of [`line_pitch`] (the grid
+/// vertical gradients of even and odd cells go to four separate quarters of
+/// `hist`: consecutive increments of the same bin (flat areas) would
+/// otherwise wait on each other through memory. `rows` holds the per-row edge energy of [`line_pitch`] (the grid
 /// has at most [`t::WORK_LONG_SIDE`] rows).
 #[derive(Debug)]
 pub(crate) struct SharpScratch {
-    hist: Box<[u32; 2 * BINS]>,
+    hist: Box<[u32; 4 * BINS]>,
     rows: Box<[f32; MAX_ROWS]>,
     ac: [f32; MAX_PITCH + 1],
 }
@@ -46,7 +46,7 @@ const MAX_ROWS: usize = t::WORK_LONG_SIDE as usize;
 impl Default for SharpScratch {
     fn default() -> Self {
         Self {
-            hist: Box::new([0; 2 * BINS]),
+            hist: Box::new([0; 4 * BINS]),
             rows: Box::new([0.0; MAX_ROWS]),
             ac: [0.0; MAX_PITCH + 1],
         }
@@ -167,26 +167,34 @@ pub(crate) fn sharpness(g: &Grid, s: &mut SharpScratch) -> f32 {
         return 1.0;
     }
     let l = &g.luma[..w * h];
-    let (hx, hy) = s.hist.split_at_mut(BINS);
-    hx.fill(0);
-    hy.fill(0);
+    s.hist.fill(0);
+    let (hx, rest) = s.hist.split_at_mut(BINS);
+    let (hy, rest) = rest.split_at_mut(BINS);
+    let (hx2, hy2) = rest.split_at_mut(BINS);
     // Pass 1: distribution of span-4 gradients in both directions, on every
     // fourth row (a percentile needs no more).
     let n = w - 4;
+    let bin = |a: u16, b: u16| usize::from(a.abs_diff(b)).min(BINS - 1);
     for y in (2..h - 2).step_by(4) {
         let row = &l[y * w..(y + 1) * w];
         let up = &l[(y - 2) * w + 2..(y - 2) * w + 2 + n];
         let down = &l[(y + 2) * w + 2..(y + 2) * w + 2 + n];
         let (right, left) = (&row[4..4 + n], &row[..n]);
-        for (((&r, &le), &d), &u) in right.iter().zip(left).zip(down).zip(up) {
-            let gx = usize::from(r.abs_diff(le));
-            let gy = usize::from(d.abs_diff(u));
-            hx[gx.min(BINS - 1)] += 1;
-            hy[gy.min(BINS - 1)] += 1;
+        let pairs = (right.chunks_exact(2).zip(left.chunks_exact(2)))
+            .zip(down.chunks_exact(2).zip(up.chunks_exact(2)));
+        for ((r, le), (d, u)) in pairs {
+            hx[bin(r[0], le[0])] += 1;
+            hy[bin(d[0], u[0])] += 1;
+            hx2[bin(r[1], le[1])] += 1;
+            hy2[bin(d[1], u[1])] += 1;
+        }
+        if n % 2 == 1 {
+            hx[bin(right[n - 1], left[n - 1])] += 1;
+            hy[bin(down[n - 1], up[n - 1])] += 1;
         }
     }
-    for (a, &b) in hx.iter_mut().zip(hy.iter()) {
-        *a += b;
+    for (((a, &b), &c), &d) in hx.iter_mut().zip(hy.iter()).zip(hx2.iter()).zip(hy2.iter()) {
+        *a += b + c + d;
     }
     let total: u64 = hx.iter().map(|&v| u64::from(v)).sum();
     let p98 = percentile(hx, total, 0.98);
@@ -229,7 +237,7 @@ fn edge_energies(l: &[u16], w: usize, h: usize, thr: i16) -> [[u64; 3]; 4] {
         // SAFETY: the CPU has AVX2, checked just above.
         return unsafe { edge_energies_avx2(l, w, h, thr) };
     }
-    edge_energies_any(l, w, h, thr)
+    edge_energies_any(l, w, h, thr, false)
 }
 
 /// [`edge_energies`] compiled for AVX2.
@@ -239,13 +247,17 @@ fn edge_energies(l: &[u16], w: usize, h: usize, thr: i16) -> [[u64; 3]; 4] {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn edge_energies_avx2(l: &[u16], w: usize, h: usize, thr: i16) -> [[u64; 3]; 4] {
-    edge_energies_any(l, w, h, thr)
+    edge_energies_any(l, w, h, thr, true)
 }
 
+/// `avx2`: the caller is the AVX2 build, which sums each row with
+/// [`edge_energy_avx2`].
 #[inline(always)]
-fn edge_energies_any(l: &[u16], w: usize, h: usize, thr: i16) -> [[u64; 3]; 4] {
+fn edge_energies_any(l: &[u16], w: usize, h: usize, thr: i16, avx2: bool) -> [[u64; 3]; 4] {
     let n = w - 4;
     let mut acc = [[0u64; 3]; 4];
+    // Cleared once: each block of `edge_energy` writes what it reads.
+    let mut buf = ([0i16; BLOCK], [0i16; BLOCK]);
     for y in 2..h - 2 {
         let row = &l[y * w..(y + 1) * w];
         let up2 = &l[(y - 2) * w..(y - 1) * w];
@@ -259,7 +271,18 @@ fn edge_energies_any(l: &[u16], w: usize, h: usize, thr: i16) -> [[u64; 3]; 4] {
             (&down2[..n], &up2[4..], &down1[1..]),
         ];
         for (a, (far_a, far_b, near)) in acc.iter_mut().zip(dirs) {
-            let e = edge_energy(far_a, far_b, near, c, thr);
+            #[cfg(target_arch = "x86_64")]
+            let e = if avx2 {
+                // SAFETY: `avx2` is only true in the build for CPUs with AVX2.
+                unsafe { edge_energy_avx2(far_a, far_b, near, c, thr) }
+            } else {
+                edge_energy(far_a, far_b, near, c, thr, &mut buf)
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let e = {
+                let _ = avx2;
+                edge_energy(far_a, far_b, near, c, thr, &mut buf)
+            };
             for (a, e) in a.iter_mut().zip(e) {
                 *a += e;
             }
@@ -275,12 +298,18 @@ fn edge_energies_any(l: &[u16], w: usize, h: usize, thr: i16) -> [[u64; 3]; 4] {
 /// Luma is at most 2040, so differences fit i16 and squares fit u32; the
 /// loops have no branch and no bounds check, and compile to SIMD.
 #[inline(always)]
-fn edge_energy(far_a: &[u16], far_b: &[u16], near: &[u16], c: &[u16], thr: i16) -> [u64; 3] {
+fn edge_energy(
+    far_a: &[u16],
+    far_b: &[u16],
+    near: &[u16],
+    c: &[u16],
+    thr: i16,
+    (d1, d4): &mut ([i16; BLOCK], [i16; BLOCK]),
+) -> [u64; 3] {
     let mut out = [0u64; 3];
     let n = c.len().min(far_a.len()).min(far_b.len()).min(near.len());
     // Stage 1 keeps everything 16 bits wide (eight lanes a register): the
     // masked differences go to two small buffers; stage 2 sums their squares.
-    let (mut d1, mut d4) = ([0i16; BLOCK], [0i16; BLOCK]);
     let mut i = 0;
     while i < n {
         let end = (i + BLOCK).min(n);
@@ -310,9 +339,85 @@ fn edge_energy(far_a: &[u16], far_b: &[u16], near: &[u16], c: &[u16], thr: i16) 
     out
 }
 
-/// Cells per block of [`edge_energy`]: small buffers (in L1), and u32 sums
-/// of at most 256 squares of at most 2040² (luma is at most 2040), exact.
-const BLOCK: usize = 256;
+/// [`edge_energy`] in AVX2, sixteen cells at a time without the buffers:
+/// the masked differences are squared and summed in pairs into 32-bit lanes
+/// (`vpmaddwd`) as they are made. Same sums: at most 2 x 2040² per lane per
+/// step, and lanes are added into the u64 totals every 256 steps.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn edge_energy_avx2(
+    far_a: &[u16],
+    far_b: &[u16],
+    near: &[u16],
+    c: &[u16],
+    thr: i16,
+) -> [u64; 3] {
+    use std::arch::x86_64::{
+        __m256i, _mm256_abs_epi16, _mm256_add_epi32, _mm256_and_si256, _mm256_cmpgt_epi16,
+        _mm256_loadu_si256, _mm256_madd_epi16, _mm256_set1_epi16, _mm256_setzero_si256,
+        _mm256_storeu_si256, _mm256_sub_epi16,
+    };
+    let n = c.len().min(far_a.len()).min(far_b.len()).min(near.len());
+    let (far_a, far_b, near, c) = (&far_a[..n], &far_b[..n], &near[..n], &c[..n]);
+    // |g4| >= thr as |g4| > thr - 1 (thr is at least the noise floor, > 0).
+    let below = _mm256_set1_epi16(thr.saturating_sub(1));
+    let lanes = |v: __m256i| {
+        let mut a = [0u32; 8];
+        // SAFETY: `a` is 32 bytes, one unaligned store.
+        unsafe { _mm256_storeu_si256(a.as_mut_ptr().cast(), v) };
+        a.iter().map(|&x| u64::from(x)).sum::<u64>()
+    };
+    let mut out = [0u64; 3];
+    let steps = n / 16;
+    let mut step = 0;
+    while step < steps {
+        let end = (step + 256).min(steps);
+        let (mut s1, mut s4, mut k) = (
+            _mm256_setzero_si256(),
+            _mm256_setzero_si256(),
+            _mm256_setzero_si256(),
+        );
+        for i in (16 * step..16 * end).step_by(16) {
+            // SAFETY: i + 16 <= n, the length of all four slices.
+            let load = |s: &[u16]| unsafe { _mm256_loadu_si256(s.as_ptr().add(i).cast()) };
+            let g4 = _mm256_sub_epi16(load(far_a), load(far_b));
+            let g1 = _mm256_sub_epi16(load(near), load(c));
+            let edge = _mm256_cmpgt_epi16(_mm256_abs_epi16(g4), below);
+            let (g4, g1) = (_mm256_and_si256(g4, edge), _mm256_and_si256(g1, edge));
+            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(g1, g1));
+            s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(g4, g4));
+            // An edge lane is all ones (-1): subtracting counts it.
+            k = _mm256_sub_epi16(k, edge);
+        }
+        out[0] += lanes(s1);
+        out[1] += lanes(s4);
+        let mut counts = [0u16; 16];
+        // SAFETY: `counts` is 32 bytes, one unaligned store.
+        unsafe { _mm256_storeu_si256(counts.as_mut_ptr().cast(), k) };
+        out[2] += counts.iter().map(|&x| u64::from(x)).sum::<u64>();
+        step = end;
+    }
+    let done = 16 * steps;
+    for i in done..n {
+        let g4 = (far_a[i] as i16).wrapping_sub(far_b[i] as i16);
+        let g1 = (near[i] as i16).wrapping_sub(c[i] as i16);
+        if g4.wrapping_abs() >= thr {
+            out[0] += (i32::from(g1) * i32::from(g1)) as u64;
+            out[1] += (i32::from(g4) * i32::from(g4)) as u64;
+            out[2] += 1;
+        }
+    }
+    out
+}
+
+/// Cells per block of [`edge_energy`]: small buffers (in L1) holding a
+/// whole row of a 640-cell grid, and u32 sums of at most 1024 squares of at
+/// most 2040² (luma is at most 2040): under 2^32, exact.
+const BLOCK: usize = 1024;
+const _: () = assert!(BLOCK as u64 * 2040 * 2040 <= u32::MAX as u64);
 
 /// Smallest value v such that at least `q` of the mass is <= v.
 pub(crate) fn percentile(hist: &[u32], total: u64, q: f64) -> usize {
@@ -435,7 +540,7 @@ mod tests {
             // The baseline build (a CPU without AVX2) sums the same.
             let thr = 300;
             assert_eq!(
-                edge_energies_any(&g.luma, w, h, thr),
+                edge_energies_any(&g.luma, w, h, thr, false),
                 edge_energies(&g.luma, w, h, thr),
                 "{w}x{h}"
             );
