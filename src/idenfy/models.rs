@@ -108,8 +108,10 @@ macro_rules! vendor_enum {
         }
 
         impl<'de> Deserialize<'de> for $name {
+            // `null` is kept as an unknown (empty) value too: a result
+            // must never be lost to the shape of one field.
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
+                let s = Option::<String>::deserialize(d)?.unwrap_or_default();
                 Ok(Self::parse(&s))
             }
         }
@@ -678,6 +680,8 @@ pub struct FilesResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookStatus {
+    /// Unknown (empty) when missing or `null`.
+    #[serde(default = "unknown_overall")]
     pub overall: OverallStatus,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub fraud_tags: Vec<FraudTag>,
@@ -705,7 +709,7 @@ pub struct WebhookPayload {
     #[serde(default)]
     pub platform: Option<String>,
     pub status: WebhookStatus,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub data: VerificationData,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub file_urls: BTreeMap<String, String>,
@@ -722,6 +726,11 @@ pub struct WebhookPayload {
     pub client_ip_country: Option<String>,
     #[serde(default)]
     pub client_location: Option<String>,
+}
+
+/// A webhook status without `overall`: kept, as an unknown value.
+fn unknown_overall() -> OverallStatus {
+    OverallStatus::Unknown(String::new())
 }
 
 /// `null` (which iDenfy sends for empty lists and maps) decodes as empty.
@@ -748,6 +757,32 @@ mod tests {
         assert!(s.mismatch_tags.is_empty());
         assert_eq!(s.auto_face, Some(FaceStatus::FaceMatch));
         assert_eq!(serde_json::to_value(&s.status).unwrap(), "NEW_STATUS");
+    }
+
+    /// A signed result is never lost to the shape of a field: `data`
+    /// and `overall` as `null`, `overall` missing, a tag list `null`.
+    #[test]
+    fn webhook_nulls_decode_as_empty_or_unknown() {
+        let body = r#"{"final":true,"status":{"overall":null,"fraudTags":null,
+            "mismatchTags":["NAME"],"autoFace":null},"data":null,"fileUrls":null,
+            "scanRef":"s-1","clientId":null}"#;
+        let p: WebhookPayload = serde_json::from_str(body).unwrap();
+        assert_eq!(p.status.overall, OverallStatus::Unknown(String::new()));
+        assert!(!p.status.overall.is_known());
+        assert!(p.status.fraud_tags.is_empty());
+        assert_eq!(p.status.mismatch_tags.len(), 1);
+        assert_eq!(p.status.auto_face, None);
+        assert_eq!(p.data, VerificationData::default());
+        assert_eq!(p.client_id, None);
+        let p: WebhookPayload =
+            serde_json::from_str(r#"{"final":false,"status":{},"scanRef":"s-2"}"#).unwrap();
+        assert_eq!(p.status.overall, OverallStatus::Unknown(String::new()));
+        // What cannot be read at all still fails: no scanRef, or `final` not a bool.
+        assert!(serde_json::from_str::<WebhookPayload>(r#"{"final":true,"status":{}}"#).is_err());
+        assert!(serde_json::from_str::<WebhookPayload>(
+            r#"{"final":"yes","status":{},"scanRef":"s-3"}"#
+        )
+        .is_err());
     }
 
     #[test]

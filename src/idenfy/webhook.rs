@@ -73,8 +73,9 @@ pub fn verify(key: &Secret, body: &[u8], signature: &str) -> bool {
 }
 
 /// The event types iDenfy names in `Idenfy-Event-Type`, in their current
-/// spelling (`IDENTIFICATION_AUTO_FINISHED`) and the short one the embedded
-/// sandbox sends (`AUTO_FINISHED`). The header is not signed: the type is
+/// spelling (`IDENTIFICATION_AUTO_FINISHED`, which the embedded sandbox
+/// sends too) and the short one of the notification settings
+/// (`AUTO_FINISHED`). The header is not signed: the type is
 /// only logged, never used to decide anything, and a value outside this set
 /// is kept as [`EventType::Unknown`] (its text is not kept at all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +108,8 @@ impl EventType {
             "RESUBMITTED" => Self::Resubmitted,
             "CANCELLED" | "CANCELED" => Self::Cancelled,
             "EXPIRED" => Self::Expired,
-            "IDENTIFICATION" => Self::Identification,
+            // The token reference names the legacy notification so.
+            "IDENTIFICATION" | "ID_VERIFICATION" => Self::Identification,
             _ => Self::Unknown,
         }
     }
@@ -876,6 +878,7 @@ mod tests {
             ("IDENTIFICATION_CANCELLED", EventType::Cancelled),
             ("IDENTIFICATION_EXPIRED", EventType::Expired),
             ("IDENTIFICATION", EventType::Identification),
+            ("ID_VERIFICATION", EventType::Identification),
             ("", EventType::Unknown),
             ("OTHER_EVENT", EventType::Unknown),
             ("AUTO_FINISHED\nforged log line", EventType::Unknown),

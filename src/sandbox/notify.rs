@@ -10,10 +10,10 @@ use crate::config::Secret;
 use crate::idenfy::webhook::{sign, EVENT_TYPE_HEADER, SIGNATURE_HEADER};
 use crate::idenfy::WebhookPayload;
 
-/// Event type of the automatic result.
-pub const EVENT_AUTO: &str = "AUTO_FINISHED";
-/// Event type of the manual review result.
-pub const EVENT_MANUAL: &str = "MANUAL_FINISHED";
+/// Event type of the automatic result, as iDenfy spells it.
+pub const EVENT_AUTO: &str = "IDENTIFICATION_AUTO_FINISHED";
+/// Event type of the manual review result, as iDenfy spells it.
+pub const EVENT_MANUAL: &str = "IDENTIFICATION_MANUAL_FINISHED";
 
 /// How to deliver.
 #[derive(Debug, Clone)]
