@@ -28,6 +28,18 @@ const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Whole-request timeout of the calls that do not wait.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a submission through the relay may take: the kiosk's upload to
+/// the relay and the relay's upload to iDenfy, each given the time a slow
+/// line needs for `body_bytes` ([`crate::idenfy::upload_timeout`]), plus one
+/// more `timeout` for the relay's `/status` question when iDenfy's answer is
+/// lost. A flat timeout gave up on large bodies while the relay was still
+/// sending, turning a submission that went through into an unknown outcome.
+#[must_use]
+pub fn process_timeout(timeout: Duration, body_bytes: usize) -> Duration {
+    let upload = crate::idenfy::upload_timeout(timeout, body_bytes);
+    upload.saturating_mul(2).saturating_add(timeout)
+}
+
 /// Added to a long poll's wait before the request times out.
 const POLL_MARGIN: Duration = Duration::from_secs(15);
 
@@ -406,8 +418,10 @@ impl Client {
             "/kiosk/v1/scans/{}/process",
             encode_segment(scan_ref.as_str())
         );
+        let timeout = process_timeout(self.timeout, body.len());
         let sent = self
             .request(reqwest::Method::POST, &path)
+            .timeout(timeout)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(crate::wipe::body(body))
             .send()
@@ -573,4 +587,32 @@ fn encode_segment(s: &str) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A submission's time limit grows with its body: both uploads at the
+    /// slow-line floor, then one more limit for the relay's `/status`.
+    #[test]
+    fn a_submission_gets_time_for_both_uploads_and_the_status_question() {
+        let t = Duration::from_secs(90);
+        // Up to 2 MB the uploads fit in the plain limit: 3 limits.
+        assert_eq!(process_timeout(t, 1_000_000), Duration::from_secs(270));
+        // 4 MiB: 2 MiB beyond, 32 s more for each upload.
+        assert_eq!(
+            process_timeout(t, 4 * 1024 * 1024),
+            Duration::from_secs(270 + 2 * 32)
+        );
+        // Never shorter than the plain limit, and larger bodies get longer.
+        let mut last = Duration::ZERO;
+        for mb in [0, 1, 5, 10, 20, 28] {
+            let d = process_timeout(t, mb * 1024 * 1024);
+            assert!(d >= t && d >= last, "{mb} MB: {d:?}");
+            last = d;
+        }
+        // No overflow on absurd sizes.
+        assert!(process_timeout(t, usize::MAX) > last);
+    }
 }
