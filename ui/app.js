@@ -309,6 +309,17 @@ function renderUnderReview() {
 }
 
 let prevScreen = null;
+// What the choice or review screen was last drawn from. The view changes
+// every second (the countdowns): drawing those screens again each time
+// would fetch every photo again (one more copy of each per second) and
+// replace the buttons under the customer's finger.
+let drawn = null;
+function redraw(content, draw) {
+  const key = JSON.stringify([view.screen, document.documentElement.lang, content]);
+  if (key === drawn) return;
+  drawn = key;
+  draw();
+}
 // The view's wipe count last seen: when it changes, the customer's data was
 // wiped (next customer, cancel, idle time, also on the start screen itself).
 let seenWipes = null;
@@ -376,12 +387,13 @@ function render() {
     idle.hidden = true;
   }
 
+  if (changed || wiped) drawn = null;
   switch (screen) {
     case "start": renderStart(); break;
-    case "choice": renderChoice(); break;
+    case "choice": redraw([view.documents, view.canHandOff], renderChoice); break;
     case "handoff": renderHandoff(); break;
     case "capture": renderCapture(); break;
-    case "review": renderReview(); break;
+    case "review": redraw([view.sides], renderReview); break;
     case "result": renderResult(); break;
     case "underReview": renderUnderReview(); break;
     case "error":

@@ -170,6 +170,22 @@ async fn a_far_card_refused_on_the_still_is_accepted_by_staff_with_the_pin() {
         .text("#review-stills")
         .await
         .contains("Accepted by staff"));
+    // The view changes every second (the countdown): the review is not
+    // drawn again for it (each drawing fetched every photo once more and
+    // replaced the buttons under the finger).
+    app.exec(
+        "document.querySelector('#review-stills button').kioskMark = 1; return null;",
+        vec![],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let kept = app
+        .exec(
+            "return document.querySelector('#review-stills button').kioskMark === 1;",
+            vec![],
+        )
+        .await;
+    assert_eq!(kept, json!(true), "the review was drawn again");
     app.shot("review").await;
     app.click("#confirm-btn").await;
     app.screen("result").await;
