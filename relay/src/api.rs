@@ -379,7 +379,8 @@ pub struct ProcessOut {
 /// never-retry-blindly rule: the scan moves `new -> sending` atomically, so
 /// only one submission per token ever leaves, whichever instance gets it.
 /// When the outcome is unknown the core client asks `/status` once; the scan
-/// then stays `unknown` and a second `/process` is refused.
+/// then stays `unknown` and a second `/process` is refused (409) until the
+/// kiosk's own `/status` question shows the token still unused.
 pub async fn process(
     Authed(k): Authed,
     State(st): State<AppState>,
@@ -444,7 +445,10 @@ pub async fn process(
         // The API answered, or nothing left: the token is not spent.
         Err(_) => ("new", "process_refused"),
     };
-    let spent = state != "new";
+    // Only an accepted submission drops the token. One whose outcome is
+    // unknown keeps it, refused for resubmission (409) until `/status`
+    // through this relay shows iDenfy never took it (see [`status`]).
+    let spent = state == "accepted";
     // The staff acceptances are recorded with the submission they went
     // with, whatever its outcome (a refused one is retried, and audited,
     // again).
@@ -494,12 +498,32 @@ pub async fn status(
         return Err(ApiError::not_found());
     }
     kiosks::audit(&st.pool, Some(k.id), Some(&scan_ref), "status_asked").await?;
-    st.upstream
+    let status = st
+        .upstream
         .client
         .status(&ScanRef::from(scan_ref.as_str()))
         .await
-        .map(Json)
-        .map_err(|e| ApiError::upstream(&st, &e))
+        .map_err(|e| ApiError::upstream(&st, &e))?;
+    if status.status == OverallStatus::Active {
+        // A submission that ended without an answer, and iDenfy says the
+        // token is still unused: the images never arrived, so the kiosk may
+        // submit them again (as it would without a relay).
+        let reopened = sqlx::query(
+            "WITH u AS (UPDATE scan SET process_state = 'new' \
+                        WHERE scan_ref = $1 AND kiosk_id = $2 AND process_state = 'unknown' \
+                          AND auth_token IS NOT NULL RETURNING 1) \
+             INSERT INTO audit (kiosk_id, scan_ref, event) \
+             SELECT $2, $1, 'process_unknown_token_unused' FROM u",
+        )
+        .bind(&scan_ref)
+        .bind(k.id)
+        .execute(&st.pool)
+        .await?;
+        if reopened.rows_affected() > 0 {
+            tracing::info!(%scan_ref, "unknown submission: the token is unused, resubmission allowed");
+        }
+    }
+    Ok(Json(status))
 }
 
 /// One result as a kiosk receives it: identifiers and the `status` object.

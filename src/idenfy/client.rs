@@ -419,7 +419,14 @@ impl Client {
     ) -> Result<ProcessOutcome, Error> {
         tracing::warn!(%scan_ref, %detail, "outcome of /process unknown; asking /status once");
         match self.status(scan_ref).await {
-            Ok(s) if s.status != OverallStatus::Active => {
+            // Still unused, or expired unused: nothing shows the images
+            // arrived (the caller learns which from `status`).
+            Ok(s)
+                if !matches!(
+                    s.status,
+                    OverallStatus::Active | OverallStatus::Expired | OverallStatus::ExpiredDeleted
+                ) =>
+            {
                 Ok(ProcessOutcome::ConfirmedByStatus(Box::new(s)))
             }
             Ok(s) => Err(Error::OutcomeUnknown {

@@ -158,7 +158,7 @@ impl Relayed {
         }
         result.map(|_| ()).map_err(|e| {
             tracing::warn!(code = %e.code(), "submission through the relay failed");
-            failure(&e)
+            process_failure(&e)
         })
     }
 
@@ -235,6 +235,24 @@ impl Relayed {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+}
+
+/// [`failure`] for a submission: the relay's 409 ("already submitted":
+/// an earlier submission of this token is in flight, went through, or ended
+/// without an answer) means the images may be at iDenfy, so the flow asks
+/// `/status` as after a lost answer, never ends the session on it.
+#[must_use]
+pub fn process_failure(e: &backoffice::Error) -> Failure {
+    match e {
+        backoffice::Error::Refused {
+            status: 409,
+            code: ErrorCode::InvalidState,
+            message,
+        } => Failure::Network {
+            message: message.clone(),
+        },
+        e => failure(e),
     }
 }
 
@@ -382,6 +400,23 @@ mod tests {
                 side: Side::Back,
                 ..
             }
+        ));
+        // The relay's "already submitted" to a submission: maybe sent (the
+        // flow asks /status), not a refusal that ends the session; from any
+        // other route, or with another code, it stays what it was.
+        let conflict = backoffice::Error::Refused {
+            status: 409,
+            code: ErrorCode::InvalidState,
+            message: "the images for this verification were already submitted (unknown)".into(),
+        };
+        assert!(matches!(
+            process_failure(&conflict),
+            Failure::Network { .. }
+        ));
+        assert!(matches!(failure(&conflict), Failure::Rejected { .. }));
+        assert!(matches!(
+            process_failure(&refused(ErrorCode::ApiRejected, "bad country")),
+            Failure::Rejected { .. }
         ));
     }
 

@@ -294,7 +294,7 @@ impl View {
         }
         if machine.idle_armed() {
             let s = machine.settings();
-            let idle_at = machine.last_activity().saturating_add(s.idle_timeout_ms);
+            let idle_at = machine.idle_at();
             let left = idle_at.saturating_sub(now);
             if left <= s.idle_warning_ms {
                 v.idle_seconds_left = Some(left.div_ceil(1000));

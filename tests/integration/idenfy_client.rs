@@ -442,6 +442,7 @@ async fn oversized_images_are_refused_before_sending_and_the_token_stays_usable(
 
 const STATUS_REVIEWING: &str = r#"{"status":"REVIEWING","scanRef":"s-1","clientId":"c"}"#;
 const STATUS_ACTIVE: &str = r#"{"status":"ACTIVE","scanRef":"s-1","clientId":"c"}"#;
+const STATUS_EXPIRED: &str = r#"{"status":"EXPIRED","scanRef":"s-1","clientId":"c"}"#;
 
 /// How many `/process` and `/status` requests a fake server received.
 #[derive(Clone, Default)]
@@ -525,6 +526,25 @@ async fn dropped_connection_with_status_still_active_is_outcome_unknown() {
         e => panic!("{e:?}"),
     }
     assert_eq!(e.code(), ErrorCode::Network);
+    assert_eq!(hits.get(), (1, 1));
+}
+
+/// A token that expired unused does not confirm the images arrived: the
+/// outcome stays unknown, with the status for the caller to act on.
+#[tokio::test]
+async fn dropped_connection_with_the_token_expired_is_outcome_unknown() {
+    let (c, hits) = dropping_server(Some(STATUS_EXPIRED)).await;
+    let e = c.process(&fake_request()).await.unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::OutcomeUnknown {
+                status: Some(OverallStatus::Expired),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert_eq!(hits.get(), (1, 1));
 }
 

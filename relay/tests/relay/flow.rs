@@ -143,8 +143,12 @@ async fn token_rate_limit_and_branch_client_id_rule_are_enforced() {
     assert_eq!(s, 429);
 }
 
+/// A submission without an answer is never resent blindly: the relay
+/// refuses a second one (409) until the kiosk's `/status` question shows
+/// iDenfy never took the images (the sandbox swallowed them: ACTIVE); then
+/// the same token goes through, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_process_outcome_asks_status_once_and_is_never_resent() {
+async fn an_unknown_process_outcome_is_resent_only_after_status_shows_the_token_unused() {
     let db = shared().fresh_database();
     let mut up = support::fast_sandbox();
     // The sandbox swallows the first /process: no answer, nothing spent.
@@ -167,7 +171,7 @@ async fn an_unknown_process_outcome_asks_status_once_and_is_never_resent() {
     );
     let unknown = support::scalar_i64(
         &db,
-        &format!("SELECT count(*) FROM scan WHERE scan_ref = '{scan_ref}' AND process_state = 'unknown' AND auth_token IS NULL"),
+        &format!("SELECT count(*) FROM scan WHERE scan_ref = '{scan_ref}' AND process_state = 'unknown' AND auth_token IS NOT NULL"),
     )
     .await;
     assert_eq!(unknown, 1);
@@ -175,6 +179,28 @@ async fn an_unknown_process_outcome_asks_status_once_and_is_never_resent() {
         .metrics()
         .render()
         .contains("kyc_relay_upstream_errors_total{class=\"network\"} 1"));
+    // The kiosk asks: still ACTIVE, nothing arrived. Now it may resend.
+    let (s, st) = k
+        .call(
+            &base,
+            "GET",
+            &format!("/kiosk/v1/scans/{scan_ref}/status"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["status"], "ACTIVE", "{st}");
+    let (s, e) = k.process(&base, &scan_ref).await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(e["outcome"], "ACCEPTED", "{e}");
+    let (s, _) = k.process(&base, &scan_ref).await;
+    assert_eq!(s, 409, "accepted: never again");
+    let reopened = support::scalar_i64(
+        &db,
+        &format!("SELECT count(*) FROM audit WHERE scan_ref = '{scan_ref}' AND event = 'process_unknown_token_unused'"),
+    )
+    .await;
+    assert_eq!(reopened, 1);
 }
 
 // Regression: images over the core client's body limit (refused before

@@ -14,7 +14,11 @@
 //! ```
 //!
 //! Cancel, idle timeout and token expiry lead back to `Start` (through
-//! `Failed` for expiry) with [`Effect::Wipe`] from every state.
+//! `Failed` for expiry) with [`Effect::Wipe`] from every state, but while
+//! the images are on their way (`Submitting`, `CheckingStatus`: the token may
+//! be spent) Cancel is refused and the idle reset waits for the call to end
+//! (up to [`step::IN_FLIGHT_IDLE_MS`]), and while a result is awaited the
+//! idle time counts from the wait's deadline ([`step::idle_at`]).
 //!
 //! A token may be created without a document country (the customer then
 //! picks it in the mobile app), but verifying here needs one: `/process`
@@ -96,6 +100,14 @@ impl Machine {
         self.ctx.start_touched || !matches!(self.state, State::Start)
     }
 
+    /// When the idle reset will wipe the current state, if no input comes
+    /// (later than the setting while the images are on their way or a result
+    /// is awaited: [`step::idle_at`]).
+    #[must_use]
+    pub fn idle_at(&self) -> Millis {
+        step::idle_at(&self.ctx.settings, &self.state, self.ctx.last_activity)
+    }
+
     /// How many times the customer's data has been wiped (cancel, idle,
     /// next customer, a failure that ends the session). Whatever a screen
     /// keeps of a customer (the start form) goes when this changes.
@@ -160,7 +172,7 @@ impl Machine {
     pub fn allowed_inputs(&self) -> Vec<InputKind> {
         use InputKind as K;
         let mut v = vec![K::Touch];
-        if !matches!(self.state, State::Start) {
+        if !matches!(self.state, State::Start) && !step::in_flight(&self.state) {
             v.push(K::Cancel);
         }
         let phone = self.state.session().is_some_and(Session::can_hand_off);

@@ -116,6 +116,11 @@ pub struct Session {
     /// it, with the rule it failed (the review says so, `/process` tells the
     /// back office; a retake of the side takes it off).
     pub accepted_by_staff: Vec<(Side, Issue)>,
+    /// A `/process` of this token ended without an answer (its images may
+    /// have arrived even when `/status` still said the token was unused): a
+    /// later submit that is refused asks `/status` again instead of ending
+    /// the session.
+    pub maybe_sent: bool,
 }
 
 impl Session {
@@ -132,6 +137,7 @@ impl Session {
             camera_ready: false,
             camera_retry_at: None,
             accepted_by_staff: Vec::new(),
+            maybe_sent: false,
         }
     }
 

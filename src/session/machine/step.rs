@@ -227,10 +227,12 @@ pub fn step(ctx: &Context, state: State, event: Event, now: Millis) -> Step {
     }
     match event {
         Event::Input(Input::Touch) => return Ok((state, Vec::new())),
-        Event::Input(Input::Cancel) if !matches!(state, State::Start) => return wipe_to_start(),
-        Event::ResultReceived { scan_ref, outcome }
-            if state.session().is_some() && !matches!(state, State::Failed { .. }) =>
-        {
+        Event::Input(Input::Cancel) if !matches!(state, State::Start) && !in_flight(&state) => {
+            return wipe_to_start()
+        }
+        // Every state holding a session takes its result, the camera's
+        // error screen too (the phone's result can arrive there).
+        Event::ResultReceived { scan_ref, outcome } if state.session().is_some() => {
             return result_received(ctx, state, scan_ref, outcome, now);
         }
         _ => {}
@@ -281,7 +283,11 @@ fn result_received(
         | State::Submitting { session }
         | State::CheckingStatus { session, .. }
         | State::SubmitFailed { session, .. }
-        | State::Waiting { session, .. } => outcome(ctx, session, result, now),
+        | State::Waiting { session, .. }
+        | State::Failed {
+            resume: Some(Resume::Camera { session, .. }),
+            ..
+        } => outcome(ctx, session, result, now),
         state => reject(
             state,
             &Event::ResultReceived {
@@ -815,20 +821,36 @@ fn on_failed(state: State, event: Event, now: Millis) -> Step {
     }
 }
 
-fn submit_failed(session: Box<Session>, f: Failure) -> Step {
+fn submit_failed(mut session: Box<Session>, f: Failure) -> Step {
+    // A submit refused after one that may have arrived: the refusal may be
+    // of a token the first one spent (iDenfy can still say ACTIVE for a
+    // moment after it took the images). Ask `/status` rather than end the
+    // session and drop that verification's result.
+    let maybe_spent = session.maybe_sent
+        && matches!(
+            f,
+            Failure::Rejected { .. } | Failure::TokenExpired | Failure::Internal { .. }
+        );
     match f {
-        Failure::Network { .. } => {
-            let fx = vec![Effect::CheckStatus {
-                scan_ref: session.token.scan_ref.clone(),
-            }];
-            Ok((
-                State::CheckingStatus {
-                    session,
-                    failure: f,
-                },
-                fx,
-            ))
-        }
+        Failure::Network { .. } => session.maybe_sent = true,
+        _ if maybe_spent => {}
+        _ => return submit_failed_for_sure(session, f),
+    }
+    let fx = vec![Effect::CheckStatus {
+        scan_ref: session.token.scan_ref.clone(),
+    }];
+    Ok((
+        State::CheckingStatus {
+            session,
+            failure: f,
+        },
+        fx,
+    ))
+}
+
+/// [`submit_failed`] when the failure says what happened to the images.
+fn submit_failed_for_sure(session: Box<Session>, f: Failure) -> Step {
+    match f {
         // 429 is refused before any processing: the token is still unused.
         Failure::RateLimited => Ok((
             State::SubmitFailed {
@@ -847,10 +869,52 @@ fn submit_failed(session: Box<Session>, f: Failure) -> Step {
     }
 }
 
+/// Whether the images are on their way (`/process`, or the one `/status`
+/// question after it): the token may be spent by now, so neither Cancel nor
+/// the idle reset may drop the call or its result. Both states end on their
+/// own within the client's time limits.
+pub(crate) fn in_flight(state: &State) -> bool {
+    matches!(
+        state,
+        State::Submitting { .. } | State::CheckingStatus { .. }
+    )
+}
+
+/// A call in flight for this long without ending is broken: the idle reset
+/// wipes the session even then (the client's own limits end a `/process`
+/// of 20 MB and its `/status` question well before).
+pub(crate) const IN_FLIGHT_IDLE_MS: Millis = 15 * 60 * 1000;
+
+/// When the idle reset wipes `state`, the last input having come at
+/// `last_activity`: the idle setting after it, but
+/// - while a call is [`in_flight`] (or the status question of a late
+///   result), only after [`IN_FLIGHT_IDLE_MS`]: the call ends on its own;
+/// - while the result of a submission (or of the phone) is awaited, not
+///   before the wait's own deadline: the idle time counts from the later of
+///   the two, so a quiet kiosk reaches "no result yet" instead of dropping a
+///   result that may be paid for.
+pub(crate) fn idle_at(settings: &Settings, state: &State, last_activity: Millis) -> Millis {
+    let idle = settings.idle_timeout_ms;
+    match state {
+        State::Waiting {
+            auto: None,
+            phase: WaitPhase::Checking,
+            ..
+        } => last_activity.saturating_add(idle.max(IN_FLIGHT_IDLE_MS)),
+        State::Waiting {
+            auto: None,
+            deadline,
+            ..
+        } => last_activity.max(*deadline).saturating_add(idle),
+        s if in_flight(s) => last_activity.saturating_add(idle.max(IN_FLIGHT_IDLE_MS)),
+        _ => last_activity.saturating_add(idle),
+    }
+}
+
 fn tick(ctx: &Context, state: State, now: Millis) -> Step {
     use State as S;
     if (ctx.start_touched || !matches!(state, S::Start))
-        && now.saturating_sub(ctx.last_activity) >= ctx.settings.idle_timeout_ms
+        && now >= idle_at(&ctx.settings, &state, ctx.last_activity)
     {
         return wipe_to_start();
     }

@@ -310,15 +310,11 @@ fn events() -> Vec<Event> {
 
 /// Which non-input events each sample state accepts.
 fn accepts(state: &str, event: &str) -> bool {
+    // The camera's error screen keeps the session: its result (from the
+    // phone, say) is taken there too.
     let with_session = !matches!(
         state,
-        "start"
-            | "creatingToken"
-            | "result"
-            | "failed/terminal"
-            | "failed/token"
-            | "failed/camera"
-            | "failed/camera-retrying"
+        "start" | "creatingToken" | "result" | "failed/terminal" | "failed/token"
     );
     match event {
         "tokenCreated" | "tokenFailed" => state == "creatingToken",
@@ -378,17 +374,31 @@ fn every_state_accepts_exactly_its_effect_outcomes_and_refusals_change_nothing()
     }
 }
 
+/// Cancel wipes from every state but the start screen and the two whose
+/// call may already have spent the token (sending the images, the one
+/// `/status` question after an unknown outcome): there it is neither offered
+/// nor accepted, and the call and its result are kept.
 #[test]
-fn cancel_wipes_from_every_state_but_start() {
+fn cancel_wipes_from_every_state_but_start_and_the_calls_in_flight() {
     for (name, state) in states() {
-        let mut m = Machine::with_state(settings(), state, 0);
+        let mut m = Machine::with_state(settings(), state.clone(), 0);
+        let offered = m.allowed_inputs().contains(&InputKind::Cancel);
         match m.step(Event::Input(Input::Cancel), S) {
             Ok(fx) => {
+                assert!(offered, "{name}");
                 assert_eq!(fx, vec![Effect::Wipe], "{name}");
                 assert_eq!(m.state(), &State::Start, "{name}");
                 assert!(!m.state().holds_customer_data());
             }
-            Err(_) => assert_eq!(name, "start"),
+            Err(e) => {
+                assert!(!offered, "{name}");
+                assert!(
+                    ["start", "submitting", "checkingStatus"].contains(&name),
+                    "{name}"
+                );
+                assert_eq!(e.code(), ErrorCode::InvalidState, "{name}");
+                assert_eq!(m.state(), &state, "{name}");
+            }
         }
     }
 }
@@ -397,11 +407,21 @@ fn cancel_wipes_from_every_state_but_start() {
 fn idle_timeout_wipes_from_every_state_and_not_a_moment_before() {
     for (name, state) in states() {
         let mut m = Machine::with_state(settings(), state.clone(), 0);
+        // While the images are on their way (or the status of a late result
+        // is asked) the call ends on its own (the token may be spent): only a
+        // call broken for 15 minutes is reset. While a result is awaited,
+        // the idle time counts from the wait's deadline (200 s here).
+        let limit = match name {
+            "submitting" | "checkingStatus" | "waiting/checking" => 15 * 60 * S,
+            "waiting/listening" | "waiting/overdue" => 320 * S,
+            _ => 120 * S,
+        };
+        assert_eq!(m.idle_at(), limit, "{name}");
         // A result that is overdue turns overdue; nothing else moves before 120 s.
         // (Token expiry is 600 s and session 300 s: later than the idle limit.)
-        let fx = m.step(Event::Tick, 120 * S - 1).unwrap();
+        let fx = m.step(Event::Tick, limit - 1).unwrap();
         assert!(!fx.contains(&Effect::Wipe), "{name} wiped early");
-        let fx = m.step(Event::Tick, 120 * S).unwrap();
+        let fx = m.step(Event::Tick, limit).unwrap();
         if name == "start" {
             assert!(fx.is_empty());
         } else {
@@ -1222,6 +1242,27 @@ fn network_failure_at_submit_asks_status_before_any_retry() {
         sub.images,
         vec![still(Side::Front), still(Side::Back), still(Side::Face)]
     );
+    // That retry refused: the first submit may have spent the token after
+    // all (the status can say unused for a moment after the images
+    // arrived). Ask again rather than end the session and lose its result.
+    let fx = m
+        .step(
+            Event::SubmitFailed(Failure::Rejected {
+                message: "token already used".into(),
+            }),
+            4 * S,
+        )
+        .unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::CheckStatus {
+            scan_ref: "scan-1".into()
+        }]
+    );
+    assert_eq!(View::of(&m, 4 * S).screen, Screen::CheckingStatus);
+    m.step(Event::StatusChecked(TokenStatus::Pending), 5 * S)
+        .unwrap();
+    assert_eq!(View::of(&m, 5 * S).screen, Screen::Waiting);
 
     // Status unknown: a retry asks again, never submits blindly.
     let mut m = Machine::with_state(settings(), checking.clone(), 0);
@@ -1958,4 +1999,33 @@ fn nothing_cross_checked_without_expected_data() {
     r.last_name = Some("Jonaitis".into());
     assert_eq!(r.subject().expected, vec![ExpectedField::LastName]);
     assert_eq!(r.subject().client_id, "C-1");
+}
+
+/// The phone's result arriving while the camera's error screen shows (the
+/// customer went back to verify here, the camera failed): it settles the
+/// session instead of being refused and lost, and the camera is stopped.
+#[test]
+fn a_result_on_the_camera_error_screen_settles_the_session() {
+    for (name, state) in states() {
+        if !name.starts_with("failed/camera") {
+            continue;
+        }
+        let mut m = Machine::with_state(settings(), state, 10 * S);
+        m.step(
+            Event::ResultReceived {
+                scan_ref: "scan-1".into(),
+                outcome: outcome(OverallStatus::Approved, true),
+            },
+            11 * S,
+        )
+        .unwrap();
+        assert!(
+            matches!(m.state(), State::Result { .. }),
+            "{name}: {:?}",
+            m.state()
+        );
+        // The session (and its photos) went with it.
+        assert!(m.still(Side::Front).is_none(), "{name}");
+        assert_eq!(View::of(&m, 11 * S).screen, Screen::Result, "{name}");
+    }
 }
