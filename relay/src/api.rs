@@ -224,6 +224,62 @@ pub async fn create_handoff(
     issue(&st, &k, req, true).await.map(Json)
 }
 
+/// What a per-kiosk hourly limit counts.
+#[derive(Clone, Copy)]
+enum Limited {
+    Tokens,
+    StatusQuestions,
+}
+
+/// Count one request of `what` for kiosk `k` in this hour's window (shared
+/// by every instance) and refuse it with 429 and `Retry-After` (the end of
+/// the window) once the count passes `limit`; the refusal is audited.
+async fn hourly_limit(
+    st: &AppState,
+    k: &Kiosk,
+    what: Limited,
+    limit: u32,
+    message: String,
+) -> Result<(), ApiError> {
+    let (sql, event) = match what {
+        Limited::Tokens => (
+            "INSERT INTO token_rate (kiosk_id, window_start, count) VALUES ($1, date_trunc('hour', now()), 1) \
+             ON CONFLICT (kiosk_id, window_start) DO UPDATE SET count = token_rate.count + 1 \
+             RETURNING count",
+            "token_rate_limited",
+        ),
+        Limited::StatusQuestions => (
+            "INSERT INTO status_rate (kiosk_id, window_start, count) VALUES ($1, date_trunc('hour', now()), 1) \
+             ON CONFLICT (kiosk_id, window_start) DO UPDATE SET count = status_rate.count + 1 \
+             RETURNING count",
+            "status_rate_limited",
+        ),
+    };
+    let count: i32 = sqlx::query_scalar(sql)
+        .bind(k.id)
+        .fetch_one(&st.pool)
+        .await?;
+    if u32::try_from(count).unwrap_or(u32::MAX) <= limit {
+        return Ok(());
+    }
+    let wait: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now())::float8",
+    )
+    .fetch_one(&st.pool)
+    .await?;
+    kiosks::audit(&st.pool, Some(k.id), None, event).await?;
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        message,
+    );
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    {
+        e.retry_after_secs = Some(wait.ceil().max(1.0) as u64);
+    }
+    Err(e)
+}
+
 async fn issue(
     st: &AppState,
     k: &Kiosk,
@@ -233,32 +289,14 @@ async fn issue(
     // The limit comes first: refused requests count too, so a compromised
     // kiosk cannot probe the policy for free either.
     let limit = st.settings.token_limit_per_hour;
-    let count: i32 = sqlx::query_scalar(
-        "INSERT INTO token_rate (kiosk_id, window_start, count) VALUES ($1, date_trunc('hour', now()), 1) \
-         ON CONFLICT (kiosk_id, window_start) DO UPDATE SET count = token_rate.count + 1 \
-         RETURNING count",
+    hourly_limit(
+        st,
+        k,
+        Limited::Tokens,
+        limit,
+        format!("this kiosk may create {limit} verifications per hour"),
     )
-    .bind(k.id)
-    .fetch_one(&st.pool)
     .await?;
-    if u32::try_from(count).unwrap_or(u32::MAX) > limit {
-        let wait: f64 = sqlx::query_scalar(
-            "SELECT extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now())::float8",
-        )
-        .fetch_one(&st.pool)
-        .await?;
-        kiosks::audit(&st.pool, Some(k.id), None, "token_rate_limited").await?;
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            format!("this kiosk may create {limit} verifications per hour"),
-        );
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        {
-            e.retry_after_secs = Some(wait.ceil().max(1.0) as u64);
-        }
-        return Err(e);
-    }
     if let Some(branch) = &k.branch {
         if let Some(prefix) = kiosks::branch_prefix(&st.pool, branch).await? {
             if !req.client_id.starts_with(&prefix) {
@@ -497,6 +535,17 @@ pub async fn status(
     if ours.is_none() {
         return Err(ApiError::not_found());
     }
+    // iDenfy restricts accounts that poll `/status`, and the account is the
+    // whole fleet's: one kiosk asking in a loop must not put it at risk.
+    let limit = st.settings.status_limit_per_hour;
+    hourly_limit(
+        &st,
+        &k,
+        Limited::StatusQuestions,
+        limit,
+        format!("this kiosk may ask the status of verifications {limit} times per hour"),
+    )
+    .await?;
     kiosks::audit(&st.pool, Some(k.id), Some(&scan_ref), "status_asked").await?;
     let status = st
         .upstream
@@ -595,13 +644,16 @@ pub async fn results(
 }
 
 /// Read the pending results and mark the first delivery of each, with its
-/// audit row: one statement, one round trip. (Measured against a plain read
+/// audit row: one statement, one round trip. None for a kiosk revoked since
+/// its request was authenticated (a long poll already waiting). (Measured against a plain read
 /// followed by a marking statement only when something is new: the one
 /// statement costs the database less per verification, `--pg-stats` in
 /// BENCHMARKS.)
 async fn pending(st: &AppState, kiosk: Uuid) -> Result<Vec<ResultOut>, sqlx::Error> {
     let sql = format!(
-        "WITH p AS (SELECT id FROM result WHERE kiosk_id = $1 AND acked_at IS NULL ORDER BY id LIMIT $2), \
+        "WITH p AS (SELECT id FROM result WHERE kiosk_id = $1 AND acked_at IS NULL \
+                    AND EXISTS (SELECT 1 FROM kiosk WHERE id = $1 AND revoked_at IS NULL) \
+                    ORDER BY id LIMIT $2), \
          d AS (UPDATE result r SET delivered_at = clock_timestamp() FROM p \
                WHERE r.id = p.id AND r.delivered_at IS NULL \
                RETURNING r.id, r.kiosk_id, r.scan_ref, r.is_final, r.status->>'overall' AS overall, \

@@ -70,7 +70,15 @@ pub async fn listen(pool: PgPool, hub: Hub, mut stop: watch::Receiver<bool>) {
             }
         };
         if let Err(e) = listener.listen(CHANNEL).await {
+            // Same back-off as a failed connect: a database that takes the
+            // connection but refuses LISTEN (a read-only standby after a
+            // failover) must not be hammered in a tight loop.
             tracing::warn!(error = %e, "result listener cannot LISTEN; retrying");
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
             continue;
         }
         backoff = Duration::from_millis(100);

@@ -59,6 +59,9 @@ enum Command {
         /// Tokens one kiosk may create per hour.
         #[arg(long, default_value_t = 120)]
         token_limit: u32,
+        /// `/status` questions one kiosk may pass on to iDenfy per hour.
+        #[arg(long, default_value_t = 120)]
+        status_limit: u32,
         /// Seconds between purges.
         #[arg(long, default_value_t = 60)]
         purge_every: u64,
@@ -140,6 +143,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             listen,
             public_url,
             token_limit,
+            status_limit,
             purge_every,
             max_connections,
         } => {
@@ -155,6 +159,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .with_context(|| format!("--listen {listen}"))?;
             let mut settings = Settings::new(public_url);
             settings.token_limit_per_hour = token_limit;
+            settings.status_limit_per_hour = status_limit;
             settings.purge_every = Duration::from_secs(purge_every.max(1));
             settings.admin_key = admin_key;
             let running = server::start(pool, listener, &upstream, settings).await?;

@@ -69,9 +69,13 @@ pub async fn run(pool: &PgPool, p: &Policy) -> Result<Purged, sqlx::Error> {
             .execute(pool)
             .await?
             .rows_affected();
-    sqlx::query("DELETE FROM token_rate WHERE window_start < now() - interval '2 hours'")
+    for table in ["token_rate", "status_rate"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE window_start < now() - interval '2 hours'"
+        ))
         .execute(pool)
         .await?;
+    }
     Ok(Purged {
         acknowledged,
         undelivered,

@@ -28,6 +28,8 @@ pub struct Settings {
     pub public_url: PublicUrl,
     /// Tokens (including hand-offs) one kiosk may create per hour.
     pub token_limit_per_hour: u32,
+    /// `/status` questions one kiosk may pass on per hour.
+    pub status_limit_per_hour: u32,
     /// Longest long poll a kiosk may ask for.
     pub max_wait: Duration,
     /// Retention of results and scans.
@@ -39,12 +41,14 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Defaults: 120 tokens per kiosk per hour, 30 s polls, purge each minute.
+    /// Defaults: 120 tokens and 120 status questions per kiosk per hour,
+    /// 30 s polls, purge each minute.
     #[must_use]
     pub fn new(public_url: PublicUrl) -> Self {
         Self {
             public_url,
             token_limit_per_hour: 120,
+            status_limit_per_hour: 120,
             max_wait: Duration::from_secs(30),
             purge: purge::Policy::default(),
             purge_every: Duration::from_secs(60),
@@ -97,10 +101,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Ready or not, and why in a few words: the database's own error (its
+/// host, user, database name) goes to the log, not to whoever asks on this
+/// public listener.
 async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     match db::ready(&st.pool).await {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e @ db::NotReady::Migrations { .. }) => {
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable (see the relay's log)".to_owned(),
+            )
+        }
     }
 }
 

@@ -143,6 +143,57 @@ async fn token_rate_limit_and_branch_client_id_rule_are_enforced() {
     assert_eq!(s, 429);
 }
 
+/// `/status` goes to iDenfy, which restricts accounts that poll: past the
+/// hourly limit a kiosk gets 429 with `Retry-After` (the end of the window),
+/// the refusal is audited, and another kiosk is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_questions_are_limited_per_kiosk_and_hour() {
+    let db = shared().fresh_database();
+    let r = relay(&db, None, |s| s.status_limit_per_hour = 2).await;
+    let base = r.url();
+    let k = enrol(&db, "kiosk-asks", None).await;
+    let other = enrol(&db, "kiosk-quiet", None).await;
+    let (_, t) = k.token(&base, "c-s").await;
+    let scan_ref = t["scanRef"].as_str().unwrap().to_owned();
+    let path = format!("/kiosk/v1/scans/{scan_ref}/status");
+    for _ in 0..2 {
+        let (s, st) = k.call(&base, "GET", &path, None).await;
+        assert_eq!(s, 200, "{st}");
+    }
+    let resp = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(&k.credential)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let e: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(e["code"], "RATE_LIMITED", "{e}");
+    let limited = support::scalar_i64(
+        &db,
+        "SELECT count(*) FROM audit WHERE event = 'status_rate_limited'",
+    )
+    .await;
+    assert_eq!(limited, 1);
+    // Another kiosk's own scan: its own count.
+    let (_, t2) = other.token(&base, "c-q").await;
+    let (s, st) = other
+        .call(
+            &base,
+            "GET",
+            &format!("/kiosk/v1/scans/{}/status", t2["scanRef"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{st}");
+}
+
 /// A submission without an answer is never resent blindly: the relay
 /// refuses a second one (409) until the kiosk's `/status` question shows
 /// iDenfy never took the images (the sandbox swallowed them: ACTIVE); then

@@ -36,6 +36,29 @@ async fn health_readiness_and_metrics_answer() {
     let r2 = get("/readyz").await.unwrap();
     assert_eq!(r2.status().as_u16(), 503);
     assert!(r2.text().await.unwrap().contains("migrations"));
+    // The database unreachable: 503, and its own error, which names the
+    // database (and the user), goes to the log, not to this public listener.
+    let name = db.split('?').next().unwrap().rsplit('/').next().unwrap();
+    assert!(name.starts_with('t'), "{db}");
+    // From the cluster's maintenance database: a database cannot close
+    // itself to connections.
+    let admin = db.replacen(&format!("/{name}?"), "/postgres?", 1);
+    assert_ne!(admin, db);
+    support::sql(
+        &admin,
+        &format!(
+            "DO $$ BEGIN \
+             EXECUTE format('ALTER DATABASE %I ALLOW_CONNECTIONS false', '{name}'); \
+             PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
+             END $$"
+        ),
+    )
+    .await;
+    let r3 = get("/readyz").await.unwrap();
+    assert_eq!(r3.status().as_u16(), 503);
+    let text = r3.text().await.unwrap();
+    assert!(text.contains("database unreachable"), "{text}");
+    assert!(!text.contains(name), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

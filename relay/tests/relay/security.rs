@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use kyc_kiosk::config::Secret;
+use serde_json::json;
 
 use crate::support::{self, enrol, post_webhook, relay, shared, webhook_body};
 
@@ -14,12 +15,34 @@ async fn a_revoked_kiosk_is_refused_at_once_by_every_instance() {
     let k = enrol(&db, "kiosk", None).await;
     assert_eq!(k.call(&a.url(), "GET", "/kiosk/v1/me", None).await.0, 200);
     assert_eq!(k.call(&b.url(), "GET", "/kiosk/v1/me", None).await.0, 200);
+    let (_, t) = k.token(&a.url(), "c-r").await;
+    let scan_ref = t["scanRef"].as_str().unwrap().to_owned();
     let pool = kyc_kiosk_relay::db::connect(&db, 1).await.unwrap();
-    assert!(
-        kyc_kiosk_relay::kiosks::revoke(&pool, k.id.parse().unwrap())
-            .await
-            .unwrap()
+    // A long poll already waiting when the kiosk is revoked gets nothing
+    // more: the result stored after the revocation is not handed to it.
+    let a_url = a.url();
+    let (polled, ()) = tokio::join!(
+        k.call(&a_url, "GET", "/kiosk/v1/results?wait=3", None),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(
+                kyc_kiosk_relay::kiosks::revoke(&pool, k.id.parse().unwrap())
+                    .await
+                    .unwrap()
+            );
+            let body = webhook_body(&scan_ref, true, "APPROVED");
+            let s = post_webhook(
+                &a.url(),
+                Some(a.signing_key()),
+                "IDENTIFICATION_AUTO_FINISHED",
+                &body,
+            )
+            .await;
+            assert_eq!(s, 200);
+        }
     );
+    assert_eq!(polled.0, 200, "{}", polled.1);
+    assert_eq!(polled.1["results"], json!([]), "{}", polled.1);
     for base in [a.url(), b.url()] {
         let (s, e) = k.call(&base, "GET", "/kiosk/v1/me", None).await;
         assert_eq!(s, 401, "{e}");
