@@ -409,14 +409,21 @@ let fps = 0;
 let frames = 0;
 let fpsSince = performance.now();
 
+// Each pull loop's number: a loop stopped (the screen changed, the session
+// was wiped) while a frame was on its way drops that frame instead of
+// painting it over the next screen, and a restart never runs two loops.
+let previewLoop = 0;
+
 function startPreview() {
   if (previewOn) return;
   previewOn = true;
-  pullFrame();
+  previewLoop += 1;
+  pullFrame(previewLoop);
 }
 
 function stopPreview() {
   previewOn = false;
+  previewLoop += 1;
 }
 
 /** One frame through the chosen transport: {header, jpeg bytes}. */
@@ -454,14 +461,19 @@ async function paint(jpeg) {
 // the preview benchmark (exposed as data attributes on <body>).
 const latencies = [];
 
-async function pullFrame() {
-  while (previewOn) {
+async function pullFrame(loop) {
+  while (previewOn && loop === previewLoop) {
     let frame;
     try {
       frame = await fetchFrame();
     } catch (e) {
       await new Promise((r) => setTimeout(r, 250));
       continue;
+    }
+    if (loop !== previewLoop) {
+      // Stopped while the frame was on its way: never paint it.
+      frame.jpeg.fill(0);
+      return;
     }
     const received = performance.now();
     const header = frame.header;

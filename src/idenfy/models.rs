@@ -9,8 +9,26 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! newtype {
     ($(#[$m:meta])* $name:ident) => {
+        newtype!(@def $(#[$m])* $name);
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+    };
+    // A bearer value: its Debug form (logs, panics, a struct that holds it)
+    // never shows it.
+    ($(#[$m:meta])* masked $name:ident) => {
+        newtype!(@def $(#[$m])* $name);
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(***)"))
+            }
+        }
+    };
+    (@def $(#[$m:meta])* $name:ident) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
@@ -48,7 +66,7 @@ newtype!(
 );
 newtype!(
     /// The single-use session token (`authToken`) that `/process` spends.
-    AuthToken
+    masked AuthToken
 );
 newtype!(
     /// The caller's identifier of the customer (`clientId`).
@@ -783,6 +801,25 @@ mod tests {
             r#"{"final":"yes","status":{},"scanRef":"s-3"}"#
         )
         .is_err());
+    }
+
+    /// The token answer holds the bearer token: its Debug form (a log line,
+    /// a panic message) shows neither it nor, through it, a way in.
+    #[test]
+    fn the_auth_token_never_shows_in_debug_output() {
+        let r: TokenResponse = serde_json::from_str(
+            r#"{"authToken":"tok-SECRET-123","scanRef":"s-1","clientId":"c-1"}"#,
+        )
+        .unwrap();
+        let shown = format!("{r:?} {:?}", r.auth_token);
+        assert!(!shown.contains("tok-SECRET-123"), "{shown}");
+        assert!(shown.contains("AuthToken(***)"), "{shown}");
+        assert!(shown.contains("s-1"), "identifiers stay readable: {shown}");
+        // On the wire it is the token, unchanged.
+        assert_eq!(
+            serde_json::to_value(&r.auth_token).unwrap(),
+            "tok-SECRET-123"
+        );
     }
 
     #[test]
