@@ -143,6 +143,16 @@ pub struct StaffAccepted {
     pub rule: String,
 }
 
+/// The copies of the images are overwritten however the submission ends:
+/// sent, refused, or its future dropped half way (the session wiped).
+impl Drop for Submission {
+    fn drop(&mut self) {
+        for (_, bytes) in &mut self.images {
+            zeroize::Zeroize::zeroize(bytes);
+        }
+    }
+}
+
 impl std::fmt::Debug for Submission {
     // Image bytes are personal data: only their sizes are shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

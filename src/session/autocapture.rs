@@ -80,7 +80,17 @@ pub struct AutoCapture {
     anchor: Option<Outline>,
     counting_since: Option<Millis>,
     fired: bool,
+    /// Photos taken automatically since this side began: each one the
+    /// still check refused brought the customer back here.
+    fires: u32,
 }
+
+/// Automatic photos of one side before auto-capture stops for it: a frame
+/// the live check passes but the full-resolution check keeps refusing (a
+/// glossy card under a lamp) would otherwise fire every few seconds for
+/// ever, each shot holding off the idle reset of a kiosk left alone. *Take
+/// photo* stays.
+pub const MAX_FIRES_PER_SIDE: u32 = 3;
 
 impl AutoCapture {
     #[must_use]
@@ -91,7 +101,7 @@ impl AutoCapture {
         }
     }
 
-    /// Start over (a new side, a retake, or the photo was taken).
+    /// Start over (the photo was taken): a new run, same side.
     pub fn reset(&mut self) {
         self.good_since = None;
         self.anchor = None;
@@ -99,12 +109,19 @@ impl AutoCapture {
         self.fired = false;
     }
 
+    /// A new side (or a retake of one from the review): a new run, and
+    /// [`MAX_FIRES_PER_SIDE`] automatic photos again.
+    pub fn new_side(&mut self) {
+        self.reset();
+        self.fires = 0;
+    }
+
     /// One preview frame: `good` when the live check passed and a capture is
     /// possible now; `outline` where the document or face is. A bad frame, or
     /// one whose outline has moved from the run's first, cancels the
     /// countdown (a moved frame starts a new run).
     pub fn observe(&mut self, good: bool, outline: Option<Outline>, now: Millis) -> AutoState {
-        if self.fired {
+        if self.fired || self.fires >= MAX_FIRES_PER_SIDE {
             return AutoState::Idle;
         }
         if !good {
@@ -134,6 +151,7 @@ impl AutoCapture {
         let elapsed = now.saturating_sub(start);
         if elapsed >= self.config.countdown_ms {
             self.fired = true;
+            self.fires += 1;
             return AutoState::Fire;
         }
         let left = self.config.countdown_ms - elapsed;
@@ -146,6 +164,35 @@ impl AutoCapture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Photos refused one after the other (each a reset, same side): after
+    /// the third automatic one, no more for this side; a new side starts
+    /// the count again.
+    #[test]
+    fn auto_capture_stops_after_three_photos_of_one_side() {
+        let mut a = AutoCapture::new(AutoConfig {
+            steady_ms: 500,
+            countdown_ms: 1000,
+        });
+        let mut t = 0;
+        let mut fire = |a: &mut AutoCapture| {
+            // Good frames every 100 ms until it fires (or 10 s pass).
+            for _ in 0..100 {
+                t += 100;
+                if a.observe(true, None, t) == AutoState::Fire {
+                    return true;
+                }
+            }
+            false
+        };
+        for n in 0..MAX_FIRES_PER_SIDE {
+            assert!(fire(&mut a), "photo {n}");
+            a.reset();
+        }
+        assert!(!fire(&mut a), "a fourth automatic photo of the same side");
+        a.new_side();
+        assert!(fire(&mut a), "the next side");
+    }
 
     fn run(frames: &[(bool, Millis)]) -> Vec<AutoState> {
         let mut a = AutoCapture::new(AutoConfig {

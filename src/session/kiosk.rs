@@ -491,7 +491,7 @@ async fn capture_loop(
         }
         if view.side != current {
             current = view.side;
-            tracker.reset();
+            tracker.new_side();
             // The customer turns the card (or faces the camera): the demo
             // camera shows what is asked for, unsteady for a moment.
             if let Some(side) = view.side {

@@ -151,11 +151,9 @@ impl Relayed {
             .client
             .process(&m::ScanRef::from(submission.scan_ref.clone()), &sub)
             .await;
-        // The copies of the images: overwrite them now.
-        let mut sub = sub;
-        for (_, bytes) in &mut sub.images {
-            zeroize::Zeroize::zeroize(bytes);
-        }
+        // The copies of the images are overwritten when `sub` drops (here,
+        // or wherever this future is dropped half way).
+        drop(sub);
         result.map(|_| ()).map_err(|e| {
             tracing::warn!(code = %e.code(), "submission through the relay failed");
             process_failure(&e)
