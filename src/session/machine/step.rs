@@ -7,7 +7,9 @@ use super::{
     Audit, Effect, Event, Input, Resume, Session, Settings, State, WaitPhase, CAMERA_RETRY_MS,
 };
 use crate::idenfy::{country, validate};
-use crate::session::types::{Failure, Millis, Outcome, Side, StartRequest, TokenStatus};
+use crate::session::types::{
+    Failure, Millis, Outcome, RetakeReason, Side, StartRequest, TokenStatus,
+};
 use crate::session::{convert, qr, Error};
 
 /// An event the machine refused, with the state handed back untouched.
@@ -849,7 +851,18 @@ fn submit_failed(mut session: Box<Session>, f: Failure) -> Step {
 }
 
 /// [`submit_failed`] when the failure says what happened to the images.
-fn submit_failed_for_sure(session: Box<Session>, f: Failure) -> Step {
+fn submit_failed_for_sure(mut session: Box<Session>, f: Failure) -> Step {
+    if let Failure::ImageRejected {
+        reason: RetakeReason::Api(_),
+        ..
+    } = &f
+    {
+        // iDenfy refused a photo in a 200 answer ("document not detected"):
+        // its reference says the token is deactivated by the call, the
+        // retake assumes it is not. If the retake's submit is refused, ask
+        // `/status` (see `submit_failed`) instead of ending the session.
+        session.maybe_sent = true;
+    }
     match f {
         // 429 is refused before any processing: the token is still unused.
         Failure::RateLimited => Ok((

@@ -1020,6 +1020,32 @@ fn only_a_held_framing_refusal_can_be_overridden() {
     .unwrap();
     assert_eq!(View::of(&m, S).screen, Screen::Capture);
     assert!(!m.allowed_inputs().contains(&InputKind::Override));
+    // iDenfy's reference says the call deactivated the token: if the
+    // retake's submit is refused, the kiosk asks /status, not ends.
+    let mut again = m.state().session().unwrap().clone();
+    assert!(again.maybe_sent);
+    again.stills = full_id_card().stills;
+    let mut m2 = Machine::with_state(
+        settings(),
+        State::Submitting {
+            session: Box::new(again),
+        },
+        0,
+    );
+    let fx = m2
+        .step(
+            Event::SubmitFailed(Failure::Rejected {
+                message: "token is not valid".into(),
+            }),
+            2 * S,
+        )
+        .unwrap();
+    assert_eq!(
+        fx,
+        vec![Effect::CheckStatus {
+            scan_ref: "scan-1".into()
+        }]
+    );
 
     // The customer takes the photo again: the held one goes.
     let mut m = Machine::with_state(settings(), refused(Side::Face, Issue::SeveralFaces), 0);
