@@ -13,7 +13,9 @@ use tokio::sync::watch;
 /// How long things are kept.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
-    /// After acknowledgement (a kiosk that crashed while showing may ask again).
+    /// After acknowledgement. An acknowledged result is never handed out
+    /// again (a kiosk acknowledges once its session has the result); the
+    /// grace only keeps the purge off rows a concurrent poll may be reading.
     pub ack_grace: Duration,
     /// An uncollected result.
     pub undelivered_ttl: Duration,
