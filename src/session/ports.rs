@@ -206,21 +206,45 @@ impl LivePorts {
         guard.as_ref().map(|o| o.pipeline.clone())
     }
 
-    fn open_pipeline(
-        &self,
-        role: Role,
-        detectors: Detectors,
-    ) -> Result<Pipeline<LiveQuality>, camera::Error> {
-        let opener = match &self.mode {
+    /// The opener of `role`'s camera. Finding a native device lists and
+    /// probes every camera, which a hung device can block: that runs on a
+    /// blocking thread, given [`CAMERA_START_LIMIT`], so neither the async
+    /// workers nor the screen ("Starting the camera…") wait for ever.
+    async fn opener(&self, role: Role) -> Result<camera::Opener, Failure> {
+        match &self.mode {
             CameraMode::Demo { frames, control } => {
                 if role == Role::Selfie {
                     control.set_scene(demo::DemoScene::Face);
                 }
-                demo::opener(frames.clone(), control.clone(), 30)
+                Ok(demo::opener(frames.clone(), control.clone(), 30))
             }
-            CameraMode::Native { roles } => native_opener(roles, role)?,
-            CameraMode::Stills(_) => return Err(camera::Error::NoCamera),
-        };
+            CameraMode::Native { roles } => {
+                let roles = roles.clone();
+                let found = tokio::task::spawn_blocking(move || native_opener(&roles, role));
+                match tokio::time::timeout(CAMERA_START_LIMIT, found).await {
+                    Ok(Ok(r)) => r.map_err(|e| camera_failure(&e)),
+                    Ok(Err(e)) => Err(Failure::Internal {
+                        message: e.to_string(),
+                    }),
+                    Err(_) => Err(Failure::Camera {
+                        code: ErrorCode::CameraUnavailable,
+                        message: format!(
+                            "the cameras did not answer within {} s",
+                            CAMERA_START_LIMIT.as_secs()
+                        ),
+                    }),
+                }
+            }
+            CameraMode::Stills(_) => Err(camera_failure(&camera::Error::NoCamera)),
+        }
+    }
+
+    fn open_pipeline(
+        &self,
+        role: Role,
+        opener: camera::Opener,
+        detectors: Detectors,
+    ) -> Result<Pipeline<LiveQuality>, camera::Error> {
         let analyse = analyser(role, detectors, self.page_wanted.clone());
         Pipeline::start(opener, analyse, kiosk_pipeline(role))
     }
@@ -594,8 +618,9 @@ impl Ports for LivePorts {
         }
         self.stop_camera().await;
         let detectors = self.detectors()?;
+        let opener = self.opener(role).await?;
         let pipeline = Arc::new(
-            self.open_pipeline(role, detectors)
+            self.open_pipeline(role, opener, detectors)
                 .map_err(|e| camera_failure(&e))?,
         );
         // The pipeline opens the device on its own thread: wait for the first
