@@ -166,10 +166,8 @@ async fn photos_accepted_by_staff_are_audited_and_a_bad_note_spends_nothing() {
         ),
         (vec![note(ImageSide::Front, "")], "lower-case"),
     ] {
-        let sub = Submission {
-            staff_accepted: bad,
-            ..submission()
-        };
+        let mut sub = submission();
+        sub.staff_accepted = bad;
         let e = c.process(&t.scan_ref, &sub).await.unwrap_err();
         assert!(matches!(e, Error::Refused { status: 400, .. }), "{e:?}");
         assert_eq!(e.code(), ErrorCode::InvalidInput, "{e:?}");
@@ -190,10 +188,8 @@ async fn photos_accepted_by_staff_are_audited_and_a_bad_note_spends_nothing() {
         0
     );
 
-    let sub = Submission {
-        staff_accepted: vec![note(ImageSide::Back, "document_cut")],
-        ..submission()
-    };
+    let mut sub = submission();
+    sub.staff_accepted = vec![note(ImageSide::Back, "document_cut")];
     assert_eq!(
         c.process(&t.scan_ref, &sub).await.unwrap().outcome,
         "ACCEPTED"

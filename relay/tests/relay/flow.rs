@@ -27,14 +27,7 @@ async fn enrol_token_process_webhook_reaches_that_kiosk_only() {
     // Another kiosk cannot submit or ask about it.
     let (s, _) = b.process(&base, &scan_ref).await;
     assert_eq!(s, 404);
-    let (s, _) = b
-        .call(
-            &base,
-            "GET",
-            &format!("/kiosk/v1/scans/{scan_ref}/status"),
-            None,
-        )
-        .await;
+    let (s, _) = b.status(&base, &scan_ref).await;
     assert_eq!(s, 404);
 
     let (s, p) = a.process(&base, &scan_ref).await;
@@ -75,14 +68,7 @@ async fn enrol_token_process_webhook_reaches_that_kiosk_only() {
         .is_empty());
 
     // /status is one question about the kiosk's own verification.
-    let (s, st) = a
-        .call(
-            &base,
-            "GET",
-            &format!("/kiosk/v1/scans/{scan_ref}/status"),
-            None,
-        )
-        .await;
+    let (s, st) = a.status(&base, &scan_ref).await;
     assert_eq!(s, 200, "{st}");
     assert_eq!(st["status"], "APPROVED");
 
@@ -183,14 +169,7 @@ async fn status_questions_are_limited_per_kiosk_and_hour() {
     assert_eq!(limited, 1);
     // Another kiosk's own scan: its own count.
     let (_, t2) = other.token(&base, "c-q").await;
-    let (s, st) = other
-        .call(
-            &base,
-            "GET",
-            &format!("/kiosk/v1/scans/{}/status", t2["scanRef"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let (s, st) = other.status(&base, t2["scanRef"].as_str().unwrap()).await;
     assert_eq!(s, 200, "{st}");
 }
 
@@ -231,14 +210,7 @@ async fn an_unknown_process_outcome_is_resent_only_after_status_shows_the_token_
         .render()
         .contains("kyc_relay_upstream_errors_total{class=\"network\"} 1"));
     // The kiosk asks: still ACTIVE, nothing arrived. Now it may resend.
-    let (s, st) = k
-        .call(
-            &base,
-            "GET",
-            &format!("/kiosk/v1/scans/{scan_ref}/status"),
-            None,
-        )
-        .await;
+    let (s, st) = k.status(&base, &scan_ref).await;
     assert_eq!(s, 200, "{st}");
     assert_eq!(st["status"], "ACTIVE", "{st}");
     let (s, e) = k.process(&base, &scan_ref).await;

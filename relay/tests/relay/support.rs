@@ -335,6 +335,17 @@ impl Kiosk {
         }
     }
 
+    /// `GET /kiosk/v1/scans/{scanRef}/status`.
+    pub async fn status(&self, base: &str, scan_ref: &str) -> (u16, Value) {
+        self.call(
+            base,
+            "GET",
+            &format!("/kiosk/v1/scans/{scan_ref}/status"),
+            None,
+        )
+        .await
+    }
+
     pub async fn ack(&self, base: &str, ids: &[i64]) -> (u16, Value) {
         self.call(
             base,
