@@ -455,6 +455,27 @@ fn activity_postpones_the_idle_reset_and_the_view_warns_first() {
     assert_eq!(fx, vec![Effect::Wipe]);
 }
 
+/// The view's idle warning follows the same clock as the reset: none while
+/// the photos are being sent, none before a result wait's deadline, then
+/// the usual 20 s before the reset.
+#[test]
+fn the_idle_warning_waits_for_the_call_and_the_result_wait() {
+    let m = Machine::with_state(
+        settings(),
+        State::Submitting {
+            session: full_id_card(),
+        },
+        0,
+    );
+    assert_eq!(View::of(&m, 119 * S).idle_seconds_left, None);
+    assert_eq!(View::of(&m, 890 * S).idle_seconds_left, Some(10));
+    // Waiting for the webhook until 200 s: idle at 320 s, warned from 300 s.
+    let m = Machine::with_state(settings(), waiting(WaitPhase::Listening, None), 0);
+    assert_eq!(View::of(&m, 119 * S).idle_seconds_left, None);
+    assert_eq!(View::of(&m, 299 * S).idle_seconds_left, None);
+    assert_eq!(View::of(&m, 300 * S).idle_seconds_left, Some(20));
+}
+
 #[test]
 fn start_validates_the_form_and_keeps_the_start_screen_on_error() {
     type Edit = Box<dyn Fn(&mut StartRequest)>;
