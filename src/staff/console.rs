@@ -33,6 +33,7 @@ use crate::config::{CameraRoles, Config, KioskConfig, Secret};
 use crate::session::Screen;
 
 use super::pin::{self, PinHash};
+use super::settings::StaffApi;
 use super::{attempts, secrets, Error, Gate, SecretName, SecretStore, StaffFile};
 
 /// The settings screen's editable values (no secrets, no PIN), as the form
@@ -504,18 +505,36 @@ impl Console {
     /// (nothing is stored then), or the store's error.
     pub fn set_secrets(&self, screen: Screen, form: SecretsForm) -> Result<Status, Error> {
         self.gated(screen, "API secrets changed in the keyring", |s| {
-            if form.clear {
+            // The staff file says whether API credentials were stored, so a
+            // keyring that cannot be read at the next start is an error,
+            // never the embedded sandbox standing in for the live API.
+            let live = if form.clear {
                 // The back office's credential stays: without it a relay
                 // URL would stop the next start (clear the URL instead).
                 for n in SecretName::API {
                     self.store.delete(n)?;
                 }
+                None
             } else {
                 let given = form.given();
                 if given.is_empty() {
                     return Err(Error::NothingToStore);
                 }
+                let api = given
+                    .iter()
+                    .any(|(n, _)| matches!(n, SecretName::ApiKey | SecretName::ApiSecret));
                 secrets::save(self.store.as_ref(), &given)?;
+                if api {
+                    Some(StaffApi::LIVE.to_owned())
+                } else {
+                    s.file.api.backend.clone()
+                }
+            };
+            if live != s.file.api.backend && self.path.is_some() {
+                let mut file = s.file.clone();
+                file.api.backend = live;
+                self.save_file(&file)?;
+                s.file = file;
             }
             s.secrets_changed = true;
             Ok(())

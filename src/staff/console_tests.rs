@@ -379,6 +379,54 @@ async fn the_secrets_form_stores_only_what_was_typed() {
     assert_eq!(s.secrets, Some(none));
 }
 
+/// Storing the API credentials marks the staff file `backend = "live"`:
+/// at the next start a keyring that cannot be read is an error naming the
+/// keyring, never the embedded sandbox standing in for the live API.
+/// Clearing them takes the mark off (the sandbox again when nothing is set).
+#[tokio::test]
+async fn stored_api_credentials_make_a_locked_keyring_an_error_not_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    let c = open_console(dir.path()).await;
+    let locked = |file: &StaffFile| {
+        file.overlay(RawConfig::default())
+            .with_keyring_error("the keyring is locked")
+            .validate()
+    };
+    // A signing key alone changes nothing.
+    c.set_secrets(
+        START,
+        SecretsForm {
+            signing_key: Some(Secret::new("signing-key-0123456789abcdef-0123456789")),
+            ..SecretsForm::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(StaffFile::load(&path).unwrap().api.backend, None);
+
+    c.set_secrets(START, secrets_form(Some("key-1234"), Some("secret-1234")))
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("[api]\nbackend = \"live\""), "{text}");
+    assert!(!text.contains("key-1234") && !text.contains("secret-1234"));
+    let file = StaffFile::load(&path).unwrap();
+    let e = locked(&file).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KeyringUnavailable, "{e}");
+    assert!(e.to_string().contains("the keyring is locked"), "{e}");
+
+    c.set_secrets(
+        START,
+        SecretsForm {
+            clear: true,
+            ..SecretsForm::default()
+        },
+    )
+    .unwrap();
+    let file = StaffFile::load(&path).unwrap();
+    assert_eq!(file.api.backend, None);
+    assert!(locked(&file).unwrap().backend.is_sandbox());
+}
+
 #[test]
 fn the_language_needs_a_catalog() {
     let c = console_at(None);

@@ -2,8 +2,11 @@
 //! settings screen saves (camera per role, form defaults, language, idle
 //! timeout, kiosk mode, the PIN hash, the back office's URL). It overrides
 //! the config file's `[kiosk]`, `[camera]` and `[relay] url` values and never
-//! holds a secret: an `[api]` or `[webhook]` section, or a `[relay] key`, in
-//! it is refused.
+//! holds a secret: an `[api]` value other than `backend = "live"`, a
+//! `[webhook]` section, or a `[relay] key`, in it is refused. `backend =
+//! "live"` is written when staff store the API credentials in the keyring:
+//! from then on a keyring that cannot be read stops the kiosk with a clear
+//! error instead of running the embedded sandbox as if nothing were set up.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +33,25 @@ pub struct StaffFile {
     pub camera: RawCamera,
     #[serde(skip_serializing_if = "StaffRelay::is_empty")]
     pub relay: StaffRelay,
+    #[serde(skip_serializing_if = "StaffApi::is_empty")]
+    pub api: StaffApi,
+}
+
+/// `[api]` as the staff file holds it: `backend = "live"` once staff have
+/// stored the API credentials (the credentials themselves are in the
+/// keyring), nothing otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StaffApi {
+    pub backend: Option<String>,
+}
+
+impl StaffApi {
+    /// The value written when the API credentials are stored.
+    pub const LIVE: &'static str = "live";
+
+    fn is_empty(&self) -> bool {
+        self.backend.is_none()
+    }
 }
 
 /// `[relay]` as the staff file holds it: the URL only (the kiosk credential
@@ -79,7 +101,7 @@ impl StaffFile {
             reason,
         };
         let api = &raw.api;
-        if api.backend.is_some()
+        if api.backend.as_deref().is_some_and(|b| b != StaffApi::LIVE)
             || api.base_url.is_some()
             || api.api_key.is_some()
             || api.api_secret.is_some()
@@ -89,7 +111,8 @@ impl StaffFile {
             || raw.relay.key.is_some()
         {
             return Err(file_err(
-                "may only hold [kiosk], [camera] and [relay] url; secrets belong in the keyring"
+                "may only hold [kiosk], [camera], [relay] url and [api] backend = \"live\"; \
+                 secrets belong in the keyring"
                     .into(),
             ));
         }
@@ -97,6 +120,9 @@ impl StaffFile {
             kiosk: raw.kiosk,
             camera: raw.camera,
             relay: StaffRelay { url: raw.relay.url },
+            api: StaffApi {
+                backend: raw.api.backend,
+            },
         })
     }
 
@@ -116,6 +142,7 @@ impl StaffFile {
         raw.camera.document = c.document.clone().or(raw.camera.document.take());
         raw.camera.selfie = c.selfie.clone().or(raw.camera.selfie.take());
         raw.relay.url = self.relay.url.clone().or(raw.relay.url.take());
+        raw.api.backend = self.api.backend.clone().or(raw.api.backend.take());
         raw
     }
 
@@ -130,9 +157,8 @@ impl StaffFile {
         // Only the settings are checked here: the backend (which kiosk mode
         // makes live) and kiosk mode's need of a PIN are the configuration's,
         // checked at start.
-        let mut raw = RawConfig::default();
+        let mut raw = self.overlay(RawConfig::default());
         raw.api.backend = Some("sandbox".into());
-        let mut raw = self.overlay(raw);
         raw.kiosk.kiosk_mode = None;
         // The relay URL alone (its credential is in the keyring, checked
         // by the console).
@@ -336,6 +362,8 @@ mod tests {
             "[webhook]\nlisten = \"0.0.0.0:1\"\n",
             "[kiosk]\nnot_a_key = 1\n",
             "[relay]\nkey = \"k-123456\"\n",
+            // Only the marker the console writes: not another backend.
+            "[api]\nbackend = \"sandbox\"\n",
         ] {
             std::fs::write(&path, text).unwrap();
             let e = StaffFile::load(&path).unwrap_err();
