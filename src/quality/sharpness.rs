@@ -32,8 +32,9 @@ const BINS: usize = 2048;
 /// Reusable buffers, so the live path does not allocate. Horizontal and
 /// vertical gradients of even and odd cells go to four separate quarters of
 /// `hist`: consecutive increments of the same bin (flat areas) would
-/// otherwise wait on each other through memory. `rows` holds the per-row edge energy of [`line_pitch`] (the grid
-/// has at most [`t::WORK_LONG_SIDE`] rows).
+/// otherwise wait on each other through memory. `rows` holds the per-row
+/// edge energy of [`line_pitch`] (the grid has at most
+/// [`t::WORK_LONG_SIDE`] rows).
 #[derive(Debug)]
 pub(crate) struct SharpScratch {
     hist: Box<[u32; 4 * BINS]>,
@@ -274,7 +275,7 @@ fn edge_energies_any(l: &[u16], w: usize, h: usize, thr: i16, avx2: bool) -> [[u
             #[cfg(target_arch = "x86_64")]
             let e = if avx2 {
                 // SAFETY: `avx2` is only true in the build for CPUs with AVX2.
-                unsafe { edge_energy_avx2(far_a, far_b, near, c, thr) }
+                unsafe { edge_energy_avx2(far_a, far_b, near, c, thr, &mut buf) }
             } else {
                 edge_energy(far_a, far_b, near, c, thr, &mut buf)
             };
@@ -342,7 +343,8 @@ fn edge_energy(
 /// [`edge_energy`] in AVX2, sixteen cells at a time without the buffers:
 /// the masked differences are squared and summed in pairs into 32-bit lanes
 /// (`vpmaddwd`) as they are made. Same sums: at most 2 x 2040² per lane per
-/// step, and lanes are added into the u64 totals every 256 steps.
+/// step, and lanes are added into the u64 totals every 256 steps. The last
+/// cells (fewer than sixteen) go through [`edge_energy`] with `buf`.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -354,6 +356,7 @@ unsafe fn edge_energy_avx2(
     near: &[u16],
     c: &[u16],
     thr: i16,
+    buf: &mut ([i16; BLOCK], [i16; BLOCK]),
 ) -> [u64; 3] {
     use std::arch::x86_64::{
         __m256i, _mm256_abs_epi16, _mm256_add_epi32, _mm256_and_si256, _mm256_cmpgt_epi16,
@@ -401,14 +404,16 @@ unsafe fn edge_energy_avx2(
         step = end;
     }
     let done = 16 * steps;
-    for i in done..n {
-        let g4 = (far_a[i] as i16).wrapping_sub(far_b[i] as i16);
-        let g1 = (near[i] as i16).wrapping_sub(c[i] as i16);
-        if g4.wrapping_abs() >= thr {
-            out[0] += (i32::from(g1) * i32::from(g1)) as u64;
-            out[1] += (i32::from(g4) * i32::from(g4)) as u64;
-            out[2] += 1;
-        }
+    let tail = edge_energy(
+        &far_a[done..],
+        &far_b[done..],
+        &near[done..],
+        &c[done..],
+        thr,
+        buf,
+    );
+    for (o, t) in out.iter_mut().zip(tail) {
+        *o += t;
     }
     out
 }

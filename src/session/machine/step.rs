@@ -908,18 +908,23 @@ pub(crate) const IN_FLIGHT_IDLE_MS: Millis = 15 * 60 * 1000;
 ///   result that may be paid for.
 pub(crate) fn idle_at(settings: &Settings, state: &State, last_activity: Millis) -> Millis {
     let idle = settings.idle_timeout_ms;
-    match state {
+    let late_status = matches!(
+        state,
         State::Waiting {
             auto: None,
             phase: WaitPhase::Checking,
             ..
-        } => last_activity.saturating_add(idle.max(IN_FLIGHT_IDLE_MS)),
+        }
+    );
+    match state {
+        s if in_flight(s) || late_status => {
+            last_activity.saturating_add(idle.max(IN_FLIGHT_IDLE_MS))
+        }
         State::Waiting {
             auto: None,
             deadline,
             ..
         } => last_activity.max(*deadline).saturating_add(idle),
-        s if in_flight(s) => last_activity.saturating_add(idle.max(IN_FLIGHT_IDLE_MS)),
         _ => last_activity.saturating_add(idle),
     }
 }
